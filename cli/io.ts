@@ -1,0 +1,46 @@
+// Shared pieces of the command line: argument parsing with usage errors, diagnostic printing
+// relative to the working directory, and the exit-code contract (0 ok, 1 errors, 2 usage or I/O).
+
+import { relative } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { formatDiagnostic, type Diagnostic } from '../compiler/diagnostics.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_ERRORS = 1;
+export const EXIT_USAGE = 2;
+
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** node:util parseArgs, with its errors turned into UsageError so main prints them as usage. */
+export function parseCommandLine<T extends Options>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** `--set classes=3 --set channels=1` to `{ classes: 3, channels: 1 }`. */
+export function parseOverrides(values: readonly string[] | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values ?? []) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)$/.exec(v);
+    if (!m) throw new UsageError(`--set expects NAME=NUMBER, got '${v}'`);
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+/** Paths as the user would type them: relative to the working directory when inside it. */
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !rel.startsWith('/') ? rel : file;
+}
+
+export function printDiagnostics(diagnostics: readonly Diagnostic[], stream: NodeJS.WritableStream = process.stderr): void {
+  for (const d of diagnostics) {
+    stream.write(`${formatDiagnostic({ ...d, span: { ...d.span, file: displayPath(d.span.file) } })}\n`);
+  }
+}

@@ -1,0 +1,45 @@
+// `cnnc COMMAND ...`: dispatches to one module per command and turns usage errors into exit 2.
+
+import { readFileSync } from 'node:fs';
+import { runCheck } from './check.ts';
+import { EXIT_OK, EXIT_USAGE, UsageError } from './io.ts';
+import { runSummary } from './summary.ts';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { run: () => Promise<Command>; help: string }> = {
+  check: { run: async () => runCheck, help: 'check FILE...                      diagnostics; exit 0 clean, 1 errors, 2 usage or I/O' },
+  summary: { run: async () => runSummary, help: 'summary FILE [--model M] [--set k=v]... [--json]   layers, parameters, MACs, memory' },
+};
+
+function usage(): string {
+  const lines = Object.values(COMMANDS).map((c) => `  cnnc ${c.help}`);
+  return `usage: cnnc <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? EXIT_OK : EXIT_USAGE;
+  }
+  if (name === '--version') {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`cnnc ${pkg.version}\n`);
+    return EXIT_OK;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`cnnc: unknown command '${name}'\n${usage()}`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await (await command.run())(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`cnnc ${name}: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,801 @@
+// Expands one model into its typed layer graph: evaluates arguments, instantiates blocks, unrolls
+// loops, applies each layer's shape rule and records every problem as a diagnostic at its span.
+// It never throws on user input; a layer that cannot be typed stops the chain it is in, and the
+// rest of the model is still checked.
+
+import type { Argument, BlockDecl, Expr, ModelDecl, Stage, Statement } from '../ast.ts';
+import { diagnostic, didYouMean, type Diagnostic, type DiagnosticKind } from '../diagnostics.ts';
+import type { InputNode, LayerAttrs, LayerNode, LossTerm, ModelGraph, ParamSpec } from '../graph.ts';
+import type { Span } from '../span.ts';
+import type { LayerInput, LayerSpec, LayerType } from './layer-spec.ts';
+import { LAYERS } from './layers/index.ts';
+import { LOSSES, type PendingLossTerm } from './loss.ts';
+import { describeValue, SYMBOLS, type ArgValue, type TensorValue, type Value } from './values.ts';
+
+/** A block instance declared with `share`: every application uses the first one's weights. */
+interface SharedInstance {
+  readonly kind: 'shared';
+  readonly block: BlockDecl;
+  readonly args: readonly ArgValue[];
+  /** Parameter keys live under this name: `enc.conv_1.weight`. */
+  readonly paramRoot: string;
+  /** Inner layer name -> the layer (of the first application) that owns its parameters. */
+  readonly owners: Map<string, string>;
+  readonly span: Span;
+}
+
+type Binding = { readonly kind: 'value'; readonly value: Value; readonly span: Span } | SharedInstance;
+
+interface SharedContext {
+  readonly instance: SharedInstance;
+  /** Layer-name prefix of this application (`a.`), stripped to find the inner name. */
+  readonly layerRoot: string;
+}
+
+interface Scope {
+  readonly prefix: string;
+  readonly bindings: Map<string, Binding>;
+  readonly counters: Map<string, number>;
+  readonly isModel: boolean;
+  readonly blockStack: readonly string[];
+  readonly shared?: SharedContext;
+  /** Names bound later in this body, to tell "used before defined" from "unknown". */
+  readonly laterNames: Map<string, Span>;
+  loopSuffix: string;
+  current?: TensorValue;
+  returned?: TensorValue;
+}
+
+interface MutableLayer {
+  name: string;
+  attrs: LayerAttrs;
+  inputs: string[];
+  inputShapes: LayerNode['inputShapes'];
+  shape: LayerNode['shape'];
+  paramOwner: string;
+  paramShapes: LayerType['params'];
+  paramKeyRoot: string;
+  macs: number;
+  span: Span;
+  doc?: string;
+}
+
+export interface ExpandOptions {
+  readonly blocks: ReadonlyMap<string, BlockDecl>;
+  /** `--set k=v` values for the model's parameters. */
+  readonly overrides?: Readonly<Record<string, number>>;
+}
+
+export interface ExpandResult {
+  readonly graph?: ModelGraph;
+  readonly diagnostics: Diagnostic[];
+}
+
+/** Thrown (and caught in expandModel) to abandon a chain after its error was reported. */
+class ChainStopped {}
+
+export function expandModel(model: ModelDecl, options: ExpandOptions): ExpandResult {
+  return new Expander(options).model(model);
+}
+
+class Expander {
+  private readonly diagnostics: Diagnostic[] = [];
+  private readonly layers: MutableLayer[] = [];
+  private readonly layerNames = new Map<string, MutableLayer>();
+  private readonly inputs: InputNode[] = [];
+  private readonly instancePrefixes = new Set<string>();
+
+  constructor(private readonly options: ExpandOptions) {}
+
+  private report(kind: DiagnosticKind, span: Span, message: string, hint?: string, fix?: Diagnostic['fix']): void {
+    this.diagnostics.push(diagnostic(kind, span, message, hint, fix));
+  }
+
+  private stop(kind: DiagnosticKind, span: Span, message: string, hint?: string): never {
+    this.report(kind, span, message, hint);
+    throw new ChainStopped();
+  }
+
+  model(model: ModelDecl): ExpandResult {
+    const scope = this.newScope('', true, [], undefined);
+    const overrides = { ...this.options.overrides };
+    for (const p of model.params) {
+      let value: Value | undefined;
+      if (p.name.name in overrides) {
+        value = { kind: 'number', value: overrides[p.name.name] };
+        delete overrides[p.name.name];
+      } else if (p.default) {
+        value = this.tryEval(p.default, scope);
+      } else {
+        this.report('wrongArguments', p.name.span, `model parameter '${p.name.name}' has no default; give one, or set it with --set ${p.name.name}=VALUE`);
+      }
+      if (value) scope.bindings.set(p.name.name, { kind: 'value', value, span: p.name.span });
+    }
+    for (const unknown of Object.keys(overrides)) {
+      const guess = didYouMean(unknown, model.params.map((p) => p.name.name));
+      this.report('unknownName', model.name.span, `model ${model.name.name} has no parameter '${unknown}' (from --set)`, guess ? `did you mean '${guess}'?` : undefined);
+    }
+
+    const losses: Extract<Statement, { kind: 'loss' }>[] = [];
+    const outputs: Extract<Statement, { kind: 'output' }>[] = [];
+    const freezes: Extract<Statement, { kind: 'freeze' }>[] = [];
+    this.body(model.body, scope, (st) => {
+      if (st.kind === 'loss') losses.push(st);
+      else if (st.kind === 'output') outputs.push(st);
+      else if (st.kind === 'freeze') freezes.push(st);
+      else return false;
+      return true;
+    });
+
+    if (this.inputs.length === 0) {
+      this.report('noInput', model.name.span, `model ${model.name.name} has no input`, 'declare one, e.g. `input image: 32 x 32 x 3`');
+    }
+
+    const outputNames: string[] = [];
+    for (const out of outputs) {
+      for (const v of out.values) {
+        const t = this.tryTensor(v, scope, 'an output');
+        if (t) outputNames.push(t.name);
+      }
+    }
+    if (outputs.length === 0 && scope.current) outputNames.push(scope.current.name);
+
+    const loss = losses.flatMap((l) => this.lossTerms(l.expr, scope, outputNames));
+    const frozen = this.frozenLayers(freezes, scope);
+    const layers = this.layers.map((l) => this.finishLayer(l, frozen));
+    const graph: ModelGraph = {
+      name: model.name.name,
+      file: model.span.file,
+      ...(model.doc ? { doc: model.doc } : {}),
+      inputs: this.inputs,
+      layers,
+      outputs: outputNames,
+      loss,
+      span: model.span,
+    };
+    return { graph, diagnostics: this.diagnostics };
+  }
+
+  private newScope(prefix: string, isModel: boolean, blockStack: readonly string[], shared: SharedContext | undefined): Scope {
+    return { prefix, bindings: new Map(), counters: new Map(), isModel, blockStack, shared, laterNames: new Map(), loopSuffix: '' };
+  }
+
+  /** Runs statements; `special` takes model-only statements (loss, output, freeze). */
+  private body(statements: readonly Statement[], scope: Scope, special: (st: Statement) => boolean): void {
+    const later = collectBoundNames(statements);
+    for (const [name, span] of later) if (!scope.bindings.has(name)) scope.laterNames.set(name, span);
+    for (const st of statements) {
+      if (st.kind === 'chain' && st.target) scope.laterNames.delete(st.target.name);
+      if (st.kind === 'input' || st.kind === 'share') scope.laterNames.delete(st.name.name);
+      try {
+        this.statement(st, scope, special);
+      } catch (e) {
+        if (!(e instanceof ChainStopped)) throw e;
+      }
+    }
+  }
+
+  private statement(st: Statement, scope: Scope, special: (st: Statement) => boolean): void {
+    switch (st.kind) {
+      case 'input':
+        return this.input(st, scope);
+      case 'chain': {
+        const result = this.chain(st.stages, scope, st.target?.name, st.doc);
+        if (st.target) {
+          if (scope.bindings.has(st.target.name) && !scope.loopSuffix && scope.bindings.get(st.target.name)?.kind === 'value') {
+            const prev = scope.bindings.get(st.target.name)!;
+            if (prev.kind === 'value' && prev.value.kind === 'tensor') {
+              this.report('duplicateName', st.target.span, `'${st.target.name}' is already defined at line ${prev.span.startLine}`, 'pick another name');
+            }
+          }
+          scope.bindings.set(st.target.name, { kind: 'value', value: result, span: st.target.span });
+        }
+        scope.current = result;
+        return;
+      }
+      case 'return':
+        if (scope.isModel) return this.stop('wrongArguments', st.span, '`return` belongs in a block; a model ends with its last layer or an `output` line');
+        scope.returned = this.chain(st.stages, scope, undefined, undefined);
+        return;
+      case 'share':
+        return this.share(st, scope);
+      case 'repeat': {
+        const count = this.integer(st.count, scope, 'repeat count', 0);
+        for (let i = 1; i <= count; i++) this.loopBody(st.body, scope, String(i), special);
+        return;
+      }
+      case 'for': {
+        const from = this.integer(st.from, scope, 'range start', -Infinity);
+        const to = this.integer(st.to, scope, 'range end', -Infinity);
+        const saved = scope.bindings.get(st.variable.name);
+        for (let i = from; i <= to; i++) {
+          scope.bindings.set(st.variable.name, { kind: 'value', value: { kind: 'number', value: i }, span: st.variable.span });
+          this.loopBody(st.body, scope, String(i), special);
+        }
+        if (saved) scope.bindings.set(st.variable.name, saved);
+        else scope.bindings.delete(st.variable.name);
+        return;
+      }
+      case 'loss':
+      case 'output':
+      case 'freeze':
+        if (!scope.isModel) return this.stop('wrongArguments', st.span, `\`${st.kind}\` belongs in a model, not in a block`);
+        special(st);
+        return;
+    }
+  }
+
+  private loopBody(body: readonly Statement[], scope: Scope, iteration: string, special: (st: Statement) => boolean): void {
+    const saved = scope.loopSuffix;
+    scope.loopSuffix = `${saved}_${iteration}`;
+    this.body(body, scope, special);
+    scope.loopSuffix = saved;
+  }
+
+  private input(st: Extract<Statement, { kind: 'input' }>, scope: Scope): void {
+    if (!scope.isModel) return this.stop('wrongArguments', st.span, 'inputs are declared in a model; a block takes its inputs in its header, `block name(params)(x)`');
+    const v = this.eval(st.shape, scope);
+    const dims = v.kind === 'number' ? [v.value] : v.kind === 'dims' ? v.values : undefined;
+    if (!dims) return this.stop('wrongValueKind', st.shape.span, `an input shape is sizes like 32 x 32 x 3, got ${describeValue(v)}`);
+    for (const d of dims) {
+      if (!Number.isInteger(d)) return this.stop('notAnInteger', st.shape.span, `input sizes must be whole numbers, got ${dims.join('x')}`);
+      if (d < 1) return this.stop('nonPositiveSize', st.shape.span, `input sizes must be positive, got ${dims.join('x')}`);
+    }
+    const name = st.name.name;
+    if (scope.bindings.has(name) || this.layerNames.has(name)) this.report('duplicateName', st.name.span, `'${name}' is already defined`);
+    const tensor: TensorValue = { kind: 'tensor', name, shape: dims };
+    this.inputs.push({ name, shape: dims, trainable: st.trainable, span: st.span, ...(st.doc ? { doc: st.doc } : {}) });
+    scope.bindings.set(name, { kind: 'value', value: tensor, span: st.name.span });
+    scope.current = tensor;
+  }
+
+  private share(st: Extract<Statement, { kind: 'share' }>, scope: Scope): void {
+    const e = st.value;
+    const callee = e.kind === 'call' ? e.callee : e;
+    const args = e.kind === 'call' ? e.args : [];
+    if (callee.kind !== 'name' || !this.options.blocks.has(callee.name)) {
+      return this.stop('wrongValueKind', e.span, '`share` takes a block with its parameters, e.g. `share encoder = facenet_encoder(128)`');
+    }
+    const block = this.options.blocks.get(callee.name)!;
+    scope.bindings.set(st.name.name, {
+      kind: 'shared',
+      block,
+      args: args.map((a) => this.argument(a, scope)),
+      paramRoot: scope.prefix + st.name.name,
+      owners: new Map(),
+      span: st.name.span,
+    });
+  }
+
+  // ---- chains and stages -------------------------------------------------------------------
+
+  private chain(stages: readonly Stage[], scope: Scope, target: string | undefined, doc: string | undefined): TensorValue {
+    let current: TensorValue | undefined;
+    stages.forEach((stage, i) => {
+      const last = i === stages.length - 1;
+      const alias = stage.alias?.name ?? (last ? target : undefined);
+      const name = alias === undefined ? undefined : alias + scope.loopSuffix;
+      current = this.stage(stage, scope, i === 0 ? scope.current : current, i === 0, name, stage.alias?.span, last ? doc : undefined);
+    });
+    if (!current) return this.stop('syntaxError', stages[0]?.span, 'empty chain');
+    return current;
+  }
+
+  private stage(stage: Stage, scope: Scope, input: TensorValue | undefined, first: boolean, name: string | undefined, nameSpan: Span | undefined, doc: string | undefined): TensorValue {
+    const e = stage.expr;
+    if (e.kind === 'layer') {
+      const spec = LAYERS[e.op];
+      if (!spec) return this.unknownCallee(e.op, e.opSpan, scope);
+      const args = e.args.map((a) => this.argument(a, scope));
+      return this.layer(spec, e.op, e.opSpan, e.span, args, this.implicitInput(input, e.op, e.span), scope, name, nameSpan, doc);
+    }
+    if (e.kind === 'name') {
+      const binding = scope.bindings.get(e.name);
+      if (binding?.kind === 'value') {
+        if (binding.value.kind !== 'tensor') return this.stop('wrongValueKind', e.span, `'${e.name}' is the number ${describeValue(binding.value)}, not a tensor or a layer`);
+        if (!first) return this.stop('wrongValueKind', e.span, `'${e.name}' is a tensor, not a layer; a chain can only start from a tensor`, `to combine it, use \`add(${e.name})\` or \`concat(${e.name})\``);
+        return binding.value;
+      }
+      if (binding?.kind === 'shared') return this.applyBlock(binding.block, binding.args, [this.implicitInput(input, e.name, e.span)], scope, name, e.span, binding);
+      const spec = LAYERS[e.name];
+      if (spec) return this.layer(spec, e.name, e.span, e.span, [], this.implicitInput(input, e.name, e.span), scope, name, nameSpan, doc);
+      const block = this.options.blocks.get(e.name);
+      if (block) return this.applyBlock(block, [], [this.implicitInput(input, e.name, e.span)], scope, name ?? undefined, e.span, undefined);
+      return this.unknownCallee(e.name, e.span, scope);
+    }
+    if (e.kind === 'call' && e.callee.kind === 'name') {
+      const calleeName = e.callee.name;
+      const binding = scope.bindings.get(calleeName);
+      if (!binding && this.options.blocks.has(calleeName)) {
+        const block = this.options.blocks.get(calleeName)!;
+        const args = e.args.map((a) => this.argument(a, scope));
+        return this.applyBlock(block, args, [this.implicitInput(input, calleeName, e.span)], scope, name, e.span, undefined);
+      }
+      if (!binding && LAYERS[calleeName]) return this.callLayer(e, calleeName, scope, input, name, nameSpan, doc);
+    }
+    const v = this.eval(e, scope, name, nameSpan);
+    if (v.kind !== 'tensor') return this.stop('wrongValueKind', e.span, `a chain step must be a layer or a tensor, got ${describeValue(v)}`);
+    return v;
+  }
+
+  private implicitInput(input: TensorValue | undefined, op: string, span: Span): TensorValue {
+    if (input) return input;
+    return this.stop('noInput', span, `${op} has no input: nothing comes before it`, 'declare an `input` first, or start the line from a named value: `x -> ...`');
+  }
+
+  private unknownCallee(name: string, span: Span, scope: Scope): never {
+    const later = scope.laterNames.get(name);
+    if (later) this.useBeforeDefinition(name, span, later);
+    const candidates = [...Object.keys(LAYERS), ...this.options.blocks.keys(), ...scope.bindings.keys()];
+    const guess = didYouMean(name, candidates);
+    this.report('unknownName', span, `unknown layer or block '${name}'`, guess ? `did you mean '${guess}'?` : undefined, guess ? { span, text: guess, title: `Change to '${guess}'` } : undefined);
+    throw new ChainStopped();
+  }
+
+  private useBeforeDefinition(name: string, span: Span, definedAt: Span): never {
+    return this.stop(
+      'useBeforeDefinition',
+      span,
+      `'${name}' is used before it is defined (line ${definedAt.startLine}); values flow top to bottom, so this would be a cycle`,
+      'move the definition above this line',
+    );
+  }
+
+  /** `relu(y + x)`, `concat(a, b)`, `leaky_relu(t, alpha 0.1)`: tensor arguments are the inputs. */
+  private callLayer(e: Extract<Expr, { kind: 'call' }>, op: string, scope: Scope, input: TensorValue | undefined, name: string | undefined, nameSpan: Span | undefined, doc?: string): TensorValue {
+    const spec = LAYERS[op];
+    const inputs: LayerInput[] = [];
+    const args: ArgValue[] = [];
+    for (const a of e.args) {
+      const v = this.argument(a, scope);
+      if (v.value.kind === 'tensor' && v.name === undefined) inputs.push({ value: v.value, span: a.span });
+      else args.push(v);
+    }
+    const calleeSpan = e.callee.span;
+    if (inputs.length === 0) inputs.push({ value: this.implicitInput(input, op, e.span), span: e.span });
+    return this.layerWithInputs(spec, op, calleeSpan, e.span, args, inputs, scope, name, nameSpan, doc);
+  }
+
+  private layer(spec: LayerSpec, op: string, opSpan: Span, span: Span, args: ArgValue[], input: TensorValue, scope: Scope, name: string | undefined, nameSpan: Span | undefined, doc: string | undefined): TensorValue {
+    const inputs = [{ value: input, span }];
+    return this.layerWithInputs(spec, op, opSpan, span, args, inputs, scope, name, nameSpan, doc);
+  }
+
+  private layerWithInputs(spec: LayerSpec, op: string, opSpan: Span, span: Span, args: ArgValue[], inputs: LayerInput[], scope: Scope, name: string | undefined, nameSpan: Span | undefined, doc: string | undefined): TensorValue {
+    if (spec.inputs === 'one' && inputs.length !== 1) {
+      return this.stop('wrongArguments', span, `${op} takes one input, got ${inputs.length}`);
+    }
+    if (spec.inputs === 'many' && inputs.length < 2) {
+      return this.stop('wrongArguments', span, `${op} combines two or more tensors, got ${inputs.length}`, `write \`${op}(a, b)\``);
+    }
+    let failed = false;
+    const typed = spec.type({
+      op,
+      opSpan,
+      span,
+      args,
+      inputs,
+      report: (kind, s, message, hint, fix) => {
+        this.report(kind, s, message, hint, fix);
+        if (kind !== 'fractionalSize') failed = true;
+      },
+    });
+    if (!typed || failed) throw new ChainStopped();
+    return this.addLayer(typed, inputs, scope, name, nameSpan, span, doc);
+  }
+
+  private addLayer(typed: LayerType, inputs: readonly LayerInput[], scope: Scope, name: string | undefined, nameSpan: Span | undefined, span: Span, doc: string | undefined): TensorValue {
+    let full: string;
+    if (name !== undefined) {
+      full = scope.prefix + name;
+      if (this.layerNames.has(full) || this.instancePrefixes.has(full)) {
+        this.report('duplicateName', nameSpan ?? span, `a layer named '${full}' already exists`, 'layer names must be unique; pick another name');
+        full = this.generatedName(typed.attrs.op, scope);
+      }
+    } else {
+      full = this.generatedName(typed.attrs.op, scope);
+    }
+    let paramOwner = full;
+    let paramKeyRoot = full;
+    if (scope.shared) {
+      const inner = full.slice(scope.shared.layerRoot.length);
+      const owner = scope.shared.instance.owners.get(inner);
+      paramKeyRoot = `${scope.shared.instance.paramRoot}.${inner}`;
+      if (owner) paramOwner = owner;
+      else scope.shared.instance.owners.set(inner, full);
+    }
+    const layer: MutableLayer = {
+      name: full,
+      attrs: typed.attrs,
+      inputs: inputs.map((i) => i.value.name),
+      inputShapes: inputs.map((i) => i.value.shape),
+      shape: typed.shape,
+      paramOwner,
+      paramShapes: paramOwner === full ? typed.params : [],
+      paramKeyRoot,
+      macs: typed.macs,
+      span,
+      ...(doc ? { doc } : {}),
+    };
+    this.layers.push(layer);
+    this.layerNames.set(full, layer);
+    return { kind: 'tensor', name: full, shape: typed.shape };
+  }
+
+  private generatedName(op: string, scope: Scope): string {
+    for (;;) {
+      const n = (scope.counters.get(op) ?? 0) + 1;
+      scope.counters.set(op, n);
+      const candidate = `${scope.prefix}${op}_${n}`;
+      if (!this.layerNames.has(candidate)) return candidate;
+    }
+  }
+
+  // ---- blocks ------------------------------------------------------------------------------
+
+  private applyBlock(block: BlockDecl, args: readonly ArgValue[], inputs: TensorValue[], scope: Scope, name: string | undefined, span: Span, shared: SharedInstance | undefined): TensorValue {
+    if (scope.blockStack.includes(block.name.name)) {
+      const cycle = [...scope.blockStack.slice(scope.blockStack.indexOf(block.name.name)), block.name.name].join(' -> ');
+      return this.stop('recursiveBlock', span, `block ${block.name.name} uses itself (${cycle}); blocks cannot be recursive`, 'unroll it with `repeat` or `for`');
+    }
+    if (inputs.length !== block.inputs.length) {
+      return this.stop('wrongArguments', span, `block ${block.name.name} takes ${block.inputs.length} input(s) (${block.inputs.map((i) => i.name).join(', ')}), got ${inputs.length}`);
+    }
+    const instance = name ?? this.generatedInstanceName(block.name.name, scope);
+    const prefix = `${scope.prefix}${instance}.`;
+    if (this.instancePrefixes.has(prefix.slice(0, -1)) || this.layerNames.has(prefix.slice(0, -1))) {
+      this.report('duplicateName', span, `'${scope.prefix}${instance}' is already defined`, 'pick another name with `as`');
+    }
+    this.instancePrefixes.add(prefix.slice(0, -1));
+    const inner = this.newScope(
+      prefix,
+      false,
+      [...scope.blockStack, block.name.name],
+      shared ? { instance: shared, layerRoot: prefix } : scope.shared,
+    );
+    this.bindParams(block, args, inner, span);
+    block.inputs.forEach((id, i) => inner.bindings.set(id.name, { kind: 'value', value: inputs[i], span: id.span }));
+    inner.current = inputs[0];
+    this.body(block.body, inner, () => false);
+    const out = inner.returned ?? inner.current;
+    if (!out) return this.stop('wrongArguments', block.span, `block ${block.name.name} produces nothing`);
+    return out;
+  }
+
+  private generatedInstanceName(block: string, scope: Scope): string {
+    for (;;) {
+      const n = (scope.counters.get(`block:${block}`) ?? 0) + 1;
+      scope.counters.set(`block:${block}`, n);
+      const candidate = `${block}_${n}`;
+      if (!this.instancePrefixes.has(scope.prefix + candidate)) return candidate;
+    }
+  }
+
+  private bindParams(block: BlockDecl, args: readonly ArgValue[], inner: Scope, span: Span): void {
+    const signature = `${block.name.name}(${block.params.map((p) => p.name.name).join(', ')})`;
+    if (args.length > block.params.length) {
+      this.stop('wrongArguments', args[block.params.length].span, `block ${signature} takes ${block.params.length} parameter(s), got ${args.length}`);
+    }
+    block.params.forEach((p, i) => {
+      const arg = args[i];
+      if (arg) {
+        if (arg.value.kind === 'tensor') this.stop('wrongValueKind', arg.span, `parameter '${p.name.name}' of ${signature} is a number, got ${describeValue(arg.value)}`);
+        inner.bindings.set(p.name.name, { kind: 'value', value: arg.value, span: arg.span });
+      } else if (p.default) {
+        inner.bindings.set(p.name.name, { kind: 'value', value: this.eval(p.default, inner), span: p.name.span });
+      } else {
+        this.stop('wrongArguments', span, `block ${signature} needs a value for '${p.name.name}'`);
+      }
+    });
+  }
+
+  // ---- expressions -------------------------------------------------------------------------
+
+  private argument(a: Argument, scope: Scope): ArgValue {
+    const value = this.eval(a.value, scope);
+    return a.name !== undefined ? { name: a.name, value, span: a.span } : { value, span: a.span };
+  }
+
+  private tryEval(e: Expr, scope: Scope): Value | undefined {
+    try {
+      return this.eval(e, scope);
+    } catch (err) {
+      if (err instanceof ChainStopped) return undefined;
+      throw err;
+    }
+  }
+
+  private tryTensor(e: Expr, scope: Scope, what: string): TensorValue | undefined {
+    const v = this.tryEval(e, scope);
+    if (!v) return undefined;
+    if (v.kind !== 'tensor') {
+      this.report('wrongValueKind', e.span, `${what} must be a tensor, got ${describeValue(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  private integer(e: Expr, scope: Scope, what: string, min: number): number {
+    const v = this.eval(e, scope);
+    if (v.kind !== 'number') return this.stop('wrongValueKind', e.span, `${what} must be a number, got ${describeValue(v)}`);
+    if (!Number.isInteger(v.value)) return this.stop('notAnInteger', e.span, `${what} must be a whole number, got ${v.value}`);
+    if (v.value < min) return this.stop('wrongArguments', e.span, `${what} must be at least ${min}, got ${v.value}`);
+    return v.value;
+  }
+
+  private eval(e: Expr, scope: Scope, name?: string, nameSpan?: Span): Value {
+    switch (e.kind) {
+      case 'number':
+        return { kind: 'number', value: e.value };
+      case 'string':
+        return this.stop('wrongValueKind', e.span, 'strings are only used in `import` lines');
+      case 'name': {
+        const b = scope.bindings.get(e.name);
+        if (b?.kind === 'value') return b.value;
+        if (b?.kind === 'shared') return this.stop('wrongValueKind', e.span, `'${e.name}' is a shared block; apply it to an input: \`${e.name}(x)\``);
+        if (SYMBOLS.has(e.name)) return { kind: 'symbol', name: e.name };
+        const later = scope.laterNames.get(e.name);
+        if (later) this.useBeforeDefinition(e.name, e.span, later);
+        const guess = didYouMean(e.name, [...scope.bindings.keys(), ...SYMBOLS]);
+        return this.stop('unknownName', e.span, `unknown name '${e.name}'`, guess ? `did you mean '${guess}'?` : undefined);
+      }
+      case 'negate': {
+        const v = this.eval(e.operand, scope);
+        if (v.kind !== 'number') return this.stop('wrongValueKind', e.span, `cannot negate ${describeValue(v)}`);
+        return { kind: 'number', value: -v.value };
+      }
+      case 'binary':
+        return this.binary(e, scope, name, nameSpan);
+      case 'dims': {
+        const values = e.items.map((item) => {
+          const v = this.eval(item, scope);
+          if (v.kind !== 'number') return this.stop('wrongValueKind', item.span, `a size must be a number, got ${describeValue(v)}`);
+          return v.value;
+        });
+        return { kind: 'dims', values };
+      }
+      case 'member': {
+        const full = this.memberPath(e);
+        if (full === undefined) return this.stop('wrongValueKind', e.span, 'expected `instance.layer`');
+        const resolved = this.resolveLayerPath(full, scope);
+        const layer = this.layerNames.get(resolved);
+        if (layer) return { kind: 'tensor', name: layer.name, shape: layer.shape };
+        const inner = [...this.layerNames.keys()].filter((n) => n.startsWith(resolved.slice(0, resolved.lastIndexOf('.') + 1))).map((n) => n.slice(resolved.lastIndexOf('.') + 1));
+        const guess = didYouMean(full.slice(full.lastIndexOf('.') + 1), inner);
+        return this.stop('unknownName', e.nameSpan, `no layer '${full}'`, guess ? `did you mean '${full.slice(0, full.lastIndexOf('.') + 1)}${guess}'?` : undefined);
+      }
+      case 'call':
+        return this.call(e, scope, name, nameSpan);
+      case 'layer':
+        return this.stop('wrongValueKind', e.span, `a layer (${e.op}) cannot be used as a value here; give it an input with \`->\``);
+    }
+  }
+
+  private memberPath(e: Expr): string | undefined {
+    if (e.kind === 'name') return e.name;
+    if (e.kind === 'member') {
+      const base = this.memberPath(e.object);
+      return base === undefined ? undefined : `${base}.${e.name}`;
+    }
+    return undefined;
+  }
+
+  /** `vgg.conv4_2` inside a block instance refers to that instance's own nested layers first. */
+  private resolveLayerPath(path: string, scope: Scope): string {
+    const local = scope.prefix + path;
+    return this.layerNames.has(local) ? local : path;
+  }
+
+  private binary(e: Extract<Expr, { kind: 'binary' }>, scope: Scope, name: string | undefined, nameSpan: Span | undefined): Value {
+    const left = this.eval(e.left, scope);
+    const right = this.eval(e.right, scope);
+    if (left.kind === 'tensor' && right.kind === 'tensor') {
+      if (e.op !== '+') return this.stop('wrongValueKind', e.span, `tensors can be added (a residual connection), not combined with '${e.op}'`);
+      return this.layerWithInputs(
+        LAYERS.add,
+        'add',
+        e.span,
+        e.span,
+        [],
+        [
+          { value: left, span: e.left.span },
+          { value: right, span: e.right.span },
+        ],
+        scope,
+        name,
+        nameSpan,
+        undefined,
+      );
+    }
+    if (left.kind !== 'number' || right.kind !== 'number') {
+      return this.stop('wrongValueKind', e.span, `cannot compute ${describeValue(left)} ${e.op} ${describeValue(right)}`);
+    }
+    const a = left.value;
+    const b = right.value;
+    if ((e.op === '/' || e.op === '%') && b === 0) {
+      return this.stop('divisionByZero', e.span, `division by zero: ${a} ${e.op} ${b}`);
+    }
+    const value = e.op === '+' ? a + b : e.op === '-' ? a - b : e.op === '*' ? a * b : e.op === '/' ? a / b : a % b;
+    return { kind: 'number', value };
+  }
+
+  private call(e: Extract<Expr, { kind: 'call' }>, scope: Scope, name: string | undefined, nameSpan: Span | undefined): Value {
+    // `identity(3, 64, 64, 256)(x)`: parameters, then inputs.
+    if (e.callee.kind === 'call' && e.callee.callee.kind === 'name' && this.options.blocks.has(e.callee.callee.name)) {
+      const block = this.options.blocks.get(e.callee.callee.name)!;
+      const params = e.callee.args.map((a) => this.argument(a, scope));
+      const inputs = e.args.map((a) => this.tensorArg(a, scope, `input of ${block.name.name}`));
+      return this.applyBlock(block, params, inputs, scope, name, e.span, undefined);
+    }
+    if (e.callee.kind !== 'name') return this.stop('wrongValueKind', e.callee.span, 'only layers and blocks can be called');
+    const callee = e.callee.name;
+    const binding = scope.bindings.get(callee);
+    if (binding?.kind === 'shared') {
+      const inputs = e.args.map((a) => this.tensorArg(a, scope, `input of ${callee}`));
+      return this.applyBlock(binding.block, binding.args, inputs, scope, name, e.span, binding);
+    }
+    if (LAYERS[callee] && !binding) return this.callLayer(e, callee, scope, undefined, name, nameSpan);
+    if (this.options.blocks.has(callee)) {
+      return this.stop('wrongArguments', e.span, `block ${callee}(...) needs an input: use it in a chain (\`x -> ${callee}(...)\`) or write \`${callee}(...)(x)\``);
+    }
+    if (LOSSES[callee]) return this.stop('wrongValueKind', e.span, `${callee} is a loss term; use it in a \`loss\` line`);
+    return this.unknownCallee(callee, e.callee.span, scope);
+  }
+
+  private tensorArg(a: Argument, scope: Scope, what: string): TensorValue {
+    const v = this.eval(a.value, scope);
+    if (v.kind !== 'tensor') return this.stop('wrongValueKind', a.span, `${what} must be a tensor, got ${describeValue(v)}`);
+    return v;
+  }
+
+  // ---- loss, freeze, final graph -----------------------------------------------------------
+
+  private lossTerms(expr: Expr, scope: Scope, outputs: readonly string[]): LossTerm[] {
+    const pending: PendingLossTerm[] = [];
+    try {
+      this.collectLoss(expr, 1, scope, outputs, pending);
+    } catch (err) {
+      if (!(err instanceof ChainStopped)) throw err;
+      return [];
+    }
+    const terms: LossTerm[] = [];
+    for (const p of pending) {
+      const spec = LOSSES[p.fn];
+      let ok = true;
+      const target = spec.check({
+        args: p.args,
+        options: p.options,
+        fail: (message, hint) => {
+          this.report('lossShape', p.span, message, hint);
+          ok = false;
+          return false;
+        },
+      });
+      if (!ok || target === false) continue;
+      terms.push({
+        fn: p.fn,
+        weight: p.weight,
+        args: p.args.map((a) => a.name),
+        argShapes: p.args.map((a) => a.shape),
+        options: p.options,
+        ...(target ? { target } : {}),
+        span: p.span,
+      });
+    }
+    return terms;
+  }
+
+  /** Flattens `a * (b * f(x) + g(y))` into weighted terms. */
+  private collectLoss(e: Expr, weight: number, scope: Scope, outputs: readonly string[], out: PendingLossTerm[]): void {
+    if (e.kind === 'binary' && (e.op === '+' || e.op === '-')) {
+      this.collectLoss(e.left, weight, scope, outputs, out);
+      this.collectLoss(e.right, e.op === '-' ? -weight : weight, scope, outputs, out);
+      return;
+    }
+    if (e.kind === 'binary' && (e.op === '*' || e.op === '/')) {
+      const leftIsTerm = containsLossCall(e.left);
+      const rightIsTerm = containsLossCall(e.right);
+      if (leftIsTerm && rightIsTerm) this.stop('lossShape', e.span, 'a loss is a weighted sum of terms; two terms cannot be multiplied');
+      if (e.op === '/' && rightIsTerm) this.stop('lossShape', e.span, 'a loss term cannot be a divisor');
+      const [termExpr, factorExpr] = leftIsTerm ? [e.left, e.right] : [e.right, e.left];
+      const factor = this.eval(factorExpr, scope);
+      if (factor.kind !== 'number') this.stop('wrongValueKind', factorExpr.span, `a loss weight must be a number, got ${describeValue(factor)}`);
+      if (e.op === '/' && factor.value === 0) this.stop('divisionByZero', e.span, 'division by zero in the loss weight');
+      this.collectLoss(termExpr, e.op === '/' ? weight / factor.value : weight * factor.value, scope, outputs, out);
+      return;
+    }
+    const fnExpr = e.kind === 'call' ? e.callee : e;
+    if (fnExpr.kind !== 'name') this.stop('lossShape', e.span, 'expected a loss term such as cross_entropy or 0.3 * cross_entropy(aux)');
+    const spec = LOSSES[fnExpr.name];
+    if (!spec) {
+      const guess = didYouMean(fnExpr.name, Object.keys(LOSSES));
+      this.stop('unknownName', fnExpr.span, `unknown loss '${fnExpr.name}'`, guess ? `did you mean '${guess}'?` : `losses: ${Object.keys(LOSSES).join(', ')}`);
+    }
+    const args: TensorValue[] = [];
+    const options: Record<string, number> = { ...spec.options };
+    for (const a of e.kind === 'call' ? e.args : []) {
+      if (a.name !== undefined) {
+        if (!(a.name in spec.options)) this.stop('wrongArguments', a.span, `${fnExpr.name} takes no option '${a.name}'`, `signature: ${spec.signature}`);
+        const v = this.eval(a.value, scope);
+        if (v.kind !== 'number') this.stop('wrongValueKind', a.value.span, `${a.name} must be a number, got ${describeValue(v)}`);
+        options[a.name] = v.value;
+      } else {
+        args.push(this.tensorArg(a, scope, `argument of ${fnExpr.name}`));
+      }
+    }
+    if (args.length === 0 && spec.minArgs > 0) {
+      const first = outputs[0] === undefined ? undefined : this.layerNames.get(outputs[0]);
+      const input = outputs[0] === undefined ? undefined : this.inputs.find((i) => i.name === outputs[0]);
+      const shape = first?.shape ?? input?.shape;
+      if (!shape) this.stop('lossShape', e.span, `${fnExpr.name} has nothing to apply to: the model has no output`);
+      args.push({ kind: 'tensor', name: outputs[0], shape });
+    }
+    if (args.length < spec.minArgs || args.length > spec.maxArgs) {
+      this.stop('wrongArguments', e.span, `${fnExpr.name} takes ${spec.minArgs === spec.maxArgs ? spec.minArgs : `${spec.minArgs} to ${spec.maxArgs}`} tensor(s), got ${args.length}`, `signature: ${spec.signature}`);
+    }
+    out.push({ fn: fnExpr.name, weight, args, options, span: e.span });
+  }
+
+  private frozenLayers(freezes: readonly Extract<Statement, { kind: 'freeze' }>[], scope: Scope): Set<string> {
+    const frozen = new Set<string>();
+    for (const f of freezes) {
+      for (const t of f.targets) {
+        const path = this.memberPath(t);
+        if (path === undefined) {
+          this.report('wrongValueKind', t.span, 'freeze takes layer or block-instance names');
+          continue;
+        }
+        const binding = scope.bindings.get(path);
+        const target = binding?.kind === 'value' && binding.value.kind === 'tensor' && !this.instancePrefixes.has(path) ? binding.value.name : path;
+        const matches = this.layers.filter((l) => l.name === target || l.name.startsWith(`${target}.`) || (binding?.kind === 'shared' && l.paramKeyRoot.startsWith(`${binding.paramRoot}.`)));
+        if (matches.length === 0) {
+          const guess = didYouMean(path, [...this.layerNames.keys(), ...this.instancePrefixes]);
+          this.report('unknownName', t.span, `nothing named '${path}' to freeze`, guess ? `did you mean '${guess}'?` : undefined);
+        }
+        for (const m of matches) frozen.add(m.paramOwner);
+      }
+    }
+    return frozen;
+  }
+
+  private finishLayer(l: MutableLayer, frozen: ReadonlySet<string>): LayerNode {
+    const isFrozen = frozen.has(l.paramOwner);
+    const params: ParamSpec[] = l.paramShapes.map((p) => ({
+      name: `${l.paramKeyRoot}.${p.role}`,
+      role: p.role,
+      shape: p.shape,
+      trainable: !isFrozen && p.role !== 'running_mean' && p.role !== 'running_var',
+    }));
+    return {
+      name: l.name,
+      attrs: l.attrs,
+      inputs: l.inputs,
+      inputShapes: l.inputShapes,
+      shape: l.shape,
+      paramOwner: l.paramOwner,
+      params,
+      macs: l.macs,
+      frozen: isFrozen,
+      span: l.span,
+      ...(l.doc ? { doc: l.doc } : {}),
+    };
+  }
+}
+
+function containsLossCall(e: Expr): boolean {
+  if (e.kind === 'call') return e.callee.kind === 'name' && e.callee.name in LOSSES;
+  if (e.kind === 'name') return e.name in LOSSES;
+  if (e.kind === 'binary') return containsLossCall(e.left) || containsLossCall(e.right);
+  if (e.kind === 'negate') return containsLossCall(e.operand);
+  return false;
+}
+
+/** Names a body binds (targets, inputs, shares), with where; for use-before-definition errors. */
+function collectBoundNames(statements: readonly Statement[]): Map<string, Span> {
+  const names = new Map<string, Span>();
+  for (const st of statements) {
+    if (st.kind === 'chain' && st.target && !names.has(st.target.name)) names.set(st.target.name, st.target.span);
+    if ((st.kind === 'input' || st.kind === 'share') && !names.has(st.name.name)) names.set(st.name.name, st.name.span);
+  }
+  return names;
+}

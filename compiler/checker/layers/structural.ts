@@ -1,0 +1,109 @@
+// Layers that move values without arithmetic: flatten, reshape, zero_pad, space_to_depth, upsample.
+
+import { ArgReader, describeInput, type LayerSpec, type LayerType } from '../layer-spec.ts';
+import { formatShape, product } from '../values.ts';
+
+export const flatten: LayerSpec = {
+  inputs: 'one',
+  keywords: [],
+  signature: 'flatten',
+  doc: 'Unrolls H x W x C into a vector of H*W*C (channel-major, as PyTorch flattens NCHW).',
+  type(ctx): LayerType | undefined {
+    if (!new ArgReader(ctx).finish()) return undefined;
+    return { attrs: { op: 'flatten' }, shape: [product(ctx.inputs[0].value.shape)], params: [], macs: 0 };
+  },
+};
+
+export const reshape: LayerSpec = {
+  inputs: 'one',
+  keywords: [],
+  signature: 'reshape d1 x d2 x ...',
+  doc: 'Reinterprets the values in a new shape with the same number of elements.',
+  type(ctx): LayerType | undefined {
+    const [input] = ctx.inputs;
+    const reader = new ArgReader(ctx);
+    const shapeArg = reader.arg('shape');
+    if (!shapeArg) {
+      reader.fail(ctx.span, 'reshape needs a target shape, e.g. `reshape 7 x 7 x 64`');
+      return undefined;
+    }
+    const rank = shapeArg.value.kind === 'dims' ? shapeArg.value.values.length : 1;
+    const shape = reader.sizes(shapeArg, 'shape', rank);
+    if (!reader.finish() || !shape) return undefined;
+    if (product(shape) !== product(input.value.shape)) {
+      ctx.report('shapeMismatch', shapeArg.span, `cannot reshape ${describeInput(input)} (${product(input.value.shape)} values) to ${formatShape(shape)} (${product(shape)} values)`);
+      return undefined;
+    }
+    return { attrs: { op: 'reshape', shape }, shape, params: [], macs: 0 };
+  },
+};
+
+export const zeroPad: LayerSpec = {
+  inputs: 'one',
+  keywords: [],
+  signature: 'zero_pad p | p1 x p2',
+  doc: 'Adds p zeros on both sides of every spatial axis: n becomes n + 2p.',
+  type(ctx): LayerType | undefined {
+    const [input] = ctx.inputs;
+    const rank = input.value.shape.length - 1;
+    if (rank < 1) {
+      ctx.report('wrongRank', ctx.opSpan, `zero_pad needs spatial axes, got ${describeInput(input)}`);
+      return undefined;
+    }
+    const reader = new ArgReader(ctx);
+    const padArg = reader.arg('pad');
+    if (!padArg) {
+      reader.fail(ctx.span, 'zero_pad needs an amount, e.g. `zero_pad 1`');
+      return undefined;
+    }
+    const pad = reader.sizes(padArg, 'padding', rank, 0);
+    if (!reader.finish() || !pad) return undefined;
+    const shape = [...input.value.shape.slice(0, -1).map((n, i) => n + 2 * pad[i]), input.value.shape[rank]];
+    return { attrs: { op: 'zero_pad', padBefore: pad, padAfter: pad }, shape, params: [], macs: 0 };
+  },
+};
+
+export const spaceToDepth: LayerSpec = {
+  inputs: 'one',
+  keywords: [],
+  signature: 'space_to_depth b',
+  doc: "Moves each b x b patch into channels: H x W x C to H/b x W/b x C*b*b (YOLOv2's passthrough, TensorFlow's depth order).",
+  type(ctx): LayerType | undefined {
+    const [input] = ctx.inputs;
+    const reader = new ArgReader(ctx);
+    const blockArg = reader.arg('block');
+    const block = blockArg ? reader.integer(blockArg, 'block size') : 2;
+    if (!reader.finish() || !block) return undefined;
+    const [h, w, c] = input.value.shape;
+    if (input.value.shape.length !== 3) {
+      ctx.report('wrongRank', ctx.opSpan, `space_to_depth expects H x W x C, got ${describeInput(input)}`);
+      return undefined;
+    }
+    if (h % block !== 0 || w % block !== 0) {
+      ctx.report('shapeMismatch', ctx.span, `space_to_depth ${block}: ${h}x${w} is not divisible by ${block}`, `pad the input to a multiple of ${block} first`);
+      return undefined;
+    }
+    return { attrs: { op: 'space_to_depth', block }, shape: [h / block, w / block, c * block * block], params: [], macs: 0 };
+  },
+};
+
+export const upsample: LayerSpec = {
+  inputs: 'one',
+  keywords: ['scale'],
+  signature: 'upsample s | s1 x s2',
+  doc: 'Nearest-neighbour upsampling: each spatial axis n becomes n * s.',
+  type(ctx): LayerType | undefined {
+    const [input] = ctx.inputs;
+    const rank = input.value.shape.length - 1;
+    if (rank < 1) {
+      ctx.report('wrongRank', ctx.opSpan, `upsample needs spatial axes, got ${describeInput(input)}`);
+      return undefined;
+    }
+    const reader = new ArgReader(ctx);
+    const scaleArg = reader.arg('scale');
+    const scale = scaleArg ? reader.sizes(scaleArg, 'scale', rank) : Array<number>(rank).fill(2);
+    if (!reader.finish() || !scale) return undefined;
+    const shape = [...input.value.shape.slice(0, -1).map((n, i) => n * scale[i]), input.value.shape[rank]];
+    return { attrs: { op: 'upsample', scale }, shape, params: [], macs: 0 };
+  },
+};

@@ -1,0 +1,176 @@
+// Loss terms: which tensors each reads, the shapes it accepts, and the target it needs per batch.
+// A loss expression is a weighted sum, `0.3 * cross_entropy(aux1) + alpha * content(a, b)`.
+
+import type { LossTerm, Shape } from '../graph.ts';
+import type { Span } from '../span.ts';
+import { formatShape, type TensorValue } from './values.ts';
+
+export interface LossCheck {
+  readonly args: readonly TensorValue[];
+  readonly options: Readonly<Record<string, number>>;
+  /** Reports a shape error at the term; returns false. */
+  fail(message: string, hint?: string): false;
+}
+
+export interface LossSpec {
+  readonly minArgs: number;
+  readonly maxArgs: number;
+  readonly options: Readonly<Record<string, number>>;
+  readonly signature: string;
+  readonly doc: string;
+  /** Checks shapes; returns the per-batch target the term needs (undefined: none), or false. */
+  check(c: LossCheck): LossTerm['target'] | false | undefined;
+}
+
+function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function allSameShape(c: LossCheck, what: string): boolean {
+  const [first, ...rest] = c.args;
+  for (const other of rest) {
+    if (!sameShape(first.shape, other.shape)) {
+      return c.fail(`${what} needs tensors of one shape, got ${formatShape(first.shape)} from ${first.name} and ${formatShape(other.shape)} from ${other.name}`);
+    }
+  }
+  return true;
+}
+
+function rankIs(c: LossCheck, rank: number, what: string, layout: string): boolean {
+  for (const a of c.args) {
+    if (a.shape.length !== rank) return c.fail(`${what} expects ${layout}, got ${formatShape(a.shape)} from ${a.name}`);
+  }
+  return true;
+}
+
+export const LOSSES: Readonly<Record<string, LossSpec>> = {
+  cross_entropy: {
+    minArgs: 1,
+    maxArgs: 1,
+    options: {},
+    signature: 'cross_entropy(probabilities)',
+    doc: 'Softmax cross-entropy against a class index per example. Applied to a softmax layer, it is computed from that layer\'s logits, fused and stable.',
+    check(c) {
+      if (!rankIs(c, 1, 'cross_entropy', 'a vector of class scores')) return false;
+      return { name: 'labels', shape: [], dtype: 'i32' };
+    },
+  },
+  binary_cross_entropy: {
+    minArgs: 1,
+    maxArgs: 1,
+    options: {},
+    signature: 'binary_cross_entropy(probabilities)',
+    doc: '-(y log p + (1 - y) log(1 - p)), averaged; targets are 0/1 of the same shape.',
+    check(c) {
+      return { name: 'targets', shape: c.args[0].shape, dtype: 'f32' };
+    },
+  },
+  mse: {
+    minArgs: 1,
+    maxArgs: 2,
+    options: {},
+    signature: 'mse(prediction[, reference])',
+    doc: 'Mean squared error against a target of the same shape, or between two tensors.',
+    check(c) {
+      if (c.args.length === 2) return allSameShape(c, 'mse') ? undefined : false;
+      return { name: 'targets', shape: c.args[0].shape, dtype: 'f32' };
+    },
+  },
+  localization: {
+    minArgs: 1,
+    maxArgs: 1,
+    options: { classes: 0 },
+    signature: 'localization(y, classes n)',
+    doc: 'Classification with localization: y = [pc, bx, by, bh, bw, c1..cn]; logistic loss on pc, squared error on the box and log-likelihood on the classes, the latter two only where pc = 1.',
+    check(c) {
+      if (!rankIs(c, 1, 'localization', 'a vector [pc, bx, by, bh, bw, classes...]')) return false;
+      const n = c.args[0].shape[0];
+      const classes = c.options.classes || n - 5;
+      if (classes < 1 || n !== 5 + classes) return c.fail(`localization expects 5 + ${classes} values (pc, bx, by, bh, bw and the classes), got ${n} from ${c.args[0].name}`);
+      return { name: 'targets', shape: [n], dtype: 'f32' };
+    },
+  },
+  yolo: {
+    minArgs: 1,
+    maxArgs: 1,
+    options: { anchors: 5, classes: 80 },
+    signature: 'yolo(grid, anchors 5, classes 80)',
+    doc: 'YOLOv2 loss over S x S grid cells and anchors: objectness, box and class terms, box and class masked where no object is assigned.',
+    check(c) {
+      if (!rankIs(c, 3, 'yolo', 'S x S x anchors*(5 + classes)')) return false;
+      const per = c.options.anchors * (5 + c.options.classes);
+      const got = c.args[0].shape[2];
+      if (got !== per) {
+        return c.fail(
+          `yolo with ${c.options.anchors} anchors and ${c.options.classes} classes needs ${c.options.anchors}*(5 + ${c.options.classes}) = ${per} channels, got ${got} from ${c.args[0].name}`,
+          `end the network with \`conv ${per}, 1x1\``,
+        );
+      }
+      return { name: 'targets', shape: c.args[0].shape, dtype: 'f32' };
+    },
+  },
+  triplet: {
+    minArgs: 3,
+    maxArgs: 3,
+    options: { alpha: 0.2 },
+    signature: 'triplet(anchor, positive, negative, alpha 0.2)',
+    doc: 'max(||f(A) - f(P)||^2 - ||f(A) - f(N)||^2 + alpha, 0), averaged over the batch.',
+    check(c) {
+      if (!rankIs(c, 1, 'triplet', 'embedding vectors') || !allSameShape(c, 'triplet')) return false;
+      return undefined;
+    },
+  },
+  content: {
+    minArgs: 1,
+    maxArgs: 2,
+    options: {},
+    signature: 'content(generated[, content])',
+    doc: 'Style transfer content cost 1/(4 nH nW nC) sum (a_C - a_G)^2, against a second tensor or a target activation.',
+    check(c) {
+      if (!rankIs(c, 3, 'content', 'H x W x C activations')) return false;
+      if (c.args.length === 2) return allSameShape(c, 'content') ? undefined : false;
+      return { name: 'content_target', shape: c.args[0].shape, dtype: 'f32' };
+    },
+  },
+  style: {
+    minArgs: 1,
+    maxArgs: 2,
+    options: {},
+    signature: 'style(generated[, style])',
+    doc: 'Style cost of one layer: 1/(4 nC^2 (nH nW)^2) sum (G_S - G_G)^2 over Gram matrices, against a second tensor or a target Gram matrix.',
+    check(c) {
+      if (!rankIs(c, 3, 'style', 'H x W x C activations')) return false;
+      if (c.args.length === 2) return allSameShape(c, 'style') ? undefined : false;
+      const ch = c.args[0].shape[2];
+      return { name: 'style_target', shape: [ch, ch], dtype: 'f32' };
+    },
+  },
+  total_variation: {
+    minArgs: 1,
+    maxArgs: 1,
+    options: {},
+    signature: 'total_variation(image)',
+    doc: 'Sum of squared differences between neighbouring pixels: smooths a generated image.',
+    check(c) {
+      return rankIs(c, 3, 'total_variation', 'an H x W x C image') ? undefined : false;
+    },
+  },
+  l2: {
+    minArgs: 0,
+    maxArgs: 0,
+    options: {},
+    signature: 'l2',
+    doc: 'L2 weight decay: the sum of squares of every trainable weight (not biases or batchnorm).',
+    check() {
+      return undefined;
+    },
+  },
+};
+
+export interface PendingLossTerm {
+  readonly fn: string;
+  readonly weight: number;
+  readonly args: readonly TensorValue[];
+  readonly options: Readonly<Record<string, number>>;
+  readonly span: Span;
+}

@@ -1,0 +1,184 @@
+// The typed layer graph: what the front end (parse -> resolve/expand -> shapes) hands to every
+// later stage (summary, lower, LSP). Shapes here are the course's notation without the batch:
+// [H, W, C] for images, [L, C] for 1D signals, [D, H, W, C] for volumes, [N] for vectors.
+// Parameter shapes follow PyTorch's layouts (conv OIHW / OIL / OIDHW, dense [out, in]).
+
+import type { Span } from './span.ts';
+
+/** A tensor shape without the batch dimension, channels last (the course's H x W x C). */
+export type Shape = readonly number[];
+
+/** Spatial rank of a convolution or pooling layer. */
+export type SpatialRank = 1 | 2 | 3;
+
+export interface ConvAttrs {
+  readonly op: 'conv';
+  readonly rank: SpatialRank;
+  readonly filters: number;
+  readonly kernel: readonly number[];
+  readonly stride: readonly number[];
+  /** Zero padding before each spatial axis (top / left / front). */
+  readonly padBefore: readonly number[];
+  /** Zero padding after each spatial axis; differs from padBefore only for `same` with odd totals. */
+  readonly padAfter: readonly number[];
+  readonly dilation: readonly number[];
+  readonly bias: boolean;
+}
+
+export interface PoolAttrs {
+  readonly op: 'maxpool' | 'avgpool';
+  readonly rank: SpatialRank;
+  readonly kernel: readonly number[];
+  readonly stride: readonly number[];
+  readonly padBefore: readonly number[];
+  readonly padAfter: readonly number[];
+  /** Output size rounding: floor (default) or ceil (Caffe, torchvision ceil_mode). */
+  readonly ceil: boolean;
+}
+
+export interface GlobalPoolAttrs {
+  readonly op: 'global_avgpool' | 'global_maxpool';
+}
+
+export interface DenseAttrs {
+  readonly op: 'dense';
+  readonly units: number;
+  readonly bias: boolean;
+}
+
+export interface BatchNormAttrs {
+  readonly op: 'batchnorm';
+  readonly eps: number;
+  readonly momentum: number;
+}
+
+export interface DropoutAttrs {
+  readonly op: 'dropout';
+  readonly rate: number;
+}
+
+export interface LeakyReluAttrs {
+  readonly op: 'leaky_relu';
+  readonly alpha: number;
+}
+
+export interface PlainAttrs {
+  readonly op:
+    | 'relu'
+    | 'tanh'
+    | 'sigmoid'
+    | 'softmax'
+    | 'linear'
+    | 'flatten'
+    | 'add'
+    | 'concat'
+    | 'l2_normalize';
+}
+
+export interface ReshapeAttrs {
+  readonly op: 'reshape';
+  readonly shape: Shape;
+}
+
+export interface ZeroPadAttrs {
+  readonly op: 'zero_pad';
+  readonly padBefore: readonly number[];
+  readonly padAfter: readonly number[];
+}
+
+export interface SpaceToDepthAttrs {
+  readonly op: 'space_to_depth';
+  readonly block: number;
+}
+
+export interface UpsampleAttrs {
+  readonly op: 'upsample';
+  /** Nearest-neighbour scale factor per spatial axis. */
+  readonly scale: readonly number[];
+}
+
+export type LayerAttrs =
+  | ConvAttrs
+  | PoolAttrs
+  | GlobalPoolAttrs
+  | DenseAttrs
+  | BatchNormAttrs
+  | DropoutAttrs
+  | LeakyReluAttrs
+  | PlainAttrs
+  | ReshapeAttrs
+  | ZeroPadAttrs
+  | SpaceToDepthAttrs
+  | UpsampleAttrs;
+
+export type LayerOp = LayerAttrs['op'];
+
+/** Role of a parameter tensor; decides its initialiser and whether the optimizer touches it. */
+export type ParamRole = 'weight' | 'bias' | 'gamma' | 'beta' | 'running_mean' | 'running_var';
+
+export interface ParamSpec {
+  /** Full key as stored in safetensors: `<layer>.weight`, `<layer>.running_mean`, ... */
+  readonly name: string;
+  readonly role: ParamRole;
+  /** PyTorch layout: conv [O, I, ...k], dense [out, in], per-channel vectors [C]. */
+  readonly shape: Shape;
+  /** False for running statistics and for parameters of frozen layers. */
+  readonly trainable: boolean;
+}
+
+export interface InputNode {
+  readonly name: string;
+  readonly shape: Shape;
+  /** The thing being optimised (style transfer's generated image). */
+  readonly trainable: boolean;
+  readonly span: Span;
+  readonly doc?: string;
+}
+
+export interface LayerNode {
+  /** Stable, unique name: the author's, or generated (`conv_3`); nested as `block.inner`. */
+  readonly name: string;
+  readonly attrs: LayerAttrs;
+  /** Names of the producing layers or inputs, in argument order. */
+  readonly inputs: readonly string[];
+  readonly inputShapes: readonly Shape[];
+  readonly shape: Shape;
+  /**
+   * The layer whose parameters this one uses. Equal to `name` except where one block instance is
+   * applied to several inputs (Siamese towers): then every application points at the first.
+   */
+  readonly paramOwner: string;
+  /** Parameters this layer owns (empty when it shares another layer's). */
+  readonly params: readonly ParamSpec[];
+  readonly macs: number;
+  readonly frozen: boolean;
+  readonly span: Span;
+  readonly doc?: string;
+}
+
+/** A reference to a tensor in a loss term: a layer or input name, or a target supplied with the batch. */
+export interface LossTerm {
+  /** cross_entropy, binary_cross_entropy, mse, localization, yolo, triplet, content, style, total_variation, l2 */
+  readonly fn: string;
+  readonly weight: number;
+  /** Tensor names the term reads (layers, inputs). Targets (labels) are implicit per loss kind. */
+  readonly args: readonly string[];
+  readonly argShapes: readonly Shape[];
+  /** Named numeric options (triplet alpha, style layer weights...). */
+  readonly options: Readonly<Record<string, number>>;
+  /** Shape of the target tensor this term needs with each batch, if any ([] for a class index). */
+  readonly target?: { readonly name: string; readonly shape: Shape; readonly dtype: 'f32' | 'i32' };
+  readonly span: Span;
+}
+
+export interface ModelGraph {
+  readonly name: string;
+  readonly file: string;
+  readonly doc?: string;
+  readonly inputs: readonly InputNode[];
+  /** Topological order. */
+  readonly layers: readonly LayerNode[];
+  readonly outputs: readonly string[];
+  readonly loss: readonly LossTerm[];
+  readonly span: Span;
+}

@@ -1,0 +1,165 @@
+// Drives the front end: reads a file and its imports, parses each once, gathers blocks and models,
+// and expands a chosen model into its typed graph. This is the API the CLI, the language server,
+// the benchmarks and the back end call.
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseSource, type ParseResult } from '../grammar/index.ts';
+import type { BlockDecl, ModelDecl } from './ast.ts';
+import { expandModel } from './checker/expand.ts';
+import { diagnostic, didYouMean, type Diagnostic } from './diagnostics.ts';
+import type { ModelGraph } from './graph.ts';
+
+export const STDLIB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../stdlib');
+
+/** Reads a file's text; the language server substitutes its open, unsaved documents. */
+export type ReadText = (path: string) => string | undefined;
+
+const readFromDisk: ReadText = (path) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+
+export interface Program {
+  /** The file the program was loaded from, resolved. */
+  readonly root: string;
+  readonly files: ReadonlyMap<string, ParseResult>;
+  readonly blocks: ReadonlyMap<string, BlockDecl>;
+  readonly models: ReadonlyMap<string, ModelDecl>;
+  /** Lexer, parser, import and duplicate-declaration errors of every file. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export function stdlibPath(name: string): string {
+  return resolve(STDLIB_DIR, `${name}.cnn`);
+}
+
+export function loadProgram(file: string, text?: string, readText: ReadText = readFromDisk): Program {
+  const root = resolve(file);
+  const files = new Map<string, ParseResult>();
+  const blocks = new Map<string, BlockDecl>();
+  const models = new Map<string, ModelDecl>();
+  const diagnostics: Diagnostic[] = [];
+
+  const visit = (path: string, source: string) => {
+    const parsed = parseSource(source, path === root ? file : path);
+    files.set(path, parsed);
+    diagnostics.push(...parsed.diagnostics);
+    for (const decl of parsed.source.declarations) {
+      if (decl.kind === 'import') {
+        const target = decl.isStdlib ? stdlibPath(decl.target) : resolve(dirname(path), decl.target);
+        if (files.has(target)) continue;
+        const imported = readText(target);
+        if (imported === undefined) {
+          const hint = decl.isStdlib ? `the standard library has: ${listStdlib().join(', ')}` : undefined;
+          diagnostics.push(diagnostic('importFailed', decl.span, `cannot import '${decl.target}': ${target} not found`, hint));
+          continue;
+        }
+        visit(target, imported);
+        continue;
+      }
+      const table: Map<string, BlockDecl | ModelDecl> = decl.kind === 'block' ? blocks : models;
+      const other = (decl.kind === 'block' ? models : blocks).get(decl.name.name);
+      const previous = table.get(decl.name.name) ?? other;
+      if (previous) {
+        // A stdlib file imported twice through different paths is the same declaration: not an error.
+        if (previous.span.file !== decl.span.file || previous.span.startOffset !== decl.span.startOffset) {
+          diagnostics.push(diagnostic('duplicateName', decl.name.span, `'${decl.name.name}' is already declared at ${previous.span.file}:${previous.span.startLine}`));
+        }
+        continue;
+      }
+      if (decl.kind === 'block') blocks.set(decl.name.name, decl);
+      else models.set(decl.name.name, decl);
+    }
+  };
+
+  const source = text ?? readText(root);
+  if (source === undefined) {
+    diagnostics.push(diagnostic('importFailed', { file, startOffset: 0, endOffset: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 }, `cannot read ${file}`));
+  } else {
+    visit(root, source);
+  }
+  return { root, files, blocks, models, diagnostics };
+}
+
+export function listStdlib(): string[] {
+  try {
+    return readdirSync(STDLIB_DIR)
+      .filter((f) => f.endsWith('.cnn'))
+      .map((f) => f.slice(0, -4))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Models declared in the root file itself, in source order. */
+export function rootModels(program: Program): ModelDecl[] {
+  const parsed = program.files.get(program.root);
+  return (parsed?.source.declarations ?? []).filter((d): d is ModelDecl => d.kind === 'model');
+}
+
+export interface CompileOptions {
+  readonly file: string;
+  readonly text?: string;
+  /** Model name; default: the first model declared in the file. */
+  readonly model?: string;
+  readonly overrides?: Readonly<Record<string, number>>;
+  readonly readText?: ReadText;
+}
+
+export interface CompileResult {
+  readonly program: Program;
+  readonly graph?: ModelGraph;
+  readonly diagnostics: Diagnostic[];
+}
+
+function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.code}|${d.span.file}|${d.span.startOffset}|${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics.sort((a, b) => (a.span.file === b.span.file ? a.span.startOffset - b.span.startOffset : a.span.file < b.span.file ? -1 : 1));
+}
+
+/** Parse, resolve and shape-check one model. */
+export function compileModel(options: CompileOptions): CompileResult {
+  const program = loadProgram(options.file, options.text, options.readText);
+  const diagnostics = [...program.diagnostics];
+  const candidates = rootModels(program);
+  let model: ModelDecl | undefined;
+  if (options.model) {
+    model = program.models.get(options.model);
+    if (!model) {
+      const guess = didYouMean(options.model, program.models.keys());
+      const span = candidates[0]?.name.span ?? { file: options.file, startOffset: 0, endOffset: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 };
+      diagnostics.push(diagnostic('unknownModel', span, `no model '${options.model}' in ${options.file}`, guess ? `did you mean '${guess}'?` : `models: ${[...program.models.keys()].join(', ') || 'none'}`));
+    }
+  } else {
+    model = candidates[0];
+    if (!model && program.diagnostics.length === 0) {
+      diagnostics.push(diagnostic('unknownModel', { file: options.file, startOffset: 0, endOffset: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 }, `${options.file} declares no model`));
+    }
+  }
+  if (!model) return { program, diagnostics: sortDiagnostics(dedupe(diagnostics)) };
+  const expanded = expandModel(model, { blocks: program.blocks, overrides: options.overrides });
+  diagnostics.push(...expanded.diagnostics);
+  return { program, graph: expanded.graph, diagnostics: sortDiagnostics(dedupe(diagnostics)) };
+}
+
+/** Every diagnostic of a file: syntax, imports, and each of its models expanded with defaults. */
+export function checkFile(file: string, text?: string, readText?: ReadText): { program: Program; diagnostics: Diagnostic[]; graphs: ModelGraph[] } {
+  const program = loadProgram(file, text, readText);
+  const diagnostics = [...program.diagnostics];
+  const graphs: ModelGraph[] = [];
+  for (const model of rootModels(program)) {
+    const expanded = expandModel(model, { blocks: program.blocks });
+    diagnostics.push(...expanded.diagnostics);
+    if (expanded.graph) graphs.push(expanded.graph);
+  }
+  return { program, diagnostics: sortDiagnostics(dedupe(diagnostics)), graphs };
+}

@@ -1,0 +1,298 @@
+// The .cnn grammar: syntax only. Meaning (what `conv` is, what `x` binds to) lives in the compiler's
+// cst-to-ast and checker stages. Error recovery is on so an editor sees every error in a broken file.
+
+import { CstParser, EMPTY_ALT, type IToken, type TokenType } from 'chevrotain';
+import * as T from './tokens.ts';
+
+/** Keyword-argument names: `stride 2`, `pad same`. Only these may precede a value without a comma. */
+export const KEYWORD_ARGS = new Set([
+  'stride',
+  'pad',
+  'dilation',
+  'bias',
+  'round',
+  'eps',
+  'momentum',
+  'alpha',
+  'rate',
+  'scale',
+  'classes',
+  'anchors',
+  'weight',
+]);
+
+const startsExpression = new Set<TokenType>([T.NumberLiteral, T.Identifier, T.LParen, T.Minus, T.StringLiteral]);
+
+export class CnnParser extends CstParser {
+  constructor() {
+    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: 'full' });
+    this.performSelfAnalysis();
+  }
+
+  private isByIdentifier(token: IToken): boolean {
+    return token.tokenType === T.Cross || (token.tokenType === T.Identifier && token.image === 'x');
+  }
+
+  /** `stride 2`: a known keyword-argument name directly followed by the start of a value. */
+  private atKeywordArgument(): boolean {
+    const name = this.LA(1);
+    return name.tokenType === T.Identifier && KEYWORD_ARGS.has(name.image) && startsExpression.has(this.LA(2).tokenType);
+  }
+
+  /** `conv 6, 5x5`: a layer name followed by bare arguments (not `(`, an operator or the line's end). */
+  private atBareLayerCall(): boolean {
+    if (this.LA(1).tokenType !== T.Identifier) return false;
+    const next = this.LA(2);
+    if (next.tokenType === T.NumberLiteral || next.tokenType === T.StringLiteral) return true;
+    return next.tokenType === T.Identifier && next.image !== 'x';
+  }
+
+  public file = this.RULE('file', () => {
+    this.MANY(() => this.OR([{ ALT: () => this.CONSUME(T.Newline) }, { ALT: () => this.SUBRULE(this.topDecl) }]));
+  });
+
+  public topDecl = this.RULE('topDecl', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.importDecl) },
+      { ALT: () => this.SUBRULE(this.modelDecl) },
+      { ALT: () => this.SUBRULE(this.blockDecl) },
+    ]);
+  });
+
+  public importDecl = this.RULE('importDecl', () => {
+    this.CONSUME(T.Import);
+    this.OR([{ ALT: () => this.CONSUME(T.StringLiteral) }, { ALT: () => this.CONSUME(T.Identifier) }]);
+  });
+
+  public modelDecl = this.RULE('modelDecl', () => {
+    this.CONSUME(T.Model);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.SUBRULE(this.paramList));
+    this.SUBRULE(this.body);
+  });
+
+  public blockDecl = this.RULE('blockDecl', () => {
+    this.CONSUME(T.Block);
+    this.CONSUME(T.Identifier);
+    this.SUBRULE(this.paramList);
+    this.SUBRULE(this.inputList);
+    this.SUBRULE(this.body);
+  });
+
+  public paramList = this.RULE('paramList', () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.param) });
+    this.CONSUME(T.RParen);
+  });
+
+  public param = this.RULE('param', () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.Equals);
+      this.SUBRULE(this.expression);
+    });
+  });
+
+  public inputList = this.RULE('inputList', () => {
+    this.CONSUME(T.LParen);
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.CONSUME(T.Identifier) });
+    this.CONSUME(T.RParen);
+  });
+
+  public body = this.RULE('body', () => {
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.CONSUME(T.Newline));
+    this.MANY2(() => {
+      this.SUBRULE(this.statement);
+      // A statement ends at a newline, or right before the closing brace.
+      this.OR([
+        { ALT: () => this.AT_LEAST_ONE(() => this.CONSUME2(T.Newline)) },
+        { GATE: () => this.LA(1).tokenType === T.RBrace, ALT: EMPTY_ALT() },
+      ]);
+    });
+    this.CONSUME(T.RBrace);
+  });
+
+  public statement = this.RULE('statement', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.inputStatement) },
+      { ALT: () => this.SUBRULE(this.outputStatement) },
+      { ALT: () => this.SUBRULE(this.lossStatement) },
+      { ALT: () => this.SUBRULE(this.returnStatement) },
+      { ALT: () => this.SUBRULE(this.freezeStatement) },
+      { ALT: () => this.SUBRULE(this.shareStatement) },
+      { ALT: () => this.SUBRULE(this.repeatStatement) },
+      { ALT: () => this.SUBRULE(this.forStatement) },
+      { ALT: () => this.SUBRULE(this.chainStatement) },
+    ]);
+  });
+
+  public inputStatement = this.RULE('inputStatement', () => {
+    this.CONSUME(T.Input);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.expression);
+    this.OPTION(() => this.CONSUME(T.Trainable));
+  });
+
+  public outputStatement = this.RULE('outputStatement', () => {
+    this.CONSUME(T.Output);
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) });
+  });
+
+  public lossStatement = this.RULE('lossStatement', () => {
+    this.CONSUME(T.Loss);
+    this.SUBRULE(this.expression);
+  });
+
+  public returnStatement = this.RULE('returnStatement', () => {
+    this.CONSUME(T.Return);
+    this.SUBRULE(this.chain);
+  });
+
+  public freezeStatement = this.RULE('freezeStatement', () => {
+    this.CONSUME(T.Freeze);
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) });
+  });
+
+  public shareStatement = this.RULE('shareStatement', () => {
+    this.CONSUME(T.Share);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.expression);
+  });
+
+  public repeatStatement = this.RULE('repeatStatement', () => {
+    this.CONSUME(T.Repeat);
+    this.SUBRULE(this.expression);
+    this.SUBRULE(this.body);
+  });
+
+  public forStatement = this.RULE('forStatement', () => {
+    this.CONSUME(T.For);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.In);
+    this.SUBRULE(this.expression);
+    this.CONSUME(T.DotDot);
+    this.SUBRULE1(this.expression);
+    this.SUBRULE(this.body);
+  });
+
+  public chainStatement = this.RULE('chainStatement', () => {
+    this.OPTION({
+      GATE: () => this.LA(2).tokenType === T.Equals,
+      DEF: () => {
+        this.CONSUME(T.Identifier);
+        this.CONSUME(T.Equals);
+      },
+    });
+    this.SUBRULE(this.chain);
+  });
+
+  public chain = this.RULE('chain', () => {
+    this.SUBRULE(this.stage);
+    this.MANY(() => {
+      this.CONSUME(T.Arrow);
+      this.SUBRULE1(this.stage);
+    });
+  });
+
+  public stage = this.RULE('stage', () => {
+    this.OR([
+      { GATE: () => this.atBareLayerCall(), ALT: () => this.SUBRULE(this.layerCall) },
+      { ALT: () => this.SUBRULE(this.expression) },
+    ]);
+    this.OPTION(() => {
+      this.CONSUME(T.As);
+      this.CONSUME(T.Identifier);
+    });
+  });
+
+  public layerCall = this.RULE('layerCall', () => {
+    this.CONSUME(T.Identifier);
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) });
+  });
+
+  public argument = this.RULE('argument', () => {
+    this.OPTION({ GATE: () => this.atKeywordArgument(), DEF: () => this.CONSUME(T.Identifier) });
+    this.SUBRULE(this.expression);
+  });
+
+  public expression = this.RULE('expression', () => {
+    this.SUBRULE(this.additive);
+    this.MANY({
+      GATE: () => this.isByIdentifier(this.LA(1)) && startsExpression.has(this.LA(2).tokenType),
+      DEF: () => {
+        this.OR([{ ALT: () => this.CONSUME(T.Cross) }, { ALT: () => this.CONSUME(T.Identifier) }]);
+        this.SUBRULE1(this.additive);
+      },
+    });
+  });
+
+  public additive = this.RULE('additive', () => {
+    this.SUBRULE(this.multiplicative);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
+      this.SUBRULE1(this.multiplicative);
+    });
+  });
+
+  public multiplicative = this.RULE('multiplicative', () => {
+    this.SUBRULE(this.unary);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Star) }, { ALT: () => this.CONSUME(T.Slash) }, { ALT: () => this.CONSUME(T.Percent) }]);
+      this.SUBRULE1(this.unary);
+    });
+  });
+
+  public unary = this.RULE('unary', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Minus);
+          this.SUBRULE(this.unary);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.postfix) },
+    ]);
+  });
+
+  public postfix = this.RULE('postfix', () => {
+    this.SUBRULE(this.primary);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.callArgs) },
+        {
+          ALT: () => {
+            this.CONSUME(T.Dot);
+            this.CONSUME(T.Identifier);
+          },
+        },
+      ]);
+    });
+  });
+
+  public callArgs = this.RULE('callArgs', () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) });
+    this.CONSUME(T.RParen);
+  });
+
+  public primary = this.RULE('primary', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.NumberLiteral) },
+      { ALT: () => this.CONSUME(T.StringLiteral) },
+      { ALT: () => this.CONSUME(T.Identifier) },
+      {
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          this.SUBRULE(this.expression);
+          this.CONSUME(T.RParen);
+        },
+      },
+    ]);
+  });
+}
+
+/** One parser instance is reused: chevrotain parsers are built once and fed new input. */
+export const cnnParser = new CnnParser();
