@@ -310,6 +310,11 @@ export class AstBuilder {
     if (str) return { kind: 'string', value: str.image.slice(1, -1), span: this.tokenSpan(str) };
     const id = token(n, 'Identifier');
     if (id) return { kind: 'name', name: id.image, span: this.tokenSpan(id) };
-    return this.expression(node(n, 'expression'));
+    const inner = this.expression(node(n, 'expression'));
+    const open = token(n, 'LParen');
+    const close = token(n, 'RParen');
+    // A parenthesised expression spans its parentheses, so errors underline `(k - 1)` whole.
+    if (inner && open && close) return { ...inner, span: { ...this.tokenSpan(open), endOffset: close.endOffset! + 1, endLine: close.endLine!, endColumn: close.endColumn! + 1 } };
+    return inner;
   }
 }

@@ -71,8 +71,15 @@ export interface ExpandResult {
   readonly diagnostics: Diagnostic[];
 }
 
+/** Expansion limits: a typo like `repeat 1e9` must end in a diagnostic, not a hang. */
+const MAX_LOOP_ITERATIONS = 100_000;
+const MAX_LAYERS = 200_000;
+
 /** Thrown (and caught in expandModel) to abandon a chain after its error was reported. */
 class ChainStopped {}
+
+/** Bound to a name whose definition failed: later uses stop quietly instead of cascading errors. */
+const POISON: Value = { kind: 'symbol', name: '<error>' };
 
 export function expandModel(model: ModelDecl, options: ExpandOptions): ExpandResult {
   return new Expander(options).model(model);
@@ -171,6 +178,8 @@ class Expander {
         this.statement(st, scope, special);
       } catch (e) {
         if (!(e instanceof ChainStopped)) throw e;
+        const failed = st.kind === 'chain' ? st.target : st.kind === 'input' || st.kind === 'share' ? st.name : undefined;
+        if (failed) scope.bindings.set(failed.name, { kind: 'value', value: POISON, span: failed.span });
       }
     }
   }
@@ -201,12 +210,14 @@ class Expander {
         return this.share(st, scope);
       case 'repeat': {
         const count = this.integer(st.count, scope, 'repeat count', 0);
+        this.checkIterations(count, st.count.span);
         for (let i = 1; i <= count; i++) this.loopBody(st.body, scope, String(i), special);
         return;
       }
       case 'for': {
         const from = this.integer(st.from, scope, 'range start', -Infinity);
         const to = this.integer(st.to, scope, 'range end', -Infinity);
+        this.checkIterations(to - from + 1, st.span);
         const saved = scope.bindings.get(st.variable.name);
         for (let i = from; i <= to; i++) {
           scope.bindings.set(st.variable.name, { kind: 'value', value: { kind: 'number', value: i }, span: st.variable.span });
@@ -223,6 +234,10 @@ class Expander {
         special(st);
         return;
     }
+  }
+
+  private checkIterations(count: number, span: Span): void {
+    if (count > MAX_LOOP_ITERATIONS) this.stop('wrongArguments', span, `a loop of ${count} iterations is over the limit of ${MAX_LOOP_ITERATIONS}`);
   }
 
   private loopBody(body: readonly Statement[], scope: Scope, iteration: string, special: (st: Statement) => boolean): void {
@@ -292,6 +307,7 @@ class Expander {
     if (e.kind === 'name') {
       const binding = scope.bindings.get(e.name);
       if (binding?.kind === 'value') {
+        if (binding.value === POISON) throw new ChainStopped();
         if (binding.value.kind !== 'tensor') return this.stop('wrongValueKind', e.span, `'${e.name}' is the number ${describeValue(binding.value)}, not a tensor or a layer`);
         if (!first) return this.stop('wrongValueKind', e.span, `'${e.name}' is a tensor, not a layer; a chain can only start from a tensor`, `to combine it, use \`add(${e.name})\` or \`concat(${e.name})\``);
         return binding.value;
@@ -300,8 +316,10 @@ class Expander {
       const spec = LAYERS[e.name];
       if (spec) return this.layer(spec, e.name, e.span, e.span, [], this.implicitInput(input, e.name, e.span), scope, name, nameSpan, doc);
       const block = this.options.blocks.get(e.name);
-      if (block) return this.applyBlock(block, [], [this.implicitInput(input, e.name, e.span)], scope, name ?? undefined, e.span, undefined);
-      return this.unknownCallee(e.name, e.span, scope);
+      if (block) return this.applyBlock(block, [], [this.implicitInput(input, e.name, e.span)], scope, name, e.span, undefined);
+      const layer = this.layerNames.get(scope.prefix + e.name);
+      if (layer && first) return { kind: 'tensor', name: layer.name, shape: layer.shape };
+      return this.unknownCallee(e.name, e.span, scope, first ? 'name' : 'layer or block');
     }
     if (e.kind === 'call' && e.callee.kind === 'name') {
       const calleeName = e.callee.name;
@@ -323,12 +341,12 @@ class Expander {
     return this.stop('noInput', span, `${op} has no input: nothing comes before it`, 'declare an `input` first, or start the line from a named value: `x -> ...`');
   }
 
-  private unknownCallee(name: string, span: Span, scope: Scope): never {
+  private unknownCallee(name: string, span: Span, scope: Scope, what = 'layer or block'): never {
     const later = scope.laterNames.get(name);
     if (later) this.useBeforeDefinition(name, span, later);
     const candidates = [...Object.keys(LAYERS), ...this.options.blocks.keys(), ...scope.bindings.keys()];
     const guess = didYouMean(name, candidates);
-    this.report('unknownName', span, `unknown layer or block '${name}'`, guess ? `did you mean '${guess}'?` : undefined, guess ? { span, text: guess, title: `Change to '${guess}'` } : undefined);
+    this.report('unknownName', span, `unknown ${what} '${name}'`, guess ? `did you mean '${guess}'?` : undefined, guess ? { span, text: guess, title: `Change to '${guess}'` } : undefined);
     throw new ChainStopped();
   }
 
@@ -385,6 +403,7 @@ class Expander {
   }
 
   private addLayer(typed: LayerType, inputs: readonly LayerInput[], scope: Scope, name: string | undefined, nameSpan: Span | undefined, span: Span, doc: string | undefined): TensorValue {
+    if (this.layers.length >= MAX_LAYERS) this.stop('wrongArguments', span, `the model expands to more than ${MAX_LAYERS} layers`);
     let full: string;
     if (name !== undefined) {
       full = scope.prefix + name;
@@ -531,7 +550,10 @@ class Expander {
         return this.stop('wrongValueKind', e.span, 'strings are only used in `import` lines');
       case 'name': {
         const b = scope.bindings.get(e.name);
+        if (b?.kind === 'value' && b.value === POISON) throw new ChainStopped();
         if (b?.kind === 'value') return b.value;
+        const layer = this.layerNames.get(scope.prefix + e.name);
+        if (layer) return { kind: 'tensor', name: layer.name, shape: layer.shape };
         if (b?.kind === 'shared') return this.stop('wrongValueKind', e.span, `'${e.name}' is a shared block; apply it to an input: \`${e.name}(x)\``);
         if (SYMBOLS.has(e.name)) return { kind: 'symbol', name: e.name };
         const later = scope.laterNames.get(e.name);
