@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { runCheck } from './check.ts';
 import { EXIT_OK, EXIT_USAGE, UsageError } from './io.ts';
+import { runGraph } from './graph.ts';
 import { runSummary } from './summary.ts';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -10,6 +11,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, { run: () => Promise<Command>; help: string }> = {
   check: { run: async () => runCheck, help: 'check FILE...                      diagnostics; exit 0 clean, 1 errors, 2 usage or I/O' },
   summary: { run: async () => runSummary, help: 'summary FILE [--model M] [--set k=v]... [--json]   layers, parameters, MACs, memory' },
+  graph: { run: async () => runGraph, help: 'graph FILE [--model M] [--set k=v]... [-o OUT.svg]  the network as an SVG diagram' },
 };
 
 function usage(): string {

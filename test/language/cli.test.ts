@@ -71,3 +71,14 @@ describe('cnnc summary', () => {
     expect(cnnc(['summary']).code).toBe(2);
   });
 });
+
+describe('cnnc graph', () => {
+  it('draws one box per input and layer, with an edge per connection', () => {
+    const r = cnnc(['graph', 'examples/bottleneck.cnn', '--model', 'Bottleneck']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.startsWith('<svg')).toBe(true);
+    expect(r.stdout.match(/<rect /g)).toHaveLength(3);
+    expect(r.stdout.match(/<line /g)).toHaveLength(2);
+    expect(r.stdout).toContain('conv2d → 28x28x32');
+  });
+});
