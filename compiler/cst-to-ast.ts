@@ -26,11 +26,28 @@ function token(n: CstNode | undefined, key: string, index = 0): IToken | undefin
   return tokens(n, key)[index];
 }
 
-/** Every child of a node in source order, tokens and nodes alike. */
+function offsetOf(e: CstElement): number {
+  return isToken(e) ? e.startOffset : (e.location?.startOffset ?? Number.NaN);
+}
+
+/** Every child of a node in source order, tokens and nodes alike (recovered, position-less ones dropped). */
 function childrenInOrder(n: CstNode): CstElement[] {
-  const all = Object.values(n.children).flat() as CstElement[];
-  const offset = (e: CstElement) => (isToken(e) ? e.startOffset : (e.location?.startOffset ?? Number.MAX_SAFE_INTEGER));
-  return all.filter((e) => !Number.isNaN(offset(e))).sort((a, b) => offset(a) - offset(b));
+  const out: CstElement[] = [];
+  for (const key in n.children) {
+    for (const e of n.children[key] as CstElement[]) if (!Number.isNaN(offsetOf(e))) out.push(e);
+  }
+  // Insertion sort: the lists are short and mostly in order already.
+  for (let i = 1; i < out.length; i++) {
+    const e = out[i];
+    const o = offsetOf(e);
+    let j = i - 1;
+    while (j >= 0 && offsetOf(out[j]) > o) {
+      out[j + 1] = out[j];
+      j--;
+    }
+    out[j + 1] = e;
+  }
+  return out;
 }
 
 export class AstBuilder {
@@ -225,96 +242,108 @@ export class AstBuilder {
     return out;
   }
 
+  /** A flat `operand (operator operand)*` run, with `x` below `+ -` below `* / %`. */
   expression(n: CstNode | undefined): Expr | undefined {
     if (!n) return undefined;
-    switch (n.name) {
-      case 'expression': {
-        const items = nodes(n, 'additive')
-          .map((a) => this.expression(a))
-          .filter((e): e is Expr => e !== undefined);
-        if (items.length === 0) return undefined;
-        return items.length === 1 ? items[0] : { kind: 'dims', items, span: this.nodeSpan(n) };
-      }
-      case 'additive':
-      case 'multiplicative':
-        return this.binaryChain(n);
-      case 'unary': {
-        const operand = this.expression(node(n, 'unary') ?? node(n, 'postfix'));
-        if (!operand) return undefined;
-        return tokens(n, 'Minus').length > 0 ? { kind: 'negate', operand, span: this.nodeSpan(n) } : operand;
-      }
-      case 'postfix':
-        return this.postfix(n);
-      case 'primary':
-        return this.primary(n);
-      default:
-        return undefined;
-    }
-  }
-
-  /** Left-associative `a + b - c` from the interleaved operands and operator tokens. */
-  private binaryChain(n: CstNode): Expr | undefined {
-    let result: Expr | undefined;
-    let pending: BinaryOperator | undefined;
+    const operands: Expr[] = [];
+    const operators: string[] = [];
     for (const e of childrenInOrder(n)) {
       if (isToken(e)) {
-        pending = e.image as BinaryOperator;
+        operators.push(e.tokenType.name === 'Cross' || e.tokenType.name === 'Identifier' ? 'x' : e.image);
         continue;
       }
-      const operand = this.expression(e);
-      if (!operand) return result;
-      if (result && pending) {
-        result = {
-          kind: 'binary',
-          op: pending,
-          left: result,
-          right: operand,
-          span: { ...result.span, endOffset: operand.span.endOffset, endLine: operand.span.endLine, endColumn: operand.span.endColumn },
-        };
-      } else {
-        result = operand;
-      }
+      const operand = this.operand(e);
+      if (!operand) break;
+      operands.push(operand);
     }
-    return result;
+    if (operands.length === 0) return undefined;
+    operators.length = operands.length - 1;
+    // Split on `x` into per-axis sizes, then fold each size's arithmetic by precedence.
+    const groups: { operands: Expr[]; operators: BinaryOperator[] }[] = [{ operands: [operands[0]], operators: [] }];
+    operators.forEach((op, i) => {
+      if (op === 'x') groups.push({ operands: [operands[i + 1]], operators: [] });
+      else {
+        const g = groups[groups.length - 1];
+        g.operators.push(op as BinaryOperator);
+        g.operands.push(operands[i + 1]);
+      }
+    });
+    const items = groups.map((g) => foldArithmetic(g.operands, g.operators));
+    if (items.length === 1) return items[0];
+    return { kind: 'dims', items, span: spanBetween(items[0].span, items[items.length - 1].span) };
   }
 
-  private postfix(n: CstNode): Expr | undefined {
+  /** `-x`, `3`, `name`, `(expr)`, then calls `(args)` and members `.name`. */
+  private operand(n: CstNode): Expr | undefined {
+    const elems = childrenInOrder(n);
+    let i = 0;
+    const minuses: IToken[] = [];
+    while (i < elems.length && isToken(elems[i]) && (elems[i] as IToken).tokenType.name === 'Minus') minuses.push(elems[i++] as IToken);
     let result: Expr | undefined;
-    for (const e of childrenInOrder(n)) {
-      if (!result) {
-        if (!isToken(e) && e.name === 'primary') result = this.primary(e);
-        continue;
-      }
-      const start = result.span;
-      if (!isToken(e) && e.name === 'callArgs') {
-        const end = this.nodeSpan(e);
-        result = { kind: 'call', callee: result, args: this.arguments(e), span: { ...start, endOffset: end.endOffset, endLine: end.endLine, endColumn: end.endColumn } };
-      } else if (isToken(e) && e.tokenType.name === 'Identifier') {
-        const nameSpan = this.tokenSpan(e);
-        result = {
-          kind: 'member',
-          object: result,
-          name: e.image,
-          nameSpan,
-          span: { ...start, endOffset: nameSpan.endOffset, endLine: nameSpan.endLine, endColumn: nameSpan.endColumn },
-        };
+    const atom = elems[i++];
+    if (!atom) return undefined;
+    if (isToken(atom)) {
+      const span = this.tokenSpan(atom);
+      switch (atom.tokenType.name) {
+        case 'NumberLiteral':
+          result = { kind: 'number', value: Number(atom.image), raw: atom.image, span };
+          break;
+        case 'StringLiteral':
+          result = { kind: 'string', value: atom.image.slice(1, -1), span };
+          break;
+        case 'Identifier':
+          result = { kind: 'name', name: atom.image, span };
+          break;
+        case 'LParen': {
+          const inner = elems[i] && !isToken(elems[i]) ? this.expression(elems[i] as CstNode) : undefined;
+          const close = elems[i + 1];
+          i += 2;
+          if (!inner) return undefined;
+          // A parenthesised expression spans its parentheses, so errors underline `(k - 1)` whole.
+          result = close && isToken(close) && close.tokenType.name === 'RParen' ? { ...inner, span: spanBetween(span, this.tokenSpan(close)) } : inner;
+          break;
+        }
       }
     }
+    if (!result) return undefined;
+    for (; i < elems.length; i++) {
+      const e = elems[i];
+      if (!isToken(e) && e.name === 'callArgs') {
+        result = { kind: 'call', callee: result, args: this.arguments(e), span: spanBetween(result.span, this.nodeSpan(e)) };
+      } else if (isToken(e) && e.tokenType.name === 'Dot') {
+        const id = elems[i + 1];
+        if (!id || !isToken(id)) break;
+        i++;
+        const nameSpan = this.tokenSpan(id);
+        result = { kind: 'member', object: result, name: id.image, nameSpan, span: spanBetween(result.span, nameSpan) };
+      }
+    }
+    for (const minus of minuses.reverse()) result = { kind: 'negate', operand: result, span: spanBetween(this.tokenSpan(minus), result.span) };
     return result;
   }
+}
 
-  private primary(n: CstNode): Expr | undefined {
-    const num = token(n, 'NumberLiteral');
-    if (num) return { kind: 'number', value: Number(num.image), raw: num.image, span: this.tokenSpan(num) };
-    const str = token(n, 'StringLiteral');
-    if (str) return { kind: 'string', value: str.image.slice(1, -1), span: this.tokenSpan(str) };
-    const id = token(n, 'Identifier');
-    if (id) return { kind: 'name', name: id.image, span: this.tokenSpan(id) };
-    const inner = this.expression(node(n, 'expression'));
-    const open = token(n, 'LParen');
-    const close = token(n, 'RParen');
-    // A parenthesised expression spans its parentheses, so errors underline `(k - 1)` whole.
-    if (inner && open && close) return { ...inner, span: { ...this.tokenSpan(open), endOffset: close.endOffset! + 1, endLine: close.endLine!, endColumn: close.endColumn! + 1 } };
-    return inner;
-  }
+function spanBetween(start: Span, end: Span): Span {
+  return { ...start, endOffset: end.endOffset, endLine: end.endLine, endColumn: end.endColumn };
+}
+
+const PRECEDENCE: Record<BinaryOperator, number> = { '+': 1, '-': 1, '*': 2, '/': 2, '%': 2 };
+
+/** Left-associative precedence folding of `a + b * c - d`. */
+function foldArithmetic(operands: readonly Expr[], operators: readonly BinaryOperator[]): Expr {
+  const values: Expr[] = [operands[0]];
+  const pending: BinaryOperator[] = [];
+  const reduce = () => {
+    const right = values.pop()!;
+    const left = values.pop()!;
+    const op = pending.pop()!;
+    values.push({ kind: 'binary', op, left, right, span: spanBetween(left.span, right.span) });
+  };
+  operators.forEach((op, i) => {
+    while (pending.length > 0 && PRECEDENCE[pending[pending.length - 1]] >= PRECEDENCE[op]) reduce();
+    pending.push(op);
+    values.push(operands[i + 1]);
+  });
+  while (pending.length > 0) reduce();
+  return values[0];
 }

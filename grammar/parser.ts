@@ -218,67 +218,29 @@ export class CnnParser extends CstParser {
     this.SUBRULE(this.expression);
   });
 
+  /**
+   * A flat run of operands and binary operators; precedence (`x` below `+ -` below `* / %`) is
+   * applied when the AST is built. Keeping the CST shallow keeps parsing fast on large models.
+   */
   public expression = this.RULE('expression', () => {
-    this.SUBRULE(this.additive);
-    this.MANY({
-      GATE: () => this.isByIdentifier(this.LA(1)) && startsExpression.has(this.LA(2).tokenType),
-      DEF: () => {
-        this.OR([{ ALT: () => this.CONSUME(T.Cross) }, { ALT: () => this.CONSUME(T.Identifier) }]);
-        this.SUBRULE1(this.additive);
-      },
-    });
-  });
-
-  public additive = this.RULE('additive', () => {
-    this.SUBRULE(this.multiplicative);
-    this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
-      this.SUBRULE1(this.multiplicative);
-    });
-  });
-
-  public multiplicative = this.RULE('multiplicative', () => {
-    this.SUBRULE(this.unary);
-    this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Star) }, { ALT: () => this.CONSUME(T.Slash) }, { ALT: () => this.CONSUME(T.Percent) }]);
-      this.SUBRULE1(this.unary);
-    });
-  });
-
-  public unary = this.RULE('unary', () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.Minus);
-          this.SUBRULE(this.unary);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.postfix) },
-    ]);
-  });
-
-  public postfix = this.RULE('postfix', () => {
-    this.SUBRULE(this.primary);
+    this.SUBRULE(this.operand);
     this.MANY(() => {
       this.OR([
-        { ALT: () => this.SUBRULE(this.callArgs) },
-        {
-          ALT: () => {
-            this.CONSUME(T.Dot);
-            this.CONSUME(T.Identifier);
-          },
-        },
+        { GATE: () => this.isByIdentifier(this.LA(1)) && startsExpression.has(this.LA(2).tokenType), ALT: () => this.CONSUME(T.Identifier) },
+        { ALT: () => this.CONSUME(T.Cross) },
+        { ALT: () => this.CONSUME(T.Plus) },
+        { ALT: () => this.CONSUME(T.Minus) },
+        { ALT: () => this.CONSUME(T.Star) },
+        { ALT: () => this.CONSUME(T.Slash) },
+        { ALT: () => this.CONSUME(T.Percent) },
       ]);
+      this.SUBRULE1(this.operand);
     });
   });
 
-  public callArgs = this.RULE('callArgs', () => {
-    this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) });
-    this.CONSUME(T.RParen);
-  });
-
-  public primary = this.RULE('primary', () => {
+  /** `-x`, `f(a)(b)`, `vgg.conv4_2`, `(a + b)`, `3`. */
+  public operand = this.RULE('operand', () => {
+    this.MANY(() => this.CONSUME(T.Minus));
     this.OR([
       { ALT: () => this.CONSUME(T.NumberLiteral) },
       { ALT: () => this.CONSUME(T.StringLiteral) },
@@ -291,7 +253,25 @@ export class CnnParser extends CstParser {
         },
       },
     ]);
+    this.MANY2(() => {
+      this.OR2([
+        { ALT: () => this.SUBRULE(this.callArgs) },
+        {
+          ALT: () => {
+            this.CONSUME(T.Dot);
+            this.CONSUME1(T.Identifier);
+          },
+        },
+      ]);
+    });
   });
+
+  public callArgs = this.RULE('callArgs', () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) });
+    this.CONSUME(T.RParen);
+  });
+
 }
 
 /** One parser instance is reused: chevrotain parsers are built once and fed new input. */
