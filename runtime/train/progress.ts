@@ -1,0 +1,75 @@
+// The training progress bar: epoch, a bar, loss, accuracy, images/s and ETA on one line that
+// redraws in a terminal; in a log (not a TTY) one line per tenth of an epoch instead.
+
+export interface ProgressState {
+  readonly epoch: number;
+  readonly epochs: number;
+  /** Batches done in this epoch. */
+  readonly batch: number;
+  readonly batches: number;
+  /** Running mean over this epoch. */
+  readonly loss: number;
+  /** Running accuracy over this epoch, 0..1, when the loss has classes. */
+  readonly accuracy?: number;
+  readonly imagesPerSecond: number;
+  /** Seconds until the whole run ends. */
+  readonly etaSeconds: number;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '--:--';
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+export function formatProgress(p: ProgressState, width = 24): string {
+  const filled = p.batches === 0 ? width : Math.round((p.batch / p.batches) * width);
+  const bar = `${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? (p.batch === p.batches ? '=' : '>') : ''}${' '.repeat(width - filled)}`;
+  const parts = [
+    `epoch ${p.epoch}/${p.epochs}`,
+    `[${bar}]`,
+    `${p.batch}/${p.batches}`,
+    `loss ${p.loss.toFixed(4)}`,
+    ...(p.accuracy === undefined ? [] : [`acc ${(p.accuracy * 100).toFixed(1)}%`]),
+    `${p.imagesPerSecond >= 100 ? Math.round(p.imagesPerSecond).toLocaleString('en-US') : p.imagesPerSecond.toFixed(1)} img/s`,
+    `ETA ${formatDuration(p.etaSeconds)}`,
+  ];
+  return parts.join('  ');
+}
+
+export class ProgressBar {
+  private lastTenth = -1;
+  private lastDraw = 0;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+
+  private get interactive(): boolean {
+    return Boolean(this.stream.isTTY);
+  }
+
+  update(p: ProgressState): void {
+    const line = formatProgress(p);
+    if (this.interactive) {
+      const now = Date.now();
+      if (now - this.lastDraw < 80 && p.batch !== p.batches) return;
+      this.lastDraw = now;
+      this.stream.write(`\r${line}\x1b[K`);
+      return;
+    }
+    const tenth = Math.floor((p.batch / Math.max(1, p.batches)) * 10);
+    if (tenth !== this.lastTenth) {
+      this.lastTenth = tenth;
+      this.stream.write(`${line}\n`);
+    }
+  }
+
+  /** Ends the current epoch's line, then prints `message` on its own line. */
+  finishEpoch(message: string): void {
+    if (this.interactive) this.stream.write('\n');
+    this.lastTenth = -1;
+    this.stream.write(`${message}\n`);
+  }
+}
