@@ -1,0 +1,34 @@
+// The named sections of `npm run bench`, in the order a plain run executes them. Add a section
+// by appending to `sections`; its name is what `npm run bench -- NAME` selects.
+
+import type { Section, SectionContext } from './driver.ts';
+import { runFrontendSection } from './frontend.ts';
+import { findBenchModel } from './models.ts';
+import { defaultPlans, runTrainingSection } from './training-section.ts';
+
+function trainingSection(id: string): Section {
+  const model = findBenchModel(id);
+  if (model === undefined) throw new Error(`no bench model '${id}'`);
+  const defaults = defaultPlans[id] ?? { warmupSteps: 1, timedSteps: 2 };
+  return {
+    name: id,
+    description: `train ${model.cnn.model} (batch ${model.batch}, SGD) with cnnc and with TensorFlow.js on the same WebGPU device`,
+    async *run(context: SectionContext) {
+      const plan = {
+        warmupSteps: context.options.warmup ?? defaults.warmupSteps,
+        timedSteps: context.options.steps ?? defaults.timedSteps,
+      };
+      yield await runTrainingSection(model, await context.device(), plan, context.log);
+    },
+  };
+}
+
+export const sections: readonly Section[] = [
+  {
+    name: 'frontend',
+    description: 'parse + check time of stdlib/*.cnn and of a generated 5,000-layer model (median of warm runs)',
+    run: (context) => runFrontendSection(context.log),
+  },
+  trainingSection('lenet5'),
+  trainingSection('resnet8'),
+];
