@@ -1,8 +1,7 @@
 // Shared pieces of the command line: argument parsing with usage errors, diagnostic printing
 // relative to the working directory, and the exit-code contract (0 ok, 1 errors, 2 usage or I/O).
 
-import { renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { formatDiagnostic, type Diagnostic } from '../compiler/diagnostics.ts';
 
@@ -46,9 +45,3 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], stream: Nod
   }
 }
 
-/** Write through a temporary file in the same folder and rename: never a half-written file. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  writeFileSync(temp, data);
-  renameSync(temp, path);
-}

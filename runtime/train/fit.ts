@@ -1,25 +1,29 @@
-// The training loop: epochs of shuffled batches, a checkpoint after each epoch (written atomically),
-// exact resume (same next batch, same optimizer state), Ctrl-C saves and stops, and a non-finite
-// loss stops with the step named and the last good checkpoint kept.
+// The training loop: batches from a resumable loader, a checkpoint after each epoch (written
+// atomically), exact resume (same next batch, same optimizer state), Ctrl-C saves and stops, and a
+// non-finite loss stops with the step named and the last good checkpoint kept.
 
 import { existsSync } from 'node:fs';
-import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../checkpoint.ts';
+import { saveCheckpoint } from '../checkpoint.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { Rng } from '../data/random.ts';
+import { evalBatches, type Batch, type BatchJob, type PipelineOptions, type StreamState } from '../data/pipeline.ts';
 import type { HostTensor } from '../tensor.ts';
-import type { Batch, TrainingSession } from './session.ts';
 import type { ProgressState } from './progress.ts';
+import type { SessionState, TrainingSession } from './session.ts';
+
+/** A BatchLoader or a PrefetchLoader (runtime/data). */
+export interface BatchSource {
+  next(): (Batch & { job: BatchJob }) | Promise<Batch & { job: BatchJob }>;
+  state(): StreamState;
+  readonly planner: { readonly batchesPerEpoch: number };
+}
 
 export interface FitOptions {
   readonly epochs: number;
-  readonly seed: number;
+  /** Optimizer steps already taken (when resuming). */
+  readonly step?: number;
   /** Checkpoint written after each epoch and on Ctrl-C. */
   readonly checkpoint?: string;
-  /** Continue from this checkpoint. */
-  readonly resume?: string;
-  readonly test?: Dataset;
-  /** Prepares a batch from example indices (augmentation goes here). */
-  readonly makeBatch?: (dataset: Dataset, indices: Int32Array, epoch: number) => Batch | Promise<Batch>;
+  readonly test?: { readonly dataset: Dataset; readonly pipeline: Omit<PipelineOptions, 'shuffle' | 'augment' | 'dropLast' | 'seed'> };
   readonly onProgress?: (p: ProgressState) => void;
   readonly onEpoch?: (e: EpochReport) => void;
   /** Set by the caller (SIGINT): the loop saves and returns after the current step. */
@@ -29,6 +33,7 @@ export interface FitOptions {
 }
 
 export interface EpochReport {
+  /** 1-based, as printed. */
   readonly epoch: number;
   readonly loss: number;
   readonly accuracy?: number;
@@ -39,32 +44,9 @@ export interface EpochReport {
 }
 
 export type FitOutcome =
-  | { readonly kind: 'done'; readonly epochs: readonly EpochReport[] }
-  | { readonly kind: 'interrupted'; readonly epoch: number; readonly step: number }
-  | { readonly kind: 'diverged'; readonly message: string; readonly epochs: readonly EpochReport[] };
-
-export class NonFiniteLossError extends Error {}
-
-/** The example order of one epoch: a permutation fixed by (seed, epoch), so resume needs no RNG state. */
-export function epochOrder(length: number, seed: number, epoch: number): Int32Array {
-  const order = Int32Array.from({ length }, (_, i) => i);
-  Rng.seeded(seed, epoch).shuffle(order);
-  return order;
-}
-
-/** Copies the examples at `indices` into one NCHW batch. */
-export function readBatch(dataset: Dataset, indices: Int32Array): Batch {
-  const [c, h, w] = dataset.shape;
-  const size = c * h * w;
-  const images = new Float32Array(indices.length * size);
-  const labels = new Float32Array(indices.length);
-  indices.forEach((index, i) => {
-    const example = dataset.get(index);
-    images.set(example.image, i * size);
-    labels[i] = example.label;
-  });
-  return { images, labels, count: indices.length };
-}
+  | { readonly kind: 'done'; readonly epochs: readonly EpochReport[]; readonly step: number }
+  | { readonly kind: 'interrupted'; readonly epochs: readonly EpochReport[]; readonly step: number }
+  | { readonly kind: 'diverged'; readonly message: string; readonly epochs: readonly EpochReport[]; readonly step: number };
 
 function toHost(map: Map<string, Float32Array>, shapes: ReadonlyMap<string, readonly number[]>): Map<string, HostTensor> {
   const out = new Map<string, HostTensor>();
@@ -72,39 +54,42 @@ function toHost(map: Map<string, Float32Array>, shapes: ReadonlyMap<string, read
   return out;
 }
 
-function fromHost(map: Map<string, HostTensor>, path: string): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const [name, t] of map) {
-    if (t.dtype !== 'F32') throw new Error(`${path}: tensor '${name}' is ${t.dtype}, expected F32`);
-    out.set(name, t.data as Float32Array);
-  }
-  return out;
-}
-
-async function writeCheckpoint(session: TrainingSession, path: string, epoch: number, step: number, batchInEpoch: number, seed: number, info: Record<string, string | number>): Promise<void> {
-  const state = await session.saveState();
-  const optimizerShapes = new Map([...state.optimizer].map(([k, v]) => [k, [v.length]]));
-  const checkpoint: Checkpoint = {
-    weights: toHost(state.weights, session.weightShapes),
-    optimizer: toHost(state.optimizer, optimizerShapes),
-    position: { epoch, step, batchInEpoch, rng: Rng.seeded(seed, epoch).state() },
-    info: { ...info, seed },
+/** Checkpoint tensors back to session state, checking dtypes. */
+export function sessionStateFrom(weights: Map<string, HostTensor>, optimizer: Map<string, HostTensor>, source: string): SessionState {
+  const convert = (map: Map<string, HostTensor>) => {
+    const out = new Map<string, Float32Array>();
+    for (const [name, t] of map) {
+      if (t.dtype !== 'F32') throw new Error(`${source}: tensor '${name}' is ${t.dtype}, expected F32`);
+      out.set(name, t.data as Float32Array);
+    }
+    return out;
   };
-  saveCheckpoint(path, checkpoint);
+  return { weights: convert(weights), optimizer: convert(optimizer) };
 }
 
-/** Loss and accuracy of a whole data set in inference mode. */
-export async function evaluateDataset(session: TrainingSession, dataset: Dataset): Promise<{ loss: number; accuracy: number; confusion: number[][] }> {
+export async function writeTrainingCheckpoint(session: TrainingSession, path: string, position: StreamState, step: number, info: Record<string, string | number>): Promise<void> {
+  const state = await session.saveState();
+  saveCheckpoint(path, {
+    weights: toHost(state.weights, session.shapes),
+    optimizer: toHost(state.optimizer, session.shapes),
+    position: { ...position, step },
+    info,
+  });
+}
+
+/** Loss, accuracy and confusion matrix of a whole data set in inference mode. */
+export async function evaluateDataset(
+  session: TrainingSession,
+  dataset: Dataset,
+  pipeline: Omit<PipelineOptions, 'shuffle' | 'augment' | 'dropLast' | 'seed'>,
+): Promise<{ loss: number; accuracy: number; confusion: number[][] }> {
   const classes = dataset.classes;
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   let lossSum = 0;
   let seen = 0;
-  for (let start = 0; start < dataset.length; start += session.batchSize) {
-    const count = Math.min(session.batchSize, dataset.length - start);
-    // The compiled program has a fixed batch: pad the last batch by repeating its first example.
-    const indices = Int32Array.from({ length: session.batchSize }, (_, i) => start + (i < count ? i : 0));
-    const batch = { ...readBatch(dataset, indices), count };
-    const { loss, probabilities } = await session.evaluate(batch);
+  for (const batch of evalBatches(dataset, { ...pipeline, batchSize: session.batchSize })) {
+    const count = batch.labels.length;
+    const { loss, probabilities } = await session.evaluate(batch.images, batch.labels, count);
     lossSum += loss * count;
     for (let i = 0; i < count; i++) {
       const row = probabilities.subarray(i * classes, (i + 1) * classes);
@@ -118,86 +103,84 @@ export async function evaluateDataset(session: TrainingSession, dataset: Dataset
   return { loss: lossSum / Math.max(1, seen), accuracy: correct / Math.max(1, seen), confusion };
 }
 
-export async function fit(session: TrainingSession, train: Dataset, options: FitOptions): Promise<FitOutcome> {
-  const batchesPerEpoch = Math.floor(train.length / session.batchSize);
-  if (batchesPerEpoch === 0) throw new Error(`the training set has ${train.length} examples, fewer than one batch of ${session.batchSize}`);
-  const makeBatch = options.makeBatch ?? ((ds, idx) => readBatch(ds, idx));
+export async function fit(session: TrainingSession, loader: BatchSource, options: FitOptions): Promise<FitOutcome> {
+  const batchesPerEpoch = loader.planner.batchesPerEpoch;
   const info = options.info ?? {};
-  let startEpoch = 1;
-  let startBatch = 0;
-  let step = 0;
-  if (options.resume) {
-    const ckpt = loadCheckpoint(options.resume);
-    await session.loadState({ weights: fromHost(ckpt.weights, options.resume), optimizer: fromHost(ckpt.optimizer, options.resume) });
-    startEpoch = ckpt.position.epoch;
-    startBatch = ckpt.position.batchInEpoch;
-    step = ckpt.position.step;
-    if (startBatch >= batchesPerEpoch) {
-      startEpoch++;
-      startBatch = 0;
-    }
-  }
   const reports: EpochReport[] = [];
+  let step = options.step ?? 0;
+  const start = loader.state();
+  const startEpoch = start.batchInEpoch >= batchesPerEpoch ? start.epoch + 1 : start.epoch;
+  const totalBatches = (options.epochs - startEpoch) * batchesPerEpoch - (start.epoch === startEpoch ? start.batchInEpoch : 0);
   const runStart = performance.now();
+  let batchesThisRun = 0;
   let imagesThisRun = 0;
-  const totalBatches = (options.epochs - startEpoch + 1) * batchesPerEpoch - startBatch;
+  let epochStart = performance.now();
+  let lossSum = 0;
+  let correct = 0;
+  let counted = 0;
+  let hasAccuracy = true;
 
-  for (let epoch = startEpoch; epoch <= options.epochs; epoch++) {
-    const order = epochOrder(train.length, options.seed, epoch);
-    const epochStart = performance.now();
-    let lossSum = 0;
-    let correct = 0;
-    let counted = 0;
-    let hasAccuracy = true;
-    const firstBatch = epoch === startEpoch ? startBatch : 0;
-    for (let b = firstBatch; b < batchesPerEpoch; b++) {
-      const indices = order.subarray(b * session.batchSize, (b + 1) * session.batchSize);
-      const batch = await makeBatch(train, indices, epoch);
-      const result = await session.trainStep(batch);
-      step++;
-      if (!Number.isFinite(result.loss)) {
-        const kept = options.checkpoint && existsSync(options.checkpoint) ? `; the last good checkpoint ${options.checkpoint} is kept` : '';
-        return { kind: 'diverged', message: `the loss became ${result.loss} at step ${step} (epoch ${epoch}, batch ${b + 1}); training stopped${kept}. Try a lower --lr.`, epochs: reports };
-      }
-      lossSum += result.loss * batch.count;
-      counted += batch.count;
-      if (result.correct === undefined) hasAccuracy = false;
-      else correct += result.correct;
-      imagesThisRun += batch.count;
-      const elapsed = (performance.now() - runStart) / 1000;
-      const done = imagesThisRun / session.batchSize;
-      options.onProgress?.({
-        epoch,
-        epochs: options.epochs,
-        batch: b + 1,
-        batches: batchesPerEpoch,
-        loss: lossSum / counted,
-        ...(hasAccuracy ? { accuracy: correct / counted } : {}),
-        imagesPerSecond: imagesThisRun / Math.max(elapsed, 1e-9),
-        etaSeconds: (elapsed / done) * (totalBatches - done),
-      });
-      if (options.shouldStop?.() && b + 1 < batchesPerEpoch) {
-        if (options.checkpoint) await writeCheckpoint(session, options.checkpoint, epoch, step, b + 1, options.seed, info);
-        return { kind: 'interrupted', epoch, step };
-      }
+  for (;;) {
+    const position = loader.state();
+    const nextEpoch = position.batchInEpoch >= batchesPerEpoch ? position.epoch + 1 : position.epoch;
+    if (nextEpoch >= options.epochs) break;
+    const batch = await loader.next();
+    const { job } = batch;
+    if (job.batchInEpoch === 0 || batchesThisRun === 0) {
+      epochStart = performance.now();
+      lossSum = correct = counted = 0;
+      hasAccuracy = true;
     }
-    const seconds = (performance.now() - epochStart) / 1000;
-    let report: EpochReport = {
-      epoch,
+    const result = await session.trainStep(batch.images, batch.labels);
+    step++;
+    if (!Number.isFinite(result.loss)) {
+      const kept = options.checkpoint && existsSync(options.checkpoint) ? `; the last good checkpoint, ${options.checkpoint}, is kept` : '';
+      return {
+        kind: 'diverged',
+        message: `the loss became ${result.loss} at step ${step} (epoch ${job.epoch + 1}, batch ${job.batchInEpoch + 1}); training stopped${kept}. Try a lower --lr.`,
+        epochs: reports,
+        step,
+      };
+    }
+    const count = batch.labels.length;
+    lossSum += result.loss * count;
+    counted += count;
+    if (result.correct === undefined) hasAccuracy = false;
+    else correct += result.correct;
+    batchesThisRun++;
+    imagesThisRun += count;
+    const elapsed = (performance.now() - runStart) / 1000;
+    options.onProgress?.({
+      epoch: job.epoch + 1,
+      epochs: options.epochs,
+      batch: job.batchInEpoch + 1,
+      batches: batchesPerEpoch,
       loss: lossSum / counted,
       ...(hasAccuracy ? { accuracy: correct / counted } : {}),
-      seconds,
-      imagesPerSecond: counted / seconds,
-    };
-    if (options.test) {
-      const t = await evaluateDataset(session, options.test);
-      report = { ...report, testLoss: t.loss, testAccuracy: t.accuracy };
+      imagesPerSecond: imagesThisRun / Math.max(elapsed, 1e-9),
+      etaSeconds: (elapsed / batchesThisRun) * (totalBatches - batchesThisRun),
+    });
+    if (job.lastInEpoch) {
+      const seconds = (performance.now() - epochStart) / 1000;
+      let report: EpochReport = {
+        epoch: job.epoch + 1,
+        loss: lossSum / counted,
+        ...(hasAccuracy ? { accuracy: correct / counted } : {}),
+        seconds,
+        imagesPerSecond: counted / seconds,
+      };
+      if (options.test) {
+        const t = await evaluateDataset(session, options.test.dataset, options.test.pipeline);
+        report = { ...report, testLoss: t.loss, testAccuracy: t.accuracy };
+      }
+      reports.push(report);
+      if (options.checkpoint) await writeTrainingCheckpoint(session, options.checkpoint, job.after, step, info);
+      options.onEpoch?.(report);
     }
-    reports.push(report);
-    if (options.checkpoint) await writeCheckpoint(session, options.checkpoint, epoch + 1, step, 0, options.seed, info);
-    options.onEpoch?.(report);
-    if (options.shouldStop?.()) return { kind: 'interrupted', epoch: epoch + 1, step };
+    if (options.shouldStop?.()) {
+      if (options.checkpoint && !job.lastInEpoch) await writeTrainingCheckpoint(session, options.checkpoint, job.after, step, info);
+      return { kind: 'interrupted', epochs: reports, step };
+    }
   }
-  return { kind: 'done', epochs: reports };
+  return { kind: 'done', epochs: reports, step };
 }
-

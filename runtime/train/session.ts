@@ -1,13 +1,5 @@
 // What the training loop needs from a compiled model on a backend: one call per step, evaluation,
-// and its state for checkpoints. `createSession` (session-factory.ts) builds one from a ModelGraph.
-
-/** One batch in the IR's layout: images NCHW, labels as f32 class indices. */
-export interface Batch {
-  readonly images: Float32Array;
-  readonly labels: Float32Array;
-  /** Examples in this batch (the last batch of an epoch may be short only in evaluation). */
-  readonly count: number;
-}
+// and its state for checkpoints. `createSession` (create-session.ts) builds one from a ModelGraph.
 
 export interface StepResult {
   readonly loss: number;
@@ -23,14 +15,16 @@ export interface SessionState {
 }
 
 export interface TrainingSession {
+  /** The batch the programs were compiled for; evaluation pads shorter batches. */
   readonly batchSize: number;
   /** Where it runs, for the user: `cpu (reference executor)`, `webgpu: SwiftShader (core)`. */
   readonly device: string;
-  /** Shapes of the weights, by name. */
-  readonly weightShapes: ReadonlyMap<string, readonly number[]>;
-  trainStep(batch: Batch): Promise<StepResult>;
-  /** Inference-mode forward: loss and class probabilities [count, classes]. */
-  evaluate(batch: Batch): Promise<{ loss: number; probabilities: Float32Array }>;
+  /** Shapes of weights and optimizer state, by name. */
+  readonly shapes: ReadonlyMap<string, readonly number[]>;
+  /** One step on a full batch: images NCHW, labels as class indices. */
+  trainStep(images: Float32Array, labels: Int32Array): Promise<StepResult>;
+  /** Inference-mode forward of up to batchSize examples: mean loss and class probabilities [count, classes]. */
+  evaluate(images: Float32Array, labels: Int32Array, count: number): Promise<{ loss: number; probabilities: Float32Array }>;
   saveState(): Promise<SessionState>;
   loadState(state: SessionState): Promise<void>;
   dispose(): void;
