@@ -4,8 +4,7 @@ import { existsSync } from 'node:fs';
 import { renderDiagram } from '../compiler/diagram.ts';
 import { hasErrors } from '../compiler/diagnostics.ts';
 import { compileModel } from '../compiler/program.ts';
-import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, parseCommandLine, parseOverrides, printDiagnostics, UsageError } from './io.ts';
-import { writeFileAtomic } from '../runtime/checkpoint.ts';
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, parseCommandLine, parseOverrides, printDiagnostics, UsageError, writeFileAtomic } from './io.ts';
 
 export async function runGraph(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, {
@@ -23,7 +22,7 @@ export async function runGraph(argv: string[]): Promise<number> {
   printDiagnostics(result.diagnostics);
   if (hasErrors(result.diagnostics) || !result.graph) return EXIT_ERRORS;
   const svg = renderDiagram(result.graph);
-  if (values.output) writeFileAtomic(values.output, new TextEncoder().encode(svg));
+  if (values.output) writeFileAtomic(values.output, svg);
   else process.stdout.write(svg);
   return EXIT_OK;
 }

@@ -2,6 +2,7 @@
 // relative to the working directory, and the exit-code contract (0 ok, 1 errors, 2 usage or I/O).
 
 import { relative } from 'node:path';
+import { writeFileAtomic as writeBytesAtomic } from '../runtime/checkpoint.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { formatDiagnostic, type Diagnostic } from '../compiler/diagnostics.ts';
 
@@ -45,3 +46,8 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], stream: Nod
   }
 }
 
+
+/** Text or bytes through runtime/checkpoint's atomic writer: never a half-written file. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  writeBytesAtomic(path, typeof data === 'string' ? new TextEncoder().encode(data) : data);
+}
