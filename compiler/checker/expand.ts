@@ -71,6 +71,16 @@ export interface ExpandResult {
   readonly diagnostics: Diagnostic[];
 }
 
+/** Weight names follow PyTorch, so torchvision-style checkpoints load by name: batchnorm's gamma is `.weight`. */
+const PARAM_SUFFIX: Readonly<Record<ParamSpec['role'], string>> = {
+  weight: 'weight',
+  bias: 'bias',
+  gamma: 'weight',
+  beta: 'bias',
+  running_mean: 'running_mean',
+  running_var: 'running_var',
+};
+
 /** Expansion limits: a typo like `repeat 1e9` must end in a diagnostic, not a hang. */
 const MAX_LOOP_ITERATIONS = 100_000;
 const MAX_LAYERS = 200_000;
@@ -783,7 +793,7 @@ class Expander {
   private finishLayer(l: MutableLayer, frozen: ReadonlySet<string>): LayerNode {
     const isFrozen = frozen.has(l.paramOwner);
     const params: ParamSpec[] = l.paramShapes.map((p) => ({
-      name: `${l.paramKeyRoot}.${p.role}`,
+      name: `${l.paramKeyRoot}.${PARAM_SUFFIX[p.role]}`,
       role: p.role,
       shape: p.shape,
       trainable: !isFrozen && p.role !== 'running_mean' && p.role !== 'running_var',

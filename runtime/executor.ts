@@ -1,0 +1,26 @@
+// The interface every backend implements (CPU reference, WebGPU), so tests can run one IR program
+// on several backends and compare.
+
+import type { IrProgram } from '../compiler/ir/program.ts';
+
+/** Persistent tensors by leaf name: parameters and state (running stats, optimizer slots, step). */
+export type TensorStore = Map<string, Float32Array>;
+
+/** Per-run inputs by leaf name (role 'feed'): images, labels (f32 class indices), seeds. */
+export type Feeds = ReadonlyMap<string, Float32Array>;
+
+export interface PreparedProgram {
+  readonly program: IrProgram;
+  /**
+   * Runs the program once: reads feeds and the store, returns every named output (fresh arrays),
+   * then writes the program's updates into `store` (parameters, state).
+   */
+  run(feeds: Feeds, store: TensorStore): Promise<Map<string, Float32Array>>;
+  /** Frees device resources (a no-op on the CPU). */
+  dispose(): void;
+}
+
+export interface Executor {
+  readonly name: string;
+  prepare(program: IrProgram): Promise<PreparedProgram>;
+}
