@@ -199,7 +199,7 @@ class Expander {
       case 'input':
         return this.input(st, scope);
       case 'chain': {
-        const result = this.chain(st.stages, scope, st.target?.name, st.doc);
+        const result = this.chain(st.stages, st.span, scope, st.target?.name, st.doc);
         if (st.target) {
           if (scope.bindings.has(st.target.name) && !scope.loopSuffix && scope.bindings.get(st.target.name)?.kind === 'value') {
             const prev = scope.bindings.get(st.target.name)!;
@@ -214,7 +214,7 @@ class Expander {
       }
       case 'return':
         if (scope.isModel) return this.stop('wrongArguments', st.span, '`return` belongs in a block; a model ends with its last layer or an `output` line');
-        scope.returned = this.chain(st.stages, scope, undefined, undefined);
+        scope.returned = this.chain(st.stages, st.span, scope, undefined, undefined);
         return;
       case 'share':
         return this.share(st, scope);
@@ -294,7 +294,7 @@ class Expander {
 
   // ---- chains and stages -------------------------------------------------------------------
 
-  private chain(stages: readonly Stage[], scope: Scope, target: string | undefined, doc: string | undefined): TensorValue {
+  private chain(stages: readonly Stage[], span: Span, scope: Scope, target: string | undefined, doc: string | undefined): TensorValue {
     let current: TensorValue | undefined;
     stages.forEach((stage, i) => {
       const last = i === stages.length - 1;
@@ -302,7 +302,7 @@ class Expander {
       const name = alias === undefined ? undefined : alias + scope.loopSuffix;
       current = this.stage(stage, scope, i === 0 ? scope.current : current, i === 0, name, stage.alias?.span, last ? doc : undefined);
     });
-    if (!current) return this.stop('syntaxError', stages[0]?.span, 'empty chain');
+    if (!current) return this.stop('syntaxError', span, 'expected a layer or a value');
     return current;
   }
 
