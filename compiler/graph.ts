@@ -71,6 +71,8 @@ export interface PlainAttrs {
     | 'linear'
     | 'flatten'
     | 'add'
+    | 'subtract'
+    | 'abs'
     | 'concat'
     | 'l2_normalize';
 }

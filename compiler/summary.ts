@@ -11,7 +11,7 @@ import { formatShape, groupDigits, humanBytes, humanCount, product } from './che
 
 const BYTES_PER_VALUE = 4;
 
-const IN_PLACE: ReadonlySet<LayerOp> = new Set(['relu', 'leaky_relu', 'tanh', 'sigmoid', 'softmax', 'linear', 'dropout', 'flatten', 'reshape']);
+const IN_PLACE: ReadonlySet<LayerOp> = new Set(['relu', 'leaky_relu', 'tanh', 'sigmoid', 'softmax', 'linear', 'abs', 'dropout', 'flatten', 'reshape']);
 
 export interface LayerSummary {
   readonly name: string;

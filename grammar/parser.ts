@@ -19,6 +19,8 @@ export const KEYWORD_ARGS = new Set([
   'classes',
   'anchors',
   'weight',
+  'before',
+  'after',
 ]);
 
 const startsExpression = new Set<TokenType>([T.NumberLiteral, T.Identifier, T.LParen, T.Minus, T.StringLiteral]);
@@ -39,11 +41,17 @@ export class CnnParser extends CstParser {
     return name.tokenType === T.Identifier && KEYWORD_ARGS.has(name.image) && startsExpression.has(this.LA(2).tokenType);
   }
 
-  /** `conv 6, 5x5`: a layer name followed by bare arguments (not `(`, an operator or the line's end). */
+  /**
+   * `conv 6, 5x5`: a layer name followed by bare arguments (not an operator or the line's end).
+   * A `(` right after the name is a call, `relu(x)`; after a space it starts an argument,
+   * `zero_pad (f - 1) / 2`.
+   */
   private atBareLayerCall(): boolean {
-    if (this.LA(1).tokenType !== T.Identifier) return false;
+    const name = this.LA(1);
+    if (name.tokenType !== T.Identifier) return false;
     const next = this.LA(2);
     if (next.tokenType === T.NumberLiteral || next.tokenType === T.StringLiteral) return true;
+    if (next.tokenType === T.LParen) return next.startOffset > (name.endOffset ?? name.startOffset) + 1;
     return next.tokenType === T.Identifier && next.image !== 'x';
   }
 

@@ -622,10 +622,11 @@ class Expander {
     const left = this.eval(e.left, scope);
     const right = this.eval(e.right, scope);
     if (left.kind === 'tensor' && right.kind === 'tensor') {
-      if (e.op !== '+') return this.stop('wrongValueKind', e.span, `tensors can be added (a residual connection), not combined with '${e.op}'`);
+      if (e.op !== '+' && e.op !== '-') return this.stop('wrongValueKind', e.span, `tensors can be added or subtracted, not combined with '${e.op}'`);
+      const op = e.op === '+' ? 'add' : 'subtract';
       return this.layerWithInputs(
-        LAYERS.add,
-        'add',
+        LAYERS[op],
+        op,
         e.span,
         e.span,
         [],

@@ -104,6 +104,8 @@ export const LAYER_LOWERING: { readonly [K in LayerOp]: LayerLowering } = {
     return ctx.b.reshape(x!, [s[0]!, s.slice(1).reduce((p, d) => p * d, 1)]);
   },
   add: (ctx, _l, xs) => xs.slice(1).reduce((acc, x) => ctx.b.binary('add', acc, x), xs[0]!),
+  subtract: (ctx, _l, [a, b]) => ctx.b.binary('sub', a!, b!),
+  abs: (ctx, _l, [x]) => ctx.b.unary('abs', x!),
   concat: (ctx, _l, xs) => ctx.b.concat(xs, 1),
   l2_normalize: (ctx, _l, [x]) => ctx.b.add({ op: 'l2_normalize', axis: 1, eps: 1e-12 }, [x!], ctx.b.shape(x!)),
   reshape: (ctx, layer, [x]) => ctx.b.reshape(x!, irShape(layer.shape, ctx.batch)),

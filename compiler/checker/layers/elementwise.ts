@@ -22,6 +22,7 @@ export const sigmoid = activation('sigmoid', '1 / (1 + e^-x), elementwise.');
 export const softmax = activation('softmax', 'Softmax over the last axis.');
 export const linear = activation('linear', 'The identity: marks a layer with no activation.');
 export const l2Normalize = activation('l2_normalize', 'x / ||x|| over the last axis (FaceNet embeddings).');
+export const abs = activation('abs', '|x|, elementwise (the Siamese distance |f(a) - f(b)|).');
 
 export const leakyRelu: LayerSpec = {
   inputs: 'one',

@@ -2,8 +2,8 @@
 
 import type { LayerSpec } from '../layer-spec.ts';
 import { batchnorm, dense } from './dense.ts';
-import { dropout, l2Normalize, leakyRelu, linear, relu, sigmoid, softmax, tanh } from './elementwise.ts';
-import { add, concat } from './merge.ts';
+import { abs, dropout, l2Normalize, leakyRelu, linear, relu, sigmoid, softmax, tanh } from './elementwise.ts';
+import { add, concat, subtract } from './merge.ts';
 import { conv, globalPool, pool } from './spatial.ts';
 import { flatten, reshape, spaceToDepth, upsample, zeroPad } from './structural.ts';
 
@@ -32,11 +32,13 @@ export const LAYERS: Readonly<Record<string, LayerSpec>> = {
   softmax,
   linear,
   l2_normalize: l2Normalize,
+  abs,
   flatten,
   reshape,
   zero_pad: zeroPad,
   space_to_depth: spaceToDepth,
   upsample,
   add,
+  subtract,
   concat,
 };

@@ -40,6 +40,26 @@ export const add: LayerSpec = {
   },
 };
 
+export const subtract: LayerSpec = {
+  inputs: 'many',
+  keywords: [],
+  signature: 'subtract(a, b) or a - b',
+  doc: 'Elementwise difference of two tensors of one shape.',
+  type(ctx): LayerType | undefined {
+    if (!new ArgReader(ctx).finish()) return undefined;
+    const [a, b, ...rest] = ctx.inputs;
+    if (rest.length > 0) {
+      ctx.report('wrongArguments', ctx.span, `subtract takes two tensors, got ${ctx.inputs.length}`);
+      return undefined;
+    }
+    if (!sameArray(a.value.shape, b.value.shape)) {
+      ctx.report('shapeMismatch', ctx.span, `cannot subtract ${describeInput(b)} from ${describeInput(a)}: the shapes differ`);
+      return undefined;
+    }
+    return { attrs: { op: 'subtract' }, shape: a.value.shape, params: [], macs: 0 };
+  },
+};
+
 export const concat: LayerSpec = {
   inputs: 'many',
   keywords: [],

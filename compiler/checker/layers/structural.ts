@@ -40,9 +40,9 @@ export const reshape: LayerSpec = {
 
 export const zeroPad: LayerSpec = {
   inputs: 'one',
-  keywords: [],
-  signature: 'zero_pad p | p1 x p2',
-  doc: 'Adds p zeros on both sides of every spatial axis: n becomes n + 2p.',
+  keywords: ['before', 'after'],
+  signature: 'zero_pad p | p1 x p2 | before b, after a',
+  doc: 'Adds p zeros on both sides of every spatial axis (n becomes n + 2p), or `before` zeros at the start and `after` at the end of each axis (Keras ZeroPadding2D(((top, bottom), (left, right)))).',
   type(ctx): LayerType | undefined {
     const [input] = ctx.inputs;
     const rank = input.value.shape.length - 1;
@@ -51,15 +51,21 @@ export const zeroPad: LayerSpec = {
       return undefined;
     }
     const reader = new ArgReader(ctx);
-    const padArg = reader.arg('pad');
-    if (!padArg) {
-      reader.fail(ctx.span, 'zero_pad needs an amount, e.g. `zero_pad 1`');
+    const padArg = reader.nextPositional();
+    const beforeArg = reader.keyword('before');
+    const afterArg = reader.keyword('after');
+    if (!padArg && !beforeArg && !afterArg) {
+      reader.fail(ctx.span, 'zero_pad needs an amount, e.g. `zero_pad 1` or `zero_pad before 0, after 1`');
       return undefined;
     }
-    const pad = reader.sizes(padArg, 'padding', rank, 0);
-    if (!reader.finish() || !pad) return undefined;
-    const shape = [...input.value.shape.slice(0, -1).map((n, i) => n + 2 * pad[i]), input.value.shape[rank]];
-    return { attrs: { op: 'zero_pad', padBefore: pad, padAfter: pad }, shape, params: [], macs: 0 };
+    const zeros = Array<number>(rank).fill(0);
+    const both = padArg ? reader.sizes(padArg, 'padding', rank, 0) : zeros;
+    const before = beforeArg ? reader.sizes(beforeArg, 'before', rank, 0) : both;
+    const after = afterArg ? reader.sizes(afterArg, 'after', rank, 0) : both;
+    if (padArg && (beforeArg || afterArg)) reader.fail(padArg.span, 'zero_pad takes either an amount for both sides or `before` and `after`, not both');
+    if (!reader.finish() || !before || !after) return undefined;
+    const shape = [...input.value.shape.slice(0, -1).map((n, i) => n + before[i] + after[i]), input.value.shape[rank]];
+    return { attrs: { op: 'zero_pad', padBefore: before, padAfter: after }, shape, params: [], macs: 0 };
   },
 };
 

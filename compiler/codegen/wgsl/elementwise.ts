@@ -1,0 +1,87 @@
+// WGSL expressions for the elementwise ops (and the per-channel ops bias_add and inference
+// batchnorm), given the WGSL expressions of their inputs. Used alone and in fused epilogues.
+
+import type { OpAttrs, UnaryFn } from '../../ir/ops.ts';
+import { f32Lit } from './kernel.ts';
+
+/** Ops whose output element i reads input elements i, scalars, or channel vectors at channel(i). */
+export const FUSABLE_OPS: ReadonlySet<string> = new Set([
+  'unary', 'unary_grad', 'binary', 'affine', 'axpby', 'sgd_apply', 'rmsprop_apply', 'adam_apply',
+  'bias_add', 'batchnorm',
+]);
+
+/** Which inputs of a fusable op are per-channel vectors (indexed by the channel of element i). */
+export function channelInputs(op: string): readonly number[] {
+  if (op === 'bias_add') return [1];
+  if (op === 'batchnorm') return [1, 2, 3, 4];
+  return [];
+}
+
+function unaryExpr(fn: UnaryFn, x: string, alpha: number): string {
+  switch (fn) {
+    case 'neg': return `(-${x})`;
+    case 'exp': return `exp(${x})`;
+    case 'log': return `log(${x})`;
+    case 'sqrt': return `sqrt(${x})`;
+    case 'rsqrt': return `inverseSqrt(${x})`;
+    case 'square': return `(${x} * ${x})`;
+    case 'abs': return `abs(${x})`;
+    case 'sign': return `sign(${x})`;
+    case 'relu': return `max(${x}, 0.0)`;
+    case 'leaky_relu': return `select(${f32Lit(alpha)} * ${x}, ${x}, ${x} > 0.0)`;
+    case 'tanh': return `tanh(${x})`;
+    case 'sigmoid': return `(1.0 / (1.0 + exp(-${x})))`;
+    case 'step': return `select(0.0, 1.0, ${x} > 0.0)`;
+  }
+}
+
+function unaryGradExpr(fn: UnaryFn, dy: string, x: string, alpha: number): string {
+  switch (fn) {
+    case 'neg': return `(-${dy})`;
+    case 'exp': return `(${dy} * exp(${x}))`;
+    case 'log': return `(${dy} / ${x})`;
+    case 'sqrt': return `(${dy} * 0.5 / sqrt(${x}))`;
+    case 'rsqrt': return `(${dy} * -0.5 * inverseSqrt(${x}) / ${x})`;
+    case 'square': return `(${dy} * 2.0 * ${x})`;
+    case 'abs': return `(${dy} * sign(${x}))`;
+    case 'sign':
+    case 'step': return `0.0`;
+    case 'relu': return `select(0.0, ${dy}, ${x} > 0.0)`;
+    case 'leaky_relu': return `select(${f32Lit(alpha)} * ${dy}, ${dy}, ${x} > 0.0)`;
+    case 'tanh': return `(${dy} * (1.0 - tanh(${x}) * tanh(${x})))`;
+    case 'sigmoid': return `(${dy} * (1.0 / (1.0 + exp(-${x}))) * (1.0 - 1.0 / (1.0 + exp(-${x}))))`;
+  }
+}
+
+/** The WGSL expression of a fusable op applied to argument expressions `a` (in input order). */
+export function elementwiseExpr(attrs: OpAttrs, a: readonly string[]): string {
+  switch (attrs.op) {
+    case 'unary': return unaryExpr(attrs.fn, a[0]!, attrs.alpha);
+    case 'unary_grad': return unaryGradExpr(attrs.fn, a[0]!, a[1]!, attrs.alpha);
+    case 'binary': {
+      const [x, y] = [a[0]!, a[1]!];
+      switch (attrs.fn) {
+        case 'add': return `(${x} + ${y})`;
+        case 'sub': return `(${x} - ${y})`;
+        case 'mul': return `(${x} * ${y})`;
+        case 'div': return `(${x} / ${y})`;
+        case 'max': return `max(${x}, ${y})`;
+        case 'min': return `min(${x}, ${y})`;
+      }
+      break;
+    }
+    case 'affine': return `(${a[0]} * ${f32Lit(attrs.mul)} + ${f32Lit(attrs.add)})`;
+    case 'axpby': return `(${f32Lit(attrs.a)} * ${a[0]} + ${f32Lit(attrs.b)} * ${a[1]})`;
+    case 'sgd_apply': return `(${a[0]} - ${a[2]} * ${a[1]})`;
+    case 'rmsprop_apply': return `(${a[0]} - ${a[3]} * ${a[1]} / (sqrt(${a[2]}) + ${f32Lit(attrs.eps)}))`;
+    case 'adam_apply':
+      return `(${a[0]} - ${a[3]} * (${a[1]} / (1.0 - pow(${f32Lit(attrs.beta1)}, ${a[4]}))) / ` +
+        `(sqrt(${a[2]} / (1.0 - pow(${f32Lit(attrs.beta2)}, ${a[4]}))) + ${f32Lit(attrs.eps)}))`;
+    case 'bias_add': return `(${a[0]} + ${a[1]})`;
+    case 'batchnorm':
+      return `((${a[0]} - ${a[1]}) * inverseSqrt(${a[2]} + ${f32Lit(attrs.eps)}) * ${a[3]} + ${a[4]})`;
+    default:
+      break;
+  }
+  throw new Error(`elementwiseExpr: op '${attrs.op}' is not elementwise`);
+}
