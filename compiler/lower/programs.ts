@@ -14,6 +14,18 @@ export function buildInferenceProgram(graph: ModelGraph, batch: number): IrProgr
   return pruneProgram({ nodes: m.builder.nodes, outputs, updates: [] });
 }
 
+/**
+ * Loss and outputs in eval mode (running statistics, no dropout), for evaluation: outputs `loss`
+ * and `output:<layer>` for each model output.
+ */
+export function buildEvalProgram(graph: ModelGraph, batch: number): IrProgram {
+  const m = lowerModel(graph, { batch, mode: 'eval' });
+  if (m.loss === undefined) throw new IrError(`model ${graph.name} declares no loss`);
+  const outputs = new Map<string, number>([['loss', m.loss]]);
+  for (const name of graph.outputs) outputs.set(`output:${name}`, m.values.get(name)!);
+  return pruneProgram({ nodes: m.builder.nodes, outputs, updates: [] });
+}
+
 export interface GradProgram {
   readonly program: IrProgram;
   readonly lowered: LoweredModel;

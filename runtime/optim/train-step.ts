@@ -7,7 +7,10 @@ import { pruneProgram, type IrProgram } from '../../compiler/ir/program.ts';
 import { appendOptimizer, optimizerState, type OptimizerConfig } from './optimizers.ts';
 
 export interface TrainStep {
-  /** Outputs `loss`; updates every trained tensor, optimizer slot, running statistic and the step. */
+  /**
+   * Outputs `loss` and `output:<layer>` for each model output (for accuracy); updates every
+   * trained tensor, optimizer slot, running statistic and the step.
+   */
   readonly program: IrProgram;
   /** Every persistent tensor the program reads with its shape: params, running stats, slots. */
   readonly persistent: ReadonlyMap<string, readonly number[]>;
@@ -21,7 +24,9 @@ export function buildTrainStep(graph: ModelGraph, batch: number, optimizer: Opti
   const b = lowered.builder;
   const tensors = lowered.trainable.map((t) => ({ name: t.name, node: t.node, grad: grads.get(t.name)!, shape: b.shape(t.node) }));
   const updates = [...lowered.updates, ...appendOptimizer(b, optimizer, tensors)];
-  const program = pruneProgram({ nodes: b.nodes, outputs: new Map([['loss', loss]]), updates });
+  const outputs = new Map<string, number>([['loss', loss]]);
+  for (const name of graph.outputs) outputs.set(`output:${name}`, lowered.values.get(name)!);
+  const program = pruneProgram({ nodes: b.nodes, outputs, updates });
   const slots = optimizerState(optimizer, tensors);
   const persistent = new Map<string, readonly number[]>([...lowered.persistent, ...slots]);
   return { program, persistent, optimizerState: slots, feeds: lowered.feeds };

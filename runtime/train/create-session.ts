@@ -1,0 +1,145 @@
+// Builds a TrainingSession from a typed model graph: compiles the training step (forward, loss,
+// backward, optimizer update) and the evaluation program to IR, prepares both on a backend (WebGPU
+// when an adapter exists, else the CPU reference executor), and initialises the weights.
+
+import type { ModelGraph } from '../../compiler/graph.ts';
+import { buildEvalProgram } from '../../compiler/lower/programs.ts';
+import { SEED_FEED } from '../../compiler/lower/lower.ts';
+import type { Executor, PreparedProgram, TensorStore } from '../executor.ts';
+import { initialWeights } from '../init.ts';
+import type { OptimizerConfig } from '../optim/optimizers.ts';
+import { buildTrainStep } from '../optim/train-step.ts';
+import { cpuExecutor } from '../reference/executor.ts';
+import type { SessionState, StepResult, TrainingSession } from './session.ts';
+
+export type Backend = 'auto' | 'webgpu' | 'cpu';
+
+export interface SessionOptions {
+  readonly batch: number;
+  readonly optimizer: OptimizerConfig;
+  readonly backend: Backend;
+  /** Seeds the initial weights and dropout. */
+  readonly seed: number;
+}
+
+export class SessionError extends Error {
+  override readonly name = 'SessionError';
+}
+
+/** The tensor a classification loss reads, for accuracy; undefined for other losses. */
+function classifierOutput(graph: ModelGraph): string | undefined {
+  const term = graph.loss.find((t) => t.fn === 'cross_entropy');
+  return term?.args[0];
+}
+
+/** What the training CLI can feed: images for one input and class labels for a cross_entropy loss. */
+export function checkTrainable(graph: ModelGraph): void {
+  if (graph.loss.length === 0) throw new SessionError(`model ${graph.name} declares no loss; add e.g. \`loss cross_entropy\``);
+  const feedInputs = graph.inputs.filter((i) => !i.trainable);
+  if (feedInputs.length !== 1) throw new SessionError(`cnnc train feeds one image input; model ${graph.name} has ${feedInputs.length} (${feedInputs.map((i) => i.name).join(', ')})`);
+  const needs = graph.loss.filter((t) => t.target && t.target.name !== 'labels');
+  if (needs.length > 0) throw new SessionError(`cnnc train feeds class labels; model ${graph.name}'s loss ${needs[0].fn} needs '${needs[0].target!.name}' targets`);
+  if (!classifierOutput(graph)) throw new SessionError(`cnnc train needs a cross_entropy loss to train a classifier; model ${graph.name} has ${graph.loss.map((t) => t.fn).join(', ')}`);
+}
+
+async function pickExecutor(backend: Backend): Promise<{ executor: Executor; device: string; close: () => void }> {
+  if (backend === 'cpu') return { executor: cpuExecutor, device: 'cpu (reference executor)', close: () => undefined };
+  const { acquireDevice, NoWebGpuError } = await import('../webgpu/device.ts');
+  const { WebGpuExecutor } = await import('../webgpu/executor.ts');
+  try {
+    const gpu = await acquireDevice();
+    return { executor: new WebGpuExecutor(gpu), device: `webgpu: ${gpu.name}`, close: () => gpu.release() };
+  } catch (e) {
+    if (backend === 'auto' && e instanceof NoWebGpuError) {
+      return { executor: cpuExecutor, device: `cpu (reference executor; no WebGPU adapter: ${e.message.split('\n')[0]})`, close: () => undefined };
+    }
+    throw e;
+  }
+}
+
+export async function createSession(graph: ModelGraph, options: SessionOptions): Promise<TrainingSession> {
+  checkTrainable(graph);
+  const output = classifierOutput(graph)!;
+  const input = graph.inputs.find((i) => !i.trainable)!;
+  const classes = graph.layers.find((l) => l.name === output)?.shape[0] ?? 0;
+  const step = buildTrainStep(graph, options.batch, options.optimizer);
+  const evalProgram = buildEvalProgram(graph, options.batch);
+  const { executor, device, close } = await pickExecutor(options.backend);
+  const [train, evaluate]: PreparedProgram[] = [await executor.prepare(step.program), await executor.prepare(evalProgram)];
+
+  const initial = initialWeights(graph, options.seed);
+  const store: TensorStore = new Map();
+  for (const [name, shape] of step.persistent) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const value = initial.get(name);
+    store.set(name, value && value.length === size ? value : new Float32Array(size));
+  }
+  const optimizerNames = new Set(step.optimizerState.keys());
+  const shapes = new Map<string, readonly number[]>([...step.persistent]);
+  let stepCount = 0;
+
+  const feedsFor = (images: Float32Array, labels: Int32Array) => {
+    const feeds = new Map<string, Float32Array>([
+      [input.name, images],
+      ['labels', Float32Array.from(labels)],
+    ]);
+    if (step.feeds.has(SEED_FEED)) feeds.set(SEED_FEED, new Float32Array([(options.seed * 1_000_003 + stepCount) % 16_777_216]));
+    return feeds;
+  };
+  const countCorrect = (probabilities: Float32Array, labels: Int32Array, count: number): number => {
+    let correct = 0;
+    for (let i = 0; i < count; i++) {
+      let best = 0;
+      for (let k = 1; k < classes; k++) if (probabilities[i * classes + k] > probabilities[i * classes + best]) best = k;
+      if (best === labels[i]) correct++;
+    }
+    return correct;
+  };
+
+  return {
+    batchSize: options.batch,
+    device,
+    shapes,
+    async trainStep(images, labels): Promise<StepResult> {
+      const out = await train.run(feedsFor(images, labels), store);
+      stepCount++;
+      const probabilities = out.get(`output:${output}`)!;
+      return { loss: out.get('loss')![0], correct: countCorrect(probabilities, labels, labels.length) };
+    },
+    async evaluate(images, labels, count) {
+      // The program's batch is fixed: pad a short batch by repeating its first example.
+      const size = images.length / Math.max(1, labels.length);
+      const padded = new Float32Array(options.batch * size);
+      const paddedLabels = new Int32Array(options.batch);
+      for (let i = 0; i < options.batch; i++) {
+        const from = i < count ? i : 0;
+        padded.set(images.subarray(from * size, (from + 1) * size), i * size);
+        paddedLabels[i] = labels[from];
+      }
+      const out = await evaluate.run(feedsFor(padded, paddedLabels), new Map(store));
+      const probabilities = out.get(`output:${output}`)!.subarray(0, count * classes);
+      let loss = 0;
+      for (let i = 0; i < count; i++) loss -= Math.log(Math.max(probabilities[i * classes + labels[i]], 1e-30));
+      return { loss: loss / Math.max(1, count), probabilities };
+    },
+    async saveState(): Promise<SessionState> {
+      const weights = new Map<string, Float32Array>();
+      const optimizer = new Map<string, Float32Array>();
+      for (const [name, value] of store) (optimizerNames.has(name) ? optimizer : weights).set(name, value.slice());
+      return { weights, optimizer };
+    },
+    async loadState(state: SessionState): Promise<void> {
+      for (const [name, value] of [...state.weights, ...state.optimizer]) {
+        const current = store.get(name);
+        if (!current) throw new SessionError(`unexpected tensor '${name}' (the model has no such weight or optimizer state)`);
+        if (current.length !== value.length) throw new SessionError(`tensor '${name}' has ${value.length} values, the model expects ${current.length}`);
+        store.set(name, value.slice());
+      }
+    },
+    dispose(): void {
+      train.dispose();
+      evaluate.dispose();
+      close();
+    },
+  };
+}
