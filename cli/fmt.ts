@@ -4,6 +4,7 @@
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { formatWithPrettier } from '../compiler/format/prettier-plugin.ts';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, parseCommandLine, UsageError, writeFileAtomic } from './io.ts';
 
@@ -48,4 +49,15 @@ export async function runFmt(argv: string[]): Promise<number> {
     }
   }
   return failed ? EXIT_ERRORS : EXIT_OK;
+}
+
+// Until cli/main.ts dispatches `fmt`: `node bin/run-ts.js cli/fmt.ts FILE... [--check] [--write]`.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    process.exitCode = await runFmt(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`cnnc fmt: ${e.message}\n`);
+    process.exitCode = EXIT_USAGE;
+  }
 }

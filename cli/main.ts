@@ -6,6 +6,7 @@ import { EXIT_OK, EXIT_USAGE, UsageError } from './io.ts';
 import { runGrad } from './grad.ts';
 import { runGraph } from './graph.ts';
 import { runSummary } from './summary.ts';
+import { runTrain } from './train.ts';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: () => Promise<Command>; help: string }> = 
   check: { run: async () => runCheck, help: 'check FILE...                      diagnostics; exit 0 clean, 1 errors, 2 usage or I/O' },
   summary: { run: async () => runSummary, help: 'summary FILE [--model M] [--set k=v]... [--json]   layers, parameters, MACs, memory' },
   grad: { run: async () => runGrad, help: 'grad FILE --weights W --input X [--labels Y] --out G [--backend cpu|webgpu]   loss and gradients of one batch' },
+  train: { run: async () => runTrain, help: 'train FILE --data SPEC [--epochs N --batch N --lr X --optimizer O ...]   see cnnc train --help' },
   graph: { run: async () => runGraph, help: 'graph FILE [--model M] [--set k=v]... [-o OUT.svg]  the network as an SVG diagram' },
 };
 

@@ -10,6 +10,9 @@ import type { HostTensor } from '../tensor.ts';
 import type { ProgressState } from './progress.ts';
 import type { SessionState, TrainingSession } from './session.ts';
 
+/** How evaluation prepares images (fit, normalise); the batch is the session's. */
+export type EvalPipeline = Omit<PipelineOptions, 'shuffle' | 'augment' | 'dropLast' | 'seed' | 'batchSize'>;
+
 /** A BatchLoader or a PrefetchLoader (runtime/data). */
 export interface BatchSource {
   next(): (Batch & { job: BatchJob }) | Promise<Batch & { job: BatchJob }>;
@@ -23,7 +26,7 @@ export interface FitOptions {
   readonly step?: number;
   /** Checkpoint written after each epoch and on Ctrl-C. */
   readonly checkpoint?: string;
-  readonly test?: { readonly dataset: Dataset; readonly pipeline: Omit<PipelineOptions, 'shuffle' | 'augment' | 'dropLast' | 'seed'> };
+  readonly test?: { readonly dataset: Dataset; readonly pipeline: EvalPipeline };
   readonly onProgress?: (p: ProgressState) => void;
   readonly onEpoch?: (e: EpochReport) => void;
   /** Set by the caller (SIGINT): the loop saves and returns after the current step. */
@@ -81,7 +84,7 @@ export async function writeTrainingCheckpoint(session: TrainingSession, path: st
 export async function evaluateDataset(
   session: TrainingSession,
   dataset: Dataset,
-  pipeline: Omit<PipelineOptions, 'shuffle' | 'augment' | 'dropLast' | 'seed'>,
+  pipeline: EvalPipeline,
 ): Promise<{ loss: number; accuracy: number; confusion: number[][] }> {
   const classes = dataset.classes;
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
