@@ -13,6 +13,9 @@ export async function runLsp(argv: string[]): Promise<number> {
   // Anything printed to stdout would corrupt the protocol stream.
   console.log = (...args: unknown[]) => connection.console.log(args.map(String).join(' '));
   startServer(connection, debounceMs === undefined ? {} : { debounceMs });
-  await new Promise<void>((resolve) => connection.onExit(() => resolve()));
-  return 0;
+  // The library exits the process on the `exit` notification; an editor that vanishes closes stdin.
+  return new Promise<number>((resolve) => {
+    connection.onExit(() => resolve(0));
+    process.stdin.once('end', () => resolve(1));
+  });
 }

@@ -5,6 +5,7 @@ import { runCheck } from './check.ts';
 import { EXIT_OK, EXIT_USAGE, UsageError } from './io.ts';
 import { runGrad } from './grad.ts';
 import { runGraph } from './graph.ts';
+import { runEval, runPredict } from './infer.ts';
 import { runSummary } from './summary.ts';
 import { runTrain } from './train.ts';
 
@@ -15,6 +16,8 @@ const COMMANDS: Record<string, { run: () => Promise<Command>; help: string }> = 
   summary: { run: async () => runSummary, help: 'summary FILE [--model M] [--set k=v]... [--json]   layers, parameters, MACs, memory' },
   grad: { run: async () => runGrad, help: 'grad FILE --weights W --input X [--labels Y] --out G [--backend cpu|webgpu]   loss and gradients of one batch' },
   train: { run: async () => runTrain, help: 'train FILE --data SPEC [--epochs N --batch N --lr X --optimizer O ...]   see cnnc train --help' },
+  eval: { run: async () => runEval, help: 'eval FILE --weights W [--weights W2 ...] --data SPEC [--ten-crop]   loss, accuracy, confusion matrix' },
+  predict: { run: async () => runPredict, help: 'predict FILE --weights W IMAGE... [--top K] [--ten-crop] [--class-names LIST|fashion-mnist]   top-k classes' },
   graph: { run: async () => runGraph, help: 'graph FILE [--model M] [--set k=v]... [-o OUT.svg]  the network as an SVG diagram' },
 };
 
