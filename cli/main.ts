@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { runCheck } from './check.ts';
-import { EXIT_OK, EXIT_USAGE, UsageError } from './io.ts';
+import { EXIT_OK, EXIT_USAGE } from './io.ts';
 import { runGrad } from './grad.ts';
 import { runGraph } from './graph.ts';
 import { runEval, runPredict } from './infer.ts';
@@ -10,6 +10,9 @@ import { runSummary } from './summary.ts';
 import { runTrain } from './train.ts';
 
 type Command = (argv: string[]) => Promise<number>;
+
+/** Error classes (by name) that describe bad input rather than a bug in cnnc. */
+const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError']);
 
 const COMMANDS: Record<string, { run: () => Promise<Command>; help: string }> = {
   check: { run: async () => runCheck, help: 'check FILE...                      diagnostics; exit 0 clean, 1 errors, 2 usage or I/O' },
@@ -45,7 +48,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await command.run())(rest);
   } catch (e) {
-    if (e instanceof UsageError) {
+    // Bad input (usage, files, data, weights, devices) is the user's to fix: the message, no stack.
+    if (e instanceof Error && USER_ERRORS.has(e.name)) {
       process.stderr.write(`cnnc ${name}: ${e.message}\n`);
       return EXIT_USAGE;
     }

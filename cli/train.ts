@@ -172,7 +172,6 @@ export async function runTrain(argv: string[]): Promise<number> {
     const { epoch, batchInEpoch, rng } = ckpt.position;
     position = { epoch, batchInEpoch, rng };
     step = ckpt.position.step;
-    log(`resuming from ${values.resume}: epoch ${epoch + 1}, batch ${batchInEpoch}, step ${step}`);
   }
 
   const out = values.out ?? join('out', `${graph.name}.safetensors`);
@@ -186,6 +185,11 @@ export async function runTrain(argv: string[]): Promise<number> {
     closeLoader = prefetch.close;
   } else {
     loader = new BatchLoader(train, pipeline, position);
+  }
+  if (position) {
+    const atEnd = position.batchInEpoch >= loader.planner.batchesPerEpoch;
+    const where = atEnd ? `the start of epoch ${position.epoch + 2}` : `epoch ${position.epoch + 1}, batch ${position.batchInEpoch + 1}`;
+    log(`resuming from ${values.resume} at ${where} (step ${step})`);
   }
 
   let stopRequested = false;

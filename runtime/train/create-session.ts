@@ -5,6 +5,7 @@
 import type { ModelGraph } from '../../compiler/graph.ts';
 import { buildEvalProgram } from '../../compiler/lower/programs.ts';
 import { SEED_FEED } from '../../compiler/lower/lower.ts';
+import { leavesOf } from '../../compiler/ir/program.ts';
 import type { Executor, PreparedProgram, TensorStore } from '../executor.ts';
 import { initialWeights } from '../init.ts';
 import type { OptimizerConfig } from '../optim/optimizers.ts';
@@ -16,7 +17,8 @@ export type Backend = 'auto' | 'webgpu' | 'cpu';
 
 export interface SessionOptions {
   readonly batch: number;
-  readonly optimizer: OptimizerConfig;
+  /** Absent: an inference-only session (eval, predict) that compiles no training step. */
+  readonly optimizer?: OptimizerConfig;
   readonly backend: Backend;
   /** Seeds the initial weights and dropout. */
   readonly seed: number;
@@ -62,20 +64,22 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
   const output = classifierOutput(graph)!;
   const input = graph.inputs.find((i) => !i.trainable)!;
   const classes = graph.layers.find((l) => l.name === output)?.shape[0] ?? 0;
-  const step = buildTrainStep(graph, options.batch, options.optimizer);
+  const step = options.optimizer ? buildTrainStep(graph, options.batch, options.optimizer) : undefined;
   const evalProgram = buildEvalProgram(graph, options.batch);
   const { executor, device, close } = await pickExecutor(options.backend);
-  const [train, evaluate]: PreparedProgram[] = [await executor.prepare(step.program), await executor.prepare(evalProgram)];
+  const train: PreparedProgram | undefined = step ? await executor.prepare(step.program) : undefined;
+  const evaluate = await executor.prepare(evalProgram);
 
+  const persistent = step?.persistent ?? new Map(leavesOf(evalProgram).filter((l) => l.role !== 'feed').map((l) => [l.name, l.shape] as const));
   const initial = initialWeights(graph, options.seed);
   const store: TensorStore = new Map();
-  for (const [name, shape] of step.persistent) {
+  for (const [name, shape] of persistent) {
     const size = shape.reduce((a, b) => a * b, 1);
     const value = initial.get(name);
     store.set(name, value && value.length === size ? value : new Float32Array(size));
   }
-  const optimizerNames = new Set(step.optimizerState.keys());
-  const shapes = new Map<string, readonly number[]>([...step.persistent]);
+  const optimizerNames = new Set(step?.optimizerState.keys() ?? []);
+  const shapes = new Map<string, readonly number[]>([...persistent]);
   let stepCount = 0;
 
   const feedsFor = (images: Float32Array, labels: Int32Array) => {
@@ -83,7 +87,7 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
       [input.name, images],
       ['labels', Float32Array.from(labels)],
     ]);
-    if (step.feeds.has(SEED_FEED)) feeds.set(SEED_FEED, new Float32Array([(options.seed * 1_000_003 + stepCount) % 16_777_216]));
+    if (step?.feeds.has(SEED_FEED)) feeds.set(SEED_FEED, new Float32Array([(options.seed * 1_000_003 + stepCount) % 16_777_216]));
     return feeds;
   };
   const countCorrect = (probabilities: Float32Array, labels: Int32Array, count: number): number => {
@@ -101,6 +105,7 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
     device,
     shapes,
     async trainStep(images, labels): Promise<StepResult> {
+      if (!train) throw new SessionError('this session was opened for inference only');
       const out = await train.run(feedsFor(images, labels), store);
       stepCount++;
       const probabilities = out.get(`output:${output}`)!;
@@ -137,7 +142,7 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
       }
     },
     dispose(): void {
-      train.dispose();
+      train?.dispose();
       evaluate.dispose();
       close();
     },

@@ -136,6 +136,8 @@ export async function fit(session: TrainingSession, loader: BatchSource, options
     }
     const result = await session.trainStep(batch.images, batch.labels);
     step++;
+    // A CPU step resolves without reaching the event loop; yield so signals (Ctrl-C) are seen.
+    await new Promise((resolve) => setImmediate(resolve));
     if (!Number.isFinite(result.loss)) {
       const kept = options.checkpoint && existsSync(options.checkpoint) ? `; the last good checkpoint, ${options.checkpoint}, is kept` : '';
       return {
