@@ -3,6 +3,7 @@
 
 import type { Section, SectionContext } from './driver.ts';
 import { runFrontendSection } from './frontend.ts';
+import { lspLatencySection } from './lsp.ts';
 import { findBenchModel } from './models.ts';
 import { defaultPlans, runTrainingSection } from './training-section.ts';
 
@@ -28,6 +29,13 @@ export const sections: readonly Section[] = [
     name: 'frontend',
     description: 'parse + check time of stdlib/*.cnn and of a generated 5,000-layer model (median of warm runs)',
     run: (context) => runFrontendSection(context.log),
+  },
+  {
+    name: 'lsp',
+    description: 'one-character edit in stdlib/resnet.cnn to published diagnostics, through the real language server (median of 100 edits)',
+    async *run() {
+      yield* await lspLatencySection();
+    },
   },
   trainingSection('lenet5'),
   trainingSection('resnet8'),

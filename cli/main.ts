@@ -21,6 +21,8 @@ const COMMANDS: Record<string, { run: () => Promise<Command>; help: string }> = 
   train: { run: async () => runTrain, help: 'train FILE --data SPEC [--epochs N --batch N --lr X --optimizer O ...]   see cnnc train --help' },
   eval: { run: async () => runEval, help: 'eval FILE --weights W [--weights W2 ...] --data SPEC [--ten-crop]   loss, accuracy, confusion matrix' },
   predict: { run: async () => runPredict, help: 'predict FILE --weights W IMAGE... [--top K] [--ten-crop] [--class-names LIST|fashion-mnist]   top-k classes' },
+  fmt: { run: async () => (await import('./fmt.ts')).runFmt, help: 'fmt FILE|DIR... [--check|--write]   format .cnn files' },
+  lsp: { run: async () => (await import('./lsp.ts')).runLsp, help: 'lsp [--stdio]   language server over stdio' },
   graph: { run: async () => runGraph, help: 'graph FILE [--model M] [--set k=v]... [-o OUT.svg]  the network as an SVG diagram' },
 };
 

@@ -17,7 +17,7 @@ export interface LineToken {
 export interface SourceLine {
   /** Code tokens, in order, comments excluded. */
   readonly tokens: LineToken[];
-  /** A line comment, doc comment or one-line block comment ending the line (or filling it). */
+  /** A line comment or doc comment ending the line (or filling it). One-line block comments are tokens. */
   comment?: string;
   /** 0-based column of the comment in the source. */
   commentColumn?: number;
@@ -80,12 +80,12 @@ export function scanLines(text: string): SourceLine[] | undefined {
     const gap = p.offset > previousEnd;
     if (p.type === 'Newline') {
       lines.push({ tokens: [] });
-    } else if (p.type === 'Comment' || p.type === 'DocComment' || (p.type === 'BlockComment' && !p.image.includes('\n'))) {
+    } else if (p.type === 'Comment' || p.type === 'DocComment') {
       const lineStart = text.lastIndexOf('\n', p.offset - 1) + 1;
       line.comment = p.image;
       line.commentColumn = p.offset - lineStart;
       line.codeEnd = previousEnd - lineStart;
-    } else if (p.type === 'BlockComment') {
+    } else if (p.type === 'BlockComment' && p.image.includes('\n')) {
       // Lines a multi-line comment touches are kept as written, from their start to their end.
       const first = text.lastIndexOf('\n', p.offset - 1) + 1;
       let last = text.indexOf('\n', p.end);

@@ -57,10 +57,11 @@ function printLines(lines: readonly SourceLine[]): PrintedLine[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const tokens = line.tokens;
-    const first = tokens[0];
+    const code = tokens.filter((t) => t.type !== 'BlockComment');
+    const first = code[0] ?? tokens[0];
     const closes = first?.type === 'RBrace';
-    const continuation = tokens.length > 0 && (continues || parens > 0 || CONTINUES_BEFORE.has(first.type));
-    const code = printTokens(tokens);
+    const continuation = code.length > 0 && (continues || parens > 0 || CONTINUES_BEFORE.has(first.type));
+    const printed = printTokens(tokens);
     let indent: string;
     if (continuation) {
       indent = statementIndent + INDENT;
@@ -74,7 +75,7 @@ function printLines(lines: readonly SourceLine[]): PrintedLine[] {
       if (t.type === 'LParen') parens++;
       if (t.type === 'RParen') parens = Math.max(0, parens - 1);
     }
-    if (tokens.length > 0) continues = CONTINUES_AFTER.has(tokens[tokens.length - 1].type);
+    if (code.length > 0) continues = CONTINUES_AFTER.has(code[code.length - 1].type);
     if (line.verbatim !== undefined) {
       out.push({ code: line.verbatim, sourceCodeEnd: 0, blank: false });
       continue;
@@ -93,7 +94,7 @@ function printLines(lines: readonly SourceLine[]): PrintedLine[] {
     // Columns measured as if the line already had its new indentation.
     const shift = indent.length - (line.codeStart ?? 0);
     out.push({
-      code: indent + code,
+      code: indent + printed,
       comment: line.comment,
       ...(line.commentColumn !== undefined ? { commentColumn: line.commentColumn + shift } : {}),
       sourceCodeEnd: (line.codeEnd ?? 0) + shift,
