@@ -8,7 +8,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { evalBatches, type Batch, type BatchJob, type PipelineOptions, type StreamState } from '../data/pipeline.ts';
 import type { HostTensor } from '../tensor.ts';
 import type { ProgressState } from './progress.ts';
-import type { SessionState, TrainingSession } from './session.ts';
+import type { SessionState, StepResult, TrainingSession } from './session.ts';
 
 /** How evaluation prepares images (fit, normalise); the batch is the session's. */
 export type EvalPipeline = Omit<PipelineOptions, 'shuffle' | 'augment' | 'dropLast' | 'seed' | 'batchSize'>;
@@ -106,6 +106,17 @@ export async function evaluateDataset(
   return { loss: lossSum / Math.max(1, seen), accuracy: correct / Math.max(1, seen), confusion };
 }
 
+interface InFlight {
+  readonly job: BatchJob;
+  readonly count: number;
+  readonly result: Promise<StepResult>;
+}
+
+/**
+ * Steps are pipelined one deep: step k+1 is submitted before step k's loss is read back, so a
+ * device never idles waiting for the host. A step is never submitted past the end of an epoch or
+ * after a stop request, so checkpoints always hold the weights of the position they record.
+ */
 export async function fit(session: TrainingSession, loader: BatchSource, options: FitOptions): Promise<FitOutcome> {
   const batchesPerEpoch = loader.planner.batchesPerEpoch;
   const info = options.info ?? {};
@@ -123,18 +134,18 @@ export async function fit(session: TrainingSession, loader: BatchSource, options
   let counted = 0;
   let hasAccuracy = true;
 
-  for (;;) {
+  const submitNext = async (): Promise<InFlight | undefined> => {
     const position = loader.state();
     const nextEpoch = position.batchInEpoch >= batchesPerEpoch ? position.epoch + 1 : position.epoch;
-    if (nextEpoch >= options.epochs) break;
+    if (nextEpoch >= options.epochs) return undefined;
     const batch = await loader.next();
-    const { job } = batch;
-    if (job.batchInEpoch === 0 || batchesThisRun === 0) {
-      epochStart = performance.now();
-      lossSum = correct = counted = 0;
-      hasAccuracy = true;
-    }
-    const result = await session.trainStep(batch.images, batch.labels);
+    if (batch.job.batchInEpoch === 0 || batchesThisRun === 0) epochStart = performance.now();
+    return { job: batch.job, count: batch.labels.length, result: session.trainStep(batch.images, batch.labels) };
+  };
+
+  /** Takes a finished step's result: statistics, progress, epoch end; an outcome when training must stop. */
+  const settle = async ({ job, count, result: pending }: InFlight): Promise<FitOutcome | undefined> => {
+    const result = await pending;
     step++;
     // A CPU step resolves without reaching the event loop; yield so signals (Ctrl-C) are seen.
     await new Promise((resolve) => setImmediate(resolve));
@@ -147,7 +158,10 @@ export async function fit(session: TrainingSession, loader: BatchSource, options
         step,
       };
     }
-    const count = batch.labels.length;
+    if (job.batchInEpoch === 0 || batchesThisRun === 0) {
+      lossSum = correct = counted = 0;
+      hasAccuracy = true;
+    }
     lossSum += result.loss * count;
     counted += count;
     if (result.correct === undefined) hasAccuracy = false;
@@ -182,10 +196,34 @@ export async function fit(session: TrainingSession, loader: BatchSource, options
       if (options.checkpoint) await writeTrainingCheckpoint(session, options.checkpoint, job.after, step, info);
       options.onEpoch?.(report);
     }
+    return undefined;
+  };
+
+  let pending: InFlight | undefined;
+  for (;;) {
+    const mayRunAhead = pending === undefined || (!pending.job.lastInEpoch && !options.shouldStop?.());
+    const next = mayRunAhead ? await submitNext() : undefined;
+    if (pending) {
+      const outcome = await settle(pending);
+      if (outcome) {
+        await next?.result.catch(() => undefined);
+        return outcome;
+      }
+    } else if (!next) {
+      break;
+    }
     if (options.shouldStop?.()) {
-      if (options.checkpoint && !job.lastInEpoch) await writeTrainingCheckpoint(session, options.checkpoint, job.after, step, info);
+      // Finish the step already in flight, then save the position after it.
+      let last = pending;
+      if (next) {
+        const outcome = await settle(next);
+        if (outcome) return outcome;
+        last = next;
+      }
+      if (options.checkpoint && last && !last.job.lastInEpoch) await writeTrainingCheckpoint(session, options.checkpoint, last.job.after, step, info);
       return { kind: 'interrupted', epochs: reports, step };
     }
+    pending = next;
   }
   return { kind: 'done', epochs: reports, step };
 }
