@@ -705,13 +705,20 @@ class Expander {
         },
       });
       if (!ok || target === false) continue;
+      // Terms that need the same kind of target share one feed (GoogLeNet's heads share labels);
+      // targets of another shape get a feed of their own, named after the tensor they score.
+      let feed = target;
+      if (target) {
+        const same = terms.find((t) => t.target?.name === target.name);
+        if (same && (same.target!.shape.join('x') !== target.shape.join('x') || same.target!.dtype !== target.dtype)) feed = { ...target, name: `${target.name}:${p.args[0].name}` };
+      }
       terms.push({
         fn: p.fn,
         weight: p.weight,
         args: p.args.map((a) => a.name),
         argShapes: p.args.map((a) => a.shape),
         options: p.options,
-        ...(target ? { target } : {}),
+        ...(feed ? { target: feed } : {}),
         span: p.span,
       });
     }

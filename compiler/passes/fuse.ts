@@ -21,8 +21,11 @@ export interface ValueInfo {
 
 export interface FusedKernel {
   readonly kernel: WgslKernel;
-  /** The value bound at each binding, in binding order; the last binding is the output. */
+  /** The value bound at each binding, in binding order: `reads` inputs, then the outputs. */
   readonly args: readonly number[];
+  readonly reads: number;
+  /** Values written: intermediates other kernels still need, then the final value. */
+  readonly outputs: readonly number[];
   readonly output: number;
   /** IR nodes this kernel computes (the anchor first). */
   readonly nodes: readonly number[];
@@ -46,14 +49,18 @@ export interface FuseOptions {
 const TILED_OPS = new Set(['matmul', 'conv', 'conv_grad_input', 'conv_grad_weight']);
 
 interface Group {
-  anchor: { attrs: KernelAttrs; inputs: number[]; shape: readonly number[] };
+  anchor: { attrs: KernelAttrs; inputs: number[]; shapes: (readonly number[])[]; shape: readonly number[] };
   /** Epilogue ops: the node and which input position takes the chained value. */
   steps: { node: IrNode; chained: number }[];
   nodes: number[];
   /** Distinct values bound (inputs), in first-use order. */
   bound: number[];
   output: number;
+  /** Intermediate values this kernel also writes because later kernels read them. */
+  written: number[];
   open: boolean;
+  /** Where the kernel runs: after the last node it computes (its epilogue may read later values). */
+  order: number;
 }
 
 export function fuseProgram(program: IrProgram, options: FuseOptions): KernelProgram {
@@ -68,6 +75,9 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
   for (const n of nodes) for (const i of n.inputs) uses[storageOf(i)]!++;
   for (const v of program.outputs.values()) uses[storageOf(v)]! += 2;
   for (const u of program.updates) uses[storageOf(u.value)]! += 2;
+  // Node consumers of each stored value (reshape consumers mark it as not fusable across).
+  const consumers = nodes.map((): number[] => []);
+  for (const n of nodes) for (const i of n.inputs) consumers[storageOf(i)]!.push(n.attrs.op === 'reshape' ? -1 : n.id);
 
   // Consts feeding only fusable ops become literals; others get a kernel that fills them.
   const inlineConst = (id: number): boolean => nodes[id]!.attrs.op === 'const';
@@ -88,6 +98,9 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
   const limit = options.maxStorageBuffers;
   const fuse = options.fuse ?? true;
 
+  // Scratch tensors are made just before the node that needs them.
+  const orderOf = (v: number): number => (v < nodes.length ? v : scratchFor.get(v)! - 0.5);
+  const scratchFor = new Map<number, number>();
   const scratch = (shape: readonly number[]): number => {
     const id = values.length;
     values.push({ id, shape, kind: 'scratch' });
@@ -99,7 +112,7 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
     if (bound.length + 1 > limit) {
       throw new Error(`kernel for ${attrs.op} needs ${bound.length + 1} storage buffers; the device allows ${limit} per stage`);
     }
-    const g: Group = { anchor: { attrs, inputs: ins, shape }, steps: [], nodes: node === undefined ? [] : [node], bound, output, open: true };
+    const g: Group = { anchor: { attrs, inputs: ins, shapes: inputs.map((v) => values[v]!.shape), shape }, steps: [], nodes: node === undefined ? [] : [node], bound, output, written: [], open: true, order: orderOf(output) };
     groups.push(g);
     openGroupOf.set(output, g);
     return g;
@@ -120,6 +133,7 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
       const [x, g, b] = n.inputs;
       const c = n.shape[1]!;
       const st = scratch([2 * c]);
+      scratchFor.set(st, n.id);
       start({ op: 'bn_stats' }, [x!], [2 * c], st);
       start({ op: 'bn_apply', eps: n.attrs.eps }, [x!, g!, b!, st], n.shape, n.id, n.id);
       continue;
@@ -128,6 +142,7 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
       const [dy, x, g] = n.inputs;
       const c = n.shape[1]!;
       const st = scratch([4 * c]);
+      scratchFor.set(st, n.id);
       start({ op: 'bn_grad_stats', eps: n.attrs.eps }, [dy!, x!], [4 * c], st);
       start({ op: 'bn_grad_x_apply', eps: n.attrs.eps }, [dy!, x!, g!, st], n.shape, n.id, n.id);
       continue;
@@ -140,7 +155,13 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
     for (let pos = 0; pos < ins.length; pos++) {
       const p = ins[pos]!;
       const g = openGroupOf.get(p);
-      if (g === undefined || !g.open || g.output !== p || uses[p] !== 1) continue;
+      if (g === undefined || !g.open || g.output !== p) continue;
+      // With other users, p is also written, provided they all run after this kernel (at n).
+      const shared = uses[p] !== 1;
+      if (shared && consumers[p]!.some((c) => c !== n.id && (c < 0 || c < n.id))) continue;
+      if (shared && consumers[p]!.filter((c) => c === n.id).length > 1) continue;
+      // Merging moves the kernel to n: every value it already writes for others must still be read later.
+      if (g.written.some((w) => consumers[w]!.some((c) => c !== n.id && !g.nodes.includes(c) && (c < 0 || c < n.id)))) continue;
       if (alias.has(n.inputs[pos]!)) continue;
       if (sizeOf(values[p]!.shape) !== sizeOf(n.shape) || values[p]!.shape.join() !== n.shape.join()) continue;
       if (channelInputs(n.attrs.op).includes(pos)) continue;
@@ -149,21 +170,23 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
       }
       const extra = ins.filter((v, j) => j !== pos && v !== p && !inlineConst(v) && !g.bound.includes(v));
       const distinct = [...new Set(extra)];
-      if (g.bound.length + distinct.length + 1 > limit) continue;
+      if (g.bound.length + distinct.length + g.written.length + (shared ? 1 : 0) + 1 > limit) continue;
       // A value written by this group's own anchor cannot be read back inside it.
       if (distinct.some((v) => g.nodes.includes(v))) continue;
       g.bound.push(...distinct);
       g.steps.push({ node: n, chained: pos });
       g.nodes.push(n.id);
       openGroupOf.delete(p);
+      if (shared) g.written.push(p);
       g.output = n.id;
+      g.order = n.id;
       openGroupOf.set(n.id, g);
       return true;
     }
     return false;
   }
 
-  const kernels = groups.map((g) => emitGroup(g, values, nodes, options.tiling, storageOf));
+  const kernels = [...groups].sort((p, q) => p.order - q.order).map((g) => emitGroup(g, values, nodes, options.tiling, storageOf));
   return { program, kernels, values, storageOf };
 }
 
@@ -171,13 +194,23 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
 function emitGroup(g: Group, values: readonly ValueInfo[], nodes: readonly IrNode[], tiling: Tiling, storageOf: (id: number) => number): FusedKernel {
   const names = new Map<number, string>();
   g.bound.forEach((v, j) => names.set(v, `in${j}`));
-  const bindings: KernelBinding[] = [...g.bound.map((v) => ({ name: names.get(v)!, access: 'read' as const })), { name: 'out', access: 'read_write' }];
+  const bindings: KernelBinding[] = [
+    ...g.bound.map((v) => ({ name: names.get(v)!, access: 'read' as const })),
+    ...g.written.map((_, j) => ({ name: `out${j}`, access: 'read_write' as const })),
+    { name: 'out', access: 'read_write' },
+  ];
+  // The value index (v0 = anchor, vK = after step K) of each written intermediate.
+  const writeAt = new Map<number, string[]>();
+  g.written.forEach((v, j) => {
+    const k = v === g.nodes[0] || g.steps.every((s) => s.node.id !== v) ? 0 : g.steps.findIndex((s) => s.node.id === v) + 1;
+    writeAt.set(k, [...(writeAt.get(k) ?? []), `  out${j}[i] = v${k};`]);
+  });
   const shape = g.anchor.shape;
   const lit = (v: number): string | undefined => {
     const a = nodes[v]?.attrs;
     return a !== undefined && a.op === 'const' && values[v]!.kind === 'const' && !g.bound.includes(v) ? f32Lit(a.value) : undefined;
   };
-  const inputOf = (v: number): FlatInput => ({ name: names.get(v) ?? 'unbound', shape: values[v]!.shape, literal: lit(v) });
+  const inputOf = (v: number, j: number): FlatInput => ({ name: names.get(v) ?? 'unbound', shape: g.anchor.shapes[j]!, literal: lit(v) });
 
   // Epilogue: v1..vK from v0.
   const ep: string[] = [];
@@ -197,11 +230,12 @@ function emitGroup(g: Group, values: readonly ValueInfo[], nodes: readonly IrNod
       }
       return `${name}[i]`;
     });
-    ep.push(`  let v${k + 1} = ${elementwiseExpr(s.node.attrs as OpAttrs, args)};`);
+    ep.push(`  let v${k + 1} = ${elementwiseExpr(s.node.attrs as OpAttrs, args)};`, ...(writeAt.get(k + 1) ?? []));
   });
   const store = [
     'fn store(i: u32, v0: f32) {',
     needCh ? `  let ch = ${channelOf('i', shape)};` : '',
+    ...(writeAt.get(0) ?? []),
     ...ep,
     `  out[i] = v${g.steps.length};`,
     '}',
@@ -212,7 +246,7 @@ function emitGroup(g: Group, values: readonly ValueInfo[], nodes: readonly IrNod
   let workgroups: [number, number, number];
   let helpers = '';
   if (TILED_OPS.has(a.attrs.op)) {
-    const gemm = tiledShape(a.attrs, a.inputs.map((v) => names.get(v)!), a.inputs.map((v) => values[v]!.shape), shape);
+    const gemm = tiledShape(a.attrs, a.inputs.map((v) => names.get(v)!), a.shapes, shape);
     ({ main, workgroups } = tiledMain(gemm, tiling));
   } else {
     const ins = a.inputs.map(inputOf);
@@ -230,7 +264,7 @@ ${fb.body}
   }
   const label = g.nodes.length > 0 ? g.nodes.map((id) => nodes[id]!.attrs.op).join('+') : a.attrs.op;
   const wgsl = [bindingDecls(bindings), helpers, store, main].filter((s) => s !== '').join('\n\n') + '\n';
-  return { kernel: { label, wgsl, bindings, workgroups }, args: [...g.bound, g.output], output: g.output, nodes: g.nodes };
+  return { kernel: { label, wgsl, bindings, workgroups }, args: [...g.bound, ...g.written, g.output], reads: g.bound.length, outputs: [...g.written, g.output], output: g.output, nodes: g.nodes };
 }
 
 function tiledShape(attrs: KernelAttrs, ins: readonly string[], shapes: readonly (readonly number[])[], out: readonly number[]): GemmShape {

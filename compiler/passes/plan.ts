@@ -24,8 +24,8 @@ export function planMemory(kp: KernelProgram): MemoryPlan {
   const lastUse = new Map<number, number>();
   const firstDef = new Map<number, number>();
   kp.kernels.forEach((k, step) => {
-    for (const v of k.args.slice(0, -1)) lastUse.set(v, step);
-    if (!firstDef.has(k.output)) firstDef.set(k.output, step);
+    for (const v of k.args.slice(0, k.reads)) lastUse.set(v, step);
+    for (const v of k.outputs) if (!firstDef.has(v)) firstDef.set(v, step);
   });
   for (const v of kp.program.outputs.values()) lastUse.set(kp.storageOf(v), END);
   for (const u of kp.program.updates) lastUse.set(kp.storageOf(u.value), END);
@@ -39,7 +39,7 @@ export function planMemory(kp: KernelProgram): MemoryPlan {
   const dying = new Map<number, number[]>();
   let unplannedBytes = 0;
   kp.kernels.forEach((k, step) => {
-    const v = k.output;
+    for (const v of k.outputs) {
     if (planned(v) && !slotOf.has(v)) {
       const need = bytesOf(v);
       unplannedBytes += need;
@@ -58,11 +58,12 @@ export function planMemory(kp: KernelProgram): MemoryPlan {
       const end = lastUse.get(v) ?? step;
       if (end !== END) dying.set(end, [...(dying.get(end) ?? []), pick]);
     }
+    }
     // Slots whose tenants are last read by this kernel are free for the next ones (never for
     // this kernel's own output: a kernel must not read and write one buffer).
     for (const s of dying.get(step) ?? []) free.push(s);
   });
   let fixedBytes = 0;
-  for (const v of kp.values) if (!planned(v.id) && (v.kind === 'leaf' || kp.kernels.some((k) => k.output === v.id))) fixedBytes += bytesOf(v.id);
+  for (const v of kp.values) if (!planned(v.id) && (v.kind === 'leaf' || kp.kernels.some((k) => k.outputs.includes(v.id)))) fixedBytes += bytesOf(v.id);
   return { slotOf, slotBytes, plannedBytes: slotBytes.reduce((a, b) => a + b, 0), unplannedBytes, fixedBytes };
 }

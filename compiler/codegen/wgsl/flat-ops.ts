@@ -182,7 +182,7 @@ export function flatBody(attrs: KernelAttrs, shape: readonly number[], ins: read
       const cs = shape.map((_, a) => {
         if (a < 2) return `o${a}`;
         const b = attrs.before[a - 2]!;
-        lines.push(`  let q${a} = i32(o${a}) - ${b};`, `  inside = inside && q${a} >= 0 && q${a} < ${x.shape[a]!};`);
+        lines.push(`  let q${a} = i32(o${a}) - ${b};`, `  inside = inside & (u32(q${a}) < ${x.shape[a]!}u);`);
         return `u32(q${a})`;
       });
       lines.push(`  var v0 = 0.0;\n  if (inside) { v0 = ${x.name}[${flatten(cs, x.shape)}]; }`);
@@ -338,15 +338,15 @@ type PoolLike = { readonly mode: 'max' | 'avg'; readonly rank: 1 | 2 | 3; readon
  */
 function poolWindow(a: PoolLike, x: FlatInput, _outShape: readonly number[], oc: string, out: string): string {
   const r = a.rank;
-  const lines: string[] = [`  var best = ${f32Lit(-Infinity)};`, '  var arg = 0u;', '  var sum = 0.0;', '  var cnt = 0.0;'];
+  const lines: string[] = ['  var best = 0.0;', '  var seen = false;', '  var arg = 0u;', '  var sum = 0.0;', '  var cnt = 0.0;'];
   const axes = Array.from({ length: r }, (_, j) => j + 2);
   for (const ax of axes) {
     const j = ax - 2;
-    lines.push(`  for (var k${ax} = 0; k${ax} < ${a.kernel[j]}; k${ax}++) {`, `    let q${ax} = i32(${oc}${ax}) * ${a.stride[j]} - ${a.padBefore[j]} + k${ax};`, `    if (q${ax} < 0 || q${ax} >= ${x.shape[ax]}) { continue; }`);
+    lines.push(`  for (var k${ax} = 0; k${ax} < ${a.kernel[j]}; k${ax}++) {`, `    let q${ax} = i32(${oc}${ax}) * ${a.stride[j]} - ${a.padBefore[j]} + k${ax};`, `    if (u32(q${ax}) >= ${x.shape[ax]}u) { continue; }`);
   }
   const at = flatten([`${oc}0`, `${oc}1`, ...axes.map((ax) => `u32(q${ax})`)], x.shape);
   lines.push(`    let at = ${at};`, `    let xv = ${x.name}[at];`);
-  if (a.mode === 'max') lines.push('    if (xv > best) { best = xv; arg = at; }');
+  if (a.mode === 'max') lines.push('    if (!seen || xv > best) { best = xv; arg = at; seen = true; }');
   else lines.push('    sum += xv;', '    cnt += 1.0;');
   for (let k = 0; k < r; k++) lines.push('  }');
   lines.push(a.mode === 'max' ? `  let ${out} = best;` : `  let ${out} = sum / cnt;`);

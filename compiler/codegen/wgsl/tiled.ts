@@ -148,7 +148,7 @@ export function convForwardGemm(x: string, w: string, xShape: readonly number[],
     aExpr: (r) => `${w}[(row${r} * ${ci}u + ci) * ${ksz}u + ${joinCoords(ax.map((d) => `k${d}`), K)}]`,
     bLines: (j) => {
       const q = ax.map((d) => `(base${j}_${d} + k${d} * ${a.dilation[d]})`);
-      const inb = ax.map((d) => `${q[d]} >= 0 && ${q[d]} < ${S[d]}`).join(' && ');
+      const inb = ax.map((d) => `(u32${q[d]} < ${S[d]}u)`).join(' & ');
       return `    let xi${j} = (n_${j} * ${ci}u + ci) * ${sizeOf(S)}u + ${joinCoords(q, S)};\n` +
         `    let b${j} = select(0.0, ${x}[min(xi${j}, ${xLen - 1}u)], ${inb});`;
     },
@@ -179,7 +179,7 @@ export function convGradInputGemm(dy: string, w: string, dyShape: readonly numbe
     aExpr: (r) => `${w}[(co * ${ci}u + row${r}) * ${ksz}u + ${joinCoords(ax.map((d) => `k${d}`), K)}]`,
     bLines: (j) => {
       const lines = ax.map((d) => `    let u${j}_${d} = t${j}_${d} - k${d} * ${a.dilation[d]};\n    let p${j}_${d} = u${j}_${d} / ${a.stride[d]};`);
-      const ok = ax.map((d) => `u${j}_${d} >= 0 && u${j}_${d} % ${a.stride[d]} == 0 && p${j}_${d} < ${O[d]}`).join(' && ');
+      const ok = ax.map((d) => (a.stride[d] === 1 ? `(u32(u${j}_${d}) < ${O[d]}u)` : `(u32(u${j}_${d}) < ${a.stride[d]! * O[d]!}u) & (u${j}_${d} % ${a.stride[d]} == 0)`)).join(' & ');
       const at = `(n_${j} * ${co}u + co) * ${sizeOf(O)}u + ${joinCoords(ax.map((d) => `p${j}_${d}`), O)}`;
       return `${lines.join('\n')}\n    let b${j} = select(0.0, ${dy}[min(${at}, ${dyLen - 1}u)], ${ok});`;
     },
@@ -209,7 +209,7 @@ export function convGradWeightGemm(x: string, dy: string, xShape: readonly numbe
     aExpr: (r) => `${dy}[(nn * ${co}u + row${r}) * ${sizeOf(O)}u + ${joinCoords(ax.map((d) => `o${d}`), O)}]`,
     bLines: (j) => {
       const q = ax.map((d) => `(o${d} * ${a.stride[d]} + off${j}_${d})`);
-      const inb = ax.map((d) => `${q[d]} >= 0 && ${q[d]} < ${S[d]}`).join(' && ');
+      const inb = ax.map((d) => `(u32${q[d]} < ${S[d]}u)`).join(' & ');
       return `    let xi${j} = (nn * ${ci}u + ci_${j}) * ${sizeOf(S)}u + ${joinCoords(q, S)};\n` +
         `    let b${j} = select(0.0, ${x}[min(xi${j}, ${xLen - 1}u)], ${inb});`;
     },

@@ -1,0 +1,69 @@
+// The WebGPU runtime around the kernels: the pipeline cache, fusion within the device's binding
+// limit, clear errors for models that do not fit, and the GEMM rate measurement.
+
+import { expect, it } from 'vitest';
+import { GraphBuilder } from '../../compiler/ir/build.ts';
+import { hashWgsl, PipelineCache, WgslCompileError } from '../../runtime/webgpu/pipelines.ts';
+import { DeviceLimitError, WebGpuExecutor } from '../../runtime/webgpu/executor.ts';
+import { measureGemmRate, NAIVE_TILING } from '../../runtime/webgpu/gemm-peak.ts';
+import { describeWithGpu } from '../support/webgpu.ts';
+import { expectMatchesCpu, programOf } from './compare.ts';
+
+const KERNEL = `@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(1) fn main() { out[0] = 1.0; }
+`;
+
+await describeWithGpu('WebGPU runtime', (gpu) => {
+  it('caches pipelines by a hash of their WGSL', async () => {
+    const cache = new PipelineCache(gpu.device);
+    const a = await cache.get(KERNEL);
+    const b = await cache.get(KERNEL);
+    expect(b).toBe(a);
+    expect(cache.compiled).toBe(1);
+    await cache.get(KERNEL.replace('1.0', '2.0'));
+    expect(cache.compiled).toBe(2);
+    expect(hashWgsl(KERNEL)).toBe(hashWgsl(`${KERNEL}`));
+    expect(hashWgsl(KERNEL)).not.toBe(hashWgsl(KERNEL.replace('1.0', '2.0')));
+  });
+
+  it('reports WGSL errors with the message and the numbered source', async () => {
+    const cache = new PipelineCache(gpu.device);
+    const bad = cache.get(KERNEL.replace('1.0', 'undefined_name'));
+    await expect(bad).rejects.toThrow(WgslCompileError);
+    await expect(bad).rejects.toThrow(/undefined_name/);
+  });
+
+  it('splits fused kernels to stay within the storage-buffer limit, with the same results', async () => {
+    // conv + bias + inference batchnorm + relu + residual add: 9 buffers when fully fused.
+    const b = new GraphBuilder();
+    const x = b.leaf('x', 'feed', [2, 3, 6, 5]);
+    const conv = b.conv(x, b.leaf('w', 'param', [3, 3, 3, 3]), { rank: 2, stride: [1, 1], padBefore: [1, 1], padAfter: [1, 1], dilation: [1, 1] });
+    const biased = b.biasAdd(conv, b.leaf('bias', 'param', [3]));
+    const bn = b.add({ op: 'batchnorm', eps: 1e-5 }, [biased, b.leaf('m', 'state', [3]), b.leaf('posv', 'state', [3]), b.leaf('g', 'param', [3]), b.leaf('be', 'param', [3])], [2, 3, 6, 5]);
+    const y = b.binary('add', b.unary('relu', bn), x);
+    const program = programOf(b, { y });
+    const wide = await expectMatchesCpu(gpu, program, 1e-4, undefined, true, 12);
+    expect(wide.dispatches).toBe(1);
+    expect(wide.kernels.kernels[0]!.kernel.label).toBe('conv+bias_add+batchnorm+unary+binary');
+    const narrow = await expectMatchesCpu(gpu, program, 1e-4, undefined, true, 6);
+    expect(narrow.dispatches).toBeGreaterThan(1);
+    for (const k of narrow.kernels.kernels) expect(k.args.length).toBeLessThanOrEqual(6);
+  });
+
+  it('fails with a clear message when a tensor exceeds the binding size limit', async () => {
+    const b = new GraphBuilder();
+    const side = Math.ceil(Math.sqrt(gpu.caps.maxStorageBufferBindingSize / 4)) + 1;
+    const x = b.leaf('huge', 'feed', [side, side]);
+    const program = programOf(b, { y: b.unary('relu', x) });
+    const run = new WebGpuExecutor(gpu).prepare(program);
+    await expect(run).rejects.toThrow(DeviceLimitError);
+    await expect(run).rejects.toThrow(/'huge'.*maxStorageBufferBindingSize/);
+  });
+
+  it('register tiling beats one output per invocation on GEMM', async () => {
+    const tiled = await measureGemmRate(gpu.device, gpu.caps, 128, { runs: 2, perRun: 1 });
+    const naive = await measureGemmRate(gpu.device, gpu.caps, 128, { tiling: NAIVE_TILING, runs: 2, perRun: 1 });
+    expect(tiled.gflopPerS).toBeGreaterThan(0);
+    expect(tiled.gflopPerS).toBeGreaterThan(naive.gflopPerS);
+  });
+});
