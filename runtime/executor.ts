@@ -24,3 +24,18 @@ export interface Executor {
   readonly name: string;
   prepare(program: IrProgram): Promise<PreparedProgram>;
 }
+
+/** A prepared program whose persistent tensors stay on the device between runs (WebGPU). */
+export interface ResidentProgram extends PreparedProgram {
+  /** Uploads every persistent tensor. */
+  load(store: TensorStore): void;
+  /** One run on the device-resident tensors: only the outputs come back. */
+  step(feeds: Feeds): Promise<Map<string, Float32Array>>;
+  /** Reads every persistent tensor back into `store`. */
+  save(store: TensorStore): Promise<void>;
+}
+
+export function isResident(p: PreparedProgram): p is ResidentProgram {
+  const r = p as Partial<ResidentProgram>;
+  return typeof r.load === 'function' && typeof r.step === 'function' && typeof r.save === 'function';
+}

@@ -6,7 +6,7 @@ import type { ModelGraph } from '../../compiler/graph.ts';
 import { buildEvalProgram } from '../../compiler/lower/programs.ts';
 import { SEED_FEED } from '../../compiler/lower/lower.ts';
 import { leavesOf } from '../../compiler/ir/program.ts';
-import type { Executor, PreparedProgram, TensorStore } from '../executor.ts';
+import { isResident, type Executor, type PreparedProgram, type TensorStore } from '../executor.ts';
 import { initialWeights } from '../init.ts';
 import type { OptimizerConfig } from '../optim/optimizers.ts';
 import { buildTrainStep } from '../optim/train-step.ts';
@@ -78,6 +78,17 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
     const value = initial.get(name);
     store.set(name, value && value.length === size ? value : new Float32Array(size));
   }
+  // On WebGPU the weights stay on the device between steps; the host copy (`store`) is refreshed
+  // only when someone reads it (a checkpoint, an evaluation on the other program).
+  let weightsVersion = 0;
+  let hostVersion = 0;
+  let evalVersion = -1;
+  if (train && isResident(train)) train.load(store);
+  const refreshHost = async () => {
+    if (hostVersion === weightsVersion) return;
+    if (train && isResident(train)) await train.save(store);
+    hostVersion = weightsVersion;
+  };
   const optimizerNames = new Set(step?.optimizerState.keys() ?? []);
   const shapes = new Map<string, readonly number[]>([...persistent]);
   let stepCount = 0;
@@ -106,8 +117,15 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
     shapes,
     async trainStep(images, labels): Promise<StepResult> {
       if (!train) throw new SessionError('this session was opened for inference only');
-      const out = await train.run(feedsFor(images, labels), store);
+      const feeds = feedsFor(images, labels);
       stepCount++;
+      let out: Map<string, Float32Array>;
+      if (isResident(train)) {
+        weightsVersion++;
+        out = await train.step(feeds);
+      } else {
+        out = await train.run(feeds, store);
+      }
       const probabilities = out.get(`output:${output}`)!;
       return { loss: out.get('loss')![0], correct: countCorrect(probabilities, labels, labels.length) };
     },
@@ -121,13 +139,22 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
         padded.set(images.subarray(from * size, (from + 1) * size), i * size);
         paddedLabels[i] = labels[from];
       }
-      const out = await evaluate.run(feedsFor(padded, paddedLabels), new Map(store));
+      await refreshHost();
+      let out: Map<string, Float32Array>;
+      if (isResident(evaluate)) {
+        if (evalVersion !== weightsVersion) evaluate.load(store);
+        evalVersion = weightsVersion;
+        out = await evaluate.step(feedsFor(padded, paddedLabels));
+      } else {
+        out = await evaluate.run(feedsFor(padded, paddedLabels), new Map(store));
+      }
       const probabilities = out.get(`output:${output}`)!.subarray(0, count * classes);
       let loss = 0;
       for (let i = 0; i < count; i++) loss -= Math.log(Math.max(probabilities[i * classes + labels[i]], 1e-30));
       return { loss: loss / Math.max(1, count), probabilities };
     },
     async saveState(): Promise<SessionState> {
+      await refreshHost();
       const weights = new Map<string, Float32Array>();
       const optimizer = new Map<string, Float32Array>();
       for (const [name, value] of store) (optimizerNames.has(name) ? optimizer : weights).set(name, value.slice());
@@ -140,6 +167,9 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
         if (current.length !== value.length) throw new SessionError(`tensor '${name}' has ${value.length} values, the model expects ${current.length}`);
         store.set(name, value.slice());
       }
+      weightsVersion++;
+      hostVersion = weightsVersion;
+      if (train && isResident(train)) train.load(store);
     },
     dispose(): void {
       train?.dispose();
