@@ -2,7 +2,13 @@
 // the model description; cnnc compiles `model.cnn` (a `.cnn` model describing the same network as
 // `model.layers`), trains it on `bench.device` and reports what it measured.
 
+import { compileModel } from '../compiler/program.ts';
+import { initialWeights } from '../runtime/init.ts';
+import { buildTrainStep, resetOptimizerState } from '../runtime/optim/train-step.ts';
+import { WebGpuExecutor } from '../runtime/webgpu/executor.ts';
 import type { BenchDevice } from './device.ts';
+import { modelStats } from './model-stats.ts';
+import { randomBatch } from './random-batch.ts';
 import type { BenchModel } from './models.ts';
 import type { StepPlan } from './tfjs-peer.ts';
 
@@ -41,12 +47,60 @@ export function setCnncTrainer(trainer: CnncTrainer | undefined): void {
   override = trainer;
 }
 
+/** NHWC batch (the bench's layout, as tfjs takes it) to NCHW (cnnc's IR). */
+function toNchw(images: Float32Array, n: number, [h, w, c]: readonly [number, number, number]): Float32Array {
+  const out = new Float32Array(images.length);
+  for (let b = 0; b < n; b++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) out[((b * c + k) * h + y) * w + x] = images[((b * h + y) * w + x) * c + k]!;
+  return out;
+}
+
 /**
- * The cnnc WebGPU executor does not exist yet. When it does, return
- * `{ trainer: (model, bench, plan) => ... }` here (`compileModel(model.cnn)` from compiler/program.ts, lower, run
- * `plan.warmupSteps` + `plan.timedSteps` steps on `bench.device`).
+ * cnnc's trainer: compiles the `.cnn` model, builds the training step (forward, loss, backward,
+ * SGD update) and runs it with the weights resident on the bench's device, one command buffer a
+ * step. The conv rate is the step's conv FLOPs over the whole step time: a lower bound.
  */
+const cnncTrainer: CnncTrainer = async (model, bench, plan) => {
+  const start = performance.now();
+  const compiled = compileModel({ file: model.cnn.file, model: model.cnn.model, overrides: model.cnn.overrides });
+  const errors = compiled.diagnostics.filter((d) => d.severity === 'error');
+  if (!compiled.graph || errors.length > 0) throw new Error(`${model.cnn.file}: ${errors.map((d) => d.message).join('; ')}`);
+  const graph = compiled.graph;
+  const step = buildTrainStep(graph, model.batch, { kind: 'sgd', lr: model.optimizer.learningRate });
+  const prepared = await new WebGpuExecutor(bench.context).prepare(step.program);
+  try {
+    const store = new Map<string, Float32Array>(initialWeights(graph, 1));
+    resetOptimizerState(step, store);
+    for (const [name, shape] of step.persistent) if (!store.has(name)) store.set(name, new Float32Array(shape.reduce((a, b) => a * b, 1)));
+    prepared.load(store);
+    const batch = randomBatch(model, 1);
+    const feeds = new Map([
+      [model.inputName, toNchw(batch.images, model.batch, model.inputShape)],
+      ['labels', Float32Array.from(batch.labels)],
+    ]);
+    const run = async () => (await prepared.step(feeds)).get('loss')![0]!;
+    await run();
+    const firstStepMs = performance.now() - start;
+    for (let i = 0; i < plan.warmupSteps; i++) await run();
+    const t = performance.now();
+    // Steps are queued back to back; each loss is awaited, as the tfjs side does.
+    const losses = await Promise.all(Array.from({ length: plan.timedSteps }, () => run()));
+    const seconds = (performance.now() - t) / 1000;
+    if (!losses.every(Number.isFinite)) throw new Error(`cnnc's loss is not finite: ${losses.join(', ')}`);
+    const convMacs = modelStats(model).convMacs;
+    return {
+      imagesPerS: (plan.timedSteps * model.batch) / seconds,
+      firstStepMs,
+      dispatchesPerStep: prepared.dispatches,
+      peakBytes: prepared.memory.plannedBytes + prepared.memory.fixedBytes,
+      convFractionOfGemmPeak: null,
+      convGflopPerS: (convMacs * 3 * 2 * model.batch * plan.timedSteps) / seconds / 1e9,
+    };
+  } finally {
+    prepared.dispose();
+  }
+};
+
 export async function loadCnncSide(): Promise<CnncSide> {
   if (override !== undefined) return { trainer: override };
-  return { missing: 'the cnnc WebGPU executor does not exist yet; cnnc fields are null' };
+  return { trainer: cnncTrainer };
 }

@@ -1,9 +1,6 @@
 // Acquires a WebGPU device in Node (Dawn through the `webgpu` package) or in the browser
 // (navigator.gpu), at core or compatibility feature level, with the limits cnnc's kernels need.
-
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Node's modules are imported only on the Node path, so this file also loads in a page.
 
 export type DawnBackend = 'vulkan' | 'opengles';
 export type FeatureLevel = 'core' | 'compatibility';
@@ -54,7 +51,8 @@ function backendsToTry(options: AcquireOptions): DawnBackend[] {
 }
 
 /** Fills in the environment Dawn's drivers read, keeping what the caller set. */
-function prepareNodeEnvironment(backend: DawnBackend): void {
+async function prepareNodeEnvironment(backend: DawnBackend): Promise<void> {
+  const [{ mkdirSync }, { tmpdir }, { join }] = await Promise.all([import('node:fs'), import('node:os'), import('node:path')]);
   if (process.env.XDG_RUNTIME_DIR === undefined) {
     const dir = join(tmpdir(), `cnnc-xdg-${process.getuid?.() ?? 0}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -66,9 +64,8 @@ function prepareNodeEnvironment(backend: DawnBackend): void {
 
 const isBrowser = (): boolean => typeof (globalThis as { navigator?: Navigator }).navigator?.gpu !== 'undefined' && typeof process === 'undefined';
 
-/** Asks for everything the adapter offers among the limits kernels care about. */
-function wantedLimits(adapter: GPUAdapter): Record<string, number> {
-  const l = adapter.limits;
+/** The limits kernels care about: asked for at the adapter's maximum, then read off the device. */
+function kernelLimits(l: GPUSupportedLimits): Omit<DeviceCaps, 'preferRegisterTiles'> {
   return {
     maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
@@ -82,21 +79,10 @@ function wantedLimits(adapter: GPUAdapter): Record<string, number> {
 }
 
 function capsOf(device: GPUDevice, adapter: GPUAdapter): DeviceCaps {
-  const l = device.limits;
   const info = adapter.info;
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
   const software = /swiftshader|llvmpipe|lavapipe|software|cpu/.test(text);
-  return {
-    maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
-    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-    maxBufferSize: l.maxBufferSize,
-    maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-    maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-    maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
-    maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-    preferRegisterTiles: software,
-  };
+  return { ...kernelLimits(device.limits), preferRegisterTiles: software };
 }
 
 async function fromGpu(gpu: GPU, label: string, drop: () => void): Promise<GpuContext | string> {
@@ -109,7 +95,7 @@ async function fromGpu(gpu: GPU, label: string, drop: () => void): Promise<GpuCo
   if (adapter === null) return `${label}: no adapter`;
   // Dawn marks compatibility-only adapters by the absence of core-features-and-limits.
   if (!adapter.features.has('core-features-and-limits')) featureLevel = 'compatibility';
-  const device = await adapter.requestDevice({ requiredLimits: wantedLimits(adapter) });
+  const device = await adapter.requestDevice({ requiredLimits: { ...kernelLimits(adapter.limits) } });
   const info = adapter.info;
   const name = `${info.description || info.device || info.vendor || 'unknown adapter'} (${label}, ${featureLevel})`;
   let released = false;
@@ -142,7 +128,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
   Object.assign(globalThis, globals);
   const failures: string[] = [];
   for (const backend of backendsToTry(options)) {
-    prepareNodeEnvironment(backend);
+    await prepareNodeEnvironment(backend);
     let gpu: GPU | undefined = create([`backend=${backend}`]);
     try {
       const got = await fromGpu(gpu, backend, () => {
