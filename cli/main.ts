@@ -12,13 +12,14 @@ import { runTrain } from './train.ts';
 type Command = (argv: string[]) => Promise<number>;
 
 /** Error classes (by name) that describe bad input rather than a bug in cnnc. */
-const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError']);
+const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError']);
 
 const COMMANDS: Record<string, { run: () => Promise<Command>; help: string }> = {
   check: { run: async () => runCheck, help: 'check FILE...                      diagnostics; exit 0 clean, 1 errors, 2 usage or I/O' },
   summary: { run: async () => runSummary, help: 'summary FILE [--model M] [--set k=v]... [--json]   layers, parameters, MACs, memory' },
   grad: { run: async () => runGrad, help: 'grad FILE --weights W --input X [--labels Y] --out G [--backend cpu|webgpu]   loss and gradients of one batch' },
   train: { run: async () => runTrain, help: 'train FILE --data SPEC [--epochs N --batch N --lr X --optimizer O ...]   see cnnc train --help' },
+  build: { run: async () => (await import('./build.ts')).runBuild, help: 'build FILE -o DIR [--model M] [--set k=v]... [--batch N] [--optimizer O] [--lr X]   a bundle: TypeScript module, WGSL kernels, manifest' },
   eval: { run: async () => runEval, help: 'eval FILE --weights W [--weights W2 ...] --data SPEC [--ten-crop]   loss, accuracy, confusion matrix' },
   predict: { run: async () => runPredict, help: 'predict FILE --weights W IMAGE... [--top K] [--ten-crop] [--class-names LIST|fashion-mnist]   top-k classes' },
   fmt: { run: async () => (await import('./fmt.ts')).runFmt, help: 'fmt FILE|DIR... [--check|--write]   format .cnn files' },

@@ -9,17 +9,20 @@ function fill(length: number, value: number): Float32Array {
   return new Float32Array(length).fill(value);
 }
 
+/** He-uniform: U(-sqrt(6 / fanIn), sqrt(6 / fanIn)). */
+export function heUniform(count: number, fanIn: number, rng: Rng): Float32Array {
+  const bound = Math.sqrt(6 / fanIn);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = rng.uniform(-bound, bound);
+  return out;
+}
+
 function initParam(spec: ParamSpec, rng: Rng): Float32Array {
   const count = spec.shape.reduce((a, b) => a * b, 1);
   switch (spec.role) {
-    case 'weight': {
+    case 'weight':
       // [out, in, ...kernel]: fan-in is everything but the first axis.
-      const fanIn = count / spec.shape[0];
-      const bound = Math.sqrt(6 / fanIn);
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = rng.uniform(-bound, bound);
-      return out;
-    }
+      return heUniform(count, count / spec.shape[0], rng);
     case 'gamma':
     case 'running_var':
       return fill(count, 1);
@@ -40,7 +43,7 @@ export function initialWeights(graph: ModelGraph, seed: number): Map<string, Flo
 }
 
 /** A stable 32-bit hash of a name, so each tensor's values do not depend on the others' order. */
-function hashName(name: string): number {
+export function hashName(name: string): number {
   let h = 2166136261;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
   return h >>> 0;

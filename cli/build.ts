@@ -1,0 +1,109 @@
+// `cnnc build FILE -o DIR`: compiles a model into a bundle (TypeScript module with a typed API,
+// its WGSL kernels inlined and as files, manifest.json) that runs unchanged in Node and browsers.
+
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { compileBundle } from '../compiler/emit-ts/bundle-spec.ts';
+import { emitBundle } from '../compiler/emit-ts/emit-module.ts';
+import type { OptimizerConfig } from '../runtime/optim/optimizers.ts';
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, parseCommandLine, UsageError, writeFileAtomic } from './io.ts';
+import { compileForRun } from './model-input.ts';
+
+const USAGE = `usage: cnnc build FILE [--model M] [--set k=v]... [--batch N] [--optimizer sgd|momentum|rmsprop|adam] [--lr X] [--runtime SPECIFIER] -o DIR
+  --batch N        examples per step (default 32)
+  --optimizer O    sgd | momentum | rmsprop | adam (default momentum)
+  --lr X           learning rate (default 0.01)
+  --runtime S      where the module imports cnnc's runtime from (default cnnc/runtime)
+`;
+
+const OPTIMIZERS = ['sgd', 'momentum', 'rmsprop', 'adam'] as const;
+
+/** Error classes whose message is the whole story for the user (bad model for a bundle, IR limits). */
+const BUILD_ERRORS = new Set(['BundleBuildError', 'IrError', 'SessionError']);
+
+function positiveInt(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const v = Number(value);
+  if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag} expects a positive integer, got '${value}'`);
+  return v;
+}
+
+function parseOptimizer(kind: string | undefined, lr: string | undefined): OptimizerConfig {
+  const k = kind ?? 'momentum';
+  if (!(OPTIMIZERS as readonly string[]).includes(k)) throw new UsageError(`--optimizer expects ${OPTIMIZERS.join(', ')}, got '${k}'`);
+  const rate = lr === undefined ? 0.01 : Number(lr);
+  if (!Number.isFinite(rate) || rate <= 0) throw new UsageError(`--lr expects a positive number, got '${lr}'`);
+  return { kind: k as OptimizerConfig['kind'], lr: rate };
+}
+
+/** The source as the header names it: relative to the working directory, never a machine path. */
+function displaySource(file: string): string {
+  const rel = relative(process.cwd(), resolve(file)).split(sep).join('/');
+  return rel === '' || rel.startsWith('..') ? basename(file) : rel;
+}
+
+export async function runBuild(argv: string[]): Promise<number> {
+  let out: string;
+  let file: string;
+  let values: ReturnType<typeof parse>['values'];
+  const parse = (args: string[]) =>
+    parseCommandLine(args, {
+      model: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      batch: { type: 'string' },
+      optimizer: { type: 'string' },
+      lr: { type: 'string' },
+      runtime: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h' },
+    });
+  let batch: number;
+  let optimizer: OptimizerConfig;
+  try {
+    const parsed = parse(argv);
+    values = parsed.values;
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return EXIT_OK;
+    }
+    if (parsed.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${parsed.positionals.length}`);
+    if (values.out === undefined) throw new UsageError('missing -o DIR');
+    file = parsed.positionals[0]!;
+    out = values.out;
+    batch = positiveInt('--batch', values.batch, 32);
+    optimizer = parseOptimizer(values.optimizer, values.lr);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`cnnc build: ${e.message}\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  try {
+    const graph = compileForRun(file, values.model, values.set);
+    if (graph === undefined) return EXIT_ERRORS;
+    const bundle = compileBundle(graph, { batch, optimizer });
+    const dir = resolve(out);
+    const emitted = await emitBundle(graph, bundle, { runtimeImport: values.runtime, source: displaySource(file) });
+    mkdirSync(join(dir, 'kernels'), { recursive: true });
+    // Kernels of an earlier build that this one does not have would mislead: remove them.
+    for (const old of readdirSync(join(dir, 'kernels'))) {
+      if (old.endsWith('.wgsl') && !emitted.files.has(`kernels/${old}`)) rmSync(join(dir, 'kernels', old));
+    }
+    for (const [path, text] of emitted.files) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileAtomic(join(dir, path), text);
+    }
+    const kernels = [...emitted.files.keys()].filter((p) => p.endsWith('.wgsl')).length;
+    process.stdout.write(`wrote ${join(out, emitted.module)} (${bundle.spec.train.dispatches.length} training dispatches, ${kernels} kernels) and manifest.json\n`);
+    return EXIT_OK;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`cnnc build: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof Error && BUILD_ERRORS.has(e.name)) {
+      process.stderr.write(`${file}: error: ${e.message}\n`);
+      return EXIT_ERRORS;
+    }
+    throw e;
+  }
+}
