@@ -1,9 +1,8 @@
 // `cnnc train FILE --data SPEC [options]`: compile, train with a progress bar, checkpoint each
 // epoch, and print a summary. See `cnnc train --help` (TRAIN_HELP) for the options.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { loadCheckpoint, readSafetensorsFile } from '../runtime/checkpoint.ts';
 import type { Dataset } from '../runtime/data/dataset.ts';
 import { subset } from '../runtime/data/dataset.ts';
