@@ -12,7 +12,7 @@ import { runTrain } from './train.ts';
 type Command = (argv: string[]) => Promise<number>;
 
 /** Error classes (by name) that describe bad input rather than a bug in cnnc. */
-const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError']);
+const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError']);
 
 const COMMANDS: Record<string, { run: () => Promise<Command>; help: string }> = {
   check: { run: async () => runCheck, help: 'check FILE...                      diagnostics; exit 0 clean, 1 errors, 2 usage or I/O' },

@@ -15,6 +15,7 @@ import { createSession, type Backend } from '../runtime/train/create-session.ts'
 import { fit, sessionStateFrom, type BatchSource } from '../runtime/train/fit.ts';
 import { formatDuration, ProgressBar } from '../runtime/train/progress.ts';
 import { describeMatch, freezeUntil, matchWeights } from '../runtime/train/transfer.ts';
+import { prepareCachedTraining, type CachedTraining } from '../runtime/train/trunk-cache.ts';
 import { summarize } from '../compiler/summary.ts';
 import { groupDigits } from '../compiler/checker/values.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
@@ -37,6 +38,7 @@ export const TRAIN_HELP = `usage: cnnc train FILE --data SPEC [options]
   --limit N             train on the first N examples only
   --weights FILE        start from pretrained weights (by name; a replaced head is reported and skipped)
   --freeze-until LAYER  freeze every layer up to and including LAYER
+  --cache-trunk DIR     with --freeze-until: compute the frozen layers' activations once (kept in DIR) and train only the rest on them
   --out FILE            checkpoint, written after each epoch (default out/<model>.safetensors)
   --resume FILE         continue exactly from a checkpoint
   --backend B           auto | webgpu | cpu (default auto)
@@ -109,6 +111,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     limit: { type: 'string' },
     weights: { type: 'string' },
     'freeze-until': { type: 'string' },
+    'cache-trunk': { type: 'string' },
     out: { type: 'string' },
     resume: { type: 'string' },
     backend: { type: 'string' },
@@ -137,8 +140,19 @@ export async function runTrain(argv: string[]): Promise<number> {
   const data = loadData(values.data);
   let train: Dataset = data.train;
   if (values.limit) train = subset(train, 0, Math.min(train.length, positiveInt(values.limit, '--limit', train.length)));
-  const fitted = dataFit(graph, train);
+  let fitted = dataFit(graph, train);
   const augment = parseAugment(values.augment, fitted.height, fitted.width);
+  let test = data.test;
+  let cached: CachedTraining | undefined;
+  if (values['cache-trunk']) {
+    if (!values['freeze-until']) throw new UsageError('--cache-trunk needs --freeze-until LAYER: the trunk to cache ends at LAYER');
+    if (augment) throw new UsageError('--cache-trunk: augmented images differ every epoch, so their activations cannot be cached; drop --augment');
+    const fit = fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {};
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    cached = await prepareCachedTraining(graph, { dir: values['cache-trunk'], freezeUntil: values['freeze-until'], weightsFile: values.weights, dataSpec: values.data, train, test, pipeline: fit, batch, backend, seed, log });
+    ({ head: graph, train, test } = cached);
+    fitted = { ...fitted, needsFit: false };
+  }
   const pipeline: PipelineOptions = { batchSize: batch, seed, dropLast: true, ...(fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {}), ...(augment ? { augment } : {}) };
   const stepsPerEpoch = Math.floor(train.length / batch);
   const optimizer: OptimizerConfig = {
@@ -150,7 +164,8 @@ export async function runTrain(argv: string[]): Promise<number> {
   };
 
   const summary = summarize(graph);
-  const session = await createSession(graph, { batch, optimizer, backend, seed });
+  const opened = await createSession(graph, { batch, optimizer, backend, seed });
+  const session = cached ? cached.attach(opened) : opened;
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`cnnc train: ${graph.name} (${positionals[0]}): ${groupDigits(summary.totals.params)} parameters (${groupDigits(summary.totals.trainable)} trainable), ${groupDigits(summary.totals.macs)} MACs per example`);
   log(`device: ${session.device}`);
@@ -205,7 +220,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       epochs,
       step,
       checkpoint: out,
-      ...(data.test ? { test: { dataset: data.test, pipeline: fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {} } } : {}),
+      ...(test ? { test: { dataset: test, pipeline: fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {} } } : {}),
       onProgress: (p) => bar.update(p),
       onEpoch: (e) =>
         bar.finishEpoch(

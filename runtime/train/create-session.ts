@@ -44,7 +44,8 @@ export function checkTrainable(graph: ModelGraph): void {
   if (!classifierOutput(graph)) throw new SessionError(`cnnc train needs a cross_entropy loss to train a classifier; model ${graph.name} has ${graph.loss.map((t) => t.fn).join(', ')}`);
 }
 
-async function pickExecutor(backend: Backend): Promise<{ executor: Executor; device: string; close: () => void }> {
+/** The executor for a backend choice: WebGPU when asked or when an adapter exists, else the CPU reference. */
+export async function pickExecutor(backend: Backend): Promise<{ executor: Executor; device: string; close: () => void }> {
   if (backend === 'cpu') return { executor: cpuExecutor, device: 'cpu (reference executor)', close: () => undefined };
   const { acquireDevice, NoWebGpuError } = await import('../webgpu/device.ts');
   const { WebGpuExecutor } = await import('../webgpu/executor.ts');

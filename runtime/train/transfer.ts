@@ -5,6 +5,7 @@
 import type { LayerNode, ModelGraph } from '../../compiler/graph.ts';
 import { didYouMean } from '../../compiler/diagnostics.ts';
 import type { HostTensor } from '../tensor.ts';
+import { SessionError } from './create-session.ts';
 import type { SessionState } from './session.ts';
 
 export interface WeightMatch {
@@ -29,7 +30,7 @@ export function matchWeights(file: ReadonlyMap<string, HostTensor>, model: Reado
       missing.push(name);
       continue;
     }
-    if (t.dtype !== 'F32') throw new Error(`weights tensor '${name}' is ${t.dtype}; cnnc loads F32`);
+    if (t.dtype !== 'F32') throw new SessionError(`weights tensor '${name}' is ${t.dtype}; cnnc loads F32`);
     const sameShape = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
     // Trainable inputs carry the batch axis in the model; a file may hold one example.
     if (!sameShape) reshaped.push({ name, file: t.shape, model: shape });
@@ -56,7 +57,7 @@ export function freezeUntil(graph: ModelGraph, last: string): ModelGraph {
   const index = graph.layers.findIndex((l) => l.name === last);
   if (index < 0) {
     const guess = didYouMean(last, graph.layers.map((l) => l.name));
-    throw new Error(`--freeze-until: model ${graph.name} has no layer '${last}'${guess ? `; did you mean '${guess}'?` : ''}`);
+    throw new SessionError(`--freeze-until: model ${graph.name} has no layer '${last}'${guess ? `; did you mean '${guess}'?` : ''}`);
   }
   const frozenOwners = new Set(graph.layers.slice(0, index + 1).map((l) => l.paramOwner));
   const layers = graph.layers.map((l): LayerNode => {
