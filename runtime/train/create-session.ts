@@ -44,17 +44,25 @@ export function checkTrainable(graph: ModelGraph): void {
   if (!classifierOutput(graph)) throw new SessionError(`cnnc train needs a cross_entropy loss to train a classifier; model ${graph.name} has ${graph.loss.map((t) => t.fn).join(', ')}`);
 }
 
-/** The executor for a backend choice: WebGPU when asked or when an adapter exists, else the CPU reference. */
+/**
+ * The executor for a backend choice. `auto` takes a WebGPU adapter when one exists, except a
+ * software one (SwiftShader, llvmpipe): those emulate a GPU on the CPU and train slower than the
+ * CPU reference executor itself, so `auto` says so and uses the CPU; `webgpu` takes any adapter.
+ */
 export async function pickExecutor(backend: Backend): Promise<{ executor: Executor; device: string; close: () => void }> {
   if (backend === 'cpu') return { executor: cpuExecutor, device: 'cpu (reference executor)', close: () => undefined };
   const { acquireDevice, NoWebGpuError } = await import('../webgpu/device.ts');
   const { WebGpuExecutor } = await import('../webgpu/executor.ts');
   try {
     const gpu = await acquireDevice();
+    if (backend === 'auto' && gpu.caps.preferRegisterTiles) {
+      gpu.release();
+      return { executor: cpuExecutor, device: `cpu (reference executor; the only WebGPU adapter, ${gpu.name}, is a software one: --backend webgpu uses it)`, close: () => undefined };
+    }
     return { executor: new WebGpuExecutor(gpu), device: `webgpu: ${gpu.name}`, close: () => gpu.release() };
   } catch (e) {
     if (backend === 'auto' && e instanceof NoWebGpuError) {
-      return { executor: cpuExecutor, device: `cpu (reference executor; no WebGPU adapter: ${e.message.split('\n')[0]})`, close: () => undefined };
+      return { executor: cpuExecutor, device: 'cpu (reference executor; no WebGPU adapter found)', close: () => undefined };
     }
     throw e;
   }
