@@ -90,7 +90,7 @@ describe('safetensors round trip', () => {
   });
 });
 
-describe('property: any set of tensors round-trips', () => {
+describe('property: every set of tensors round-trips', () => {
   it('holds for random names, shapes and dtypes', () => {
     const dtypeArb = fc.constantFrom('F32', 'F64', 'I32', 'U8', 'I8', 'F16', 'I64') as fc.Arbitrary<'F32' | 'F64' | 'I32' | 'U8' | 'I8' | 'F16' | 'I64'>;
     const tensorArb = fc
