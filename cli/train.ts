@@ -168,7 +168,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   const session = cached ? cached.attach(opened) : opened;
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`cnnc train: ${graph.name} (${positionals[0]}): ${groupDigits(summary.totals.params)} parameters (${groupDigits(summary.totals.trainable)} trainable), ${groupDigits(summary.totals.macs)} MACs per example`);
-  log(`device: ${session.device}`);
+  log(`device: ${session.device}${session.deviceNote ? ` (${session.deviceNote})` : ''}`);
   log(`data: ${data.description}${values.limit ? `, first ${train.length} for training` : ''}${fitted.needsFit ? `; images fitted to ${fitted.height}x${fitted.width}` : ''}`);
   log(`optimizer: ${optimizer.kind}, lr ${optimizer.lr}, batch ${batch}, ${epochs} epoch(s) of ${stepsPerEpoch} steps`);
 

@@ -49,20 +49,21 @@ export function checkTrainable(graph: ModelGraph): void {
  * software one (SwiftShader, llvmpipe): those emulate a GPU on the CPU and train slower than the
  * CPU reference executor itself, so `auto` says so and uses the CPU; `webgpu` takes any adapter.
  */
-export async function pickExecutor(backend: Backend): Promise<{ executor: Executor; device: string; close: () => void }> {
+export async function pickExecutor(backend: Backend): Promise<{ executor: Executor; device: string; note?: string; close: () => void }> {
   if (backend === 'cpu') return { executor: cpuExecutor, device: 'cpu (reference executor)', close: () => undefined };
   const { acquireDevice, NoWebGpuError } = await import('../webgpu/device.ts');
   const { WebGpuExecutor } = await import('../webgpu/executor.ts');
   try {
     const gpu = await acquireDevice();
     if (backend === 'auto' && gpu.caps.preferRegisterTiles) {
-      gpu.release();
-      return { executor: cpuExecutor, device: `cpu (reference executor; the only WebGPU adapter, ${gpu.name}, is a software one: --backend webgpu uses it)`, close: () => undefined };
+      // Released with the session: Dawn aborts when its instance goes while the process runs on.
+      const note = `the only WebGPU adapter, ${gpu.name}, is a software one, slower than the CPU executor; --backend webgpu uses it`;
+      return { executor: cpuExecutor, device: 'cpu (reference executor)', note, close: () => gpu.release() };
     }
     return { executor: new WebGpuExecutor(gpu), device: `webgpu: ${gpu.name}`, close: () => gpu.release() };
   } catch (e) {
     if (backend === 'auto' && e instanceof NoWebGpuError) {
-      return { executor: cpuExecutor, device: 'cpu (reference executor; no WebGPU adapter found)', close: () => undefined };
+      return { executor: cpuExecutor, device: 'cpu (reference executor)', note: 'no WebGPU adapter found', close: () => undefined };
     }
     throw e;
   }
@@ -75,7 +76,7 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
   const classes = graph.layers.find((l) => l.name === output)?.shape[0] ?? 0;
   const step = options.optimizer ? buildTrainStep(graph, options.batch, options.optimizer) : undefined;
   const evalProgram = buildEvalProgram(graph, options.batch);
-  const { executor, device, close } = await pickExecutor(options.backend);
+  const { executor, device, note, close } = await pickExecutor(options.backend);
   const train: PreparedProgram | undefined = step ? await executor.prepare(step.program) : undefined;
   const evaluate = await executor.prepare(evalProgram);
 
@@ -123,6 +124,7 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
   return {
     batchSize: options.batch,
     device,
+    ...(note ? { deviceNote: note } : {}),
     shapes,
     async trainStep(images, labels): Promise<StepResult> {
       if (!train) throw new SessionError('this session was opened for inference only');

@@ -19,6 +19,8 @@ export interface TrainingSession {
   readonly batchSize: number;
   /** Where it runs, for the user: `cpu (reference executor)`, `webgpu: SwiftShader (core)`. */
   readonly device: string;
+  /** Why this device was chosen, when `auto` passed over one. */
+  readonly deviceNote?: string;
   /** Shapes of weights and optimizer state, by name. */
   readonly shapes: ReadonlyMap<string, readonly number[]>;
   /** One step on a full batch: images NCHW, labels as class indices. */

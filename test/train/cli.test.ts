@@ -74,6 +74,14 @@ describe('cnnc train from the command line', () => {
     expect(loadCheckpoint(out).position).toMatchObject({ epoch: 0, batchInEpoch: 10, step: 10 });
   });
 
+  it('trains with the default backend (auto), naming the device it chose and why', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'cnnc-cli-')), 'auto.safetensors');
+    const r = cnnc(['train', 'stdlib/lenet5.cnn', '--set', 'channels=1', '--data', 'fashion-mnist-bundled', '--epochs', '1', '--limit', '128', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^device: (webgpu: .+|cpu \(reference executor\) \((no WebGPU adapter found|the only WebGPU adapter, .+, is a software one.*)\))$/m);
+    expect(r.stdout).toMatch(/trained LeNet5 for 1 epoch\(s\), 2 steps/);
+  });
+
   it('rejects bad options with exit 2 and a clear message', () => {
     expect(cnnc(['train', 'stdlib/lenet5.cnn'])).toMatchObject({ code: 2, stderr: expect.stringContaining('needs --data') });
     expect(cnnc([...TRAIN, '--epochs', 'x'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--epochs expects a positive whole number') });
