@@ -13,6 +13,7 @@ import { evalBatches, tenCropBatch } from '../runtime/data/pipeline.ts';
 import { FASHION_CLASSES, loadData } from '../runtime/data/spec.ts';
 import { createSession } from '../runtime/train/create-session.ts';
 import type { TrainingSession } from '../runtime/train/session.ts';
+import { argmax } from '../runtime/train/argmax.ts';
 import { matchWeights } from '../runtime/train/transfer.ts';
 import { EXIT_ERRORS, EXIT_OK, parseCommandLine, UsageError } from './io.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
@@ -61,12 +62,6 @@ function averageCrops(probabilities: Float32Array, classes: number): Float32Arra
   const out = new Float32Array(classes);
   for (let k = 0; k < 10; k++) for (let c = 0; c < classes; c++) out[c] += probabilities[k * classes + c] / 10;
   return out;
-}
-
-function argmax(row: ArrayLike<number>): number {
-  let best = 0;
-  for (let k = 1; k < row.length; k++) if (row[k] > row[best]) best = k;
-  return best;
 }
 
 /** 10-crop reads crops of the model's size from images fitted an eighth larger. */

@@ -78,15 +78,17 @@ export function validatePipeline(ds: Dataset, options: PipelineOptions): void {
   }
 }
 
+/** Example `index`, centre padded or cropped to `fit` when given. */
+function fittedExample(ds: Dataset, index: number, fit: PipelineOptions['fit']): { image: Float32Array; shape: ImageShape; label: number } {
+  const e = ds.get(index);
+  if (!fit) return { image: e.image, shape: ds.shape, label: e.label };
+  return { image: fitCenter(e.image, ds.shape, fit.height, fit.width), shape: [ds.shape[0], fit.height, fit.width], label: e.label };
+}
+
 /** One example through fit -> augment -> normalise. `rng` is only drawn from when augmenting. */
 export function prepareExample(ds: Dataset, index: number, options: PipelineOptions, rng: Rng): { image: Float32Array; label: number } {
-  const e = ds.get(index);
-  let image = e.image;
-  let shape: ImageShape = ds.shape;
-  if (options.fit) {
-    image = fitCenter(image, shape, options.fit.height, options.fit.width);
-    shape = [shape[0], options.fit.height, options.fit.width];
-  }
+  const e = fittedExample(ds, index, options.fit);
+  let { image, shape } = e;
   if (options.augment) ({ image, shape } = augmentImage(image, shape, options.augment, rng));
   if (options.normalize) normalizeInPlace(image, shape, options.normalize);
   return { image, label: e.label };
@@ -242,13 +244,8 @@ export function tenCropBatch(
   crop: { height: number; width: number },
   options: Pick<PipelineOptions, 'fit' | 'normalize'> = {},
 ): Batch {
-  const e = ds.get(index);
-  let image = e.image;
-  let shape: ImageShape = ds.shape;
-  if (options.fit) {
-    image = fitCenter(image, shape, options.fit.height, options.fit.width);
-    shape = [shape[0], options.fit.height, options.fit.width];
-  }
+  const e = fittedExample(ds, index, options.fit);
+  const { image, shape } = e;
   const out: ImageShape = [shape[0], crop.height, crop.width];
   const size = out[0] * out[1] * out[2];
   const images = new Float32Array(10 * size);

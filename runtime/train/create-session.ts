@@ -11,6 +11,7 @@ import { initialWeights } from '../init.ts';
 import type { OptimizerConfig } from '../optim/optimizers.ts';
 import { buildTrainStep } from '../optim/train-step.ts';
 import { cpuExecutor } from '../reference/executor.ts';
+import { argmax } from './argmax.ts';
 import type { SessionState, StepResult, TrainingSession } from './session.ts';
 
 export type Backend = 'auto' | 'webgpu' | 'cpu';
@@ -114,9 +115,7 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
   const countCorrect = (probabilities: Float32Array, labels: Int32Array, count: number): number => {
     let correct = 0;
     for (let i = 0; i < count; i++) {
-      let best = 0;
-      for (let k = 1; k < classes; k++) if (probabilities[i * classes + k] > probabilities[i * classes + best]) best = k;
-      if (best === labels[i]) correct++;
+      if (argmax(probabilities.subarray(i * classes, (i + 1) * classes)) === labels[i]) correct++;
     }
     return correct;
   };

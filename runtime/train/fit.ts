@@ -7,6 +7,7 @@ import { saveCheckpoint } from '../checkpoint.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { evalBatches, type Batch, type BatchJob, type PipelineOptions, type StreamState } from '../data/pipeline.ts';
 import type { HostTensor } from '../tensor.ts';
+import { argmax } from './argmax.ts';
 import type { ProgressState } from './progress.ts';
 import type { SessionState, StepResult, TrainingSession } from './session.ts';
 
@@ -95,10 +96,7 @@ export async function evaluateDataset(
     const { loss, probabilities } = await session.evaluate(batch.images, batch.labels, count);
     lossSum += loss * count;
     for (let i = 0; i < count; i++) {
-      const row = probabilities.subarray(i * classes, (i + 1) * classes);
-      let best = 0;
-      for (let k = 1; k < classes; k++) if (row[k] > row[best]) best = k;
-      confusion[batch.labels[i]][best]++;
+      confusion[batch.labels[i]][argmax(probabilities.subarray(i * classes, (i + 1) * classes))]++;
     }
     seen += count;
   }
