@@ -25,6 +25,18 @@ export function tilingFor(caps: { readonly preferRegisterTiles: boolean; readonl
   return t.wgX * t.wgY <= caps.maxComputeInvocationsPerWorkgroup ? t : SOFTWARE_TILING;
 }
 
+/**
+ * The device's tiling fitted to one kernel: a few output rows (a 6-channel convolution) become
+ * one tile row instead of a padded pair, and the workgroup shrinks to the tiles that exist,
+ * keeping its invocation count where the columns allow, so no lanes compute clamped duplicates.
+ */
+export function fitTiling(t: Tiling, rows: number, cols: number): Tiling {
+  const tm = rows <= 2 * t.tm ? rows : t.tm;
+  const wgY = Math.min(t.wgY, Math.ceil(rows / tm));
+  const wgX = Math.max(1, Math.min(Math.floor((t.wgX * t.wgY) / wgY), Math.ceil(cols / t.tn), 256));
+  return { tm, tn: t.tn, wgX, wgY };
+}
+
 /** The pieces a GEMM-shaped kernel is made of. Rows and columns index the output tile. */
 export interface GemmShape {
   readonly rows: number;
@@ -44,7 +56,8 @@ export interface GemmShape {
 }
 
 /** The main function of a tiled kernel; outputs go through `store(index, value)`. */
-export function tiledMain(g: GemmShape, t: Tiling): { main: string; workgroups: [number, number, number] } {
+export function tiledMain(g: GemmShape, device: Tiling): { main: string; workgroups: [number, number, number] } {
+  const t = fitTiling(device, g.rows, g.cols);
   const R = [...Array(t.tm).keys()];
   const C = [...Array(t.tn).keys()];
   const lines: string[] = [
