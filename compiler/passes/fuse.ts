@@ -9,8 +9,9 @@ import type { IrProgram } from '../ir/program.ts';
 import { channelInputs, elementwiseExpr, FUSABLE_OPS } from '../codegen/wgsl/elementwise.ts';
 import { channelOf, flatBody, type FlatInput, type KernelAttrs } from '../codegen/wgsl/flat-ops.ts';
 import { bindingDecls, f32Lit, flatGrid, flatIndexExpr, type KernelBinding, type WgslKernel } from '../codegen/wgsl/kernel.ts';
-import { convForwardGemm, convGradInputGemm, convGradWeightGemm, matmulGemm, tiledMain, type GemmShape, type Tiling } from '../codegen/wgsl/tiled.ts';
+import { convForwardGemm, convGradColumnsGemm, convGradInputGemm, convGradWeightGemm, matmulGemm, tiledMain, type GemmShape, type Tiling } from '../codegen/wgsl/tiled.ts';
 import { sizeOf } from '../ir/ops.ts';
+import { inputGradByColumns, weightGradSplits, type ConvGradForm } from './conv-grad-plan.ts';
 
 /** A tensor the kernels read or write: an IR node's value, or a scratch tensor (ids past the nodes). */
 export interface ValueInfo {
@@ -44,9 +45,11 @@ export interface FuseOptions {
   readonly tiling: Tiling;
   /** Off: one kernel per op (for tests that compare fused against unfused). */
   readonly fuse?: boolean;
+  /** How convolution gradients are computed (default: by estimated work). */
+  readonly convGrad?: ConvGradForm;
 }
 
-const TILED_OPS = new Set(['matmul', 'conv', 'conv_grad_input', 'conv_grad_weight']);
+const TILED_OPS = new Set(['matmul', 'conv', 'conv_grad_input', 'conv_grad_weight', 'conv_grad_weight_split', 'conv_grad_columns']);
 
 interface Group {
   anchor: { attrs: KernelAttrs; inputs: number[]; shapes: (readonly number[])[]; shape: readonly number[] };
@@ -97,6 +100,7 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
   const openGroupOf = new Map<number, Group>();
   const limit = options.maxStorageBuffers;
   const fuse = options.fuse ?? true;
+  const convGrad = options.convGrad ?? 'auto';
 
   // Scratch tensors are made just before the node that needs them.
   const orderOf = (v: number): number => (v < nodes.length ? v : scratchFor.get(v)! - 0.5);
@@ -146,6 +150,28 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
       start({ op: 'bn_grad_stats', eps: n.attrs.eps }, [dy!, x!], [4 * c], st);
       start({ op: 'bn_grad_x_apply', eps: n.attrs.eps }, [dy!, x!, g!, st], n.shape, n.id, n.id);
       continue;
+    }
+    if (op === 'conv_grad_weight') {
+      const [x, dy] = n.inputs;
+      const splits = weightGradSplits(values[dy!]!.shape, n.shape, options.tiling, convGrad);
+      if (splits > 1) {
+        const parts = scratch([splits, ...n.shape]);
+        scratchFor.set(parts, n.id);
+        start({ ...n.attrs, op: 'conv_grad_weight_split', splits }, [x!, dy!], [splits, ...n.shape], parts);
+        start({ op: 'sum_splits', splits }, [parts], n.shape, n.id, n.id);
+        continue;
+      }
+    }
+    if (op === 'conv_grad_input') {
+      const [dy, w] = n.inputs;
+      const [dyShape, wShape] = [values[dy!]!.shape, values[w!]!.shape];
+      if (inputGradByColumns(dyShape, wShape, n.shape, options.tiling, convGrad)) {
+        const columns = scratch([sizeOf(wShape) / wShape[0]!, dyShape[0]! * sizeOf(dyShape.slice(2))]);
+        scratchFor.set(columns, n.id);
+        start({ ...n.attrs, op: 'conv_grad_columns' }, [dy!, w!], values[columns]!.shape, columns);
+        start({ ...n.attrs, op: 'col2im', kernel: wShape.slice(2), outSpatial: dyShape.slice(2) }, [columns], n.shape, n.id, n.id);
+        continue;
+      }
     }
     start(n.attrs, [...n.inputs], n.shape, n.id, n.id);
   }
@@ -252,17 +278,16 @@ function emitGroup(g: Group, values: readonly ValueInfo[], nodes: readonly IrNod
     const ins = a.inputs.map(inputOf);
     const fb = flatBody(a.attrs, shape, ins);
     helpers = fb.helpers;
-    const total = sizeOf(shape);
+    const total = fb.invocations ?? sizeOf(shape);
     workgroups = flatGrid(total);
     main = `@compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = ${flatIndexExpr(workgroups[0])};
   if (i >= ${total}u) { return; }
-${fb.body}
-  store(i, v0);
+${fb.body}${fb.invocations === undefined ? '\n  store(i, v0);' : ''}
 }`;
   }
-  const label = g.nodes.length > 0 ? g.nodes.map((id) => nodes[id]!.attrs.op).join('+') : a.attrs.op;
+  const label = [a.attrs.op, ...g.steps.map((s) => s.node.attrs.op)].join('+');
   const wgsl = [bindingDecls(bindings), helpers, store, main].filter((s) => s !== '').join('\n\n') + '\n';
   return { kernel: { label, wgsl, bindings, workgroups }, args: [...g.bound, ...g.written, g.output], reads: g.bound.length, outputs: [...g.written, g.output], output: g.output, nodes: g.nodes };
 }
@@ -273,6 +298,8 @@ function tiledShape(attrs: KernelAttrs, ins: readonly string[], shapes: readonly
     case 'conv': return convForwardGemm(ins[0]!, ins[1]!, shapes[0]!, shapes[1]!, out, attrs);
     case 'conv_grad_input': return convGradInputGemm(ins[0]!, ins[1]!, shapes[0]!, shapes[1]!, out, attrs);
     case 'conv_grad_weight': return convGradWeightGemm(ins[0]!, ins[1]!, shapes[0]!, shapes[1]!, out, attrs);
+    case 'conv_grad_weight_split': return convGradWeightGemm(ins[0]!, ins[1]!, shapes[0]!, shapes[1]!, out.slice(1), attrs, attrs.splits);
+    case 'conv_grad_columns': return convGradColumnsGemm(ins[0]!, ins[1]!, shapes[0]!, shapes[1]!);
     default: throw new Error(`tiledShape: ${attrs.op}`);
   }
 }

@@ -6,6 +6,7 @@ import type { IrProgram } from '../../compiler/ir/program.ts';
 import { leavesOf } from '../../compiler/ir/program.ts';
 import { sizeOf } from '../../compiler/ir/ops.ts';
 import { fuseProgram, type KernelProgram } from '../../compiler/passes/fuse.ts';
+import type { ConvGradForm } from '../../compiler/passes/conv-grad-plan.ts';
 import { planMemory, type MemoryPlan } from '../../compiler/passes/plan.ts';
 import { tilingFor } from '../../compiler/codegen/wgsl/tiled.ts';
 import type { Executor, Feeds, PreparedProgram, TensorStore } from '../executor.ts';
@@ -39,6 +40,8 @@ export interface WebGpuExecutorOptions {
   readonly fuse?: boolean;
   /** Fewer storage buffers per kernel than the device allows (tests of kernel splitting). */
   readonly maxStorageBuffers?: number;
+  /** Forces the direct or restructured convolution gradients (tests of both forms). */
+  readonly convGrad?: ConvGradForm;
 }
 
 const USAGE = (): number => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
@@ -58,6 +61,7 @@ export class WebGpuExecutor implements Executor {
       maxStorageBuffers: Math.min(caps.maxStorageBuffersPerShaderStage, this.options.maxStorageBuffers ?? Infinity),
       tiling: tilingFor(caps),
       fuse: this.options.fuse ?? true,
+      convGrad: this.options.convGrad,
     });
     const memory = planMemory(kp);
     checkLimits(kp, memory, this.gpu);

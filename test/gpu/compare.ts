@@ -9,7 +9,7 @@ import { leavesOf } from '../../compiler/ir/program.ts';
 import type { TensorStore } from '../../runtime/executor.ts';
 import { cpuExecutor } from '../../runtime/reference/executor.ts';
 import type { GpuContext } from '../../runtime/webgpu/device.ts';
-import { WebGpuExecutor, type WebGpuPrepared } from '../../runtime/webgpu/executor.ts';
+import { WebGpuExecutor, type WebGpuExecutorOptions, type WebGpuPrepared } from '../../runtime/webgpu/executor.ts';
 
 /** Uniform values in [lo, hi) from a fixed-seed LCG. */
 export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
@@ -57,11 +57,11 @@ export function programOf(b: GraphBuilder, outputs: Record<string, number>): IrP
 }
 
 /** Runs `program` on the CPU and on `gpu` and expects every output (and update) to match. */
-export async function expectMatchesCpu(gpu: GpuContext, program: IrProgram, tolerance = 1e-4, inputs = randomInputs(program), fuse = true, maxStorageBuffers?: number): Promise<WebGpuPrepared> {
+export async function expectMatchesCpu(gpu: GpuContext, program: IrProgram, tolerance = 1e-4, inputs = randomInputs(program), options: WebGpuExecutorOptions = {}): Promise<WebGpuPrepared> {
   const cpuStore: TensorStore = new Map([...inputs.store].map(([k, v]) => [k, v.slice()]));
   const gpuStore: TensorStore = new Map([...inputs.store].map(([k, v]) => [k, v.slice()]));
   const cpu = await (await cpuExecutor.prepare(program)).run(inputs.feeds, cpuStore);
-  const prepared = await new WebGpuExecutor(gpu, { fuse, maxStorageBuffers }).prepare(program);
+  const prepared = await new WebGpuExecutor(gpu, options).prepare(program);
   try {
     const got = await prepared.run(inputs.feeds, gpuStore);
     for (const [name, want] of cpu) {

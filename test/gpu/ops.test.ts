@@ -2,7 +2,7 @@
 // odd sizes that do not divide the tile sizes. Each case runs unfused (the op's own kernel) and
 // fused (with a relu or add epilogue where the op allows one).
 
-import { it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { UnaryFn } from '../../compiler/ir/ops.ts';
 import { describeWithGpu } from '../support/webgpu.ts';
 import { expectMatchesCpu, GraphBuilder, programOf } from './compare.ts';
@@ -62,8 +62,14 @@ const cases: [string, Build][] = [
       };
     }],
   ),
-  ...(['max', 'avg'] as const).flatMap((mode) => ([[2, pool2, [2, 3, 9, 8]], [1, { rank: 1 as const, kernel: [3], stride: [2], padBefore: [1], padAfter: [1] }, [2, 3, 10]], [3, { rank: 3 as const, kernel: [2, 2, 3], stride: [1, 2, 2], padBefore: [0, 1, 1], padAfter: [0, 0, 1] }, [1, 2, 4, 5, 6]]] as const).map(
-    ([r, a, xs]): [string, Build] => [`pool ${mode} ${r}d and its gradient`, (b) => {
+  ...(['max', 'avg'] as const).flatMap((mode) => ([
+    ['2d', pool2, [2, 3, 9, 8]],
+    ['1d', { rank: 1 as const, kernel: [3], stride: [2], padBefore: [1], padAfter: [1] }, [2, 3, 10]],
+    ['3d', { rank: 3 as const, kernel: [2, 2, 3], stride: [1, 2, 2], padBefore: [0, 1, 1], padAfter: [0, 0, 1] }, [1, 2, 4, 5, 6]],
+    // Windows that tile x exactly: the gradient runs one invocation per window.
+    ['2d tiling', { rank: 2 as const, kernel: [2, 3], stride: [2, 3], padBefore: [0, 0], padAfter: [0, 0] }, [2, 3, 8, 9]],
+  ] as const).map(
+    ([r, a, xs]): [string, Build] => [`pool ${mode} ${r} and its gradient`, (b) => {
       const x = b.leaf('x', 'feed', xs);
       const y = b.pool(x, { ...a, mode });
       const dy = b.leaf('dy', 'feed', b.shape(y));
@@ -144,8 +150,16 @@ await describeWithGpu('every op on WebGPU matches the CPU reference', (gpu) => {
       // A relu epilogue on each output exercises fusion on top of the op itself.
       const fused: Record<string, number> = { ...outs };
       for (const [k, v] of Object.entries(outs)) if (b.shape(v).length > 0) fused[`relu(${k})`] = b.unary('relu', v);
-      await expectMatchesCpu(gpu, programOf(b, outs), 1e-4, undefined, false);
+      await expectMatchesCpu(gpu, programOf(b, outs), 1e-4, undefined, { fuse: false });
       await expectMatchesCpu(gpu, programOf(b, fused));
+      // Convolution gradients have two forms each (split K, column matrix): check both.
+      if (name.startsWith('conv')) {
+        const labels = async (convGrad: 'direct' | 'restructured'): Promise<string> =>
+          (await expectMatchesCpu(gpu, programOf(b, fused), 1e-4, undefined, { convGrad })).kernels.kernels.map((k) => k.kernel.label).join(' ');
+        expect(await labels('direct')).not.toMatch(/split|col2im/);
+        const restructured = await labels('restructured');
+        for (const op of ['conv_grad_weight_split', 'sum_splits', 'conv_grad_columns', 'col2im']) expect(restructured).toContain(op);
+      }
     });
   }
 });

@@ -42,10 +42,10 @@ await describeWithGpu('WebGPU runtime', (gpu) => {
     const bn = b.add({ op: 'batchnorm', eps: 1e-5 }, [biased, b.leaf('m', 'state', [3]), b.leaf('posv', 'state', [3]), b.leaf('g', 'param', [3]), b.leaf('be', 'param', [3])], [2, 3, 6, 5]);
     const y = b.binary('add', b.unary('relu', bn), x);
     const program = programOf(b, { y });
-    const wide = await expectMatchesCpu(gpu, program, 1e-4, undefined, true, 12);
+    const wide = await expectMatchesCpu(gpu, program, 1e-4, undefined, { maxStorageBuffers: 12 });
     expect(wide.dispatches).toBe(1);
     expect(wide.kernels.kernels[0]!.kernel.label).toBe('conv+bias_add+batchnorm+unary+binary');
-    const narrow = await expectMatchesCpu(gpu, program, 1e-4, undefined, true, 6);
+    const narrow = await expectMatchesCpu(gpu, program, 1e-4, undefined, { maxStorageBuffers: 6 });
     expect(narrow.dispatches).toBeGreaterThan(1);
     for (const k of narrow.kernels.kernels) expect(k.args.length).toBeLessThanOrEqual(6);
   });

@@ -2,7 +2,7 @@
 // define `v0`, the op's value there. Shapes and attributes are folded in as constants. Ops that
 // reduce (reduce, softmax, pooling, batch statistics) loop over what one output element needs.
 
-import type { OpAttrs } from '../../ir/ops.ts';
+import type { ConvOpAttrs, OpAttrs } from '../../ir/ops.ts';
 import { sizeOf } from '../../ir/ops.ts';
 import { channelInputs, elementwiseExpr, FUSABLE_OPS } from './elementwise.ts';
 import { f32Lit, flatten, stridesOf, unflatten } from './kernel.ts';
@@ -16,7 +16,15 @@ export type AuxAttrs =
   /** inputs [x, gamma, beta, stats]: training batchnorm from precomputed stats. */
   | { readonly op: 'bn_apply'; readonly eps: number }
   /** inputs [dy, x, gamma, stats4]: batchnorm_train_grad_x from precomputed stats. */
-  | { readonly op: 'bn_grad_x_apply'; readonly eps: number };
+  | { readonly op: 'bn_grad_x_apply'; readonly eps: number }
+  /** Tiled, inputs [x, dy]; out [splits, ...w]: conv_grad_weight over slices of (n, position). */
+  | (Omit<ConvOpAttrs, 'op'> & { readonly op: 'conv_grad_weight_split'; readonly splits: number })
+  /** inputs [parts]; out parts' shape without its leading `splits` axis: their sum. */
+  | { readonly op: 'sum_splits'; readonly splits: number }
+  /** Tiled, inputs [dy, w]; out [ci * kernel size, n * output positions]: W^T dy per column. */
+  | (Omit<ConvOpAttrs, 'op'> & { readonly op: 'conv_grad_columns' })
+  /** inputs [columns]; out x's shape: each element's sum over the taps that reach it. */
+  | (Omit<ConvOpAttrs, 'op'> & { readonly op: 'col2im'; readonly kernel: readonly number[]; readonly outSpatial: readonly number[] });
 
 export type KernelAttrs = OpAttrs | AuxAttrs;
 
@@ -29,7 +37,10 @@ export interface FlatInput {
 
 export interface FlatBody {
   readonly helpers: string;
+  /** Defines `v0`, the value at output `i`; with `invocations`, calls `store` itself instead. */
   readonly body: string;
+  /** Invocations when they are not one per output element (each then stores several). */
+  readonly invocations?: number;
 }
 
 const u = (n: number): string => `${n}u`;
@@ -116,12 +127,20 @@ export function flatBody(attrs: KernelAttrs, shape: readonly number[], ins: read
       else body += `  let mu = acc / ${count};\n  var sq = 0.0;\n${sumLoop(`let d = ${x.name}[${at}] - mu; sq += d * d;`)}\n  let v0 = sq / ${count};`;
       return { helpers: none, body };
     }
+    case 'sum_splits': {
+      const size = sizeOf(shape);
+      return { helpers: none, body: `  var acc = 0.0;\n  for (var s = 0u; s < ${u(attrs.splits)}; s++) { acc += ${x.name}[s * ${u(size)} + i]; }\n  let v0 = acc;` };
+    }
+    case 'col2im':
+      return { helpers: none, body: `${coords}\n${col2im(attrs, x, shape)}` };
     case 'pool':
       return { helpers: none, body: `${coords}\n${poolWindow(attrs, x, shape, 'o', 'v0')}` };
     case 'pool_grad': {
-      const dy = ins[0]!;
-      const xin = ins[1]!;
-      return { helpers: poolHelper(attrs, xin, dy.shape), body: `${coords}\n${poolGrad(attrs, dy, xin)}` };
+      const [dy, xin] = [ins[0]!, ins[1]!];
+      if (windowsTile(attrs, xin.shape, dy.shape)) {
+        return { helpers: none, body: `${unflatten('i', dy.shape, 'o')}\n${poolGradByWindow(attrs, dy, xin)}`, invocations: sizeOf(dy.shape) };
+      }
+      return { helpers: none, body: `${coords}\n${poolGrad(attrs, dy, xin)}` };
     }
     case 'softmax':
     case 'softmax_grad':
@@ -330,6 +349,35 @@ function alongAxis(attrs: KernelAttrs, shape: readonly number[], ins: readonly F
   return lines.join('\n');
 }
 
+/**
+ * The input gradient at x coordinates o0.. from the column matrix W^T dy: the sum over kernel taps
+ * k whose output position p (p * stride + k * dilation - padBefore = o) lies in dy. Each axis's
+ * tap range is computed, so only taps that land are visited.
+ */
+function col2im(a: Extract<KernelAttrs, { op: 'col2im' }>, cols: FlatInput, xShape: readonly number[]): string {
+  const axes = Array.from({ length: a.rank }, (_, j) => j);
+  const [n, osz, ksz] = [xShape[0]!, sizeOf(a.outSpatial), sizeOf(a.kernel)];
+  const lines = ['  var acc = 0.0;'];
+  for (const j of axes) {
+    const [k, s, d, od] = [a.kernel[j]!, a.stride[j]!, a.dilation[j]!, a.outSpatial[j]!];
+    // t - k * d = p * s with 0 <= p < od: k >= ceil((t - (od - 1) * s) / d), k <= t / d.
+    lines.push(`  let t${j} = i32(o${j + 2}) + ${a.padBefore[j]};`);
+    lines.push(`  let lo${j} = max(0, (t${j} - ${(od - 1) * s - d + 1}) / ${d});`);
+    lines.push(`  let hi${j} = min(${k - 1}, t${j} / ${d});`);
+  }
+  for (const j of axes) {
+    const [s, d] = [a.stride[j]!, a.dilation[j]!];
+    lines.push(`  for (var k${j} = lo${j}; k${j} <= hi${j}; k${j}++) {`, `    let u${j} = t${j} - k${j} * ${d};`);
+    if (s > 1) lines.push(`    if (u${j} % ${s} != 0) { continue; }`);
+    lines.push(`    let p${j} = u32(u${j} / ${s});`);
+  }
+  const row = `o1 * ${u(ksz)} + ${flatten(axes.map((j) => `u32(k${j})`), a.kernel)}`;
+  const col = `o0 * ${u(osz)} + ${flatten(axes.map((j) => `p${j}`), a.outSpatial)}`;
+  lines.push(`    acc += ${cols.name}[(${row}) * ${u(n * osz)} + ${col}];`);
+  lines.push(...axes.map(() => '  }'), '  let v0 = acc;');
+  return lines.join('\n');
+}
+
 type PoolLike = { readonly mode: 'max' | 'avg'; readonly rank: 1 | 2 | 3; readonly kernel: readonly number[]; readonly stride: readonly number[]; readonly padBefore: readonly number[] };
 
 /**
@@ -353,9 +401,26 @@ function poolWindow(a: PoolLike, x: FlatInput, _outShape: readonly number[], oc:
   return lines.join('\n');
 }
 
-/** A helper `fn window(p...) -> vec2<f32>` is not needed: pool_grad inlines its windows. */
-function poolHelper(_a: PoolLike, _x: FlatInput, _dyShape: readonly number[]): string {
-  return '';
+/** Whether the pooling windows cover x exactly once each (2x2 stride 2 on an even size, ...). */
+function windowsTile(a: PoolLike, xShape: readonly number[], dyShape: readonly number[]): boolean {
+  return a.kernel.every((k, j) => k === a.stride[j] && a.padBefore[j] === 0 && dyShape[j + 2]! * k === xShape[j + 2]);
+}
+
+/**
+ * Pooling gradient with one invocation per window, for windows that tile x: it reads the window
+ * once and stores all of its elements (max: dy at the first maximum, 0 elsewhere; avg: dy / size),
+ * where the per-element form would read a window for every element.
+ */
+function poolGradByWindow(a: PoolLike, dy: FlatInput, x: FlatInput): string {
+  const axes = Array.from({ length: a.rank }, (_, j) => j + 2);
+  const g = `${dy.name}[i]`;
+  const lines = a.mode === 'max' ? [poolWindow(a, x, dy.shape, 'o', 'm')] : [`  let g = ${g} / ${f32Lit(sizeOf(a.kernel))};`];
+  if (a.mode === 'max') lines.push(`  let g = ${g};`);
+  for (const ax of axes) lines.push(`  for (var k${ax} = 0u; k${ax} < ${u(a.kernel[ax - 2]!)}; k${ax}++) {`);
+  const at = flatten(['o0', 'o1', ...axes.map((ax) => `o${ax} * ${u(a.stride[ax - 2]!)} + k${ax}`)], x.shape);
+  lines.push(`    let at = ${at};`, a.mode === 'max' ? '    store(at, select(0.0, g, at == arg));' : '    store(at, g);');
+  lines.push(...axes.map(() => '  }'));
+  return lines.join('\n');
 }
 
 /** Gradient of pooling at x coordinates o0..: sum over the windows containing the element. */
