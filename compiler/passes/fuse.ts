@@ -151,6 +151,10 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
       start({ op: 'bn_grad_x_apply', eps: n.attrs.eps }, [dy!, x!, g!, st], n.shape, n.id, n.id);
       continue;
     }
+    if (op === 'concat' && new Set(n.inputs.map(storageOf)).size + 1 > limit) {
+      startConcatTree(n, n.attrs.axis);
+      continue;
+    }
     if (op === 'conv_grad_weight') {
       const [x, dy] = n.inputs;
       const splits = weightGradSplits(values[dy!]!.shape, n.shape, options.tiling, convGrad);
@@ -174,6 +178,28 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
       }
     }
     start(n.attrs, [...n.inputs], n.shape, n.id, n.id);
+  }
+
+  /** A concat of more inputs than a kernel may bind: runs of inputs go into scratch tensors first. */
+  function startConcatTree(n: IrNode, axis: number): void {
+    let parts = [...n.inputs];
+    while (new Set(parts.map(storageOf)).size + 1 > limit) {
+      const next: number[] = [];
+      for (let i = 0; i < parts.length; i += limit - 1) {
+        const run = parts.slice(i, i + limit - 1);
+        if (run.length === 1) {
+          next.push(run[0]!);
+          continue;
+        }
+        const shape = values[run[0]!]!.shape.map((d, a) => (a === axis ? run.reduce((sum, v) => sum + values[v]!.shape[a]!, 0) : d));
+        const part = scratch(shape);
+        scratchFor.set(part, n.id);
+        start({ op: 'concat', axis }, run, shape, part);
+        next.push(part);
+      }
+      parts = next;
+    }
+    start(n.attrs, parts, n.shape, n.id, n.id);
   }
 
   function tryMerge(n: IrNode): boolean {

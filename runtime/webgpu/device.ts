@@ -1,6 +1,7 @@
 // Acquires a WebGPU device in Node (Dawn through the `webgpu` package) or in the browser
 // (navigator.gpu), at core or compatibility feature level, with the limits cnnc's kernels need.
-// Node's modules are imported only on the Node path, so this file also loads in a page.
+// Node's modules are imported only on the Node path, by computed names that bundlers for the
+// browser leave alone, so this file also loads in a page.
 
 export type DawnBackend = 'vulkan' | 'opengles';
 export type FeatureLevel = 'core' | 'compatibility';
@@ -50,9 +51,16 @@ function backendsToTry(options: AcquireOptions): DawnBackend[] {
   return [chosen];
 }
 
+/** A Node-only module, imported by a name esbuild and vite do not try to resolve for a page. */
+const nodeImport = <T>(name: string): Promise<T> => import(/* @vite-ignore */ name) as Promise<T>;
+
 /** Fills in the environment Dawn's drivers read, keeping what the caller set. */
 async function prepareNodeEnvironment(backend: DawnBackend): Promise<void> {
-  const [{ mkdirSync }, { tmpdir }, { join }] = await Promise.all([import('node:fs'), import('node:os'), import('node:path')]);
+  const [{ mkdirSync }, { tmpdir }, { join }] = await Promise.all([
+    nodeImport<typeof import('node:fs')>('node:fs'),
+    nodeImport<typeof import('node:os')>('node:os'),
+    nodeImport<typeof import('node:path')>('node:path'),
+  ]);
   if (process.env.XDG_RUNTIME_DIR === undefined) {
     const dir = join(tmpdir(), `cnnc-xdg-${process.getuid?.() ?? 0}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -124,7 +132,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
     if (typeof got === 'string') throw new NoWebGpuError(`navigator.gpu gave no adapter`);
     return got;
   }
-  const { create, globals } = await import('webgpu');
+  const { create, globals } = await nodeImport<typeof import('webgpu')>('webgpu');
   Object.assign(globalThis, globals);
   const failures: string[] = [];
   for (const backend of backendsToTry(options)) {

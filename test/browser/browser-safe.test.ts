@@ -24,6 +24,7 @@ const BROWSER_SAFE = [
   'runtime/reference/executor.ts',
   'runtime/optim/train-step.ts',
   'runtime/webgpu/executor.ts',
+  'runtime/webgpu/device.ts',
   'runtime/webgpu/pipelines.ts',
 ];
 

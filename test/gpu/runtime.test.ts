@@ -50,6 +50,15 @@ await describeWithGpu('WebGPU runtime', (gpu) => {
     for (const k of narrow.kernels.kernels) expect(k.args.length).toBeLessThanOrEqual(6);
   });
 
+  it('concatenates more inputs than a kernel may bind through a tree of partial concatenations', async () => {
+    const b = new GraphBuilder();
+    const xs = Array.from({ length: 9 }, (_, i) => b.leaf(`x${i}`, 'feed', [2, 1 + (i % 3), 3]));
+    const program = programOf(b, { y: b.unary('relu', b.concat([...xs, xs[0]!], 1)) });
+    const prepared = await expectMatchesCpu(gpu, program, 1e-4, undefined, { maxStorageBuffers: 4 });
+    expect(prepared.kernels.kernels.filter((k) => k.kernel.label.startsWith('concat')).length).toBeGreaterThan(3);
+    for (const k of prepared.kernels.kernels) expect(k.args.length).toBeLessThanOrEqual(4);
+  });
+
   it('fails with a clear message when a tensor exceeds the binding size limit', async () => {
     const b = new GraphBuilder();
     const side = Math.ceil(Math.sqrt(gpu.caps.maxStorageBufferBindingSize / 4)) + 1;

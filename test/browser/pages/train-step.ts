@@ -9,7 +9,7 @@ import { formatDiagnostic } from '../../../compiler/diagnostics.ts';
 import { parseSource } from '../../../grammar/index.ts';
 import type { OptimizerConfig } from '../../../runtime/optim/optimizers.ts';
 import { buildTrainStep, resetOptimizerState } from '../../../runtime/optim/train-step.ts';
-import type { DeviceCaps, GpuContext } from '../../../runtime/webgpu/device.ts';
+import { acquireDevice } from '../../../runtime/webgpu/device.ts';
 import { WebGpuExecutor } from '../../../runtime/webgpu/executor.ts';
 
 export interface TrainStepArgs {
@@ -32,42 +32,6 @@ export interface TrainStepReport {
   readonly ms: { readonly compile: number; readonly prepare: number; readonly step: number };
 }
 
-/**
- * A GpuContext from navigator.gpu, built here because runtime/webgpu/device.ts imports node:fs,
- * node:os and node:path at its top and so does not load in a page yet (its acquireDevice has a
- * browser path behind them).
- */
-async function pageDevice(): Promise<GpuContext> {
-  const adapter = await navigator.gpu.requestAdapter();
-  if (adapter === null) throw new Error('navigator.gpu.requestAdapter() returned null');
-  const l = adapter.limits;
-  const device = await adapter.requestDevice({
-    requiredLimits: {
-      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
-      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-      maxBufferSize: l.maxBufferSize,
-      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-      maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
-      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-    },
-  });
-  const d = device.limits;
-  const caps: DeviceCaps = {
-    maxStorageBuffersPerShaderStage: d.maxStorageBuffersPerShaderStage,
-    maxStorageBufferBindingSize: d.maxStorageBufferBindingSize,
-    maxBufferSize: d.maxBufferSize,
-    maxComputeInvocationsPerWorkgroup: d.maxComputeInvocationsPerWorkgroup,
-    maxComputeWorkgroupSizeX: d.maxComputeWorkgroupSizeX,
-    maxComputeWorkgroupSizeY: d.maxComputeWorkgroupSizeY,
-    maxComputeWorkgroupsPerDimension: d.maxComputeWorkgroupsPerDimension,
-    maxComputeWorkgroupStorageSize: d.maxComputeWorkgroupStorageSize,
-    preferRegisterTiles: adapter.info.architecture === 'swiftshader',
-  };
-  return { device, adapter, caps, featureLevel: 'core', name: `${adapter.info.architecture} (browser, core)`, release: () => device.destroy() };
-}
-
 export default async function trainStep(args: TrainStepArgs): Promise<TrainStepReport> {
   const t0 = performance.now();
   const parsed = parseSource(args.text, args.file);
@@ -83,7 +47,7 @@ export default async function trainStep(args: TrainStepArgs): Promise<TrainStepR
   const step = buildTrainStep(expanded.graph, args.batch, args.optimizer);
   const t1 = performance.now();
 
-  const gpu = await pageDevice();
+  const gpu = await acquireDevice();
   try {
     const prepared = await new WebGpuExecutor(gpu).prepare(step.program);
     const t2 = performance.now();
