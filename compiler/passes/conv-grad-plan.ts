@@ -24,12 +24,12 @@ const MAX_SCRATCH_BYTES = 32 * 2 ** 20;
 const FORCED_SPLITS = 4;
 
 function tileGroups(t: Tiling, rows: number, cols: number, depth: number): number {
-  const f = fitTiling(t, { rows, cols, batch: 1, depth });
+  const f = fitTiling(t, { rows, cols, macs: rows * cols * depth });
   return Math.ceil(cols / (f.tn * f.wgX)) * Math.ceil(rows / (f.tm * f.wgY));
 }
 
 function paddedRows(t: Tiling, rows: number, cols: number, depth: number): number {
-  const f = fitTiling(t, { rows, cols, batch: 1, depth });
+  const f = fitTiling(t, { rows, cols, macs: rows * cols * depth });
   return Math.ceil(rows / f.tm) * f.tm;
 }
 

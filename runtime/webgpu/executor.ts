@@ -8,7 +8,7 @@ import { sizeOf } from '../../compiler/ir/ops.ts';
 import { fuseProgram, type KernelProgram } from '../../compiler/passes/fuse.ts';
 import type { ConvGradForm } from '../../compiler/passes/conv-grad-plan.ts';
 import { planMemory, type MemoryPlan } from '../../compiler/passes/plan.ts';
-import { tilingFor } from '../../compiler/codegen/wgsl/tiled.ts';
+import { tilingFor, type Tiling } from '../../compiler/codegen/wgsl/tiled.ts';
 import type { Executor, Feeds, PreparedProgram, TensorStore } from '../executor.ts';
 import type { GpuContext } from './device.ts';
 import { PipelineCache } from './pipelines.ts';
@@ -42,6 +42,8 @@ export interface WebGpuExecutorOptions {
   readonly maxStorageBuffers?: number;
   /** Forces the direct or restructured convolution gradients (tests of both forms). */
   readonly convGrad?: ConvGradForm;
+  /** Another device's tiling (tests run real GPUs' staged tiles on a software device). */
+  readonly tiling?: Tiling;
 }
 
 const USAGE = (): number => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
@@ -59,7 +61,7 @@ export class WebGpuExecutor implements Executor {
     const { device, caps } = this.gpu;
     const kp = fuseProgram(program, {
       maxStorageBuffers: Math.min(caps.maxStorageBuffersPerShaderStage, this.options.maxStorageBuffers ?? Infinity),
-      tiling: tilingFor(caps),
+      tiling: this.options.tiling ?? tilingFor(caps),
       fuse: this.options.fuse ?? true,
       convGrad: this.options.convGrad,
     });

@@ -3,6 +3,7 @@
 // fused (with a relu or add epilogue where the op allows one).
 
 import { expect, it } from 'vitest';
+import { GPU_TILING } from '../../compiler/codegen/wgsl/tiled.ts';
 import type { UnaryFn } from '../../compiler/ir/ops.ts';
 import { describeWithGpu } from '../support/webgpu.ts';
 import { expectMatchesCpu, GraphBuilder, programOf } from './compare.ts';
@@ -152,6 +153,13 @@ await describeWithGpu('every op on WebGPU matches the CPU reference', (gpu) => {
       for (const [k, v] of Object.entries(outs)) if (b.shape(v).length > 0) fused[`relu(${k})`] = b.unary('relu', v);
       await expectMatchesCpu(gpu, programOf(b, outs), 1e-4, undefined, { fuse: false });
       await expectMatchesCpu(gpu, programOf(b, fused));
+      // Real GPUs' tiles stage operands through workgroup memory: run them here too.
+      if (name.startsWith('conv') || name.includes('matmul')) {
+        for (const convGrad of ['direct', 'restructured'] as const) {
+          const staged = await expectMatchesCpu(gpu, programOf(b, fused), 1e-4, undefined, { tiling: GPU_TILING, convGrad });
+          expect(staged.kernels.kernels.some((k) => k.kernel.wgsl.includes('var<workgroup> tileA'))).toBe(true);
+        }
+      }
       // Convolution gradients have two forms each (split K, column matrix): check both.
       if (name.startsWith('conv')) {
         const labels = async (convGrad: 'direct' | 'restructured'): Promise<string> =>
