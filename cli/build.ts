@@ -3,16 +3,18 @@
 
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { compileBundle } from '../compiler/emit-ts/bundle-spec.ts';
+import { BUNDLE_TARGETS, compileBundle, type BundleTarget } from '../compiler/emit-ts/bundle-spec.ts';
 import { emitBundle } from '../compiler/emit-ts/emit-module.ts';
 import type { OptimizerConfig } from '../runtime/optim/optimizers.ts';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, parseCommandLine, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun } from './model-input.ts';
 
-const USAGE = `usage: cnnc build FILE [--model M] [--set k=v]... [--batch N] [--optimizer sgd|momentum|rmsprop|adam] [--lr X] [--runtime SPECIFIER] -o DIR
+const USAGE = `usage: cnnc build FILE [--model M] [--set k=v]... [--batch N] [--optimizer sgd|momentum|rmsprop|adam] [--lr X] [--target software|gpu] [--runtime SPECIFIER] -o DIR
   --batch N        examples per step (default 32)
   --optimizer O    sgd | momentum | rmsprop | adam (default momentum)
   --lr X           learning rate (default 0.01)
+  --target T       kernels for software WebGPU devices (register tiles, the default) or for
+                   GPUs (tiles staged through workgroup memory)
   --runtime S      where the module imports cnnc's runtime from (default cnnc/runtime)
 `;
 
@@ -54,11 +56,13 @@ export async function runBuild(argv: string[]): Promise<number> {
       optimizer: { type: 'string' },
       lr: { type: 'string' },
       runtime: { type: 'string' },
+      target: { type: 'string' },
       out: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h' },
     });
   let batch: number;
   let optimizer: OptimizerConfig;
+  let target: BundleTarget;
   try {
     const parsed = parse(argv);
     values = parsed.values;
@@ -72,6 +76,8 @@ export async function runBuild(argv: string[]): Promise<number> {
     out = values.out;
     batch = positiveInt('--batch', values.batch, 32);
     optimizer = parseOptimizer(values.optimizer, values.lr);
+    target = (values.target ?? 'software') as BundleTarget;
+    if (!(BUNDLE_TARGETS as readonly string[]).includes(target)) throw new UsageError(`--target expects ${BUNDLE_TARGETS.join(' or ')}, got '${target}'`);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`cnnc build: ${e.message}\n${USAGE}`);
@@ -80,7 +86,7 @@ export async function runBuild(argv: string[]): Promise<number> {
   try {
     const graph = compileForRun(file, values.model, values.set);
     if (graph === undefined) return EXIT_ERRORS;
-    const bundle = compileBundle(graph, { batch, optimizer });
+    const bundle = compileBundle(graph, { batch, optimizer, target });
     const dir = resolve(out);
     const emitted = await emitBundle(graph, bundle, { runtimeImport: values.runtime, source: displaySource(file) });
     mkdirSync(join(dir, 'kernels'), { recursive: true });

@@ -5,7 +5,7 @@
 import type { ModelGraph, ParamSpec } from '../graph.ts';
 import { buildEvalProgram } from '../lower/programs.ts';
 import { SEED_FEED } from '../lower/lower.ts';
-import { SOFTWARE_TILING, type Tiling } from '../codegen/wgsl/tiled.ts';
+import { GPU_TILING, SOFTWARE_TILING } from '../codegen/wgsl/tiled.ts';
 import type { OptimizerConfig } from '../../runtime/optim/optimizers.ts';
 import { buildTrainStep } from '../../runtime/optim/train-step.ts';
 import type { BundleSpec, FeedSpec, WeightInit, WeightSpec } from '../../runtime/bundle/plan.ts';
@@ -20,14 +20,20 @@ export interface BundleOptions {
   readonly optimizer: OptimizerConfig;
   /** WebGPU's guaranteed minimum, so the bundle runs on every device. */
   readonly maxStorageBuffers?: number;
-  readonly tiling?: Tiling;
+  /** Which devices the kernels are tuned for (default software). */
+  readonly target?: BundleTarget;
 }
+
+/** Kernels tuned for software WebGPU devices (register tiles) or for GPUs (workgroup-memory tiles). */
+export const BUNDLE_TARGETS = ['software', 'gpu'] as const;
+export type BundleTarget = (typeof BUNDLE_TARGETS)[number];
 
 export interface CompiledBundle {
   readonly spec: BundleSpec;
   readonly train: PlannedProgram;
   readonly eval: PlannedProgram;
   readonly optimizer: OptimizerConfig;
+  readonly target: BundleTarget;
 }
 
 function initOf(p: ParamSpec): WeightInit {
@@ -64,7 +70,8 @@ export function compileBundle(graph: ModelGraph, options: BundleOptions): Compil
     else throw new BundleBuildError(`model ${graph.name} keeps a tensor '${name}' that is neither a weight nor optimizer state (trainable inputs are not supported by bundles)`);
   }
 
-  const plan = { maxStorageBuffers: options.maxStorageBuffers ?? 8, tiling: options.tiling ?? SOFTWARE_TILING };
+  const target = options.target ?? 'software';
+  const plan = { maxStorageBuffers: options.maxStorageBuffers ?? 8, tiling: target === 'gpu' ? GPU_TILING : SOFTWARE_TILING };
   const train = planProgram(step.program, { ...plan, prefix: 'train' });
   const evaluation = planProgram(evalProgram, { ...plan, prefix: 'eval' });
   const wgsl: Record<string, string> = {};
@@ -82,5 +89,5 @@ export function compileBundle(graph: ModelGraph, options: BundleOptions): Compil
     eval: evaluation.plan,
     wgsl,
   };
-  return { spec, train, eval: evaluation, optimizer: options.optimizer };
+  return { spec, train, eval: evaluation, optimizer: options.optimizer, target };
 }

@@ -210,6 +210,7 @@ function manifest(bundle: CompiledBundle, options: EmitOptions): unknown {
     weights: spec.weights,
     state: spec.state,
     optimizer: bundle.optimizer,
+    target: bundle.target,
     train: program(bundle.train),
     eval: program(bundle.eval),
   };

@@ -105,12 +105,26 @@ describe('cnnc build', () => {
     }
   });
 
+  it('writes kernels for GPUs with --target gpu: the same dispatches, operands staged through workgroup memory', () => {
+    const staged = (dir: string): boolean[] => readdirSync(join(dir, 'kernels')).map((f) => readFileSync(join(dir, 'kernels', f), 'utf8').includes('var<workgroup>'));
+    expect(staged(built.dir).some(Boolean)).toBe(false);
+    expect((manifest as Manifest & { target: string }).target).toBe('software');
+    const dir = join(built.dir, 'gpu');
+    const r = build([...BUILD_ARGS, '--target', 'gpu', '-o', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const gpu = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest & { target: string };
+    expect(gpu.target).toBe('gpu');
+    expect(gpu.train.kernels.length).toBe(manifest.train.kernels.length);
+    expect(staged(dir).some(Boolean)).toBe(true);
+  }, 60_000);
+
   it('exits 2 on bad usage, naming the problem', () => {
     const cases: [string[], RegExp][] = [
       [[...BUILD_ARGS], /missing -o DIR/],
       [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--optimizer', 'lion'], /--optimizer expects sgd, momentum, rmsprop, adam, got 'lion'/],
       [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--batch', '0'], /--batch expects a positive integer, got '0'/],
       [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--lr', 'fast'], /--lr expects a positive number, got 'fast'/],
+      [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--target', 'tpu'], /--target expects software or gpu, got 'tpu'/],
       [['-o', join(built.dir, 'x')], /expected one FILE, got 0/],
       [[join(built.dir, 'none.cnn'), '-o', join(built.dir, 'x')], /no such file/],
     ];
