@@ -5,7 +5,8 @@
 import { compileModel } from '../compiler/program.ts';
 import { initialWeights } from '../runtime/init.ts';
 import { buildTrainStep, resetOptimizerState } from '../runtime/optim/train-step.ts';
-import { WebGpuExecutor } from '../runtime/webgpu/executor.ts';
+import type { GpuContext } from '../runtime/webgpu/device.ts';
+import { WebGpuExecutor, type WebGpuPrepared } from '../runtime/webgpu/executor.ts';
 import type { BenchDevice } from './device.ts';
 import { modelStats } from './model-stats.ts';
 import { randomBatch } from './random-batch.ts';
@@ -59,25 +60,33 @@ function toNchw(images: Float32Array, n: number, [h, w, c]: readonly [number, nu
  * SGD update) and runs it with the weights resident on the bench's device, one command buffer a
  * step. The conv rate is the step's conv FLOPs over the whole step time: a lower bound.
  */
-const cnncTrainer: CnncTrainer = async (model, bench, plan) => {
-  const start = performance.now();
+/**
+ * The bench model's SGD training step compiled from its `.cnn` file and prepared on `context`
+ * with seeded weights loaded; `run` submits one step on the bench's fixed batch and returns its loss.
+ */
+export async function prepareCnncStep(model: BenchModel, context: GpuContext): Promise<{ prepared: WebGpuPrepared; run: () => Promise<number> }> {
   const compiled = compileModel({ file: model.cnn.file, model: model.cnn.model, overrides: model.cnn.overrides });
   const errors = compiled.diagnostics.filter((d) => d.severity === 'error');
   if (!compiled.graph || errors.length > 0) throw new Error(`${model.cnn.file}: ${errors.map((d) => d.message).join('; ')}`);
   const graph = compiled.graph;
   const step = buildTrainStep(graph, model.batch, { kind: 'sgd', lr: model.optimizer.learningRate });
-  const prepared = await new WebGpuExecutor(bench.context).prepare(step.program);
+  const prepared = await new WebGpuExecutor(context).prepare(step.program);
+  const store = new Map<string, Float32Array>(initialWeights(graph, 1));
+  resetOptimizerState(step, store);
+  for (const [name, shape] of step.persistent) if (!store.has(name)) store.set(name, new Float32Array(shape.reduce((a, b) => a * b, 1)));
+  prepared.load(store);
+  const batch = randomBatch(model, 1);
+  const feeds = new Map([
+    [model.inputName, toNchw(batch.images, model.batch, model.inputShape)],
+    ['labels', Float32Array.from(batch.labels)],
+  ]);
+  return { prepared, run: async () => (await prepared.step(feeds)).get('loss')![0]! };
+}
+
+const cnncTrainer: CnncTrainer = async (model, bench, plan) => {
+  const start = performance.now();
+  const { prepared, run } = await prepareCnncStep(model, bench.context);
   try {
-    const store = new Map<string, Float32Array>(initialWeights(graph, 1));
-    resetOptimizerState(step, store);
-    for (const [name, shape] of step.persistent) if (!store.has(name)) store.set(name, new Float32Array(shape.reduce((a, b) => a * b, 1)));
-    prepared.load(store);
-    const batch = randomBatch(model, 1);
-    const feeds = new Map([
-      [model.inputName, toNchw(batch.images, model.batch, model.inputShape)],
-      ['labels', Float32Array.from(batch.labels)],
-    ]);
-    const run = async () => (await prepared.step(feeds)).get('loss')![0]!;
     await run();
     const firstStepMs = performance.now() - start;
     for (let i = 0; i < plan.warmupSteps; i++) await run();

@@ -4,6 +4,7 @@
 import type { Section, SectionContext } from './driver.ts';
 import { runFrontendSection } from './frontend.ts';
 import { lspLatencySection } from './lsp.ts';
+import { kernelProfileSection } from './kernel-profile.ts';
 import { findBenchModel } from './models.ts';
 import { defaultPlans, runTrainingSection } from './training-section.ts';
 
@@ -39,4 +40,9 @@ export const sections: readonly Section[] = [
   },
   trainingSection('lenet5'),
   trainingSection('resnet8'),
+  {
+    name: 'kernels',
+    description: "each kernel of LeNet-5's training step (batch 64, SGD) timed alone: where a step's time goes",
+    run: (context) => kernelProfileSection(findBenchModel('lenet5')!, context),
+  },
 ];

@@ -105,9 +105,10 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
   // Scratch tensors are made just before the node that needs them.
   const orderOf = (v: number): number => (v < nodes.length ? v : scratchFor.get(v)! - 0.5);
   const scratchFor = new Map<number, number>();
-  const scratch = (shape: readonly number[]): number => {
+  const scratch = (shape: readonly number[], node: number): number => {
     const id = values.length;
     values.push({ id, shape, kind: 'scratch' });
+    scratchFor.set(id, node);
     return id;
   };
   const start = (attrs: KernelAttrs, inputs: readonly number[], shape: readonly number[], output: number, node?: number): Group => {
@@ -136,8 +137,7 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
     if (op === 'batchnorm_train') {
       const [x, g, b] = n.inputs;
       const c = n.shape[1]!;
-      const st = scratch([2 * c]);
-      scratchFor.set(st, n.id);
+      const st = scratch([2 * c], n.id);
       start({ op: 'bn_stats' }, [x!], [2 * c], st);
       start({ op: 'bn_apply', eps: n.attrs.eps }, [x!, g!, b!, st], n.shape, n.id, n.id);
       continue;
@@ -145,8 +145,7 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
     if (op === 'batchnorm_train_grad_x') {
       const [dy, x, g] = n.inputs;
       const c = n.shape[1]!;
-      const st = scratch([4 * c]);
-      scratchFor.set(st, n.id);
+      const st = scratch([4 * c], n.id);
       start({ op: 'bn_grad_stats', eps: n.attrs.eps }, [dy!, x!], [4 * c], st);
       start({ op: 'bn_grad_x_apply', eps: n.attrs.eps }, [dy!, x!, g!, st], n.shape, n.id, n.id);
       continue;
@@ -159,8 +158,7 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
       const [x, dy] = n.inputs;
       const splits = weightGradSplits(values[dy!]!.shape, n.shape, options.tiling, convGrad);
       if (splits > 1) {
-        const parts = scratch([splits, ...n.shape]);
-        scratchFor.set(parts, n.id);
+        const parts = scratch([splits, ...n.shape], n.id);
         start({ ...n.attrs, op: 'conv_grad_weight_split', splits }, [x!, dy!], [splits, ...n.shape], parts);
         start({ op: 'sum_splits', splits }, [parts], n.shape, n.id, n.id);
         continue;
@@ -170,8 +168,7 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
       const [dy, w] = n.inputs;
       const [dyShape, wShape] = [values[dy!]!.shape, values[w!]!.shape];
       if (inputGradByColumns(dyShape, wShape, n.shape, options.tiling, convGrad)) {
-        const columns = scratch([sizeOf(wShape) / wShape[0]!, dyShape[0]! * sizeOf(dyShape.slice(2))]);
-        scratchFor.set(columns, n.id);
+        const columns = scratch([sizeOf(wShape) / wShape[0]!, dyShape[0]! * sizeOf(dyShape.slice(2))], n.id);
         start({ ...n.attrs, op: 'conv_grad_columns' }, [dy!, w!], values[columns]!.shape, columns);
         start({ ...n.attrs, op: 'col2im', kernel: wShape.slice(2), outSpatial: dyShape.slice(2) }, [columns], n.shape, n.id, n.id);
         continue;
@@ -192,8 +189,7 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
           continue;
         }
         const shape = values[run[0]!]!.shape.map((d, a) => (a === axis ? run.reduce((sum, v) => sum + values[v]!.shape[a]!, 0) : d));
-        const part = scratch(shape);
-        scratchFor.set(part, n.id);
+        const part = scratch(shape, n.id);
         start({ op: 'concat', axis }, run, shape, part);
         next.push(part);
       }
