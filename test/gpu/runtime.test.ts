@@ -7,7 +7,7 @@ import { hashWgsl, PipelineCache, WgslCompileError } from '../../runtime/webgpu/
 import { DeviceLimitError, WebGpuExecutor } from '../../runtime/webgpu/executor.ts';
 import { measureGemmRate, NAIVE_TILING } from '../../runtime/webgpu/gemm-peak.ts';
 import { describeWithGpu } from '../support/webgpu.ts';
-import { expectMatchesCpu, programOf } from './compare.ts';
+import { expectMatchesCpu, programOf, randomInputs } from './compare.ts';
 
 const KERNEL = `@group(0) @binding(0) var<storage, read_write> out: array<f32>;
 @compute @workgroup_size(1) fn main() { out[0] = 1.0; }
@@ -57,6 +57,24 @@ await describeWithGpu('WebGPU runtime', (gpu) => {
     const prepared = await expectMatchesCpu(gpu, program, 1e-4, undefined, { maxStorageBuffers: 4 });
     expect(prepared.kernels.kernels.filter((k) => k.kernel.label.startsWith('concat')).length).toBeGreaterThan(3);
     for (const k of prepared.kernels.kernels) expect(k.args.length).toBeLessThanOrEqual(4);
+  });
+
+  it('profiles each kernel of a prepared program alone', async () => {
+    const b = new GraphBuilder();
+    const x = b.leaf('x', 'feed', [2, 3, 9, 9]);
+    const y = b.conv(x, b.leaf('w', 'param', [4, 3, 3, 3]), { rank: 2, stride: [1, 1], padBefore: [0, 0], padAfter: [0, 0], dilation: [1, 1] });
+    const program = programOf(b, { y: b.reduce('sum', b.unary('relu', y), [0, 2, 3]) });
+    const prepared = await new WebGpuExecutor(gpu).prepare(program);
+    try {
+      const inputs = randomInputs(program);
+      await prepared.run(inputs.feeds, inputs.store);
+      const times = await prepared.profile(1);
+      expect(times.map((t) => t.label)).toEqual(['conv+unary', 'reduce']);
+      expect(times.map((t) => t.workgroups)).toEqual(prepared.kernels.kernels.map((k) => k.kernel.workgroups));
+      for (const t of times) expect(t.ms).toBeGreaterThan(0);
+    } finally {
+      prepared.dispose();
+    }
   });
 
   it('fails with a clear message when a tensor exceeds the binding size limit', async () => {
