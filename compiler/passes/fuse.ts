@@ -53,15 +53,16 @@ const TILED_OPS = new Set(['matmul', 'conv', 'conv_grad_input', 'conv_grad_weigh
 
 interface Group {
   anchor: { attrs: KernelAttrs; inputs: number[]; shapes: (readonly number[])[]; shape: readonly number[] };
-  /** Epilogue ops: the node and which input position takes the chained value. */
-  steps: { node: IrNode; chained: number }[];
+  /** Epilogue ops, in order: step k computes chain value k + 1 from any earlier ones. */
+  steps: IrNode[];
   nodes: number[];
+  /** The values the kernel computes per element: the anchor's (v0), then one per step. */
+  chain: number[];
   /** Distinct values bound (inputs), in first-use order. */
   bound: number[];
   output: number;
   /** Intermediate values this kernel also writes because later kernels read them. */
   written: number[];
-  open: boolean;
   /** Where the kernel runs: after the last node it computes (its epilogue may read later values). */
   order: number;
 }
@@ -73,11 +74,8 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
   const storageOf = (id: number): number => alias.get(id) ?? id;
   for (const n of nodes) if (n.attrs.op === 'reshape') alias.set(n.id, storageOf(n.inputs[0]!));
 
-  // Uses of each stored value: by nodes, outputs and updates (an alias counts as a use of its source).
-  const uses = new Array<number>(nodes.length).fill(0);
-  for (const n of nodes) for (const i of n.inputs) uses[storageOf(i)]!++;
-  for (const v of program.outputs.values()) uses[storageOf(v)]! += 2;
-  for (const u of program.updates) uses[storageOf(u.value)]! += 2;
+  // Values the step returns or writes back: kernels computing them always store them.
+  const results = new Set([...program.outputs.values(), ...program.updates.map((u) => u.value)].map(storageOf));
   // Node consumers of each stored value (reshape consumers mark it as not fusable across).
   const consumers = nodes.map((): number[] => []);
   for (const n of nodes) for (const i of n.inputs) consumers[storageOf(i)]!.push(n.attrs.op === 'reshape' ? -1 : n.id);
@@ -97,7 +95,8 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
   }
 
   const groups: Group[] = [];
-  const openGroupOf = new Map<number, Group>();
+  /** The group computing each value that a later elementwise op may still fuse onto. */
+  const memberOf = new Map<number, Group>();
   const limit = options.maxStorageBuffers;
   const fuse = options.fuse ?? true;
   const convGrad = options.convGrad ?? 'auto';
@@ -117,9 +116,9 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
     if (bound.length + 1 > limit) {
       throw new Error(`kernel for ${attrs.op} needs ${bound.length + 1} storage buffers; the device allows ${limit} per stage`);
     }
-    const g: Group = { anchor: { attrs, inputs: ins, shapes: inputs.map((v) => values[v]!.shape), shape }, steps: [], nodes: node === undefined ? [] : [node], bound, output, written: [], open: true, order: orderOf(output) };
+    const g: Group = { anchor: { attrs, inputs: ins, shapes: inputs.map((v) => values[v]!.shape), shape }, steps: [], nodes: node === undefined ? [] : [node], chain: [output], bound, output, written: [], order: orderOf(output) };
     groups.push(g);
-    openGroupOf.set(output, g);
+    memberOf.set(output, g);
     return g;
   };
 
@@ -198,37 +197,36 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
     start(n.attrs, parts, n.shape, n.id, n.id);
   }
 
+  /**
+   * Fuses elementwise `n` into the kernel computing one of its inputs: its epilogue may read any
+   * value the kernel already computes (Adam's moment updates and step share one gradient), and
+   * the kernel then runs at n.
+   */
   function tryMerge(n: IrNode): boolean {
     const ins = n.inputs.map(storageOf);
-    for (let pos = 0; pos < ins.length; pos++) {
-      const p = ins[pos]!;
-      const g = openGroupOf.get(p);
-      if (g === undefined || !g.open || g.output !== p) continue;
-      // With other users, p is also written, provided they all run after this kernel (at n).
-      const shared = uses[p] !== 1;
-      if (shared && consumers[p]!.some((c) => c !== n.id && (c < 0 || c < n.id))) continue;
-      if (shared && consumers[p]!.filter((c) => c === n.id).length > 1) continue;
-      // Merging moves the kernel to n: every value it already writes for others must still be read later.
-      if (g.written.some((w) => consumers[w]!.some((c) => c !== n.id && !g.nodes.includes(c) && (c < 0 || c < n.id)))) continue;
-      if (alias.has(n.inputs[pos]!)) continue;
-      if (sizeOf(values[p]!.shape) !== sizeOf(n.shape) || values[p]!.shape.join() !== n.shape.join()) continue;
-      if (channelInputs(n.attrs.op).includes(pos)) continue;
-      if (n.attrs.op === 'bias_add' || n.attrs.op === 'batchnorm') {
-        if (n.shape.length < 2) continue;
-      }
-      const extra = ins.filter((v, j) => j !== pos && v !== p && !inlineConst(v) && !g.bound.includes(v));
-      const distinct = [...new Set(extra)];
-      if (g.bound.length + distinct.length + g.written.length + (shared ? 1 : 0) + 1 > limit) continue;
-      // A value written by this group's own anchor cannot be read back inside it.
-      if (distinct.some((v) => g.nodes.includes(v))) continue;
+    const candidates = new Set(ins.map((v) => memberOf.get(v)).filter((g) => g !== undefined));
+    for (const g of candidates) {
+      if (g.anchor.shape.join() !== n.shape.join()) continue;
+      if ((n.attrs.op === 'bias_add' || n.attrs.op === 'batchnorm') && n.shape.length < 2) continue;
+      const inKernel = (v: number): boolean => memberOf.get(v) === g;
+      // Computed values feed full-shape positions only, and not through a reshape.
+      const perChannel = channelInputs(n.attrs.op);
+      if (ins.some((v, j) => inKernel(v) && (perChannel.includes(j) || alias.has(n.inputs[j]!)))) continue;
+      // Moving the kernel to n: nothing it computes may be read by another kernel before n.
+      const members = new Set([...g.nodes, n.id]);
+      const readers = (w: number): readonly number[] => consumers[w] ?? [];
+      if (g.chain.some((w) => readers(w).some((c) => c < 0 || (!members.has(c) && c < n.id)))) continue;
+      const distinct = [...new Set(ins.filter((v) => !inKernel(v) && !inlineConst(v) && !g.bound.includes(v)))];
+      const written = g.chain.filter((w) => results.has(w) || readers(w).some((c) => !members.has(c)));
+      if (g.bound.length + distinct.length + written.length + 1 > limit) continue;
       g.bound.push(...distinct);
-      g.steps.push({ node: n, chained: pos });
+      g.steps.push(n);
       g.nodes.push(n.id);
-      openGroupOf.delete(p);
-      if (shared) g.written.push(p);
+      g.chain.push(n.id);
+      g.written = written;
       g.output = n.id;
       g.order = n.id;
-      openGroupOf.set(n.id, g);
+      memberOf.set(n.id, g);
       return true;
     }
     return false;
@@ -247,10 +245,10 @@ function emitGroup(g: Group, values: readonly ValueInfo[], nodes: readonly IrNod
     ...g.written.map((_, j) => ({ name: `out${j}`, access: 'read_write' as const })),
     { name: 'out', access: 'read_write' },
   ];
-  // The value index (v0 = anchor, vK = after step K) of each written intermediate.
+  // Each written intermediate is stored right after its chain value is computed.
   const writeAt = new Map<number, string[]>();
   g.written.forEach((v, j) => {
-    const k = v === g.nodes[0] || g.steps.every((s) => s.node.id !== v) ? 0 : g.steps.findIndex((s) => s.node.id === v) + 1;
+    const k = g.chain.indexOf(v);
     writeAt.set(k, [...(writeAt.get(k) ?? []), `  out${j}[i] = v${k};`]);
   });
   const shape = g.anchor.shape;
@@ -263,22 +261,22 @@ function emitGroup(g: Group, values: readonly ValueInfo[], nodes: readonly IrNod
   // Epilogue: v1..vK from v0.
   const ep: string[] = [];
   let needCh = false;
-  g.steps.forEach((s, k) => {
-    const args = s.node.inputs.map((raw, j) => {
-      if (j === s.chained) return `v${k}`;
+  g.steps.forEach((step, k) => {
+    const args = step.inputs.map((raw, j) => {
       const v = storageOf(raw);
+      const computed = g.chain.indexOf(v);
+      if (computed >= 0 && computed <= k) return `v${computed}`;
       const literal = lit(v);
       if (literal !== undefined) return literal;
-      const name = names.get(v);
-      if (name === undefined) return `v${k}`; // the chained value used twice
+      const name = names.get(v)!;
       if (values[v]!.shape.length === 0) return `${name}[0]`;
-      if (channelInputs(s.node.attrs.op).includes(j)) {
+      if (channelInputs(step.attrs.op).includes(j)) {
         needCh = true;
         return `${name}[ch]`;
       }
       return `${name}[i]`;
     });
-    ep.push(`  let v${k + 1} = ${elementwiseExpr(s.node.attrs as OpAttrs, args)};`, ...(writeAt.get(k + 1) ?? []));
+    ep.push(`  let v${k + 1} = ${elementwiseExpr(step.attrs as OpAttrs, args)};`, ...(writeAt.get(k + 1) ?? []));
   });
   const store = [
     'fn store(i: u32, v0: f32) {',
@@ -309,7 +307,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 ${fb.body}${fb.invocations === undefined ? '\n  store(i, v0);' : ''}
 }`;
   }
-  const label = [a.attrs.op, ...g.steps.map((s) => s.node.attrs.op)].join('+');
+  const label = [a.attrs.op, ...g.steps.map((s) => s.attrs.op)].join('+');
   const wgsl = [bindingDecls(bindings), helpers, store, main].filter((s) => s !== '').join('\n\n') + '\n';
   return { kernel: { label, wgsl, bindings, workgroups }, args: [...g.bound, ...g.written, g.output], reads: g.bound.length, outputs: [...g.written, g.output], output: g.output, nodes: g.nodes };
 }

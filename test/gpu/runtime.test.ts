@@ -3,6 +3,10 @@
 
 import { expect, it } from 'vitest';
 import { GraphBuilder } from '../../compiler/ir/build.ts';
+import { compileModel } from '../../compiler/program.ts';
+import { fuseProgram } from '../../compiler/passes/fuse.ts';
+import { tilingFor } from '../../compiler/codegen/wgsl/tiled.ts';
+import { buildTrainStep } from '../../runtime/optim/train-step.ts';
 import { hashWgsl, PipelineCache, WgslCompileError } from '../../runtime/webgpu/pipelines.ts';
 import { DeviceLimitError, WebGpuExecutor } from '../../runtime/webgpu/executor.ts';
 import { measureGemmRate, NAIVE_TILING } from '../../runtime/webgpu/gemm-peak.ts';
@@ -57,6 +61,24 @@ await describeWithGpu('WebGPU runtime', (gpu) => {
     const prepared = await expectMatchesCpu(gpu, program, 1e-4, undefined, { maxStorageBuffers: 4 });
     expect(prepared.kernels.kernels.filter((k) => k.kernel.label.startsWith('concat')).length).toBeGreaterThan(3);
     for (const k of prepared.kernels.kernels) expect(k.args.length).toBeLessThanOrEqual(4);
+  });
+
+  it('fuses an epilogue that reads earlier values of its kernel, not only the last', async () => {
+    // y = relu(x @ w); z = y * sigmoid(y) + y: one kernel whose epilogue reuses y twice.
+    const b = new GraphBuilder();
+    const y = b.unary('relu', b.matmul(b.leaf('x', 'feed', [5, 7]), b.leaf('w', 'param', [7, 9])));
+    const z = b.binary('add', b.binary('mul', y, b.unary('sigmoid', y)), y);
+    const prepared = await expectMatchesCpu(gpu, programOf(b, { z }));
+    expect(prepared.kernels.kernels.map((k) => k.kernel.label)).toEqual(['matmul+unary+unary+binary+binary']);
+  });
+
+  it('updates each Adam parameter in the kernel that computes its gradient when 12 buffers are allowed', async () => {
+    const graph = compileModel({ file: 'stdlib/lenet5.cnn', overrides: { channels: 1 } }).graph!;
+    const kernels = (kind: 'sgd' | 'adam', maxStorageBuffers: number): number =>
+      fuseProgram(buildTrainStep(graph, 4, { kind, lr: 0.01 }).program, { maxStorageBuffers, tiling: tilingFor(gpu.caps) }).kernels.length;
+    expect(kernels('adam', 12)).toBe(kernels('sgd', 12));
+    // With WebGPU's default 8, the moment updates and the step need a second kernel per parameter.
+    expect(kernels('adam', 8)).toBe(kernels('sgd', 8) + 10);
   });
 
   it('profiles each kernel of a prepared program alone', async () => {
