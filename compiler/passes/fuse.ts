@@ -1,8 +1,10 @@
 // Fusion: groups an IR program into kernels. A kernel is an anchor op (a tiled matmul/conv, a
-// per-element op, a reduction, a pool, ...) followed by an epilogue: a chain of elementwise or
-// per-channel ops (bias, inference batchnorm, activations, residual add, optimizer updates) each
-// consuming the previous result as its only use. No kernel binds more storage buffers than the
-// device allows: when the next op would exceed it, a new kernel starts.
+// per-element op, a reduction, a pool, ...) followed by an epilogue: a sequence of elementwise
+// or per-channel ops (bias, inference batchnorm, activations, residual add, optimizer updates),
+// each reading values the kernel already computes and values other kernels wrote before it runs;
+// values other kernels read are stored too. No kernel binds more storage buffers than the device
+// allows: when the next op would exceed it, a new kernel starts. Some ops become several kernels
+// (training batchnorm, convolution gradients by conv-grad-plan.ts, concats of many inputs).
 
 import type { IrNode, OpAttrs } from '../ir/ops.ts';
 import type { IrProgram } from '../ir/program.ts';
