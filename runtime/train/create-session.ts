@@ -47,8 +47,9 @@ export function checkTrainable(graph: ModelGraph): void {
 
 /**
  * The executor for a backend choice. `auto` takes a WebGPU adapter when one exists, except a
- * software one (SwiftShader, llvmpipe): those emulate a GPU on the CPU and train slower than the
- * CPU reference executor itself, so `auto` says so and uses the CPU; `webgpu` takes any adapter.
+ * software one (SwiftShader, llvmpipe): those emulate a GPU on the CPU, train about as fast as the
+ * CPU reference executor (a LeNet-5 step of 64: 228 vs 207 ms; ResNet-8: 4.4 vs 5.5 s) and first
+ * spend seconds compiling kernels, so `auto` says so and uses the CPU; `webgpu` takes any adapter.
  */
 export async function pickExecutor(backend: Backend): Promise<{ executor: Executor; device: string; note?: string; close: () => void }> {
   if (backend === 'cpu') return { executor: cpuExecutor, device: 'cpu (reference executor)', close: () => undefined };
@@ -58,7 +59,7 @@ export async function pickExecutor(backend: Backend): Promise<{ executor: Execut
     const gpu = await acquireDevice();
     if (backend === 'auto' && gpu.caps.preferRegisterTiles) {
       // Released with the session: Dawn aborts when its instance goes while the process runs on.
-      const note = `the only WebGPU adapter, ${gpu.name}, is a software one, slower than the CPU executor; --backend webgpu uses it`;
+      const note = `the only WebGPU adapter, ${gpu.name}, is a software one, no faster than the CPU executor; --backend webgpu uses it`;
       return { executor: cpuExecutor, device: 'cpu (reference executor)', note, close: () => gpu.release() };
     }
     return { executor: new WebGpuExecutor(gpu), device: `webgpu: ${gpu.name}`, close: () => gpu.release() };
