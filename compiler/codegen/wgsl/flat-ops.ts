@@ -413,9 +413,7 @@ function windowsTile(a: PoolLike, xShape: readonly number[], dyShape: readonly n
  */
 function poolGradByWindow(a: PoolLike, dy: FlatInput, x: FlatInput): string {
   const axes = Array.from({ length: a.rank }, (_, j) => j + 2);
-  const g = `${dy.name}[i]`;
-  const lines = a.mode === 'max' ? [poolWindow(a, x, dy.shape, 'o', 'm')] : [`  let g = ${g} / ${f32Lit(sizeOf(a.kernel))};`];
-  if (a.mode === 'max') lines.push(`  let g = ${g};`);
+  const lines = a.mode === 'max' ? [poolWindow(a, x, dy.shape, 'o', 'm'), `  let g = ${dy.name}[i];`] : [`  let g = ${dy.name}[i] / ${f32Lit(sizeOf(a.kernel))};`];
   for (const ax of axes) lines.push(`  for (var k${ax} = 0u; k${ax} < ${u(a.kernel[ax - 2]!)}; k${ax}++) {`);
   const at = flatten(['o0', 'o1', ...axes.map((ax) => `o${ax} * ${u(a.stride[ax - 2]!)} + k${ax}`)], x.shape);
   lines.push(`    let at = ${at};`, a.mode === 'max' ? '    store(at, select(0.0, g, at == arg));' : '    store(at, g);');

@@ -34,9 +34,6 @@ export const SOFTWARE_TILING: Tiling = { tm: 8, tn: 8, wgX: 8, wgY: 8, compact: 
  */
 export const GPU_TILING: Tiling = { tm: 4, tn: 4, wgX: 16, wgY: 16, shared: { bk: 16 } };
 
-/** Workgroup-memory floats a fitted shared tiling stages per K-slice. */
-export const sharedFloats = (t: Tiling): number => (t.shared === undefined ? 0 : t.shared.bk * (t.tm * t.wgY + t.tn * t.wgX));
-
 export function tilingFor(caps: { readonly preferRegisterTiles: boolean; readonly maxComputeInvocationsPerWorkgroup: number }): Tiling {
   const t = caps.preferRegisterTiles ? SOFTWARE_TILING : GPU_TILING;
   return t.wgX * t.wgY <= caps.maxComputeInvocationsPerWorkgroup ? t : SOFTWARE_TILING;
