@@ -209,6 +209,12 @@ type ConvAttrs = Omit<ConvOpAttrs, 'op'>;
 
 const axesOf = (rank: number): number[] => [...Array(rank).keys()];
 
+/** The sizes a convolution's kernels fold in: batch, channels, and the spatial dims of x, w and y. */
+function convDims(xShape: readonly number[], wShape: readonly number[], yShape: readonly number[], rank: number) {
+  const [S, K, O] = [xShape.slice(2), wShape.slice(2), yShape.slice(2)];
+  return { ax: axesOf(rank), n: xShape[0]!, ci: xShape[1]!, co: wShape[0]!, S, K, O, ssz: sizeOf(S), ksz: sizeOf(K), osz: sizeOf(O) };
+}
+
 /** Lines splitting `flat` (u32) into i32 coordinates `${name}${a}` of `dims`. */
 function splitCoords(flat: string, dims: readonly number[], name: string, indent = '  '): string {
   const st = stridesOf(dims);
@@ -239,14 +245,7 @@ function flatVars(vars: readonly string[], dims: readonly number[], firstU32: bo
 
 /** Forward convolution: rows = output channels, columns = (n, output position). */
 export function convForwardGemm(x: string, w: string, xShape: readonly number[], wShape: readonly number[], outShape: readonly number[], a: ConvAttrs): GemmShape {
-  const ax = axesOf(a.rank);
-  const [n, ci] = [xShape[0]!, xShape[1]!];
-  const co = wShape[0]!;
-  const S = xShape.slice(2);
-  const K = wShape.slice(2);
-  const O = outShape.slice(2);
-  const osz = sizeOf(O);
-  const ksz = sizeOf(K);
+  const { ax, n, ci, co, S, K, O, ssz, osz, ksz } = convDims(xShape, wShape, outShape, a.rank);
   const xLen = sizeOf(xShape);
   return {
     rows: co,
@@ -261,7 +260,7 @@ export function convForwardGemm(x: string, w: string, xShape: readonly number[],
     bLines: (j) => {
       const q = ax.map((d) => `(base${j}_${d} + k${d} * ${a.dilation[d]})`);
       const inb = ax.map((d) => `(u32${q[d]} < ${S[d]}u)`).join(' & ');
-      return `    let xi${j} = (n_${j} * ${ci}u + ci) * ${sizeOf(S)}u + ${joinCoords(q, S)};\n` +
+      return `    let xi${j} = (n_${j} * ${ci}u + ci) * ${ssz}u + ${joinCoords(q, S)};\n` +
         `    let b${j} = select(0.0, ${x}[min(xi${j}, ${xLen - 1}u)], ${inb});`;
     },
     outIndex: (row, _col, j) => `(n_${j} * ${co}u + ${row}) * ${osz}u + sp_${j}`,
@@ -270,14 +269,7 @@ export function convForwardGemm(x: string, w: string, xShape: readonly number[],
 
 /** Input gradient: rows = input channels, columns = (n, input position); sums over (co, k). */
 export function convGradInputGemm(dy: string, w: string, dyShape: readonly number[], wShape: readonly number[], xShape: readonly number[], a: ConvAttrs): GemmShape {
-  const ax = axesOf(a.rank);
-  const [n, ci] = [xShape[0]!, xShape[1]!];
-  const co = wShape[0]!;
-  const S = xShape.slice(2);
-  const K = wShape.slice(2);
-  const O = dyShape.slice(2);
-  const ssz = sizeOf(S);
-  const ksz = sizeOf(K);
+  const { ax, n, ci, co, K, S, O, ssz, osz, ksz } = convDims(xShape, wShape, dyShape, a.rank);
   const dyLen = sizeOf(dyShape);
   return {
     rows: ci,
@@ -292,7 +284,7 @@ export function convGradInputGemm(dy: string, w: string, dyShape: readonly numbe
     bLines: (j) => {
       const lines = ax.map((d) => `    let u${j}_${d} = t${j}_${d} - k${d} * ${a.dilation[d]};\n    let p${j}_${d} = u${j}_${d} / ${a.stride[d]};`);
       const ok = ax.map((d) => (a.stride[d] === 1 ? `(u32(u${j}_${d}) < ${O[d]}u)` : `(u32(u${j}_${d}) < ${a.stride[d]! * O[d]!}u) & (u${j}_${d} % ${a.stride[d]} == 0)`)).join(' & ');
-      const at = `(n_${j} * ${co}u + co) * ${sizeOf(O)}u + ${joinCoords(ax.map((d) => `p${j}_${d}`), O)}`;
+      const at = `(n_${j} * ${co}u + co) * ${osz}u + ${joinCoords(ax.map((d) => `p${j}_${d}`), O)}`;
       return `${lines.join('\n')}\n    let b${j} = select(0.0, ${dy}[min(${at}, ${dyLen - 1}u)], ${ok});`;
     },
     outIndex: (row, _col, j) => `(n_${j} * ${ci}u + ${row}) * ${ssz}u + sp_${j}`,
@@ -326,29 +318,23 @@ export function convGradColumnsGemm(dy: string, w: string, dyShape: readonly num
  * the gradient (split K, for the few output tiles and long reduction of early layers).
  */
 export function convGradWeightGemm(x: string, dy: string, xShape: readonly number[], dyShape: readonly number[], wShape: readonly number[], a: ConvAttrs, splits = 1): GemmShape {
-  const ax = axesOf(a.rank);
-  const [n, ci] = [xShape[0]!, xShape[1]!];
-  const co = wShape[0]!;
-  const S = xShape.slice(2);
-  const K = wShape.slice(2);
-  const O = dyShape.slice(2);
-  const ksz = sizeOf(K);
+  const { ax, n, ci, co, S, K, O, ssz, osz, ksz } = convDims(xShape, wShape, dyShape, a.rank);
   const xLen = sizeOf(xShape);
   return {
     rows: co,
     cols: ci * ksz,
     batch: splits,
-    depth: n * sizeOf(O),
+    depth: n * osz,
     splits: splits === 1 ? undefined : splits,
     colPrologue: (j) =>
       `  let ci_${j} = col${j} / ${ksz}u;\n  let kf_${j} = col${j} % ${ksz}u;\n${splitCoords(`kf_${j}`, K, `k${j}_`)}\n` +
       ax.map((d) => `  let off${j}_${d} = k${j}_${d} * ${a.dilation[d]} - ${a.padBefore[d]};`).join('\n'),
     kVars: flatVars(['nn', ...ax.map((d) => `o${d}`)], [n, ...O], true),
-    aExpr: (r) => `${dy}[(nn * ${co}u + row${r}) * ${sizeOf(O)}u + ${joinCoords(ax.map((d) => `o${d}`), O)}]`,
+    aExpr: (r) => `${dy}[(nn * ${co}u + row${r}) * ${osz}u + ${joinCoords(ax.map((d) => `o${d}`), O)}]`,
     bLines: (j) => {
       const q = ax.map((d) => `(o${d} * ${a.stride[d]} + off${j}_${d})`);
       const inb = ax.map((d) => `(u32${q[d]} < ${S[d]}u)`).join(' & ');
-      return `    let xi${j} = (nn * ${ci}u + ci_${j}) * ${sizeOf(S)}u + ${joinCoords(q, S)};\n` +
+      return `    let xi${j} = (nn * ${ci}u + ci_${j}) * ${ssz}u + ${joinCoords(q, S)};\n` +
         `    let b${j} = select(0.0, ${x}[min(xi${j}, ${xLen - 1}u)], ${inb});`;
     },
     outIndex: (row, col) => `${splits === 1 ? '' : `bz * ${co * ci * ksz}u + `}${row} * ${ci * ksz}u + ${col}`,
