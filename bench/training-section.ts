@@ -49,7 +49,7 @@ const gemmPeaks = new WeakMap<GPUDevice, Promise<number>>();
 function gemmPeak(bench: BenchDevice): Promise<number> {
   let peak = gemmPeaks.get(bench.device);
   if (peak === undefined) {
-    peak = measureGemmPeak(bench.device).then((p) => p.gflopPerS);
+    peak = measureGemmPeak(bench.device, bench.context.caps).then((p) => p.gflopPerS);
     gemmPeaks.set(bench.device, peak);
   }
   return peak;

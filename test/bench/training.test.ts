@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setCnncTrainer, type CnncTrainer } from '../../bench/cnnc-side.ts';
 import { acquireBenchDevice, type BenchDevice } from '../../bench/device.ts';
 import { gpuCallCounts, installDispatchCounter } from '../../bench/dispatch-counter.ts';
-import { gemmShader, measureGemmPeak, prepareGemm } from '../../bench/gemm-peak.ts';
+import { cnncGemm, gemmLine, handWrittenGemm, measureGemmPeak, NAIVE_TILING, prepareGemm, type GemmKernel } from '../../bench/gemm-peak.ts';
+import { tilingFor } from '../../compiler/codegen/wgsl/tiled.ts';
 import { lenet5, type BenchModel } from '../../bench/models.ts';
 import { modelStats } from '../../bench/model-stats.ts';
 import { runTfjsPeer } from '../../bench/tfjs-peer.ts';
@@ -45,25 +46,39 @@ describe('bench on WebGPU', () => {
     expect(after.submits - before.submits).toBe(1);
   });
 
-  it('multiplies matrices correctly in the GEMM yardstick and measures a rate', async () => {
+  const gemmForms = (n: number): GemmKernel[] => [handWrittenGemm(n), cnncGemm(n, tilingFor(bench.context.caps)), cnncGemm(n, NAIVE_TILING)];
+
+  it('multiplies matrices correctly in every GEMM kernel the bench times', async () => {
     const n = 64;
     const a = new Float32Array(n * n).map((_, i) => Math.sin(i));
     const b = new Float32Array(n * n).map((_, i) => Math.cos(3 * i));
-    const gemm = prepareGemm(bench.device, n, a, b);
-    await gemm.run(1);
-    const c = await gemm.read();
-    gemm.destroy();
-    let worst = 0;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        let sum = 0;
-        for (let k = 0; k < n; k++) sum += a[i * n + k]! * b[k * n + j]!;
-        worst = Math.max(worst, Math.abs(sum - c[i * n + j]!));
+    for (const kernel of gemmForms(n)) {
+      const gemm = prepareGemm(bench.device, kernel, a, b);
+      await gemm.run(1);
+      const c = await gemm.read();
+      gemm.destroy();
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          let sum = 0;
+          for (let k = 0; k < n; k++) sum += a[i * n + k]! * b[k * n + j]!;
+          worst = Math.max(worst, Math.abs(sum - c[i * n + j]!));
+        }
       }
+      expect(worst, kernel.label).toBeLessThan(1e-4);
     }
-    expect(worst).toBeLessThan(1e-4);
-    expect((await measureGemmPeak(bench.device, 64, 2)).gflopPerS).toBeGreaterThan(0);
-    expect(() => gemmShader(48)).toThrow(/multiple of 32, got 48/);
+    expect(() => handWrittenGemm(48)).toThrow(/multiple of 32, got 48/);
+  });
+
+  it('reports the GEMM rates and the yardstick as the faster kernel', async () => {
+    const peak = await measureGemmPeak(bench.device, bench.context.caps, 64, 2);
+    expect(peak.gflopPerS).toBeGreaterThan(0);
+    expect(gemmForms(64).slice(0, 2).map((k) => k.label)).toContain(peak.kernel);
+    const line = (await gemmLine(bench.device, bench.name, bench.context.caps, 64)) as Record<string, number | string>;
+    expect(line).toMatchObject({ section: 'gemm', device: bench.name, n: 64, cnnc_tiling: cnncGemm(64, tilingFor(bench.context.caps)).label });
+    expect(line.peak_gflop_per_s).toBe(Math.max(line.cnnc_gflop_per_s as number, line.hand_written_gflop_per_s as number));
+    const speedup = (line.cnnc_gflop_per_s as number) / (line.cnnc_naive_gflop_per_s as number);
+    expect(Math.abs((line.register_tiling_speedup as number) / speedup - 1)).toBeLessThan(1e-3);
   });
 
   it('trains the described LeNet-5 with tfjs and measures it', async () => {
