@@ -152,16 +152,16 @@ export async function measureGemmPeak(device: GPUDevice, caps: Caps, n = 256, ru
  * gains over one output per invocation of the same generator.
  */
 export async function gemmLine(device: GPUDevice, deviceName: string, caps: Caps, n = 256): Promise<object> {
-  const tiling = tilingFor(caps);
+  const kernel = cnncGemm(n, tilingFor(caps));
   const handWritten = await measureGemm(device, handWrittenGemm(n));
-  const tiled = await measureGemm(device, cnncGemm(n, tiling));
+  const tiled = await measureGemm(device, kernel);
   const naive = await measureGemm(device, cnncGemm(n, NAIVE_TILING));
   const round = (x: number): number => Number(x.toPrecision(4));
   return {
     section: 'gemm',
     device: deviceName,
     n,
-    cnnc_tiling: cnncGemm(n, tiling).label,
+    cnnc_tiling: kernel.label,
     cnnc_gflop_per_s: round(tiled),
     cnnc_naive_gflop_per_s: round(naive),
     register_tiling_speedup: round(tiled / naive),
