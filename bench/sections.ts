@@ -3,7 +3,7 @@
 
 import type { Section, SectionContext } from './driver.ts';
 import { runFrontendSection } from './frontend.ts';
-import { gemmLine } from './gemm-peak.ts';
+import { devicePeak, gemmLine } from './gemm-peak.ts';
 import { lspLatencySection } from './lsp.ts';
 import { kernelProfileSection } from './kernel-profile.ts';
 import { findBenchModel } from './models.ts';
@@ -44,7 +44,7 @@ export const sections: readonly Section[] = [
     description: "a 256^3 fp32 matrix product: the compiler's GEMM at the device's tiling and at one output per invocation, and the hand-written yardstick",
     async *run(context: SectionContext) {
       const bench = await context.device();
-      yield await gemmLine(bench.device, bench.name, bench.context.caps);
+      yield await gemmLine(bench.device, bench.name, await devicePeak(bench.device, bench.context.caps));
     },
   },
   trainingSection('lenet5'),

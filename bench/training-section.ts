@@ -4,7 +4,7 @@
 import { loadCnncSide, type CnncFigures } from './cnnc-side.ts';
 import type { BenchDevice } from './device.ts';
 import { gpuCallCounts, installDispatchCounter, perStep } from './dispatch-counter.ts';
-import { measureGemmPeak } from './gemm-peak.ts';
+import { devicePeak } from './gemm-peak.ts';
 import { modelStats } from './model-stats.ts';
 import type { BenchModel } from './models.ts';
 import { runTfjsPeer, type StepPlan } from './tfjs-peer.ts';
@@ -42,18 +42,6 @@ export const defaultPlans: Readonly<Record<string, StepPlan>> = {
   lenet5: { warmupSteps: 1, timedSteps: 3 },
   resnet8: { warmupSteps: 0, timedSteps: 1 },
 };
-
-const gemmPeaks = new WeakMap<GPUDevice, Promise<number>>();
-
-/** Measured once per device and shared by every model and both sides. */
-function gemmPeak(bench: BenchDevice): Promise<number> {
-  let peak = gemmPeaks.get(bench.device);
-  if (peak === undefined) {
-    peak = measureGemmPeak(bench.device, bench.context.caps).then((p) => p.gflopPerS);
-    gemmPeaks.set(bench.device, peak);
-  }
-  return peak;
-}
 
 const round = (x: number, digits = 3): number => Number(x.toPrecision(digits + 2));
 
@@ -95,7 +83,7 @@ export async function runTrainingSection(
   // Forward conv MACs, times 3 for the input and weight gradients, 2 FLOPs per MAC.
   const convFlopsPerStep = stats.convMacs * 3 * 2 * model.batch;
   const tfjsConvGflops = convFlopsPerStep / (tfjs.steadyStepMs / 1000) / 1e9;
-  const peak = await gemmPeak(bench);
+  const peak = (await devicePeak(bench.device, bench.context.caps)).gflopPerS;
   const cnncConvFraction = cnnc === null ? null
     : cnnc.convFractionOfGemmPeak ?? (cnnc.convGflopPerS === undefined ? null : cnnc.convGflopPerS / peak);
   return {

@@ -74,7 +74,7 @@ describe('bench on WebGPU', () => {
     const peak = await measureGemmPeak(bench.device, bench.context.caps, 64, 2);
     expect(peak.gflopPerS).toBeGreaterThan(0);
     expect(gemmForms(64).slice(0, 2).map((k) => k.label)).toContain(peak.kernel);
-    const line = (await gemmLine(bench.device, bench.name, bench.context.caps, 64)) as Record<string, number | string>;
+    const line = (await gemmLine(bench.device, bench.name, peak)) as Record<string, number | string>;
     expect(line).toMatchObject({ section: 'gemm', device: bench.name, n: 64, cnnc_tiling: cnncGemm(64, tilingFor(bench.context.caps)).label });
     expect(line.peak_gflop_per_s).toBe(Math.max(line.cnnc_gflop_per_s as number, line.hand_written_gflop_per_s as number));
     const speedup = (line.cnnc_gflop_per_s as number) / (line.cnnc_naive_gflop_per_s as number);
