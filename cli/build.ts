@@ -6,17 +6,10 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { BUNDLE_TARGETS, compileBundle, type BundleTarget } from '../compiler/emit-ts/bundle-spec.ts';
 import { emitBundle } from '../compiler/emit-ts/emit-module.ts';
 import type { OptimizerConfig } from '../runtime/optim/optimizers.ts';
-import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, parseCommandLine, UsageError, writeFileAtomic } from './io.ts';
+import { helpText, parseCommand } from './command.ts';
+import { BUILD } from './commands.ts';
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun } from './model-input.ts';
-
-const USAGE = `usage: cnnc build FILE [--model M] [--set k=v]... [--batch N] [--optimizer sgd|momentum|rmsprop|adam] [--lr X] [--target software|gpu] [--runtime SPECIFIER] -o DIR
-  --batch N        examples per step (default 32)
-  --optimizer O    sgd | momentum | rmsprop | adam (default momentum)
-  --lr X           learning rate (default 0.01)
-  --target T       kernels for software WebGPU devices (register tiles, the default) or for
-                   GPUs (tiles staged through workgroup memory)
-  --runtime S      where the module imports cnnc's runtime from (default cnnc/runtime)
-`;
 
 const OPTIMIZERS = ['sgd', 'momentum', 'rmsprop', 'adam'] as const;
 
@@ -48,28 +41,13 @@ export async function runBuild(argv: string[]): Promise<number> {
   let out: string;
   let file: string;
   let values: ReturnType<typeof parse>['values'];
-  const parse = (args: string[]) =>
-    parseCommandLine(args, {
-      model: { type: 'string' },
-      set: { type: 'string', multiple: true },
-      batch: { type: 'string' },
-      optimizer: { type: 'string' },
-      lr: { type: 'string' },
-      runtime: { type: 'string' },
-      target: { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      help: { type: 'boolean', short: 'h' },
-    });
+  const parse = (args: string[]) => parseCommand(BUILD, args);
   let batch: number;
   let optimizer: OptimizerConfig;
   let target: BundleTarget;
   try {
     const parsed = parse(argv);
     values = parsed.values;
-    if (values.help) {
-      process.stdout.write(USAGE);
-      return EXIT_OK;
-    }
     if (parsed.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${parsed.positionals.length}`);
     if (values.out === undefined) throw new UsageError('missing -o DIR');
     file = parsed.positionals[0]!;
@@ -80,7 +58,7 @@ export async function runBuild(argv: string[]): Promise<number> {
     if (!(BUNDLE_TARGETS as readonly string[]).includes(target)) throw new UsageError(`--target expects ${BUNDLE_TARGETS.join(' or ')}, got '${target}'`);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`cnnc build: ${e.message}\n${USAGE}`);
+    process.stderr.write(`cnnc build: ${e.message}\n${helpText(BUILD)}`);
     return EXIT_USAGE;
   }
   try {

@@ -3,10 +3,12 @@
 import { existsSync } from 'node:fs';
 import { hasErrors } from '../compiler/diagnostics.ts';
 import { checkFile } from '../compiler/program.ts';
-import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, parseCommandLine, printDiagnostics, UsageError } from './io.ts';
+import { parseCommand } from './command.ts';
+import { CHECK } from './commands.ts';
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, printDiagnostics, UsageError } from './io.ts';
 
 export async function runCheck(argv: string[]): Promise<number> {
-  const { positionals } = parseCommandLine(argv, {});
+  const { positionals } = parseCommand(CHECK, argv);
   if (positionals.length === 0) throw new UsageError('cnnc check needs at least one .cnn file');
   let errors = false;
   for (const file of positionals) {

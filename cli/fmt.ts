@@ -6,7 +6,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatWithPrettier } from '../compiler/format/prettier-plugin.ts';
-import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, parseCommandLine, UsageError, writeFileAtomic } from './io.ts';
+import { parseCommand } from './command.ts';
+import { FMT } from './commands.ts';
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, writeFileAtomic } from './io.ts';
 
 function cnnFilesIn(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
@@ -15,7 +17,7 @@ function cnnFilesIn(dir: string): string[] {
 }
 
 export async function runFmt(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, { check: { type: 'boolean' }, write: { type: 'boolean' } });
+  const { values, positionals } = parseCommand(FMT, argv);
   if (positionals.length === 0) throw new UsageError('cnnc fmt needs at least one .cnn file or folder');
   if (values.check && values.write) throw new UsageError('--check and --write exclude each other');
   const files: string[] = [];

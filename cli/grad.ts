@@ -18,9 +18,11 @@ import type { Executor, TensorStore } from '../runtime/executor.ts';
 import { cpuExecutor, ExecutionError } from '../runtime/reference/executor.ts';
 import { readSafetensors, writeSafetensors } from '../runtime/safetensors.ts';
 import { shapeToString, toFloat32, type HostTensor } from '../runtime/tensor.ts';
-import { EXIT_OK, EXIT_USAGE, parseCommandLine, parseOverrides, printDiagnostics, writeFileAtomic } from './io.ts';
+import { parseCommand } from './command.ts';
+import { GRAD } from './commands.ts';
+import { EXIT_OK, EXIT_USAGE, parseOverrides, printDiagnostics, writeFileAtomic } from './io.ts';
 
-const USAGE = 'usage: cnnc grad FILE --weights W --input X [--labels Y] --out G [--backend cpu|webgpu] [--model M] [--set k=v]... [--seed N]';
+const USAGE = `usage: cnnc grad ${GRAD.args} (cnnc grad --help lists the options)`;
 
 /** A user-facing failure: printed as `cnnc grad: message`, exit 2. */
 class GradError extends Error {}
@@ -87,16 +89,7 @@ export async function runGrad(argv: string[]): Promise<number> {
 async function grad(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseCommandLine(argv, {
-      weights: { type: 'string' },
-      input: { type: 'string' },
-      labels: { type: 'string' },
-      out: { type: 'string' },
-      backend: { type: 'string', default: 'cpu' },
-      model: { type: 'string' },
-      set: { type: 'string', multiple: true },
-      seed: { type: 'string', default: '0' },
-    });
+    parsed = parseCommand(GRAD, argv);
   } catch (e) {
     throw new GradError(`${(e as Error).message}\n${USAGE}`);
   }
@@ -107,7 +100,7 @@ async function grad(argv: string[]): Promise<number> {
   }
   const backend = values.backend ?? 'cpu';
   if (backend !== 'cpu' && backend !== 'webgpu') throw new GradError(`--backend must be cpu or webgpu, got '${backend}'`);
-  const seed = Number(values.seed);
+  const seed = Number(values.seed ?? '0');
   if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 24) throw new GradError(`--seed must be an integer in [0, 2^24), got '${values.seed}'`);
   let overrides: Record<string, number>;
   try {

@@ -1,15 +1,13 @@
 // `cnnc graph FILE [--model NAME] [--set k=v]... [-o OUT.svg]`: the network as an SVG diagram.
 
 import { renderDiagram } from '../compiler/diagram.ts';
-import { EXIT_ERRORS, EXIT_OK, parseCommandLine, UsageError, writeFileAtomic } from './io.ts';
+import { parseCommand } from './command.ts';
+import { GRAPH } from './commands.ts';
+import { EXIT_ERRORS, EXIT_OK, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun } from './model-input.ts';
 
 export async function runGraph(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, {
-    model: { type: 'string' },
-    set: { type: 'string', multiple: true },
-    output: { type: 'string', short: 'o' },
-  });
+  const { values, positionals } = parseCommand(GRAPH, argv);
   if (positionals.length !== 1) throw new UsageError('cnnc graph takes one .cnn file');
   const graph = compileForRun(positionals[0], values.model, values.set);
   if (!graph) return EXIT_ERRORS;

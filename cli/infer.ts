@@ -15,17 +15,10 @@ import { createSession } from '../runtime/train/create-session.ts';
 import type { TrainingSession } from '../runtime/train/session.ts';
 import { argmax } from '../runtime/train/argmax.ts';
 import { matchWeights } from '../runtime/train/transfer.ts';
-import { EXIT_ERRORS, EXIT_OK, parseCommandLine, UsageError } from './io.ts';
+import { parseCommand } from './command.ts';
+import { EVAL, PREDICT } from './commands.ts';
+import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
-
-const SHARED_OPTIONS = {
-  model: { type: 'string' },
-  set: { type: 'string', multiple: true },
-  weights: { type: 'string', multiple: true },
-  backend: { type: 'string' },
-  batch: { type: 'string' },
-  'ten-crop': { type: 'boolean' },
-} as const;
 
 /** One session per weights file (an ensemble when there are several), all loaded strictly. */
 async function openEnsemble(graph: ModelGraph, files: readonly string[], batch: number, backend: string | undefined): Promise<TrainingSession[]> {
@@ -70,7 +63,7 @@ function cropSource(height: number, width: number): { height: number; width: num
 }
 
 export async function runEval(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, { ...SHARED_OPTIONS, data: { type: 'string' }, limit: { type: 'string' } });
+  const { values, positionals } = parseCommand(EVAL, argv);
   if (positionals.length !== 1) throw new UsageError('cnnc eval takes one .cnn file');
   if (!values.data) throw new UsageError('cnnc eval needs --data');
   const graph = compileForRun(positionals[0], values.model, values.set);
@@ -131,7 +124,7 @@ function imageForModel(rgba: Rgba, height: number, width: number, channels: 1 | 
 }
 
 export async function runPredict(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, { ...SHARED_OPTIONS, top: { type: 'string' }, 'class-names': { type: 'string' } });
+  const { values, positionals } = parseCommand(PREDICT, argv);
   if (positionals.length < 2) throw new UsageError('cnnc predict takes a .cnn file and one or more images (PNG or JPEG)');
   const [file, ...imageFiles] = positionals;
   const graph = compileForRun(file, values.model, values.set);

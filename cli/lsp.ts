@@ -3,10 +3,12 @@
 
 import { createConnection, ProposedFeatures, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node.js';
 import { startServer } from '../lsp/server.ts';
-import { parseCommandLine, UsageError } from './io.ts';
+import { parseCommand } from './command.ts';
+import { LSP } from './commands.ts';
+import { UsageError } from './io.ts';
 
 export async function runLsp(argv: string[]): Promise<number> {
-  const { values } = parseCommandLine(argv, { stdio: { type: 'boolean' }, debounce: { type: 'string' } });
+  const { values } = parseCommand(LSP, argv);
   const debounceMs = values.debounce === undefined ? undefined : Number(values.debounce);
   if (debounceMs !== undefined && !(Number.isFinite(debounceMs) && debounceMs >= 0)) throw new UsageError(`--debounce expects milliseconds, got '${values.debounce}'`);
   const connection = createConnection(ProposedFeatures.all, new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));

@@ -1,15 +1,13 @@
 // `cnnc summary FILE [--model NAME] [--set k=v]... [--json]`
 
 import { formatSummary, summarize } from '../compiler/summary.ts';
-import { EXIT_ERRORS, EXIT_OK, parseCommandLine, UsageError } from './io.ts';
+import { parseCommand } from './command.ts';
+import { SUMMARY } from './commands.ts';
+import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
 import { compileForRun } from './model-input.ts';
 
 export async function runSummary(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, {
-    model: { type: 'string' },
-    set: { type: 'string', multiple: true },
-    json: { type: 'boolean' },
-  });
+  const { values, positionals } = parseCommand(SUMMARY, argv);
   if (positionals.length !== 1) throw new UsageError('cnnc summary takes one .cnn file');
   const [file] = positionals;
   const graph = compileForRun(file, values.model, values.set);

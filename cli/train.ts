@@ -1,5 +1,5 @@
 // `cnnc train FILE --data SPEC [options]`: compile, train with a progress bar, checkpoint each
-// epoch, and print a summary. See `cnnc train --help` (TRAIN_HELP) for the options.
+// epoch, and print a summary. Its options are described in commands.ts (`cnnc train --help`).
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -19,31 +19,9 @@ import { prepareCachedTraining, type CachedTraining } from '../runtime/train/tru
 import { summarize } from '../compiler/summary.ts';
 import { groupDigits } from '../compiler/checker/values.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
-import { EXIT_ERRORS, EXIT_OK, parseCommandLine, UsageError } from './io.ts';
-
-export const TRAIN_HELP = `usage: cnnc train FILE --data SPEC [options]
-
-  --model NAME          model in FILE (default: the first)
-  --set k=v             model parameter (repeatable), e.g. --set channels=1
-  --data SPEC           fashion-mnist | fashion-mnist-bundled | idx:IMAGES,LABELS | folder:PATH[@HxWxC] | safetensors:PATH
-  --epochs N            (default 5)
-  --batch N             (default 64)
-  --lr X                learning rate (default 0.01)
-  --optimizer NAME      sgd | momentum | rmsprop | adam (default momentum)
-  --momentum X          (default 0.9)
-  --weight-decay X      L2 weight decay (default 0)
-  --schedule S          constant | step:EVERY:GAMMA | cosine (default constant)
-  --augment LIST        mirror,crop,rotate,shear,color,pca (comma-separated)
-  --workers N           threads preparing batches beside training (default 1 with --augment, else 0)
-  --limit N             train on the first N examples only
-  --weights FILE        start from pretrained weights (by name; a replaced head is reported and skipped)
-  --freeze-until LAYER  freeze every layer up to and including LAYER
-  --cache-trunk DIR     with --freeze-until: compute the frozen layers' activations once (kept in DIR) and train only the rest on them
-  --out FILE            checkpoint, written after each epoch (default out/<model>.safetensors)
-  --resume FILE         continue exactly from a checkpoint
-  --backend B           auto | webgpu | cpu (default auto)
-  --seed N              (default 0)
-`;
+import { parseCommand } from './command.ts';
+import { TRAIN } from './commands.ts';
+import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
 
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -95,33 +73,7 @@ function parseAugment(value: string | undefined, height: number, width: number):
 }
 
 export async function runTrain(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, {
-    model: { type: 'string' },
-    set: { type: 'string', multiple: true },
-    data: { type: 'string' },
-    epochs: { type: 'string' },
-    batch: { type: 'string' },
-    lr: { type: 'string' },
-    optimizer: { type: 'string' },
-    momentum: { type: 'string' },
-    'weight-decay': { type: 'string' },
-    schedule: { type: 'string' },
-    augment: { type: 'string' },
-    workers: { type: 'string' },
-    limit: { type: 'string' },
-    weights: { type: 'string' },
-    'freeze-until': { type: 'string' },
-    'cache-trunk': { type: 'string' },
-    out: { type: 'string' },
-    resume: { type: 'string' },
-    backend: { type: 'string' },
-    seed: { type: 'string' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write(TRAIN_HELP);
-    return EXIT_OK;
-  }
+  const { values, positionals } = parseCommand(TRAIN, argv);
   if (positionals.length !== 1) throw new UsageError('cnnc train takes one .cnn file');
   if (!values.data) throw new UsageError('cnnc train needs --data, e.g. --data fashion-mnist');
   const epochs = positiveInt(values.epochs, '--epochs', 5);

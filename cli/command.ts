@@ -1,0 +1,72 @@
+// One description per command: its arguments, a one-line summary and every option with its help.
+// `--help`, the usage list of `cnnc --help` and the option parser are all generated from it, so a
+// flag cannot be accepted without being documented (or documented without being accepted).
+
+import { parseArgs } from 'node:util';
+import { UsageError } from './io.ts';
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  readonly multiple?: boolean;
+  /** Placeholder shown in help for a string option, e.g. `N`, `FILE`, `k=v`. */
+  readonly arg?: string;
+  readonly help: string;
+}
+
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+export type CommandRun = (argv: string[]) => Promise<number>;
+
+export interface CommandSpec<O extends OptionSpecs = OptionSpecs> {
+  readonly name: string;
+  /** Positional arguments as written in usage, e.g. `FILE...` or `FILE --data SPEC`. */
+  readonly args: string;
+  readonly summary: string;
+  readonly options: O;
+  /** Extra paragraphs printed after the options (data specs, examples). */
+  readonly notes?: string;
+  /** Loads the command's module only when it runs, so `cnnc check` never loads the training stack. */
+  readonly load: () => Promise<CommandRun>;
+}
+
+/** Declares a command; the identity function, there to infer the option types. */
+export function defineCommand<const O extends OptionSpecs>(spec: CommandSpec<O>): CommandSpec<O> {
+  return spec;
+}
+
+function optionLabel(name: string, o: OptionSpec): string {
+  const flag = `${o.short ? `-${o.short}, ` : ''}--${name}`;
+  return o.type === 'string' ? `${flag} ${o.arg ?? 'VALUE'}` : flag;
+}
+
+export function helpText(spec: CommandSpec): string {
+  const rows = Object.entries(spec.options).map(([name, o]) => [optionLabel(name, o), `${o.help}${o.multiple ? ' (repeatable)' : ''}`] as const);
+  rows.push(['-h, --help', 'this help']);
+  const width = Math.max(...rows.map(([l]) => l.length));
+  const lines = rows.map(([l, h]) => `  ${l.padEnd(width)}  ${h}`);
+  return `usage: cnnc ${spec.name} ${spec.args}\n\n${spec.summary}\n\noptions:\n${lines.join('\n')}\n${spec.notes ? `\n${spec.notes.trimEnd()}\n` : ''}`;
+}
+
+/** True when argv asks for help (before any `--`). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  for (const a of argv) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
+
+type ParseConfigOf<O extends OptionSpecs> = { [K in keyof O]: { type: O[K]['type']; short?: string; multiple: O[K]['multiple'] extends true ? true : false } };
+
+/** Parses argv against the command's own option table; bad flags become usage errors naming the command. */
+export function parseCommand<O extends OptionSpecs>(spec: CommandSpec<O>, argv: string[]) {
+  const options = Object.fromEntries(
+    Object.entries(spec.options).map(([name, o]) => [name, { type: o.type, multiple: o.multiple === true, ...(o.short ? { short: o.short } : {}) }]),
+  ) as ParseConfigOf<O>;
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}; see cnnc ${spec.name} --help`);
+  }
+}
