@@ -168,6 +168,8 @@ export interface LossTerm {
   readonly argShapes: readonly Shape[];
   /** Named numeric options (triplet alpha, style layer weights...). */
   readonly options: Readonly<Record<string, number>>;
+  /** Named number lists (yolo's anchor sizes), for the losses that take them. */
+  readonly lists?: Readonly<Record<string, readonly number[]>>;
   /** Shape of the target tensor this term needs with each batch, if any ([] for a class index). */
   readonly target?: { readonly name: string; readonly shape: Shape; readonly dtype: 'f32' | 'i32' };
   readonly span: Span;

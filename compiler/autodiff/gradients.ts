@@ -3,7 +3,13 @@
 
 import type { GraphBuilder } from '../ir/build.ts';
 import { IrError } from '../ir/build.ts';
+import type { OpAttrs } from '../ir/ops.ts';
 import { GRAD_RULES } from './rules.ts';
+
+/** Ops whose derivative is zero everywhere: nothing behind them is differentiated through them. */
+function zeroDerivative(a: OpAttrs): boolean {
+  return a.op === 'unary' && (a.fn === 'step' || a.fn === 'sign');
+}
 
 /**
  * Gradients of the scalar (or any-shape, seeded with ones) node `loss` with respect to `wrt`.
@@ -16,7 +22,7 @@ export function gradients(b: GraphBuilder, loss: number, wrt: readonly number[])
   const needs = new Uint8Array(count);
   for (const w of wrt) if (w < count) needs[w] = 1;
   for (let i = 0; i < count; i++) {
-    if (!needs[i] && b.node(i).inputs.some((j) => needs[j])) needs[i] = 1;
+    if (!needs[i] && !zeroDerivative(b.node(i).attrs) && b.node(i).inputs.some((j) => needs[j])) needs[i] = 1;
   }
   const grad = new Map<number, number>();
   grad.set(loss, b.constant(1, b.shape(loss)));

@@ -698,6 +698,7 @@ class Expander {
       const target = spec.check({
         args: p.args,
         options: p.options,
+        lists: p.lists ?? {},
         fail: (message, hint) => {
           this.report('lossShape', p.span, message, hint);
           ok = false;
@@ -718,6 +719,7 @@ class Expander {
         args: p.args.map((a) => a.name),
         argShapes: p.args.map((a) => a.shape),
         options: p.options,
+        ...(p.lists ? { lists: p.lists } : {}),
         ...(feed ? { target: feed } : {}),
         span: p.span,
       });
@@ -753,10 +755,18 @@ class Expander {
     }
     const args: TensorValue[] = [];
     const options: Record<string, number> = { ...spec.options };
+    const lists: Record<string, readonly number[]> = { ...spec.lists };
     for (const a of e.kind === 'call' ? e.args : []) {
       if (a.name !== undefined) {
-        if (!(a.name in spec.options)) this.stop('wrongArguments', a.span, `${fnExpr.name} takes no option '${a.name}'`, `signature: ${spec.signature}`);
+        const isList = spec.lists !== undefined && a.name in spec.lists;
+        if (!(a.name in spec.options) && !isList) this.stop('wrongArguments', a.span, `${fnExpr.name} takes no option '${a.name}'`, `signature: ${spec.signature}`);
         const v = this.eval(a.value, scope);
+        if (isList) {
+          // A list of numbers is written as sizes are: `anchors 1 x 1.5 x 2.5 x 1.2`.
+          if (v.kind !== 'number' && v.kind !== 'dims') this.stop('wrongValueKind', a.value.span, `${a.name} must be numbers written a x b x ..., got ${describeValue(v)}`);
+          lists[a.name] = v.kind === 'number' ? [v.value] : v.kind === 'dims' ? v.values : [];
+          continue;
+        }
         if (v.kind !== 'number') this.stop('wrongValueKind', a.value.span, `${a.name} must be a number, got ${describeValue(v)}`);
         options[a.name] = v.value;
       } else {
@@ -773,7 +783,7 @@ class Expander {
     if (args.length < spec.minArgs || args.length > spec.maxArgs) {
       this.stop('wrongArguments', e.span, `${fnExpr.name} takes ${spec.minArgs === spec.maxArgs ? spec.minArgs : `${spec.minArgs} to ${spec.maxArgs}`} tensor(s), got ${args.length}`, `signature: ${spec.signature}`);
     }
-    out.push({ fn: fnExpr.name, weight, args, options, span: e.span });
+    out.push({ fn: fnExpr.name, weight, args, options, ...(spec.lists ? { lists } : {}), span: e.span });
   }
 
   private frozenLayers(freezes: readonly Extract<Statement, { kind: 'freeze' }>[], scope: Scope): Set<string> {

@@ -8,6 +8,7 @@ import { formatShape, type TensorValue } from './values.ts';
 export interface LossCheck {
   readonly args: readonly TensorValue[];
   readonly options: Readonly<Record<string, number>>;
+  readonly lists: Readonly<Record<string, readonly number[]>>;
   /** Reports a shape error at the term; returns false. */
   fail(message: string, hint?: string): false;
 }
@@ -16,6 +17,8 @@ export interface LossSpec {
   readonly minArgs: number;
   readonly maxArgs: number;
   readonly options: Readonly<Record<string, number>>;
+  /** Options that take a list of numbers (`anchors 1 x 1.5 x 2.5 x 1.2`), with their defaults. */
+  readonly lists?: Readonly<Record<string, readonly number[]>>;
   readonly signature: string;
   readonly doc: string;
   /** Checks shapes; returns the per-batch target the term needs (undefined: none), or false. */
@@ -42,6 +45,9 @@ function rankIs(c: LossCheck, rank: number, what: string, layout: string): boole
   }
   return true;
 }
+
+/** YAD2K's yolo_anchors.txt (YOLOv2 on COCO), width x height in cells of the 19 x 19 grid. */
+export const YAD2K_COCO_ANCHORS: readonly number[] = [0.57273, 0.677385, 1.87446, 2.06253, 3.33843, 5.47434, 7.88282, 3.52778, 9.77052, 9.16828];
 
 export const LOSSES: Readonly<Record<string, LossSpec>> = {
   cross_entropy: {
@@ -93,16 +99,22 @@ export const LOSSES: Readonly<Record<string, LossSpec>> = {
   yolo: {
     minArgs: 1,
     maxArgs: 1,
-    options: { anchors: 5, classes: 80 },
-    signature: 'yolo(grid, anchors 5, classes 80)',
-    doc: 'YOLOv2 loss over S x S grid cells and anchors: objectness, box and class terms, box and class masked where no object is assigned.',
+    options: { classes: 80 },
+    lists: { anchors: YAD2K_COCO_ANCHORS },
+    signature: 'yolo(grid, classes 80, anchors w1 x h1 x w2 x h2 ...)',
+    doc: 'YOLOv2 loss as YAD2K trains it: per grid cell and anchor, sigmoid(tx, ty) + cell offset, exp(tw, th) x anchor (anchor sizes in grid cells), sigmoid objectness, softmax classes; object scale 5, no-object 1 (not charged where the predicted box overlaps a true box by IoU > 0.6), class 1, coordinates 1; halved, summed, averaged over the batch. Targets per anchor: [mask, x - col, y - row, log(w / anchor w), log(h / anchor h), one-hot class].',
     check(c) {
       if (!rankIs(c, 3, 'yolo', 'S x S x anchors*(5 + classes)')) return false;
-      const per = c.options.anchors * (5 + c.options.classes);
+      const anchors = c.lists.anchors ?? [];
+      if (anchors.length === 0 || anchors.length % 2 !== 0 || anchors.some((v) => !(v > 0))) {
+        return c.fail(`yolo anchors are positive width x height pairs in grid cells, got ${anchors.join(' x ') || 'none'}`, 'write `anchors 1.2 x 1.5 x 3 x 2.8` (two anchors)');
+      }
+      const count = anchors.length / 2;
+      const per = count * (5 + c.options.classes);
       const got = c.args[0].shape[2];
       if (got !== per) {
         return c.fail(
-          `yolo with ${c.options.anchors} anchors and ${c.options.classes} classes needs ${c.options.anchors}*(5 + ${c.options.classes}) = ${per} channels, got ${got} from ${c.args[0].name}`,
+          `yolo with ${count} anchors and ${c.options.classes} classes needs ${count}*(5 + ${c.options.classes}) = ${per} channels, got ${got} from ${c.args[0].name}`,
           `end the network with \`conv ${per}, 1x1\``,
         );
       }
@@ -172,5 +184,6 @@ export interface PendingLossTerm {
   readonly weight: number;
   readonly args: readonly TensorValue[];
   readonly options: Readonly<Record<string, number>>;
+  readonly lists?: Readonly<Record<string, readonly number[]>>;
   readonly span: Span;
 }

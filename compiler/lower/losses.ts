@@ -2,7 +2,9 @@
 // averaged over the batch except `l2` (a sum over weights); the model's loss is sum(weight * term).
 
 import type { LossTerm } from '../graph.ts';
+import { YAD2K_COCO_ANCHORS } from '../checker/loss.ts';
 import { IrError, type GraphBuilder } from '../ir/build.ts';
+import { yoloLoss } from './yolo-loss.ts';
 
 export interface LossContext {
   readonly b: GraphBuilder;
@@ -89,32 +91,7 @@ export const LOSS_LOWERING: Readonly<Record<string, LossLowering>> = {
     const masked = b.binary('mul', b.reshape(pcTrue, [n]), b.binary('add', box, cls));
     return perExample(b, b.binary('add', b.reshape(obj, [n]), masked), n);
   },
-  yolo: (ctx, term) => {
-    // The localization loss per grid cell and anchor: out [N, A(5 + C), S, S] holds, per anchor,
-    // [pc, bx, by, bh, bw, c1..cC] logits; the target has the same layout. Summed over cells and
-    // anchors, averaged over the batch.
-    const b = ctx.b;
-    const y = arg(ctx, term, 0);
-    const t = ctx.target(term);
-    const s = b.shape(y);
-    const anchors = term.options.anchors ?? 5;
-    const per = s[1]! / anchors;
-    const classes = per - 5;
-    const channels = (x: number, start: number, len: number): number => b.slice(x, [0, start, ...s.slice(2).map(() => 0)], [s[0]!, len, ...s.slice(2)]);
-    const cells = [s[0]!, ...s.slice(2)];
-    let total: number | undefined;
-    for (let a = 0; a < anchors; a++) {
-      const base = a * per;
-      const pcTrue = channels(t, base, 1);
-      const obj = b.reshape(logisticLoss(b, channels(y, base, 1), pcTrue), cells);
-      const box = b.reduce('sum', sq(b, b.binary('sub', channels(y, base + 1, 4), channels(t, base + 1, 4))), [1]);
-      const logp = b.unary('log', b.add({ op: 'softmax', axis: 1 }, [channels(y, base + 5, classes)], [s[0]!, classes, ...s.slice(2)]));
-      const cls = b.unary('neg', b.reduce('sum', b.binary('mul', channels(t, base + 5, classes), logp), [1]));
-      const cell = b.binary('add', obj, b.binary('mul', b.reshape(pcTrue, cells), b.binary('add', box, cls)));
-      total = total === undefined ? cell : b.binary('add', total, cell);
-    }
-    return perExample(b, total!, ctx.batch);
-  },
+  yolo: (ctx, term) => yoloLoss(ctx.b, arg(ctx, term, 0), ctx.target(term), term.lists?.anchors ?? YAD2K_COCO_ANCHORS),
   triplet: (ctx, term) => {
     const b = ctx.b;
     const [a, p, nn] = [arg(ctx, term, 0), arg(ctx, term, 1), arg(ctx, term, 2)];
