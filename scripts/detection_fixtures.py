@@ -137,7 +137,7 @@ def iou_fixture():
 def nms_fixture():
     g = torch.Generator().manual_seed(7)
     cases = []
-    for count, classes, thr in [(40, 3, 0.5), (60, 4, 0.3), (30, 1, 0.7), (50, 2, 0.5)]:
+    for count, classes, thr in [(40, 3, 0.5), (60, 4, 0.3), (60, 1, 0.45), (50, 2, 0.5)]:
         boxes = random_boxes(g, count, 60.0)
         scores = torch.rand(count, generator=g, dtype=torch.float64)
         labels = torch.randint(0, classes, (count,), generator=g)
