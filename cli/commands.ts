@@ -57,6 +57,7 @@ export const TRAIN = defineCommand({
     model: MODEL,
     set: SET,
     data: { type: 'string', arg: 'SPEC', help: 'the training data (see below)' },
+    feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: "bind a model input or loss target to a data field (default: the field of the same name)" },
     epochs: { type: 'string', arg: 'N', help: '(default 5)' },
     batch: { type: 'string', arg: 'N', help: '(default 64)' },
     lr: { type: 'string', arg: 'X', help: 'learning rate (default 0.01)' },
@@ -92,7 +93,7 @@ export const EVAL = defineCommand({
   name: 'eval',
   args: 'FILE --weights W --data SPEC',
   summary: 'Loss, accuracy and confusion matrix on held-out data.',
-  options: { ...INFERENCE_OPTIONS, data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' }, limit: { type: 'string', arg: 'N', help: 'evaluate the first N examples only' } },
+  options: { ...INFERENCE_OPTIONS, data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' }, feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input or loss target to a data field' }, limit: { type: 'string', arg: 'N', help: 'evaluate the first N examples only' } },
   notes: DATA_SPECS,
   load: async () => (await import('./infer.ts')).runEval,
 });
