@@ -67,7 +67,8 @@ export const TRAIN = defineCommand({
     schedule: { type: 'string', arg: 'S', help: 'constant | step:EVERY:GAMMA | cosine (default constant)' },
     augment: { type: 'string', arg: 'LIST', help: 'mirror,crop,rotate,shear,color (comma-separated)' },
     workers: { type: 'string', arg: 'N', help: 'threads preparing batches beside training (default 1 with --augment, else 0)' },
-    limit: { type: 'string', arg: 'N', help: 'train on the first N examples only' },
+    limit: { type: 'string', arg: 'N', help: 'train on a seeded sample of N examples, each class in proportion' },
+    val: { type: 'string', arg: 'FRACTION', help: 'hold out this fraction of each class (seeded) and evaluate on it after each epoch' },
     weights: { type: 'string', arg: 'FILE', help: 'start from pretrained weights (by name; a replaced head is reported and skipped)' },
     'freeze-until': { type: 'string', arg: 'LAYER', help: 'freeze every layer up to and including LAYER' },
     'cache-trunk': { type: 'string', arg: 'DIR', help: "with --freeze-until: compute the frozen layers' activations once (kept in DIR) and train only the rest on them" },
@@ -100,12 +101,15 @@ export const EVAL = defineCommand({
 
 export const PREDICT = defineCommand({
   name: 'predict',
-  args: 'FILE --weights W IMAGE...',
-  summary: 'The top-k classes of PNG or JPEG images.',
+  args: 'FILE --weights W (IMAGE... | --data SPEC)',
+  summary: "The top-k classes of PNG or JPEG images; any model's outputs to safetensors or JSON.",
   options: {
     ...INFERENCE_OPTIONS,
     top: { type: 'string', arg: 'K', help: 'classes to show per image (default 5)' },
-    'class-names': { type: 'string', arg: 'LIST', help: 'comma-separated class names, or fashion-mnist' },
+    'class-names': { type: 'string', arg: 'LIST', help: "comma-separated class names, or fashion-mnist (default: the names stored in the checkpoint)" },
+    data: { type: 'string', arg: 'SPEC', help: "run on a data set's inputs (any model) instead of image files" },
+    feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input to a data field' },
+    out: { type: 'string', arg: 'FILE', help: 'write every output, named by layer, to FILE.safetensors or FILE.json (default: classifiers print the top classes, other models print JSON)' },
   },
   load: async () => (await import('./infer.ts')).runPredict,
 });

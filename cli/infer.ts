@@ -5,13 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { groupDigits } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
-import { readSafetensorsFile } from '../runtime/checkpoint.ts';
+import { irShape } from '../compiler/lower/layout.ts';
+import { loadCheckpoint, readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../runtime/checkpoint.ts';
 import { subset, type Dataset } from '../runtime/data/dataset.ts';
 import { loadFeedData } from '../runtime/data/feed-data.ts';
 import { imageRecords } from '../runtime/data/image-records.ts';
 import { evalRecordBatches, pickRecords, type Records } from '../runtime/data/records.ts';
 import type { Feeds } from '../runtime/executor.ts';
-import { bindFeeds, describeBindings, feedsOf, parseFeedOverrides } from '../runtime/train/bind-feeds.ts';
+import { bindFeeds, describeBindings, feedsOf, modelFeeds, parseFeedOverrides, type FeedBinding } from '../runtime/train/bind-feeds.ts';
 import { evaluateRecords } from '../runtime/train/fit.ts';
 import { describeMeasured } from '../runtime/train/progress.ts';
 import { fitCenter } from '../runtime/data/augment.ts';
@@ -179,19 +180,116 @@ function imageForModel(rgba: Rgba, height: number, width: number, channels: 1 | 
   return fitCenter(fitImage(rgba, rgba.height, rgba.width, channels), [channels, rgba.height, rgba.width], height, width);
 }
 
+/** Class names a training run stored in its checkpoint (image folders), if any. */
+function storedClassNames(weightsFile: string | undefined): string[] | undefined {
+  if (!weightsFile) return undefined;
+  try {
+    const names = loadCheckpoint(weightsFile).info.class_names;
+    return Array.isArray(names) && names.every((n) => typeof n === 'string') ? (names as string[]) : undefined;
+  } catch {
+    return undefined; // a plain weights file: no metadata
+  }
+}
+
+/** Image files as records of one field, fitted to the model's single image input. */
+function imageFileRecords(graph: ModelGraph, files: readonly string[]): Records {
+  const inputs = graph.inputs.filter((i) => !i.trainable);
+  const input = inputs[0];
+  if (inputs.length !== 1 || !input || input.shape.length !== 3) {
+    throw new UsageError(`model ${graph.name} does not take one H x W x C image (its inputs: ${inputs.map((i) => i.name).join(', ')}); give its inputs with --data SPEC`);
+  }
+  const [height, width, channels] = input.shape as [number, number, number];
+  if (channels !== 1 && channels !== 3 && channels !== 4) throw new UsageError(`model ${graph.name} takes ${channels}-channel images; predict reads 1, 3 or 4`);
+  return {
+    length: files.length,
+    fields: new Map([[input.name, { shape: [channels, height, width], dtype: 'f32' as const }]]),
+    get: (i) => new Map([[input.name, imageForModel(decodeImage(new Uint8Array(readFileSync(files[i]!)), files[i]!), height, width, channels)]]),
+  };
+}
+
+/** The inputs to run, from --data (records or image data) or image files. */
+function predictRecords(graph: ModelGraph, spec: string | undefined, files: readonly string[]): { records: Records; source: string } {
+  if (!spec) return { records: imageFileRecords(graph, files), source: files[0]! };
+  const loaded = loadFeedData(spec);
+  if (loaded.kind === 'records') return { records: loaded.test ?? loaded.train, source: loaded.source };
+  const data = loaded.data.test ?? loaded.data.train;
+  const fitted = dataFit(graph, data);
+  return { records: imageRecords(data, fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {}), source: loaded.source };
+}
+
+/** Writes every output, named by layer: safetensors ([N, ...] in PyTorch layout) or JSON ({name: {shape, values: one flat array per example}}). */
+function writeOutputs(path: string | undefined, outputs: ReadonlyMap<string, { shape: number[]; data: Float32Array }>): void {
+  if (path?.endsWith('.safetensors')) {
+    writeSafetensorsFile(path, new Map([...outputs].map(([name, o]) => [name, { dtype: 'F32' as const, shape: o.shape, data: o.data }])));
+    return;
+  }
+  if (path && !path.endsWith('.json')) throw new UsageError(`--out ${path}: expected a .safetensors or .json file`);
+  const json: Record<string, { shape: number[]; values: number[][] }> = {};
+  for (const [name, o] of outputs) {
+    const per = o.shape.slice(1).reduce((a, b) => a * b, 1);
+    json[name] = { shape: o.shape, values: Array.from({ length: o.shape[0]! }, (_, i) => Array.from(o.data.subarray(i * per, (i + 1) * per))) };
+  }
+  const text = `${JSON.stringify(json)}\n`;
+  if (path) writeFileAtomic(path, new TextEncoder().encode(text));
+  else process.stdout.write(text);
+}
+
+/** Every output of the model for every example, averaged over the ensemble. */
+async function predictAll(sessions: readonly TrainingSession[], records: Records, bindings: readonly FeedBinding[], batch: number): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+  const parts = new Map<string, Float32Array[]>();
+  for (const b of evalRecordBatches(records, batch)) {
+    const feeds = feedsOf(bindings, b);
+    for (const [k, s] of sessions.entries()) {
+      for (const [name, value] of await s.predict(feeds, b.count)) {
+        if (!parts.has(name)) parts.set(name, []);
+        const list = parts.get(name)!;
+        if (k === 0) list.push(Float32Array.from(value, (v) => v / sessions.length));
+        else list.at(-1)!.forEach((_, i, a) => (a[i]! += value[i]! / sessions.length));
+      }
+    }
+  }
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, list] of parts) {
+    const data = new Float32Array(list.reduce((n, l) => n + l.length, 0));
+    let at = 0;
+    for (const l of list) {
+      data.set(l, at);
+      at += l.length;
+    }
+    out.set(name, { shape: [records.length, ...irShape(sessions[0]!.outputShapes.get(name)!, 1).slice(1)], data });
+  }
+  return out;
+}
+
 export async function runPredict(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(PREDICT, argv);
-  if (positionals.length < 2) throw new UsageError('cnnc predict takes a .cnn file and one or more images (PNG or JPEG)');
   const [file, ...imageFiles] = positionals;
+  if (!file || (imageFiles.length === 0 && !values.data)) throw new UsageError('cnnc predict takes a .cnn file and images (PNG or JPEG) or --data SPEC');
+  if (imageFiles.length > 0 && values.data) throw new UsageError('cnnc predict takes images or --data, not both');
+  const overrides = parseFeedOverrides(values.feed);
   const graph = compileForRun(file, values.model, values.set);
   if (!graph) return EXIT_ERRORS;
-  const input = graph.inputs.find((i) => !i.trainable)!;
-  const output = classifierOutput(graph) ?? graph.outputs[graph.outputs.length - 1]!;
-  const [height, width, channels] = input.shape;
-  if (channels !== 1 && channels !== 3 && channels !== 4) throw new UsageError(`model ${graph.name} takes ${channels}-channel images; predict reads 1, 3 or 4`);
-  const names = values['class-names'] === 'fashion-mnist' ? FASHION_CLASSES : values['class-names']?.split(',');
-  const top = Number(values.top ?? 5);
+  const classifier = classifierOutput(graph);
   const tenCrop = values['ten-crop'] ?? false;
+  if (!classifier || values.out || values.data) {
+    if (tenCrop) throw new UsageError('--ten-crop applies to classifiers predicting images');
+    const { records, source } = predictRecords(graph, values.data, imageFiles);
+    const bindings = bindFeeds(graph, records.fields, overrides, source, modelFeeds(graph).filter((f) => f.role === 'input'));
+    const batch = Number(values.batch ?? 64);
+    const sessions = await openEnsemble(graph, values.weights ?? [], batch, values.backend);
+    try {
+      writeOutputs(values.out, await predictAll(sessions, records, bindings, batch));
+      if (values.out) process.stderr.write(`cnnc predict: ${graph.name}: ${graph.outputs.join(', ')} of ${records.length} example(s) written to ${values.out}\n`);
+      return EXIT_OK;
+    } finally {
+      sessions.forEach((s) => s.dispose());
+    }
+  }
+  const input = graph.inputs.find((i) => !i.trainable)!;
+  imageFileRecords(graph, imageFiles);
+  const [height, width, channels] = input.shape as [number, number, 1 | 3 | 4];
+  const names = values['class-names'] === 'fashion-mnist' ? FASHION_CLASSES : (values['class-names']?.split(',') ?? storedClassNames(values.weights?.[0]));
+  const top = Number(values.top ?? 5);
   const sessions = await openEnsemble(graph, values.weights ?? [], tenCrop ? 10 : 1, values.backend);
   try {
     for (const path of imageFiles) {
@@ -202,10 +300,10 @@ export async function runPredict(argv: string[]): Promise<number> {
         const image = imageForModel(rgba, source.height, source.width, channels);
         const ds: Dataset = { length: 1, shape: [channels, source.height, source.width], classes: 0, get: () => ({ image: image.slice(), label: 0 }) };
         const b = tenCropBatch(ds, 0, { height, width });
-        const p = await ensembleProbabilities(sessions, output, new Map([[input.name, b.images]]), 10);
+        const p = await ensembleProbabilities(sessions, classifier, new Map([[input.name, b.images]]), 10);
         probabilities = averageCrops(p, p.length / 10);
       } else {
-        probabilities = await ensembleProbabilities(sessions, output, new Map([[input.name, imageForModel(rgba, height, width, channels)]]), 1);
+        probabilities = await ensembleProbabilities(sessions, classifier, new Map([[input.name, imageForModel(rgba, height, width, channels)]]), 1);
       }
       const ranked = [...probabilities].map((p, i) => ({ p, i })).sort((a, b) => b.p - a.p).slice(0, top);
       process.stdout.write(`${path}\n${ranked.map(({ p, i }) => `  ${(p * 100).toFixed(2).padStart(6)}%  ${i}${names?.[i] ? ` ${names[i]}` : ''}`).join('\n')}\n`);

@@ -4,8 +4,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { loadCheckpoint, readSafetensorsFile } from '../runtime/checkpoint.ts';
-import type { Dataset } from '../runtime/data/dataset.ts';
-import { subset } from '../runtime/data/dataset.ts';
+import { PickedDataset, type Dataset } from '../runtime/data/dataset.ts';
+import { labelsOf } from '../runtime/data/labels.ts';
+import { stratifiedSample, stratifiedSplit } from '../runtime/data/stratify.ts';
 import type { PipelineOptions, StreamState } from '../runtime/data/pipeline.ts';
 import type { LoadedData } from '../runtime/data/spec.ts';
 import { loadFeedData, type FeedData } from '../runtime/data/feed-data.ts';
@@ -39,6 +40,12 @@ function nonNegative(value: string | undefined, flag: string, fallback: number):
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} expects a non-negative number, got '${value}'`);
+  return n;
+}
+
+function fraction(value: string, flag: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new UsageError(`${flag} expects a fraction between 0 and 1 (e.g. 0.2), got '${value}'`);
   return n;
 }
 
@@ -95,6 +102,8 @@ interface DataOptions {
   readonly batch: number;
   readonly seed: number;
   readonly limit?: number;
+  /** Hold out this fraction of each class for validation. */
+  readonly val?: number;
   readonly augment?: string;
   readonly workers?: string;
   readonly freezeUntil?: string;
@@ -106,10 +115,22 @@ interface DataOptions {
 /** Image classification data through the image pipeline (fit, augmentation, workers, a cached trunk). */
 async function imageTrainingData(graph: ModelGraph, data: LoadedData, source: string, o: DataOptions): Promise<{ data: TrainingData; graph: ModelGraph; cached?: CachedTraining }> {
   let train: Dataset = data.train;
-  if (o.limit !== undefined) train = subset(train, 0, Math.min(train.length, o.limit));
+  let test = data.test;
+  const notes: string[] = [];
+  if (o.limit !== undefined && o.limit < train.length) {
+    const labels = labelsOf(train);
+    train = new PickedDataset(train, stratifiedSample((i) => labels[i]!, train.length, o.limit, o.seed));
+    notes.push(`a stratified sample of ${train.length} (seed ${o.seed})`);
+  }
+  if (o.val !== undefined) {
+    const labels = labelsOf(train);
+    const split = stratifiedSplit((i) => labels[i]!, train.length, o.val, o.seed);
+    test = new PickedDataset(train, split.val);
+    train = new PickedDataset(train, split.train);
+    notes.push(`${train.length} for training, ${test.length} held out for validation (stratified, seed ${o.seed})`);
+  }
   let fitted = dataFit(graph, train);
   const augment = parseAugment(o.augment, fitted.height, fitted.width);
-  let test = data.test;
   let cached: CachedTraining | undefined;
   let head = graph;
   if (o.cacheTrunk) {
@@ -134,7 +155,7 @@ async function imageTrainingData(graph: ModelGraph, data: LoadedData, source: st
       length: train.length,
       ...(test ? { test: imageRecords(test, fit) } : {}),
       ...(train.classNames ? { classNames: train.classNames } : {}),
-      description: `${data.description}${o.limit !== undefined ? `, first ${train.length} for training` : ''}${fitted.needsFit ? `; images fitted to ${fitted.height}x${fitted.width}` : ''}`,
+      description: `${data.description}${notes.map((n) => `; ${n}`).join('')}${fitted.needsFit ? `; images fitted to ${fitted.height}x${fitted.width}` : ''}`,
       source,
       open(position) {
         if (workers > 0) {
@@ -152,14 +173,26 @@ function recordTrainingData(loaded: Extract<FeedData, { kind: 'records' }>, o: D
   if (o.augment) throw new UsageError('--augment applies to image data (folders, IDX, images/labels safetensors); these are records of named tensors');
   if (o.cacheTrunk) throw new UsageError('--cache-trunk applies to image data (folders, IDX, images/labels safetensors)');
   let train = loaded.train;
-  if (o.limit !== undefined && o.limit < train.length) train = pickRecords(train, Int32Array.from({ length: o.limit }, (_, i) => i));
+  let test = loaded.test;
+  const notes: string[] = [];
+  const classOf = (r: Records) => (r.classOf ? (i: number) => r.classOf!(i) : undefined);
+  if (o.limit !== undefined && o.limit < train.length) {
+    train = pickRecords(train, stratifiedSample(classOf(train), train.length, o.limit, o.seed));
+    notes.push(`a ${train.classOf ? 'stratified ' : ''}sample of ${train.length} (seed ${o.seed})`);
+  }
+  if (o.val !== undefined) {
+    const split = stratifiedSplit(classOf(train), train.length, o.val, o.seed);
+    test = pickRecords(train, split.val);
+    train = pickRecords(train, split.train);
+    notes.push(`${train.length} for training, ${test.length} held out for validation (${train.classOf ? 'stratified, ' : ''}seed ${o.seed})`);
+  }
   const pipeline = { batchSize: o.batch, seed: o.seed, dropLast: true };
   return {
     fields: train.fields,
     length: train.length,
-    ...(loaded.test ? { test: loaded.test } : {}),
+    ...(test ? { test } : {}),
     ...(train.classNames ? { classNames: train.classNames } : {}),
-    description: `${loaded.description}${o.limit !== undefined ? `, ${train.length} for training` : ''}`,
+    description: `${loaded.description}${notes.map((n) => `; ${n}`).join('')}`,
     source: loaded.source,
     open: (position) => ({ loader: new RecordLoader(train, pipeline, position), close: async () => undefined }),
   };
@@ -189,6 +222,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     batch,
     seed,
     ...(values.limit !== undefined ? { limit: positiveInt(values.limit, '--limit', 1) } : {}),
+    ...(values.val !== undefined ? { val: fraction(values.val, '--val') } : {}),
     ...(values.augment !== undefined ? { augment: values.augment } : {}),
     ...(values.workers !== undefined ? { workers: values.workers } : {}),
     ...(values['freeze-until'] !== undefined ? { freezeUntil: values['freeze-until'] } : {}),
@@ -276,7 +310,7 @@ export async function runTrain(argv: string[]): Promise<number> {
             ` | ${formatDuration(e.seconds)}, ${Math.round(e.examplesPerSecond)} img/s`,
         ),
       shouldStop: () => stopRequested,
-      info: { model: graph.name, file: basename(positionals[0]), optimizer: optimizer.kind, lr: optimizer.lr, batch, seed, ...(data.classNames ? { class_names: JSON.stringify(data.classNames) } : {}) },
+      info: { model: graph.name, file: basename(positionals[0]), optimizer: optimizer.kind, lr: optimizer.lr, batch, seed, ...(data.classNames ? { class_names: [...data.classNames] } : {}) },
     });
     const seconds = (performance.now() - started) / 1000;
     if (outcome.kind === 'diverged') {

@@ -153,6 +153,7 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
     terms: graph.loss.map((t) => ({ label: termLabel(t), weight: t.weight })),
     metrics,
     outputs: graph.outputs,
+    outputShapes: new Map(graph.outputs.map((name) => [name, graph.layers.find((l) => l.name === name)?.shape ?? graph.inputs.find((i) => i.name === name)?.shape ?? []] as const)),
     async trainStep(given): Promise<StepResult> {
       if (!train || !step) throw new SessionError('this session was opened for inference only');
       const input = checkFeeds(given, options.batch, ALL);

@@ -4,7 +4,7 @@
 // non-finite loss stops with the step named and the last good checkpoint kept.
 
 import { existsSync } from 'node:fs';
-import { saveCheckpoint } from '../checkpoint.ts';
+import { saveCheckpoint, type Json } from '../checkpoint.ts';
 import type { BatchJob, StreamState } from '../data/pipeline.ts';
 import { evalRecordBatches, type RecordBatchSource, type Records } from '../data/records.ts';
 import type { HostTensor } from '../tensor.ts';
@@ -28,7 +28,7 @@ export interface FitOptions {
   /** Set by the caller (SIGINT): the loop saves and returns after the current step. */
   readonly shouldStop?: () => boolean;
   /** Extra fields for the checkpoint's info (model name, optimizer settings). */
-  readonly info?: Record<string, string | number>;
+  readonly info?: Record<string, Json>;
 }
 
 /** Loss, each term and each metric (in the session's order) averaged over examples. */
@@ -98,7 +98,7 @@ export function sessionStateFrom(weights: Map<string, HostTensor>, optimizer: Ma
   return { weights: convert(weights), optimizer: convert(optimizer) };
 }
 
-export async function writeTrainingCheckpoint(session: TrainingSession, path: string, position: StreamState, step: number, info: Record<string, string | number>): Promise<void> {
+export async function writeTrainingCheckpoint(session: TrainingSession, path: string, position: StreamState, step: number, info: Record<string, Json>): Promise<void> {
   const state = await session.saveState();
   saveCheckpoint(path, {
     weights: toHost(state.weights, session.shapes),

@@ -137,9 +137,9 @@ export function observedValues(metrics: readonly MetricSpec[]): string[] {
   return [...new Set(metrics.flatMap((m) => m.reads))];
 }
 
-/** A metric's value for people: `87.5%`, `0.0123`. */
-export function formatMetric(m: Pick<MetricSpec, 'percent'>, value: number): string {
-  return m.percent ? `${(value * 100).toFixed(1)}%` : value.toFixed(4);
+/** A metric's value for people: `87.5%` (`87.50%` with `digits` 2), `0.0123`. */
+export function formatMetric(m: Pick<MetricSpec, 'percent'>, value: number, digits = 1): string {
+  return m.percent ? `${(value * 100).toFixed(digits)}%` : value.toFixed(4);
 }
 
 /** The label of a loss term for people: `binary_cross_entropy(face)`. */

@@ -97,6 +97,6 @@ export function progressDetails(session: Described, m: MeasuredValues): string[]
 /** In words, for epoch lines and eval: `loss 0.3012 (binary_cross_entropy(face) 0.2 + ...), binary accuracy 91.2%`. */
 export function describeMeasured(session: Described, m: MeasuredValues, lossWord = 'loss'): string {
   const terms = session.terms.length > 1 ? ` (${session.terms.map((t, i) => `${t.weight === 1 ? '' : `${t.weight} * `}${t.label} ${m.terms[i]!.toFixed(4)}`).join(' + ')})` : '';
-  const metrics = session.metrics.map((s, i) => `, ${s.name} ${formatMetric(s, m.metrics[i]!)}`).join('');
+  const metrics = session.metrics.map((s, i) => `, ${s.name} ${formatMetric(s, m.metrics[i]!, 2)}`).join('');
   return `${lossWord} ${m.loss.toFixed(4)}${terms}${metrics}`;
 }

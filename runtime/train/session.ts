@@ -49,6 +49,8 @@ export interface TrainingSession {
   readonly metrics: readonly MetricSpec[];
   /** The model's outputs (layer names), as `predict` and `evaluate` return them. */
   readonly outputs: readonly string[];
+  /** Each output's shape per example in the course's notation (H x W x C, as the checker types it). */
+  readonly outputShapes: ReadonlyMap<string, readonly number[]>;
   /** One training step on a full batch of feeds. */
   trainStep(feeds: Feeds): Promise<StepResult>;
   /** Inference-mode loss, metrics and outputs of `count` examples (any count up to any size). */

@@ -242,6 +242,7 @@ export function withFrozenTrunk(head: TrainingSession, trunk: ReadonlyMap<string
     terms: head.terms,
     metrics: head.metrics,
     outputs: head.outputs,
+    outputShapes: head.outputShapes,
     trainStep: (feeds) => head.trainStep(feeds),
     evaluate: (feeds, count) => head.evaluate(feeds, count),
     predict: (feeds, count) => head.predict(feeds, count),

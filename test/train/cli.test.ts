@@ -37,7 +37,7 @@ describe('cnnc train from the command line', () => {
     expect(r.stderr).toMatch(/device: cpu \(reference executor\)/);
     expect(r.stderr).toMatch(/epoch 1\/1 +\[=+\] +20\/20 +loss \d\.\d{4} +acc \d+\.\d% +[\d.,]+ img\/s +ETA/);
     expect(r.stdout).toMatch(/trained LeNet5 for 1 epoch\(s\), 20 steps/);
-    const accuracy = Number(/test accuracy ([\d.]+)%/.exec(r.stdout)![1]);
+    const accuracy = Number(/test loss [\d.]+, accuracy ([\d.]+)%/.exec(r.stdout)![1]);
     expect(accuracy).toBeGreaterThan(40);
 
     const e = cnnc(['eval', 'stdlib/lenet5.cnn', '--set', 'channels=1', '--weights', out, '--data', 'fashion-mnist-bundled', '--backend', 'cpu']);
