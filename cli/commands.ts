@@ -6,7 +6,7 @@ import { defineCommand, type CommandSpec } from './command.ts';
 const MODEL = { type: 'string', arg: 'NAME', help: 'model in FILE (default: the first)' } as const;
 const SET = { type: 'string', multiple: true, arg: 'k=v', help: 'model parameter, e.g. --set channels=1' } as const;
 const BACKEND = { type: 'string', arg: 'B', help: 'auto | webgpu | cpu (default auto)' } as const;
-const DATA_SPECS = 'data specs: fashion-mnist | fashion-mnist-bundled | idx:IMAGES,LABELS | folder:PATH[@HxWxC] | safetensors:PATH';
+const DATA_SPECS = 'data specs: fashion-mnist | fashion-mnist-bundled | idx:IMAGES,LABELS | folder:PATH[@HxWxC] | safetensors:PATH | yolo:DIR | coco:JSON[,IMAGES]';
 
 export const CHECK = defineCommand({
   name: 'check',
@@ -154,4 +154,52 @@ export const LSP = defineCommand({
 });
 
 /** In the order `cnnc --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, FMT, LSP];
+export const DETECT = defineCommand({
+  name: 'detect',
+  args: 'FILE --weights W IMAGE... -o DIR',
+  summary: 'Boxes found by a detector (yolo loss) or a sliding-window classifier: labelled PNGs and COCO results JSON.',
+  options: {
+    model: MODEL,
+    set: SET,
+    weights: { type: 'string', arg: 'W', help: 'trained weights (safetensors)' },
+    output: { type: 'string', short: 'o', arg: 'DIR', help: 'where to write one PNG per image and results.json' },
+    score: { type: 'string', arg: 'X', help: 'keep boxes scoring at least X (objectness x class probability; default 0.6)' },
+    iou: { type: 'string', arg: 'X', help: 'non-max suppression IoU threshold (default 0.5)' },
+    max: { type: 'string', arg: 'N', help: 'at most N boxes per image (default 10)' },
+    'class-agnostic': { type: 'boolean', help: 'suppress overlapping boxes across classes too (default: per class)' },
+    letterbox: { type: 'boolean', help: 'fit images with one scale and grey bars instead of resizing each axis' },
+    'class-names': { type: 'string', arg: 'LIST', help: 'comma-separated class names (default: from the checkpoint, else class numbers)' },
+    backend: BACKEND,
+  },
+  notes: 'A model with a yolo loss gives boxes per grid cell and anchor. A classifier of small windows run\nconvolutionally on a larger image (SlidingWindows28) gives its grid of class scores: windows whose best\nclass (not the background class 0) scores at least --score become boxes.',
+  load: async () => (await import('./detect.ts')).runDetect,
+});
+
+export const ANCHORS = defineCommand({
+  name: 'anchors',
+  args: '--data SPEC -k K',
+  summary: 'Anchor shapes for a yolo loss by k-means over the training boxes, distance 1 - IoU.',
+  options: {
+    data: { type: 'string', arg: 'SPEC', help: 'detection data: yolo:DIR or coco:JSON[,IMAGES]' },
+    k: { type: 'string', short: 'k', arg: 'K', help: 'number of anchors (default 5)' },
+    grid: { type: 'string', arg: 'S', help: 'grid cells across the image, the unit of the anchors (default 13)' },
+    seed: { type: 'string', arg: 'N', help: 'k-means++ seed (default 1)' },
+  },
+  load: async () => (await import('./anchors.ts')).runAnchors,
+});
+
+export const SCENES = defineCommand({
+  name: 'scenes',
+  args: '-o DIR [--train N] [--test N]',
+  summary: 'Synthetic detection scenes (shapes, colours, clutter) as a YOLO-text train/test split.',
+  options: {
+    output: { type: 'string', short: 'o', arg: 'DIR', help: 'where to write classes.txt, train/ and test/' },
+    train: { type: 'string', arg: 'N', help: 'training images (default 1000)' },
+    test: { type: 'string', arg: 'N', help: 'held-out images (default 200)' },
+    size: { type: 'string', arg: 'PX', help: 'image side in pixels (default 96)' },
+    seed: { type: 'string', arg: 'N', help: '(default 1)' },
+  },
+  load: async () => (await import('./scenes.ts')).runScenes,
+});
+
+export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, DETECT, ANCHORS, SCENES, GRAD, BUILD, FMT, LSP];

@@ -29,7 +29,7 @@ import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
 
 /** One session per weights file (an ensemble when there are several), all loaded strictly. */
-async function openEnsemble(graph: ModelGraph, files: readonly string[], batch: number, backend: string | undefined): Promise<TrainingSession[]> {
+export async function openEnsemble(graph: ModelGraph, files: readonly string[], batch: number, backend: string | undefined): Promise<TrainingSession[]> {
   if (files.length === 0) throw new UsageError('give trained weights with --weights FILE (repeat it for an ensemble)');
   const sessions: TrainingSession[] = [];
   for (const file of files) {
@@ -89,7 +89,7 @@ function confusionLines(confusion: readonly number[][], names: readonly string[]
 
 /** The data to evaluate (its test split where it has one) as records, with the classes of the label field. */
 function evalRecords(graph: ModelGraph, spec: string, limit: number | undefined): { records: Records; description: string; source: string; images?: { data: Dataset; height: number; width: number } } {
-  const loaded = loadFeedData(spec);
+  const loaded = loadFeedData(spec, graph);
   if (loaded.kind === 'records') {
     let records = loaded.test ?? loaded.train;
     if (limit !== undefined && limit < records.length) records = pickRecords(records, Int32Array.from({ length: limit }, (_, i) => i));
@@ -181,7 +181,7 @@ function imageForModel(rgba: Rgba, height: number, width: number, channels: 1 | 
 }
 
 /** Class names a training run stored in its checkpoint (image folders), if any. */
-function storedClassNames(weightsFile: string | undefined): string[] | undefined {
+export function storedClassNames(weightsFile: string | undefined): string[] | undefined {
   if (!weightsFile) return undefined;
   try {
     const names = loadCheckpoint(weightsFile).info.class_names;
@@ -210,7 +210,7 @@ function imageFileRecords(graph: ModelGraph, files: readonly string[]): Records 
 /** The inputs to run, from --data (records or image data) or image files. */
 function predictRecords(graph: ModelGraph, spec: string | undefined, files: readonly string[]): { records: Records; source: string } {
   if (!spec) return { records: imageFileRecords(graph, files), source: files[0]! };
-  const loaded = loadFeedData(spec);
+  const loaded = loadFeedData(spec, graph);
   if (loaded.kind === 'records') return { records: loaded.test ?? loaded.train, source: loaded.source };
   const data = loaded.data.test ?? loaded.data.train;
   const fitted = dataFit(graph, data);

@@ -53,3 +53,16 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], stream: Nod
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   writeBytesAtomic(path, typeof data === 'string' ? new TextEncoder().encode(data) : data);
 }
+
+/** A number option: undefined gives `fallback`; anything outside [min, max] or not a number is a usage error. */
+export function numberOption(value: string | undefined, flag: string, fallback: number, range: { min?: number; max?: number; integer?: boolean } = {}): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  const { min = -Infinity, max = Infinity, integer = false } = range;
+  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    const what = integer ? 'a whole number' : 'a number';
+    const bounds = Number.isFinite(min) && Number.isFinite(max) ? ` from ${min} to ${max}` : Number.isFinite(min) ? ` of at least ${min}` : '';
+    throw new UsageError(`${flag} expects ${what}${bounds}, got '${value}'`);
+  }
+  return n;
+}

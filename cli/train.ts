@@ -230,7 +230,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     ...(values.weights !== undefined ? { weights: values.weights } : {}),
     backend,
   };
-  const loaded = loadFeedData(values.data);
+  const loaded = loadFeedData(values.data, graph);
   let data: TrainingData;
   let cached: CachedTraining | undefined;
   if (loaded.kind === 'images') {

@@ -3,6 +3,9 @@
 // tensors of any rank (which bind to a model's inputs and targets as they are).
 
 import { existsSync } from 'node:fs';
+import type { ModelGraph } from '../../compiler/graph.ts';
+import { detectorOf } from '../detect/detector.ts';
+import { detectionRecords, loadDetectionData } from '../detect/records.ts';
 import { readSafetensorsFile } from '../checkpoint.ts';
 import { DataError } from './dataset.ts';
 import type { HostTensor } from '../tensor.ts';
@@ -63,7 +66,20 @@ function sampled(kind: 'pairs' | 'triplets', rest: string, spec: string): FeedDa
   return { kind: 'records', train, description: `${kind} from class folder ${d.path}: ${ds.length} images, ${ds.classes} classes, fitted to ${d.height}x${d.width}x${d.channels}`, source: d.path };
 }
 
-export function loadFeedData(spec: string): FeedData {
+/** Detection folders and COCO files, as images and yolo target grids fitted to `graph`'s detector. */
+function detectionFeedData(spec: string, graph: ModelGraph | undefined): FeedData | undefined {
+  const data = loadDetectionData(spec);
+  if (!data) return undefined;
+  const det = graph && detectorOf(graph);
+  if (!det) throw new DataSpecError(`data spec '${spec}': detection data feeds models with a yolo loss${graph ? `; ${graph.name} has none` : ''}`);
+  const test = data.test ? detectionRecords(data.test, det) : undefined;
+  return { kind: 'records', train: detectionRecords(data.train, det, { mirror: true }), ...(test ? { test } : {}), description: data.description, source: data.source };
+}
+
+/** The data a spec names; `graph` is the model it will feed (detection data is encoded for it). */
+export function loadFeedData(spec: string, graph?: ModelGraph): FeedData {
+  const detection = detectionFeedData(spec, graph);
+  if (detection) return detection;
   const colon = spec.indexOf(':');
   const prefix = colon > 0 ? spec.slice(0, colon) : '';
   const rest = spec.slice(colon + 1);
