@@ -169,9 +169,10 @@ export const DETECT = defineCommand({
     'class-agnostic': { type: 'boolean', help: 'suppress overlapping boxes across classes too (default: per class)' },
     letterbox: { type: 'boolean', help: 'fit images with one scale and grey bars instead of resizing each axis' },
     'class-names': { type: 'string', arg: 'LIST', help: 'comma-separated class names (default: from the checkpoint, else class numbers)' },
+    background: { type: 'string', arg: 'K', help: 'sliding windows: the class that means no object (default 0; -1: none)' },
     backend: BACKEND,
   },
-  notes: 'A model with a yolo loss gives boxes per grid cell and anchor. A classifier of small windows run\nconvolutionally on a larger image (SlidingWindows28) gives its grid of class scores: windows whose best\nclass (not the background class 0) scores at least --score become boxes.',
+  notes: 'A model with a yolo loss gives boxes per grid cell and anchor. A classifier of small windows run\nconvolutionally on a larger image (SlidingWindows28) prints its grid of class scores; windows whose best\nclass other than the background scores at least --score become boxes. COCO category_id is the class\nnumber + 1; image_id is the number in the file name where it has one (COCO style), else its position.',
   load: async () => (await import('./detect.ts')).runDetect,
 });
 

@@ -9,6 +9,8 @@ import { irShape } from '../compiler/lower/layout.ts';
 import { loadCheckpoint, readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../runtime/checkpoint.ts';
 import { subset, type Dataset } from '../runtime/data/dataset.ts';
 import { loadFeedData } from '../runtime/data/feed-data.ts';
+import { detectorOf } from '../runtime/detect/detector.ts';
+import { runDetectionEval } from './detect-eval.ts';
 import { imageRecords } from '../runtime/data/image-records.ts';
 import { evalRecordBatches, pickRecords, type Records } from '../runtime/data/records.ts';
 import type { Feeds } from '../runtime/executor.ts';
@@ -113,6 +115,17 @@ export async function runEval(argv: string[]): Promise<number> {
   if (!graph) return EXIT_ERRORS;
   if (graph.loss.length === 0) throw new UsageError(`model ${graph.name} declares no loss to evaluate; use cnnc predict for its outputs`);
   const limit = values.limit === undefined ? undefined : Number(values.limit);
+  const detector = detectorOf(graph);
+  if (detector) {
+    // Detectors are scored by mAP over decoded boxes rather than by the loss.
+    const [session] = await openEnsemble(graph, values.weights ?? [], Number(values.batch ?? 64), values.backend);
+    try {
+      process.stdout.write(`${(await runDetectionEval(graph, detector, session!, values.data, limit, Number(values.batch ?? 64))).join('\n')}\n`);
+    } finally {
+      session!.dispose();
+    }
+    return EXIT_OK;
+  }
   const { records, description, source, images } = evalRecords(graph, values.data, limit);
   const bindings = bindFeeds(graph, records.fields, overrides, source);
   const tenCrop = values['ten-crop'] ?? false;
