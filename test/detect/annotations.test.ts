@@ -1,0 +1,108 @@
+// Annotation readers (YOLO text, COCO JSON) and the commands that read them: every bad annotation
+// ends in one error line naming the file and line (or COCO entry), exit 1; scenes and anchors work
+// end to end on generated data.
+
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCoco, loadYoloFolder, parseYoloLabels } from '../../runtime/detect/annotations.ts';
+import { Canvas } from '../../runtime/detect/canvas.ts';
+import { generateScene, yoloText } from '../../runtime/detect/scenes.ts';
+import { cnnc } from '../support/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'cnnc-annotations-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('YOLO label lines', () => {
+  it('reads class cx cy w h, skipping blanks and comments', () => {
+    expect(parseYoloLabels('# boxes\n1 0.5 0.5 0.2 0.4\n\n0 0.1 0.1 0.2 0.2\n', 'a.txt', 2)).toEqual([
+      { classId: 1, cx: 0.5, cy: 0.5, w: 0.2, h: 0.4 },
+      { classId: 0, cx: 0.1, cy: 0.1, w: 0.2, h: 0.2 },
+    ]);
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['class out of range', '0 0.5 0.5 0.1 0.1\n3 0.5 0.5 0.1 0.1\n', /^a\.txt:2: class 3 out of range: 3 classes \(0 to 2\)$/],
+    ['negative class', '-1 0.5 0.5 0.1 0.1\n', /^a\.txt:1: class -1 out of range/],
+    ['box outside the image', '\n1 0.95 0.5 0.2 0.1\n', /^a\.txt:2: box \(centre 0\.95, 0\.5, size 0\.2 x 0\.1\) lies outside the image/],
+    ['malformed line: fields', '1 0.5 0.5 0.1\n', /^a\.txt:1: expected 'class cx cy w h' \(5 fields\), got 4/],
+    ['malformed line: not a number', '1 0.5 half 0.1 0.1\n', /^a\.txt:1: 'half' is not a number$/],
+    ['empty box', '1 0.5 0.5 0 0.1\n', /^a\.txt:1: box size 0 x 0\.1 must be positive$/],
+  ];
+  for (const [what, text, message] of bad) {
+    it(`rejects ${what} with the file and line`, () => {
+      expect(() => parseYoloLabels(text, 'a.txt', 3)).toThrow(message);
+    });
+  }
+});
+
+function yoloFolder(name: string, labels: Record<string, string>, images: string[]): string {
+  const root = join(dir, name);
+  mkdirSync(join(root, 'images'), { recursive: true });
+  mkdirSync(join(root, 'labels'), { recursive: true });
+  writeFileSync(join(root, 'classes.txt'), 'circle\nsquare\n');
+  for (const im of images) writeFileSync(join(root, 'images', im), new Canvas(8, 8).png());
+  for (const [file, text] of Object.entries(labels)) writeFileSync(join(root, 'labels', file), text);
+  return root;
+}
+
+describe('YOLO folders and COCO files', () => {
+  it('pairs images with labels; an image without a label file has no boxes', () => {
+    const root = yoloFolder('ok', { 'a.txt': '1 0.5 0.5 0.5 0.5\n' }, ['a.png', 'b.png']);
+    const set = loadYoloFolder(root);
+    expect(set.classNames).toEqual(['circle', 'square']);
+    expect(set.images.map((i) => i.boxes.length)).toEqual([1, 0]);
+  });
+
+  it('names a label file whose image is missing', () => {
+    const root = yoloFolder('missing', { 'a.txt': '1 0.5 0.5 0.5 0.5\n', 'c.txt': '0 0.5 0.5 0.5 0.5\n' }, ['a.png']);
+    expect(() => loadYoloFolder(root)).toThrow(/labels\/c\.txt:1: missing image: no c\.png or \.jpg in /);
+  });
+
+  it('reads COCO boxes in pixels and rejects bad entries by index', () => {
+    const root = join(dir, 'coco');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'x.png'), new Canvas(8, 8).png());
+    const base = { images: [{ id: 7, file_name: 'x.png', width: 100, height: 50 }], categories: [{ id: 3, name: 'car' }, { id: 1, name: 'person' }] };
+    const write = (annotations: unknown[], extra: object = {}): string => {
+      const p = join(root, 'a.json');
+      writeFileSync(p, JSON.stringify({ ...base, annotations, ...extra }));
+      return p;
+    };
+    const set = loadCoco(write([{ image_id: 7, category_id: 3, bbox: [10, 5, 20, 10] }]), root);
+    expect(set.classNames).toEqual(['person', 'car']);
+    expect(set.categoryIds).toEqual([1, 3]);
+    expect(set.images[0]!.boxes).toEqual([{ classId: 1, cx: 0.2, cy: 0.2, w: 0.2, h: 0.2 }]);
+    expect(() => loadCoco(write([{ image_id: 7, category_id: 2, bbox: [1, 1, 2, 2] }]), root)).toThrow(/a\.json: annotations\[0\]: category_id 2 out of range/);
+    expect(() => loadCoco(write([{}, { image_id: 7, category_id: 1, bbox: [90, 5, 20, 10] }].slice(1)), root)).toThrow(/annotations\[0\]: bbox \[90, 5, 20, 10\] lies outside the 100x50 image/);
+    expect(() => loadCoco(write([], { images: [{ id: 1, file_name: 'gone.png', width: 4, height: 4 }] }), root)).toThrow(/images\[0\]: missing image .*gone\.png/);
+  });
+});
+
+describe('commands', () => {
+  it('cnnc train with a bad label: one line naming file and line, exit 1', () => {
+    const root = yoloFolder('train-bad', { 'a.txt': '0 0.5 0.5 0.2 0.2\n5 0.5 0.5 0.2 0.2\n' }, ['a.png']);
+    writeFileSync(join(root, 'm.cnn'), 'model M {\n  input image: 8 x 8 x 3\n  conv 14, 2x2, stride 2\n  loss yolo(conv_1, classes 2, anchors 1 x 1 x 2 x 2)\n}\n');
+    const r = cnnc(['train', join(root, 'm.cnn'), '--data', `yolo:${root}`, '--epochs', '1', '--batch', '1', '--backend', 'cpu', '--out', join(root, 'w.safetensors')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^cnnc train: .*labels\/a\.txt:2: class 5 out of range: 2 classes \(0 to 1\)$/)]);
+  });
+
+  it('cnnc scenes writes a YOLO split that cnnc anchors reads', () => {
+    const out = join(dir, 'scenes');
+    const r = cnnc(['scenes', '-o', out, '--train', '12', '--test', '3', '--seed', '5']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(join(out, 'train', 'images'))).toHaveLength(12);
+    expect(readdirSync(join(out, 'test', 'labels'))).toHaveLength(3);
+    // The files are what the generator makes for that seed.
+    const scene = generateScene(5, 1, 2);
+    expect(readFileSync(join(out, 'test', 'labels', 'scene_00002.txt'), 'utf8')).toBe(yoloText(scene.objects, 96));
+    const a = cnnc(['anchors', '--data', `yolo:${out}`, '-k', '2', '--grid', '6']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toMatch(/^2 anchors by k-means \(distance 1 - IoU\) over \d+ boxes/);
+    const meanIou = Number(/mean IoU ([\d.]+)/.exec(a.stdout)![1]);
+    expect(meanIou).toBeGreaterThan(0.5);
+    expect(a.stdout).toMatch(/loss line: anchors [\d.]+ x [\d.]+ x [\d.]+ x [\d.]+\n$/);
+  });
+});
