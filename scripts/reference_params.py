@@ -79,6 +79,18 @@ def yolov2(anchors=5, classes=80):
     return nn.Sequential(*layers, *passthrough, *head)
 
 
+def shapes_yolo(classes=4, anchors=3):
+    """cnnc's ShapesYolo: five Darknet stages (conv without bias + batchnorm), four 2x2 pools, 1x1 head."""
+    layers = []
+    cin = 3
+    for i, cout in enumerate([16, 32, 64, 64, 128]):
+        layers += conv_bn(cin, cout, 3, bias=False)
+        if i < 4:
+            layers.append(nn.MaxPool2d(2))
+        cin = cout
+    return nn.Sequential(*layers, nn.Conv2d(cin, anchors * (5 + classes), 1))
+
+
 def resnet50_signs(classes=6):
     """The course's Keras ResNet-50 for 64x64x3 SIGNS: conv biases on, stride on the first 1x1."""
     layers = conv_bn(3, 64, 7, 2)
@@ -198,6 +210,7 @@ def main() -> None:
         ('inception_naive', 'inception.cnn', 'InceptionNaive', inception_naive(), 'lecture module, built in torch'),
         ('inception_reduced', 'inception.cnn', 'InceptionReduced', inception_reduced(), f'{tv_source} googlenet().inception3a with a 5x5 third branch'),
         ('yolov2', 'yolo.cnn', 'YOLOv2', yolov2(), 'course model summary (YAD2K yolo.h5), rebuilt in torch'),
+        ('shapes_yolo', 'yolo.cnn', 'ShapesYolo', shapes_yolo(), 'built in torch'),
         ('localization', 'localization.cnn', 'ClassificationWithLocalization', localization(), 'course lecture head, built in torch'),
         ('landmarks', 'localization.cnn', 'Landmarks', landmarks(), 'course lecture head, built in torch'),
         ('sliding_windows14', 'sliding_windows.cnn', 'SlidingWindows14', sliding_windows(), 'course lecture, built in torch'),

@@ -21,9 +21,11 @@ export interface SceneOptions {
   readonly maxSide: number;
   /** Objects may overlap up to this IoU. */
   readonly maxOverlap: number;
+  /** Shapes used: the first `classes` of SCENE_CLASSES. */
+  readonly classes: number;
 }
 
-export const DEFAULT_SCENES: SceneOptions = { size: 96, minObjects: 1, maxObjects: 4, minSide: 14, maxSide: 40, maxOverlap: 0.3 };
+export const DEFAULT_SCENES: SceneOptions = { size: 96, minObjects: 1, maxObjects: 4, minSide: 14, maxSide: 40, maxOverlap: 0.3, classes: SCENE_CLASSES.length };
 
 export interface SceneObject extends Box {
   readonly classId: number;
@@ -112,7 +114,7 @@ export function generateScene(seed: number, split: number, index: number, opts: 
     const h = Math.min(side / Math.sqrt(aspect), opts.size);
     const x1 = Math.round(rng.uniform(0, opts.size - w));
     const y1 = Math.round(rng.uniform(0, opts.size - h));
-    const o: SceneObject = { x1, y1, x2: x1 + Math.round(w), y2: y1 + Math.round(h), classId: rng.int(SCENE_CLASSES.length) };
+    const o: SceneObject = { x1, y1, x2: x1 + Math.round(w), y2: y1 + Math.round(h), classId: rng.int(opts.classes) };
     if (objects.some((p) => iou(p, o) > opts.maxOverlap)) continue;
     drawShape(canvas, o, OBJECT_COLORS[rng.int(OBJECT_COLORS.length)]!);
     objects.push(o);
@@ -129,7 +131,7 @@ export function yoloText(objects: readonly SceneObject[], size: number): string 
 /** Writes DIR/classes.txt and DIR/{train,test}/{images,labels}/scene_NNNNN.{png,txt}. */
 export function writeScenes(dir: string, counts: { train: number; test: number }, seed: number, opts: SceneOptions = DEFAULT_SCENES): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'classes.txt'), `${SCENE_CLASSES.join('\n')}\n`);
+  writeFileSync(join(dir, 'classes.txt'), `${SCENE_CLASSES.slice(0, opts.classes).join('\n')}\n`);
   (['train', 'test'] as const).forEach((split, s) => {
     const images = join(dir, split, 'images');
     const labels = join(dir, split, 'labels');
