@@ -110,6 +110,7 @@ export const PREDICT = defineCommand({
     data: { type: 'string', arg: 'SPEC', help: "run on a data set's inputs (any model) instead of image files" },
     feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input to a data field' },
     out: { type: 'string', arg: 'FILE', help: 'write every output, named by layer, to FILE.safetensors or FILE.json (default: classifiers print the top classes, other models print JSON)' },
+    draw: { type: 'string', arg: 'DIR', help: 'landmark models: draw each image with its predicted (x, y) points (fractions of the input) into DIR' },
   },
   load: async () => (await import('./infer.ts')).runPredict,
 });

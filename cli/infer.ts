@@ -11,6 +11,7 @@ import { subset, type Dataset } from '../runtime/data/dataset.ts';
 import { loadFeedData } from '../runtime/data/feed-data.ts';
 import { detectorOf } from '../runtime/detect/detector.ts';
 import { runDetectionEval } from './detect-eval.ts';
+import { writePointImages } from './draw-points.ts';
 import { imageRecords } from '../runtime/data/image-records.ts';
 import { evalRecordBatches, pickRecords, type Records } from '../runtime/data/records.ts';
 import type { Feeds } from '../runtime/executor.ts';
@@ -284,14 +285,17 @@ export async function runPredict(argv: string[]): Promise<number> {
   if (!graph) return EXIT_ERRORS;
   const classifier = classifierOutput(graph);
   const tenCrop = values['ten-crop'] ?? false;
-  if (!classifier || values.out || values.data) {
+  if (values.draw && (values.data || imageFiles.length === 0)) throw new UsageError('--draw draws on image files: give images, not --data');
+  if (!classifier || values.out || values.data || values.draw) {
     if (tenCrop) throw new UsageError('--ten-crop applies to classifiers predicting images');
     const { records, source } = predictRecords(graph, values.data, imageFiles);
     const bindings = bindFeeds(graph, records.fields, overrides, source, modelFeeds(graph).filter((f) => f.role === 'input'));
     const batch = Number(values.batch ?? 64);
     const sessions = await openEnsemble(graph, values.weights ?? [], batch, values.backend);
     try {
-      writeOutputs(values.out, await predictAll(sessions, records, bindings, batch));
+      const outputs = await predictAll(sessions, records, bindings, batch);
+      if (values.draw) writePointImages(values.draw, graph, imageFiles, outputs);
+      writeOutputs(values.out, outputs);
       if (values.out) process.stderr.write(`cnnc predict: ${graph.name}: ${graph.outputs.join(', ')} of ${records.length} example(s) written to ${values.out}\n`);
       return EXIT_OK;
     } finally {
