@@ -8,7 +8,7 @@
 
 import { build, type Plugin } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,15 +36,18 @@ const sourceUrlPlugin: Plugin = {
   },
 };
 
+/** Files under `dir` (absolute, or relative to the repository), as paths relative to `dir`. */
 function filesUnder(dir: string, keep: (name: string) => boolean): string[] {
-  return readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
+  const base = resolve(ROOT, dir);
+  if (!existsSync(base)) return [];
+  return readdirSync(base, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && keep(e.name))
-    .map((e) => relative(ROOT, join(e.parentPath, e.name)));
+    .map((e) => relative(base, join(e.parentPath, e.name)));
 }
 
 /** Worker scripts start as files of their own (`new Worker(url)`), so each is an entry point. */
 function workerEntries(): string[] {
-  return SOURCE_DIRS.flatMap((d) => filesUnder(d, (n) => n.endsWith('-worker.ts')));
+  return SOURCE_DIRS.flatMap((d) => filesUnder(d, (n) => n.endsWith('-worker.ts')).map((f) => join(d, f)));
 }
 
 /**
@@ -58,11 +61,11 @@ function externalPackages(): string[] {
   return Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((n) => !BUNDLED_PACKAGES.has(n));
 }
 
-async function buildNode(): Promise<void> {
+async function buildNode(out: string): Promise<void> {
   const entries = ['cli/main.ts', 'plugins/vite.ts', 'plugins/esbuild.ts', 'plugins/module-source.ts', ...workerEntries()];
   await build({
     entryPoints: entries.map((e) => join(ROOT, e)),
-    outdir: DIST,
+    outdir: out,
     outbase: ROOT,
     entryNames: '[dir]/[name]',
     chunkNames: 'chunks/[name]-[hash]',
@@ -81,26 +84,36 @@ async function buildNode(): Promise<void> {
  * dist/runtime.js, what `cnnc/runtime` resolves to (also inside this checkout, where the test
  * suites' global set-up rebuilds it so that bundles built by tests use the current sources).
  */
-export async function buildRuntime(): Promise<void> {
-  await build({
+export async function buildRuntime(out = DIST): Promise<void> {
+  const result = await build({
     entryPoints: [join(ROOT, 'runtime/bundle/index.ts')],
-    outfile: join(DIST, 'runtime.js'),
+    outfile: join(out, 'runtime.js'),
     bundle: true,
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
     logLevel: 'warning',
+    write: false,
   });
+  for (const file of result.outputFiles) writeAtomic(file.path, file.contents);
+}
+
+/** Readers (concurrent test files) see the old file or the new one, never a part. */
+function writeAtomic(path: string, contents: Uint8Array | string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, contents);
+  renameSync(temp, path);
 }
 
 /** Declarations for the runtime and the plugins; relative `.ts` specifiers become `.js`. */
-function buildTypes(): void {
+function buildTypes(out: string): void {
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.types.json')], { stdio: 'inherit' });
-  const types = join(DIST, 'types');
+  const types = join(out, 'types');
+  execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.types.json'), '--outDir', types], { stdio: 'inherit' });
   cpSync(join(ROOT, 'plugins/cnn-module.d.ts'), join(types, 'plugins/cnn-module.d.ts'));
-  for (const file of filesUnder('dist/types', (n) => n.endsWith('.d.ts'))) {
-    const path = join(ROOT, file);
+  for (const file of filesUnder(types, (n) => n.endsWith('.d.ts'))) {
+    const path = join(types, file);
     const text = readFileSync(path, 'utf8').replace(/((?:from|import\()\s*['"]\.{1,2}\/[^'"]*?)\.ts(['"])/g, '$1.js$2');
     writeFileSync(path, text);
   }
@@ -109,20 +122,31 @@ function buildTypes(): void {
   writeFileSync(index, `/// <reference types="@webgpu/types" />\n${readFileSync(index, 'utf8')}`);
 }
 
-function copyAssets(): void {
-  cpSync(join(ROOT, 'stdlib'), join(DIST, 'stdlib'), { recursive: true });
-  cpSync(join(ROOT, 'data'), join(DIST, 'data'), { recursive: true });
+function copyAssets(out: string): void {
+  cpSync(join(ROOT, 'stdlib'), join(out, 'stdlib'), { recursive: true });
+  cpSync(join(ROOT, 'data'), join(out, 'data'), { recursive: true });
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   // cli/main.ts reads its version from ../package.json, which under dist/ is this file.
-  writeFileSync(join(DIST, 'package.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, type: 'module' }, null, 2)}\n`);
+  writeFileSync(join(out, 'package.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, type: 'module' }, null, 2)}\n`);
 }
 
+/**
+ * Builds into a staging folder, then replaces dist/ file by file: test files that run beside
+ * `npm pack` (and read dist/runtime.js) never see dist/ missing or half written.
+ */
 export async function buildDist(): Promise<void> {
-  rmSync(DIST, { recursive: true, force: true });
-  mkdirSync(dirname(DIST), { recursive: true });
-  await Promise.all([buildNode(), buildRuntime()]);
-  buildTypes();
-  copyAssets();
+  mkdirSync(join(ROOT, 'tmp'), { recursive: true });
+  const stage = mkdtempSync(join(ROOT, 'tmp', 'dist-'));
+  try {
+    await Promise.all([buildNode(stage), buildRuntime(stage)]);
+    buildTypes(stage);
+    copyAssets(stage);
+    const built = new Set(filesUnder(stage, () => true));
+    for (const file of built) writeAtomic(join(DIST, file), readFileSync(join(stage, file)));
+    for (const file of filesUnder(DIST, () => true)) if (!built.has(file)) rmSync(join(DIST, file));
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await buildDist();
