@@ -27,8 +27,14 @@ export const SUMMARY = defineCommand({
 export const GRAPH = defineCommand({
   name: 'graph',
   args: 'FILE',
-  summary: 'The network as an SVG diagram.',
-  options: { model: MODEL, set: SET, output: { type: 'string', short: 'o', arg: 'OUT.svg', help: 'write here instead of stdout' } },
+  summary: 'The network as a diagram (SVG, or PNG): blocks collapsed, shapes, parameters, shared weights, loss terms.',
+  options: {
+    model: MODEL,
+    set: SET,
+    expand: { type: 'boolean', help: 'draw every layer instead of one box per block' },
+    depth: { type: 'string', arg: 'N', help: 'open blocks N levels deep (default 1: one box per top-level block)' },
+    output: { type: 'string', short: 'o', arg: 'OUT.svg|OUT.png', help: 'write here instead of stdout (.png renders through headless Chromium)' },
+  },
   load: async () => (await import('./graph.ts')).runGraph,
 });
 
