@@ -56,9 +56,9 @@ interface Check {
 
 /** Runs in the page: geometry of every box, label and edge of the SVG. */
 function inspect(): Check {
-  const boxes = [...document.querySelectorAll('g.node')].map((g) => {
+  const boxes = Array.from(document.querySelectorAll('g.node')).map((g) => {
     const r = (g.querySelector('rect') as SVGRectElement).getBBox();
-    const texts = [...g.querySelectorAll('text')].map((t) => (t as SVGTextElement).getBBox());
+    const texts = Array.from(g.querySelectorAll('text')).map((t) => (t as SVGTextElement).getBBox());
     return { id: g.getAttribute('data-node') ?? '', r, texts };
   });
   const overlaps: string[] = [];
@@ -72,7 +72,7 @@ function inspect(): Check {
   const overflowing = boxes.filter((b) => b.texts.some((t) => t.x < b.r.x || t.x + t.width > b.r.x + b.r.width || t.y < b.r.y || t.y + t.height > b.r.y + b.r.height)).map((b) => b.id);
   const inside = (x: number, y: number) => boxes.some(({ r }) => x > r.x + 0.5 && x < r.x + r.width - 0.5 && y > r.y + 0.5 && y < r.y + r.height - 0.5);
   const hidden: string[] = [];
-  const edges = [...document.querySelectorAll('path.edge')] as SVGPathElement[];
+  const edges = Array.from(document.querySelectorAll('path.edge')) as SVGPathElement[];
   for (const e of edges) {
     const length = e.getTotalLength();
     let covered = length < 4;
