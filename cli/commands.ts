@@ -159,5 +159,16 @@ export const LSP = defineCommand({
   load: async () => (await import('./lsp.ts')).runLsp,
 });
 
+export const PLAYGROUND = defineCommand({
+  name: 'playground',
+  args: '[--port N] [--out DIR]',
+  summary: 'A page with an editor checked as you type, the live diagram, and training on Fashion-MNIST in the browser.',
+  options: {
+    port: { type: 'string', arg: 'N', help: 'serve on 127.0.0.1:N (default 8080; 0 picks a free port)' },
+    out: { type: 'string', arg: 'DIR', help: 'write the page as static files to DIR instead of serving it' },
+  },
+  load: async () => (await import('./playground.ts')).runPlayground,
+});
+
 /** In the order `cnnc --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, FMT, LSP];
+export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, FMT, LSP, PLAYGROUND];

@@ -2,7 +2,8 @@
 //   dist/cli/main.js, dist/plugins/{vite,esbuild,module-source}.js and every `*-worker.ts` as entry
 //   points of one Node bundle with code splitting (each command's module is its own chunk, loaded
 //   only when that command runs); dist/runtime.js, the browser-safe bundle runtime in one file;
-//   dist/types/**.d.ts for the runtime and the plugins; dist/stdlib, dist/data, dist/package.json.
+//   dist/types/**.d.ts for the runtime and the plugins; dist/playground, the page `cnnc playground`
+//   serves; dist/stdlib, dist/data, dist/package.json.
 // dist/ mirrors the source tree, so code that finds files relative to its own source file
 // (`new URL('../stdlib', import.meta.url)`) finds them under dist/ (see sourceUrlPlugin).
 
@@ -138,7 +139,8 @@ export async function buildDist(): Promise<void> {
   mkdirSync(join(ROOT, 'tmp'), { recursive: true });
   const stage = mkdtempSync(join(ROOT, 'tmp', 'dist-'));
   try {
-    await Promise.all([buildNode(stage), buildRuntime(stage)]);
+    const { buildPlayground } = await import('../playground/build.ts');
+    await Promise.all([buildNode(stage), buildRuntime(stage), buildPlayground(join(stage, 'playground'))]);
     buildTypes(stage);
     copyAssets(stage);
     const built = new Set(filesUnder(stage, () => true));
