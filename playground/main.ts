@@ -11,7 +11,7 @@ import { FASHION_CLASSES, loadFashion, type Fashion } from './fashion.ts';
 import { PAGE_FILES, STDLIB_DIR, stdlibNames } from './files.ts';
 import { trainFashion } from './train.ts';
 
-const STARTER = `/// A small network for Fashion-MNIST: edit it, watch the shapes, press Train.
+const STARTER = `/// A small network for Fashion-MNIST: edit it, then Train.
 model Fashion(classes = 10) {
   input image: 28 x 28 x 1
   conv 8, 3x3, pad same -> relu
