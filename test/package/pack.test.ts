@@ -107,7 +107,17 @@ describe('the npm package, installed into a fresh project', () => {
     expect(broken.code).toBe(1);
     expect(broken.stdout).toMatch(/^src\/broken\.cnn:5:\d+: error: dense expects a vector/);
     // The standard library ships with it.
-    expect(run(bin, ['summary', join(app, 'node_modules/cnnc/dist/stdlib/lenet5.cnn'), '--json'], app).stdout).toContain('"params":62006');
+    const summary = run(bin, ['summary', join(app, 'node_modules/cnnc/dist/stdlib/lenet5.cnn'), '--json'], app);
+    expect((JSON.parse(summary.stdout) as { totals: { params: number } }).totals.params).toBe(62006);
+  });
+
+  it('draws the diagram and writes the prebuilt playground', () => {
+    const bin = join(app, 'node_modules/.bin/cnnc');
+    expect(run(bin, ['graph', 'src/net.cnn', '-o', 'net.svg'], app)).toMatchObject({ code: 0, stderr: '' });
+    expect(readFileSync(join(app, 'net.svg'), 'utf8')).toMatch(/class="node" data-node="conv_1"/);
+    expect(run(bin, ['playground', '--out', 'site'], app).code).toBe(0);
+    const site = readdirSync(join(app, 'site'), { recursive: true }).map(String);
+    expect(site).toEqual(expect.arrayContaining(['index.html', 'main.js', join('data', 't10k-images-idx3-ubyte.gz')]));
   });
 
   it('builds with Vite: the .cnn import carries its model, kernels and cnnc/runtime', () => {
