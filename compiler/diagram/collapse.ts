@@ -10,6 +10,8 @@ export type DiagramKind = 'input' | 'weights' | 'plain' | 'frozen' | 'block' | '
 
 export interface DiagramNode {
   readonly id: string;
+  /** The opened block this box is drawn inside (`layer1_0` for `layer1_0.conv1`), if any. */
+  readonly parent?: string;
   readonly kind: DiagramKind;
   /** Bold first line: the layer's, block's or input's name, or `loss`. */
   readonly title: string;
@@ -22,8 +24,16 @@ export interface DiagramEdge {
   readonly to: string;
 }
 
+/** An opened block: a frame around its boxes, inside its own parent's frame. */
+export interface DiagramGroup {
+  readonly id: string;
+  readonly parent?: string;
+}
+
 export interface DiagramGraph {
   readonly name: string;
+  /** Parents before children. */
+  readonly groups: readonly DiagramGroup[];
   readonly nodes: readonly DiagramNode[];
   readonly edges: readonly DiagramEdge[];
 }
@@ -86,7 +96,26 @@ export function collapseGraph(graph: ModelGraph, options: CollapseOptions = {}):
     title: i.name,
     lines: [i.trainable ? 'input (trained)' : 'input', formatShape(i.shape)],
   }));
-  for (const [g, layers] of groups) nodes.push(layerNode(g, layers, depth));
+  // Every proper prefix of a box's name is a block that was opened; it frames its boxes.
+  const opened = new Set<string>();
+  const parentOf = (id: string): string | undefined => {
+    const cut = id.lastIndexOf('.');
+    return cut < 0 ? undefined : id.slice(0, cut);
+  };
+  for (const g of groups.keys()) for (let p = parentOf(g); p !== undefined && !groups.has(p); p = parentOf(p)) opened.add(p);
+  const frame = (id: string): string | undefined => {
+    const p = parentOf(id);
+    return p !== undefined && opened.has(p) ? p : undefined;
+  };
+  for (const [g, layers] of groups) {
+    const node = layerNode(g, layers, depth);
+    const parent = frame(g);
+    nodes.push(parent === undefined ? node : { ...node, parent });
+  }
+  const diagramGroups = [...opened].sort((a, b) => a.split('.').length - b.split('.').length).map((id): DiagramGroup => {
+    const parent = frame(id);
+    return parent === undefined ? { id } : { id, parent };
+  });
 
   const edges: DiagramEdge[] = [];
   const seen = new Set<string>();
@@ -107,5 +136,5 @@ export function collapseGraph(graph: ModelGraph, options: CollapseOptions = {}):
       if (from !== undefined) connect(from, id);
     }
   });
-  return { name: graph.name, nodes, edges };
+  return { name: graph.name, groups: diagramGroups, nodes, edges };
 }

@@ -62,7 +62,8 @@ function box(n: PlacedNode, dx: number, dy: number): string {
     `<text x="${x + PAD_X}" y="${y + 8 + 12}" font-size="${TITLE_SIZE}" font-weight="bold">${escapeXml(shorten(n.title))}</text>`,
     ...n.lines.map((l, i) => `<text x="${x + PAD_X}" y="${y + 8 + 12 + LINE_HEIGHT * (i + 1)}" font-size="${LINE_SIZE}" fill="#333">${escapeXml(shorten(l))}</text>`),
   ];
-  return `<g class="node" data-node="${escapeXml(n.id)}"><title>${escapeXml(n.id)}</title>${rect(x, y, n.width, n.height, s)}${text.join('')}</g>`;
+  const parent = n.parent === undefined ? '' : ` data-parent="${escapeXml(n.parent)}"`;
+  return `<g class="node" data-node="${escapeXml(n.id)}"${parent}><title>${escapeXml(n.id)}</title>${rect(x, y, n.width, n.height, s)}${text.join('')}</g>`;
 }
 
 export function diagramSvg(d: PlacedDiagram): string {
@@ -85,6 +86,10 @@ export function diagramSvg(d: PlacedDiagram): string {
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${MARGIN}" y="${MARGIN + 14}" font-size="16" font-weight="bold">${escapeXml(d.name)}</text>`,
     ...legendSvg,
+    ...d.groups.map(
+      (g) =>
+        `<g class="group" data-group="${escapeXml(g.id)}"><rect x="${g.x + dx}" y="${g.y + dy}" width="${g.width}" height="${g.height}" rx="7" fill="#f6faf6" stroke="#7fb77f" stroke-dasharray="4 3"/><text x="${g.x + dx + 8}" y="${g.y + dy + 15}" font-size="${LINE_SIZE}" font-weight="bold" fill="#3d7a3d">${escapeXml(shorten(g.id))}</text></g>`,
+    ),
     ...edges,
     ...d.nodes.map((n) => box(n, dx, dy)),
     '</svg>',

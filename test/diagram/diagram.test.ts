@@ -1,6 +1,7 @@
 // `cnnc graph`'s pictures: what the boxes say (collapsed blocks, shapes, parameters, shared
 // weights, loss terms), and, rendered in Chromium, that no two boxes overlap, every label fits its
-// box and every edge is visible (has length, and no part of it runs under a box).
+// box, every edge is visible (has length, and no part of it runs under a box) and every box of an
+// opened block lies inside its frame.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +31,10 @@ describe('what the diagram shows', () => {
     expect(d.nodes.at(-1)).toMatchObject({ kind: 'loss', lines: ['cross_entropy'] });
     const expanded = collapseGraph(graphOf('resnet.cnn', 'ResNet50'), { depth: Infinity });
     expect(expanded.edges).toContainEqual({ from: 'layer1_0.relu_3', to: 'layer1_1.add_1' });
+    // Opened blocks frame their layers.
+    expect(expanded.groups.map((g) => g.id)).toContain('layer1_0');
+    expect(expanded.nodes.find((n) => n.id === 'layer1_0.conv1')).toMatchObject({ parent: 'layer1_0' });
+    expect(d.groups).toEqual([]);
   });
 
   it('marks the Siamese tower that reuses the first one as sharing its weights', () => {
@@ -52,6 +57,7 @@ interface Check {
   overlaps: string[];
   overflowing: string[];
   hidden: string[];
+  outsideFrame: string[];
 }
 
 /** Runs in the page: geometry of every box, label and edge of the SVG. */
@@ -82,7 +88,15 @@ function inspect(): Check {
     }
     if (covered) hidden.push(`${e.getAttribute('data-from')} -> ${e.getAttribute('data-to')}`);
   }
-  return { boxes: boxes.length, edges: edges.length, overlaps, overflowing, hidden };
+  const frames = new Map(Array.from(document.querySelectorAll('g.group')).map((g) => [g.getAttribute('data-group'), (g.querySelector('rect') as SVGRectElement).getBBox()]));
+  const outsideFrame = Array.from(document.querySelectorAll('g.node[data-parent]'))
+    .filter((g) => {
+      const f = frames.get(g.getAttribute('data-parent'));
+      const r = (g.querySelector('rect') as SVGRectElement).getBBox();
+      return !f || r.x < f.x || r.y < f.y || r.x + r.width > f.x + f.width || r.y + r.height > f.y + f.height;
+    })
+    .map((g) => g.getAttribute('data-node') ?? '');
+  return { boxes: boxes.length, edges: edges.length, overlaps, overflowing, hidden, outsideFrame };
 }
 
 const PICTURES: readonly { name: string; file: string; model?: string; depth?: number }[] = [
@@ -115,6 +129,7 @@ describeWithBrowser('diagrams rendered in Chromium', () => {
       expect(check.overlaps).toEqual([]);
       expect(check.overflowing).toEqual([]);
       expect(check.hidden).toEqual([]);
+      expect(check.outsideFrame).toEqual([]);
     } finally {
       await page.close();
     }
