@@ -110,7 +110,8 @@ export function collapseGraph(graph: ModelGraph, options: CollapseOptions = {}):
   for (const [g, layers] of groups) {
     const node = layerNode(g, layers, depth);
     const parent = frame(g);
-    nodes.push(parent === undefined ? node : { ...node, parent });
+    // Inside a frame the frame names the block, so the box keeps only its own part of the name.
+    nodes.push(parent === undefined ? node : { ...node, parent, title: g.slice(parent.length + 1) });
   }
   const diagramGroups = [...opened].sort((a, b) => a.split('.').length - b.split('.').length).map((id): DiagramGroup => {
     const parent = frame(id);

@@ -37,12 +37,13 @@ function rect(x: number, y: number, w: number, h: number, style: Style, extra = 
 }
 
 /** Legend entries laid out left to right, wrapping at `width`; returns the SVG and its height. */
-function legend(kinds: readonly DiagramKind[], top: number, width: number): { svg: string[]; height: number } {
+const FRAME: Style = { fill: '#f6faf6', stroke: '#7fb77f', dash: '4 3', label: 'opened block' };
+
+function legend(styles: readonly Style[], top: number, width: number): { svg: string[]; height: number } {
   const svg: string[] = [];
   let x = MARGIN;
   let y = top;
-  for (const k of kinds) {
-    const s = STYLES[k];
+  for (const s of styles) {
     const w = 22 + textWidth(s.label, LINE_SIZE) + 18;
     if (x + w > width - MARGIN && x > MARGIN) {
       x = MARGIN;
@@ -68,9 +69,10 @@ function box(n: PlacedNode, dx: number, dy: number): string {
 
 export function diagramSvg(d: PlacedDiagram): string {
   const kinds = (Object.keys(STYLES) as DiagramKind[]).filter((k) => d.nodes.some((n) => n.kind === k));
+  const styles = [...kinds.map((k) => STYLES[k]), ...(d.groups.length > 0 ? [FRAME] : [])];
   const width = Math.max(Math.ceil(d.width) + 2 * MARGIN, 460);
   const top = MARGIN + HEADER;
-  const { svg: legendSvg, height: legendHeight } = legend(kinds, top, width);
+  const { svg: legendSvg, height: legendHeight } = legend(styles, top, width);
   const dy = top + legendHeight + 8;
   const dx = MARGIN + Math.max(0, (width - 2 * MARGIN - d.width) / 2);
   const height = Math.ceil(dy + d.height + MARGIN);
@@ -88,7 +90,7 @@ export function diagramSvg(d: PlacedDiagram): string {
     ...legendSvg,
     ...d.groups.map(
       (g) =>
-        `<g class="group" data-group="${escapeXml(g.id)}"><rect x="${g.x + dx}" y="${g.y + dy}" width="${g.width}" height="${g.height}" rx="7" fill="#f6faf6" stroke="#7fb77f" stroke-dasharray="4 3"/><text x="${g.x + dx + 8}" y="${g.y + dy + 15}" font-size="${LINE_SIZE}" font-weight="bold" fill="#3d7a3d">${escapeXml(shorten(g.id))}</text></g>`,
+        `<g class="group" data-group="${escapeXml(g.id)}">${rect(g.x + dx, g.y + dy, g.width, g.height, FRAME)}<text x="${g.x + dx + 8}" y="${g.y + dy + 15}" font-size="${LINE_SIZE}" font-weight="bold" fill="#3d7a3d">${escapeXml(shorten(g.id))}</text></g>`,
     ),
     ...edges,
     ...d.nodes.map((n) => box(n, dx, dy)),
