@@ -65,6 +65,20 @@ await build({
 });
 `;
 
+/** esbuild comes with cnnc (a dependency), so the project's own copy builds. */
+const ESBUILD_BUILD = `import { build } from 'esbuild';
+import { cnncEsbuild } from 'cnnc/plugins/esbuild';
+const result = await build({
+  entryPoints: ['src/app.ts'],
+  outfile: 'out/esbuild-app.js',
+  bundle: true,
+  format: 'esm',
+  logLevel: 'silent',
+  plugins: [cnncEsbuild({ bundle: { batch: 4 } })],
+});
+if (result.errors.length > 0) throw new Error(JSON.stringify(result.errors));
+`;
+
 function run(cmd: string, args: string[], cwd: string): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 180_000, env: { ...process.env, npm_config_update_notifier: 'false' } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -129,6 +143,16 @@ describe('the npm package, installed into a fresh project', () => {
     expect(out).toContain('createBundledModel');
     expect(out).toContain('@compute');
     expect(out).not.toMatch(/from\s*["']cnnc/);
+  });
+
+  it('builds with esbuild and the esbuild plugin', () => {
+    writeFileSync(join(app, 'esbuild.mjs'), ESBUILD_BUILD);
+    const r = run(process.execPath, ['esbuild.mjs'], app);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = readFileSync(join(app, 'out/esbuild-app.js'), 'utf8');
+    expect(out).toContain('@compute');
+    expect(out).toContain('createBundledModel');
   });
 
   it('type-checks under a strict tsconfig against the installed declarations', () => {
