@@ -70,7 +70,8 @@ async function drawDiagram(): Promise<void> {
     target.innerHTML = '<p class="note">No model to draw: fix the errors on the left.</p>';
     return;
   }
-  const svg = await renderDiagram(graph);
+  const depth = $<HTMLSelectElement>('depth').value;
+  const svg = await renderDiagram(graph, { depth: depth === 'all' ? Infinity : Number(depth) });
   if (version === diagramVersion) target.innerHTML = svg;
 }
 
@@ -90,6 +91,7 @@ exampleSelect.replaceChildren(new Option('starter: Fashion', ''), ...stdlibNames
 exampleSelect.addEventListener('change', () => {
   editor.setText(exampleSelect.value === '' ? STARTER : (PAGE_FILES.get(`${STDLIB_DIR}/${exampleSelect.value}`) ?? ''));
 });
+$('depth').addEventListener('change', () => void drawDiagram());
 modelSelect.addEventListener('change', () => {
   void drawDiagram();
   editor.view.dispatch({});
