@@ -3,10 +3,12 @@
 // box, every edge is visible (has length, and no part of it runs under a box) and every box of an
 // opened block lies inside its frame.
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../cli/main.ts';
 import { collapseGraph } from '../../compiler/diagram/collapse.ts';
 import { renderDiagram } from '../../compiler/diagram.ts';
 import type { ModelGraph } from '../../compiler/graph.ts';
@@ -48,6 +50,20 @@ describe('what the diagram shows', () => {
     const d = collapseGraph(graphOf('yolo.cnn'));
     expect(d.edges).toContainEqual({ from: 'skip', to: 'conv21' });
     expect(d.edges.filter((e) => e.to === 'concatenate').length).toBe(2);
+  });
+});
+
+describe('cnnc graph options', () => {
+  it('rejects a depth below 1 and --expand with --depth as usage errors', async () => {
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => err.push(String(chunk)) > 0);
+    try {
+      expect(await main(['graph', join(STDLIB, 'lenet5.cnn'), '--depth', '0'])).toBe(2);
+      expect(await main(['graph', join(STDLIB, 'lenet5.cnn'), '--depth', '2', '--expand'])).toBe(2);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(err).toEqual(["cnnc graph: --depth needs a whole number of at least 1, got '0'\n", 'cnnc graph: give --expand or --depth, not both\n']);
   });
 });
 
@@ -114,6 +130,21 @@ describeWithBrowser('diagrams rendered in Chromium', () => {
   });
   afterAll(async () => {
     await browser?.close();
+  });
+
+  it('writes PNG at twice the SVG size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cnnc-graph-'));
+    try {
+      const out = join(dir, 'lenet.png');
+      expect(await main(['graph', join(STDLIB, 'lenet5.cnn'), '-o', out])).toBe(0);
+      const png = readFileSync(out);
+      expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+      const svg = await renderDiagram(graphOf('lenet5.cnn'));
+      const [, w, h] = /width="(\d+)" height="(\d+)"/.exec(svg)!;
+      expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([2 * Number(w), 2 * Number(h)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each(PICTURES)('$name: no two boxes overlap, labels fit, every edge is visible', async ({ file, model, depth }) => {
