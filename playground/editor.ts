@@ -6,8 +6,7 @@ import { linter, lintGutter, type Diagnostic as LintDiagnostic } from '@codemirr
 import { StateEffect, StateField, type Extension, type Text } from '@codemirror/state';
 import { Decoration, hoverTooltip, WidgetType, type DecorationSet } from '@codemirror/view';
 import type { Diagnostic } from '../compiler/diagnostics.ts';
-import type { ModelGraph } from '../compiler/graph.ts';
-import { checkText, hoverText, shapesByLine, type Checked } from './check.ts';
+import { checkText, hoverMarkdown, markdownToHtml, shapeHints, type Checked } from './check.ts';
 
 class ShapeHint extends WidgetType {
   constructor(readonly shape: string) {
@@ -31,13 +30,14 @@ const hintField = StateField.define<DecorationSet>({
   provide: (f) => EditorView.decorations.from(f),
 });
 
-function hintsFor(doc: Text, graph: ModelGraph | undefined): DecorationSet {
-  if (!graph) return Decoration.none;
-  const widgets = [...shapesByLine(graph)]
-    .filter(([line]) => line >= 1 && line <= doc.lines)
-    .sort(([a], [b]) => a - b)
-    .map(([line, shape]) => Decoration.widget({ widget: new ShapeHint(shape), side: 1 }).range(doc.line(line).to));
-  return Decoration.set(widgets);
+function hintsFor(doc: Text, checked: Checked): DecorationSet {
+  const widgets = shapeHints(checked)
+    .filter((h) => h.line < doc.lines)
+    .map((h) => {
+      const line = doc.line(h.line + 1);
+      return Decoration.widget({ widget: new ShapeHint(h.shape), side: 1 }).range(Math.min(line.from + h.character, line.to));
+    });
+  return Decoration.set(widgets, true);
 }
 
 function toLint(doc: Text, d: Diagnostic): LintDiagnostic {
@@ -51,32 +51,28 @@ export interface PlaygroundEditor {
   setText(text: string): void;
 }
 
-/**
- * `onChecked` receives every check result; `pickGraph` says which model's shapes the hints and
- * hovers show (the one the page has selected).
- */
-export function createEditor(parent: HTMLElement, text: string, onChecked: (c: Checked) => void, pickGraph: (c: Checked) => ModelGraph | undefined): PlaygroundEditor {
+/** `onChecked` receives every check result (diagnostics, graphs) as the text changes. */
+export function createEditor(parent: HTMLElement, text: string, onChecked: (c: Checked) => void): PlaygroundEditor {
   let last: Checked | undefined;
   const check = linter(
     (view) => {
       const checked = checkText(view.state.doc.toString());
       last = checked;
       onChecked(checked);
-      view.dispatch({ effects: setHints.of(hintsFor(view.state.doc, pickGraph(checked))) });
+      view.dispatch({ effects: setHints.of(hintsFor(view.state.doc, checked)) });
       return checked.diagnostics.map((d) => toLint(view.state.doc, d));
     },
     { delay: 250 },
   );
   const hover = hoverTooltip((_view, pos) => {
-    const graph = last ? pickGraph(last) : undefined;
-    const text = graph ? hoverText(graph, pos) : undefined;
-    if (text === undefined) return null;
+    const markdown = last ? hoverMarkdown(last, pos) : undefined;
+    if (markdown === undefined) return null;
     return {
       pos,
       create: () => {
         const dom = document.createElement('div');
         dom.className = 'cm-layer-hover';
-        dom.textContent = text;
+        dom.innerHTML = markdownToHtml(markdown);
         return { dom };
       },
     };

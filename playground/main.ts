@@ -45,12 +45,12 @@ const modelSelect = $<HTMLSelectElement>('model');
 const exampleSelect = $<HTMLSelectElement>('example');
 const trainButton = $<HTMLButtonElement>('train');
 const status = $<HTMLSpanElement>('status');
-let checked: Checked = { diagnostics: [], graphs: [] };
+let checked: Checked | undefined;
 let diagramVersion = 0;
 let stopRequested = false;
 
-function selectedGraph(c: Checked): ModelGraph | undefined {
-  return c.graphs.find((g) => g.name === modelSelect.value) ?? c.graphs[0];
+function selectedGraph(c: Checked | undefined): ModelGraph | undefined {
+  return c?.graphs.find((g) => g.name === modelSelect.value) ?? c?.graphs[0];
 }
 
 function refreshModels(c: Checked): void {
@@ -85,17 +85,14 @@ function onChecked(c: Checked): void {
   void drawDiagram();
 }
 
-const editor = createEditor($('editor'), STARTER, onChecked, selectedGraph);
+const editor = createEditor($('editor'), STARTER, onChecked);
 
 exampleSelect.replaceChildren(new Option('starter: Fashion', ''), ...stdlibNames().map((n) => new Option(`stdlib/${n}`, n)));
 exampleSelect.addEventListener('change', () => {
   editor.setText(exampleSelect.value === '' ? STARTER : (PAGE_FILES.get(`${STDLIB_DIR}/${exampleSelect.value}`) ?? ''));
 });
 $('depth').addEventListener('change', () => void drawDiagram());
-modelSelect.addEventListener('change', () => {
-  void drawDiagram();
-  editor.view.dispatch({});
-});
+modelSelect.addEventListener('change', () => void drawDiagram());
 
 let fashion: Promise<Fashion> | undefined;
 
@@ -108,7 +105,7 @@ async function pickBackend(): Promise<'webgpu' | 'cpu'> {
 
 async function train(): Promise<void> {
   const graph = selectedGraph(checked);
-  if (!graph || checked.diagnostics.some((d) => d.severity === 'error')) {
+  if (!graph || checked?.diagnostics.some((d) => d.severity === 'error')) {
     status.textContent = 'Fix the errors first.';
     return;
   }

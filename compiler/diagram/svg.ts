@@ -22,7 +22,7 @@ const STYLES: Readonly<Record<DiagramKind, Style>> = {
   weights: { fill: '#fdf0d8', stroke: '#c08a2d', label: 'layer with weights' },
   plain: { fill: '#f3f3f3', stroke: '#999999', label: 'layer without weights' },
   frozen: { fill: '#e6e6f4', stroke: '#6b6bb0', label: 'frozen' },
-  block: { fill: '#e4f3e4', stroke: '#4c9a4c', label: 'block (collapsed; --expand)' },
+  block: { fill: '#e4f3e4', stroke: '#4c9a4c', label: 'block (collapsed)' },
   shared: { fill: '#fbe4ef', stroke: '#b0467a', dash: '5 3', label: "another box's weights" },
   loss: { fill: '#fde2e0', stroke: '#c0453b', label: 'loss term' },
 };

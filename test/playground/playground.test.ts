@@ -46,9 +46,9 @@ describeWithBrowser('the playground page', () => {
   });
 
   it('shows each line\'s output shape as an inlay hint and describes the layer on hover', async () => {
-    await expect.poll(() => page.locator('.cm-shape-hint').allTextContents()).toEqual(['28x28x8', '14x14x8', '14x14x16', '7x7x16', '784', '10']);
+    await expect.poll(() => page.locator('.cm-shape-hint').allTextContents()).toEqual(['28 x 28 x 8', '14 x 14 x 8', '14 x 14 x 16', '7 x 7 x 16', '784', '10']);
     await page.locator('.cm-line', { hasText: 'conv 16' }).hover({ position: { x: 40, y: 5 } });
-    await expect.poll(() => page.locator('.cm-layer-hover').textContent()).toMatch(/conv_2: conv2d 14x14x8 → 14x14x16, 1,168 params/);
+    await expect.poll(() => page.locator('.cm-layer-hover').textContent()).toMatch(/conv_2.*shape: 14 x 14 x 8 → 14 x 14 x 16.*parameters: 1,168/s);
   });
 
   it('shows a typed error as its diagnostic, and clears it when fixed', async () => {
@@ -72,7 +72,7 @@ describeWithBrowser('the playground page', () => {
     await page.keyboard.press('End');
     await page.keyboard.press('Shift+Home');
     await page.keyboard.type('conv 12, 3x3, pad same -> relu');
-    await expect.poll(async () => [await page.locator('.cm-content').innerText(), await page.locator('.cm-shape-hint').first().textContent()]).toEqual([expect.stringContaining('conv 12'), '28x28x12']);
+    await expect.poll(async () => [await page.locator('.cm-content').innerText(), await page.locator('.cm-shape-hint').first().textContent()]).toEqual([expect.stringContaining('conv 12'), '28 x 28 x 12']);
     await page.click('#train');
     await page.waitForFunction(() => (globalThis as { playground?: PageState }).playground?.done === true, null, { timeout: 240_000 });
     const state = (await page.evaluate(() => (globalThis as { playground?: PageState }).playground)) as PageState;
