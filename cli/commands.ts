@@ -26,7 +26,7 @@ export const SUMMARY = defineCommand({
 
 export const GRAPH = defineCommand({
   name: 'graph',
-  args: 'FILE',
+  args: 'FILE [--expand | --depth N] [-o OUT.svg|OUT.png]',
   summary: 'The network as a diagram (SVG, or PNG): blocks collapsed, shapes, parameters, shared weights, loss terms.',
   options: {
     model: MODEL,
