@@ -148,5 +148,32 @@ export const LSP = defineCommand({
   load: async () => (await import('./lsp.ts')).runLsp,
 });
 
+export const STYLIZE = defineCommand({
+  name: 'stylize',
+  args: 'FILE --content C.png --style S.png --weights W -o OUT.png',
+  summary: "Neural style transfer: optimises the model's trainable input (Adam on its pixels).",
+  options: {
+    content: { type: 'string', arg: 'IMAGE', help: 'the content picture (PNG or JPEG), for the input named *content*' },
+    style: { type: 'string', arg: 'IMAGE', help: 'the style picture, for the input named *style*' },
+    weights: { type: 'string', arg: 'W', help: 'the frozen network (safetensors; torchvision names load through the model\'s name map)' },
+    output: { type: 'string', short: 'o', arg: 'OUT.png', help: 'the stylised picture' },
+    size: { type: 'string', arg: 'HxW', help: "picture size: sets the model's height and width parameters" },
+    steps: { type: 'string', arg: 'N', help: 'Adam steps (default 200)' },
+    lr: { type: 'string', arg: 'X', help: 'learning rate in grey levels of 0..255 (default 2.0)' },
+    alpha: { type: 'string', arg: 'X', help: "weight of J_content (default: the model's, 10 in the stdlib)" },
+    beta: { type: 'string', arg: 'X', help: "weight of J_style (default: the model's, 40 in the stdlib)" },
+    init: { type: 'string', arg: 'I', help: 'content (the content picture mixed with --noise of uniform noise) | noise (default content)' },
+    noise: { type: 'string', arg: 'R', help: 'share of noise in the content start, 0..1 (default 0.2)' },
+    seed: { type: 'string', arg: 'N', help: 'noise seed (default 0): the same seed gives the same picture' },
+    'save-every': { type: 'string', arg: 'N', help: 'also write OUT-<step>.png every N steps' },
+    pixels: { type: 'string', arg: 'E', help: 'how the model reads pixels: imagenet ((p/255 - mean)/std, torchvision) | caffe (p - mean) | unit (p/255) (default imagenet)' },
+    backend: BACKEND,
+    model: MODEL,
+    set: SET,
+  },
+  notes: 'J = alpha J_content + beta J_style (+ any other terms of the model\'s loss); J_content and J_style are each group\'s terms averaged by their weights in the model.',
+  load: async () => (await import('./stylize.ts')).runStylize,
+});
+
 /** In the order `cnnc --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, FMT, LSP];
+export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, FMT, LSP, STYLIZE];
