@@ -40,7 +40,7 @@ export function writeStyleInputs(dir: string, graph: ModelGraph = styleGraph()):
   writeFileSync(paths.content, encodePng(CONTENT));
   writeFileSync(paths.style, encodePng(STYLE));
   const shapes = new Map(graph.layers.flatMap((l) => l.params).map((p) => [p.name, p.shape] as const));
-  const tensors = new Map([...initialWeights(graph, 1)].map(([name, data]) => [name, { dtype: 'F32' as const, shape: shapes.get(name)!, data }]));
+  const tensors = new Map([...initialWeights(graph, 1)].map(([name, data]) => [name, { dtype: 'F32' as const, shape: [...shapes.get(name)!], data }]));
   writeFileSync(paths.weights, writeSafetensors(tensors));
   return paths;
 }
