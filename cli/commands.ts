@@ -1,6 +1,7 @@
 // Every command's description (arguments, summary, options with their help) and how to load it.
 // main.ts answers `--help` and `cnnc --help` from here without loading any command module.
 
+import { AUGMENT_FLAGS } from './augment-options.ts';
 import { defineCommand, type CommandSpec } from './command.ts';
 
 const MODEL = { type: 'string', arg: 'NAME', help: 'model in FILE (default: the first)' } as const;
@@ -64,7 +65,7 @@ export const TRAIN = defineCommand({
     momentum: { type: 'string', arg: 'X', help: '(default 0.9)' },
     'weight-decay': { type: 'string', arg: 'X', help: 'L2 weight decay (default 0)' },
     schedule: { type: 'string', arg: 'S', help: 'constant | step:EVERY:GAMMA | cosine (default constant)' },
-    augment: { type: 'string', arg: 'LIST', help: 'mirror,crop,rotate,shear,color (comma-separated)' },
+    ...AUGMENT_FLAGS,
     workers: { type: 'string', arg: 'N', help: 'threads preparing batches beside training (default 1 with --augment, else 0)' },
     limit: { type: 'string', arg: 'N', help: 'train on the first N examples only' },
     weights: { type: 'string', arg: 'FILE', help: 'start from pretrained weights (by name; a replaced head is reported and skipped)' },
@@ -175,5 +176,21 @@ export const STYLIZE = defineCommand({
   load: async () => (await import('./stylize.ts')).runStylize,
 });
 
+export const AUGMENT = defineCommand({
+  name: 'augment',
+  args: '--data SPEC --augment LIST -o OUT.png',
+  summary: 'A grid of augmented examples: each row an original, then augmented copies.',
+  options: {
+    data: { type: 'string', arg: 'SPEC', help: 'the images (see below)' },
+    ...AUGMENT_FLAGS,
+    examples: { type: 'string', arg: 'N', help: 'rows: the first N examples (default 4)' },
+    copies: { type: 'string', arg: 'K', help: 'augmented copies per example (default 7)' },
+    seed: { type: 'string', arg: 'N', help: '(default 0)' },
+    output: { type: 'string', short: 'o', arg: 'OUT.png', help: 'the grid' },
+  },
+  notes: DATA_SPECS,
+  load: async () => (await import('./augment.ts')).runAugment,
+});
+
 /** In the order `cnnc --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, FMT, LSP, STYLIZE];
+export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, FMT, LSP, STYLIZE, AUGMENT];

@@ -9,7 +9,6 @@ import { subset } from '../runtime/data/dataset.ts';
 import { BatchLoader, type PipelineOptions } from '../runtime/data/pipeline.ts';
 import { loadData } from '../runtime/data/spec.ts';
 import { startPrefetch } from '../runtime/data/worker-pool.ts';
-import type { AugmentOptions } from '../runtime/data/augment.ts';
 import type { OptimizerConfig, Schedule } from '../runtime/optim/optimizers.ts';
 import { createSession, type Backend } from '../runtime/train/create-session.ts';
 import { fit, sessionStateFrom, type BatchSource } from '../runtime/train/fit.ts';
@@ -19,6 +18,7 @@ import { prepareCachedTraining, type CachedTraining } from '../runtime/train/tru
 import { summarize } from '../compiler/summary.ts';
 import { groupDigits } from '../compiler/checker/values.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
+import { describeAugmentation, parseAugmentation } from './augment-options.ts';
 import { parseCommand } from './command.ts';
 import { TRAIN } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
@@ -45,33 +45,6 @@ function parseSchedule(value: string | undefined, totalSteps: number): Schedule 
   throw new UsageError(`--schedule expects constant, step:EVERY:GAMMA or cosine, got '${value}'`);
 }
 
-function parseAugment(value: string | undefined, height: number, width: number): AugmentOptions | undefined {
-  if (!value) return undefined;
-  const out: { -readonly [K in keyof AugmentOptions]: AugmentOptions[K] } = {};
-  for (const item of value.split(',').map((s) => s.trim())) {
-    switch (item) {
-      case 'mirror':
-        out.mirror = true;
-        break;
-      case 'crop':
-        out.crop = { height, width, padding: Math.max(1, Math.round(height / 8)) };
-        break;
-      case 'rotate':
-        out.rotateDegrees = 10;
-        break;
-      case 'shear':
-        out.shear = 0.1;
-        break;
-      case 'color':
-        out.colorShift = 0.1;
-        break;
-      default:
-        throw new UsageError(`--augment: unknown augmentation '${item}' (mirror, crop, rotate, shear, color)`);
-    }
-  }
-  return out;
-}
-
 export async function runTrain(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(TRAIN, argv);
   if (positionals.length !== 1) throw new UsageError('cnnc train takes one .cnn file');
@@ -93,7 +66,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   let train: Dataset = data.train;
   if (values.limit) train = subset(train, 0, Math.min(train.length, positiveInt(values.limit, '--limit', train.length)));
   let fitted = dataFit(graph, train);
-  const augment = parseAugment(values.augment, fitted.height, fitted.width);
+  const augment = parseAugmentation(values, train);
   let test = data.test;
   let cached: CachedTraining | undefined;
   if (values['cache-trunk']) {
@@ -122,6 +95,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   log(`cnnc train: ${graph.name} (${positionals[0]}): ${groupDigits(summary.totals.params)} parameters (${groupDigits(summary.totals.trainable)} trainable), ${groupDigits(summary.totals.macs)} MACs per example`);
   log(`device: ${session.device}${session.deviceNote ? ` (${session.deviceNote})` : ''}`);
   log(`data: ${data.description}${values.limit ? `, first ${train.length} for training` : ''}${fitted.needsFit ? `; images fitted to ${fitted.height}x${fitted.width}` : ''}`);
+  log(`augmentation: ${describeAugmentation(augment)}`);
   log(`optimizer: ${optimizer.kind}, lr ${optimizer.lr}, batch ${batch}, ${epochs} epoch(s) of ${stepsPerEpoch} steps`);
 
   if (values.weights) {
