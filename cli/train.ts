@@ -3,7 +3,7 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { loadCheckpoint, readSafetensorsFile } from '../runtime/checkpoint.ts';
+import { loadCheckpoint } from '../runtime/checkpoint.ts';
 import type { Dataset } from '../runtime/data/dataset.ts';
 import { subset } from '../runtime/data/dataset.ts';
 import { BatchLoader, type PipelineOptions } from '../runtime/data/pipeline.ts';
@@ -15,6 +15,7 @@ import { fit, sessionStateFrom, type BatchSource } from '../runtime/train/fit.ts
 import { formatDuration, ProgressBar } from '../runtime/train/progress.ts';
 import { describeMatch, freezeUntil, matchWeights } from '../runtime/train/transfer.ts';
 import { prepareCachedTraining, type CachedTraining } from '../runtime/train/trunk-cache.ts';
+import { readWeightsFor } from '../runtime/weights/load.ts';
 import { summarize } from '../compiler/summary.ts';
 import { groupDigits } from '../compiler/checker/values.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
@@ -99,8 +100,9 @@ export async function runTrain(argv: string[]): Promise<number> {
   log(`optimizer: ${optimizer.kind}, lr ${optimizer.lr}, batch ${batch}, ${epochs} epoch(s) of ${stepsPerEpoch} steps`);
 
   if (values.weights) {
-    const file = readSafetensorsFile(values.weights).tensors;
-    const match = matchWeights(file, session.shapes, new Set((await session.saveState()).optimizer.keys()));
+    const loaded = readWeightsFor(graph, values.weights);
+    log(loaded.note);
+    const match = matchWeights(loaded.tensors, session.shapes, new Set((await session.saveState()).optimizer.keys()));
     await session.loadState(match.state);
     for (const line of describeMatch(match, session.shapes.keys())) log(`weights ${values.weights}: ${line}`);
   }
