@@ -4,26 +4,14 @@
 import { pcaColorBasis, type AugmentOptions } from '../runtime/data/augment.ts';
 import type { Dataset } from '../runtime/data/dataset.ts';
 import { parseNumberOption } from './numbers.ts';
+import { AUGMENT_FLAGS, AUGMENTATIONS } from './commands.ts';
 import { UsageError } from './io.ts';
 
-export const AUGMENTATIONS = ['mirror', 'crop', 'rotate', 'shear', 'color', 'pca', 'warp'] as const;
-
-/** The magnitude flags (string values as parsed), each with its default. */
-export const AUGMENT_FLAGS = {
-  augment: { type: 'string', arg: 'LIST', help: `${AUGMENTATIONS.join(',')} (comma-separated)` },
-  'rotate-degrees': { type: 'string', arg: 'D', help: 'rotate: uniform angle in [-D, D] degrees (default 10)' },
-  'shear-factor': { type: 'string', arg: 'S', help: 'shear: x += s * y with s uniform in [-S, S] (default 0.1)' },
-  'crop-scale': { type: 'string', arg: 'S', help: 'crop: a window of a share in [S, 1] of each side, resized back (default 0.875)' },
-  'color-shift': { type: 'string', arg: 'C', help: 'color: each channel shifted by a uniform amount in [-C, C] of the 0..1 range (default 0.1)' },
-  'pca-std': { type: 'string', arg: 'X', help: "pca: AlexNet's alpha ~ N(0, X^2) per principal colour axis (default 0.1)" },
-  'warp-pixels': { type: 'string', arg: 'P', help: 'warp: displacements up to P pixels on a smooth random field (default 2)' },
-  'warp-grid': { type: 'string', arg: 'N', help: 'warp: the field is smooth between N x N random nodes (default 4)' },
-} as const;
-
-type Values = Partial<Record<keyof typeof AUGMENT_FLAGS, string>>;
+/** The parsed flags (as strings). */
+export type AugmentFlagValues = Partial<Record<keyof typeof AUGMENT_FLAGS, string>>;
 
 /** AugmentOptions from the flags; `data` supplies the PCA colour basis when `pca` is listed. */
-export function parseAugmentation(values: Values, data: Dataset): AugmentOptions | undefined {
+export function parseAugmentation(values: AugmentFlagValues, data: Dataset): AugmentOptions | undefined {
   if (!values.augment) return undefined;
   const num = (flag: keyof typeof AUGMENT_FLAGS, fallback: number, min = 0, max = Infinity): number => parseNumberOption(flag, values[flag], fallback, { min, max });
   const out: AugmentOptions = {};

@@ -1,12 +1,25 @@
 // Every command's description (arguments, summary, options with their help) and how to load it.
 // main.ts answers `--help` and `cnnc --help` from here without loading any command module.
 
-import { AUGMENT_FLAGS } from './augment-options.ts';
 import { defineCommand, type CommandSpec } from './command.ts';
 
 const MODEL = { type: 'string', arg: 'NAME', help: 'model in FILE (default: the first)' } as const;
 const SET = { type: 'string', multiple: true, arg: 'k=v', help: 'model parameter, e.g. --set channels=1' } as const;
 const BACKEND = { type: 'string', arg: 'B', help: 'auto | webgpu | cpu (default auto)' } as const;
+export const AUGMENTATIONS = ['mirror', 'crop', 'rotate', 'shear', 'color', 'pca', 'warp'] as const;
+
+/** `--augment` and its magnitude flags (string values as parsed), each with its default. */
+export const AUGMENT_FLAGS = {
+  augment: { type: 'string', arg: 'LIST', help: `${AUGMENTATIONS.join(',')} (comma-separated)` },
+  'rotate-degrees': { type: 'string', arg: 'D', help: 'rotate: uniform angle in [-D, D] degrees (default 10)' },
+  'shear-factor': { type: 'string', arg: 'S', help: 'shear: x += s * y with s uniform in [-S, S] (default 0.1)' },
+  'crop-scale': { type: 'string', arg: 'S', help: 'crop: a window of a share in [S, 1] of each side, resized back (default 0.875)' },
+  'color-shift': { type: 'string', arg: 'C', help: 'color: each channel shifted by a uniform amount in [-C, C] of the 0..1 range (default 0.1)' },
+  'pca-std': { type: 'string', arg: 'X', help: "pca: AlexNet's alpha ~ N(0, X^2) per principal colour axis (default 0.1)" },
+  'warp-pixels': { type: 'string', arg: 'P', help: 'warp: displacements up to P pixels on a smooth random field (default 2)' },
+  'warp-grid': { type: 'string', arg: 'N', help: 'warp: the field is smooth between N x N random nodes (default 4)' },
+} as const;
+
 const DATA_SPECS = 'data specs: fashion-mnist | fashion-mnist-bundled | idx:IMAGES,LABELS | folder:PATH[@HxWxC] | safetensors:PATH';
 
 export const CHECK = defineCommand({
@@ -58,6 +71,7 @@ export const TRAIN = defineCommand({
     model: MODEL,
     set: SET,
     data: { type: 'string', arg: 'SPEC', help: 'the training data (see below)' },
+    feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: "bind a model input or loss target to a data field (default: the field of the same name)" },
     epochs: { type: 'string', arg: 'N', help: '(default 5)' },
     batch: { type: 'string', arg: 'N', help: '(default 64)' },
     lr: { type: 'string', arg: 'X', help: 'learning rate (default 0.01)' },
@@ -93,7 +107,7 @@ export const EVAL = defineCommand({
   name: 'eval',
   args: 'FILE --weights W --data SPEC',
   summary: 'Loss, accuracy and confusion matrix on held-out data.',
-  options: { ...INFERENCE_OPTIONS, data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' }, limit: { type: 'string', arg: 'N', help: 'evaluate the first N examples only' } },
+  options: { ...INFERENCE_OPTIONS, data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' }, feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input or loss target to a data field' }, limit: { type: 'string', arg: 'N', help: 'evaluate the first N examples only' } },
   notes: DATA_SPECS,
   load: async () => (await import('./infer.ts')).runEval,
 });

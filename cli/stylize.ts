@@ -12,11 +12,11 @@ import { buildInputObjective, reweightLoss, type InputObjective, type LossGroup 
 import { decodeImage, fitImage } from '../runtime/data/image.ts';
 import { Rng } from '../runtime/data/random.ts';
 import { encodePng } from '../runtime/images/png.ts';
-import { readSafetensorsFile } from '../runtime/checkpoint.ts';
 import { optimizeInput, type StepReport } from '../runtime/stylize/optimize.ts';
 import { encodePixels, encodingOf, PIXEL_ENCODINGS, PIXEL_MAX, type PixelEncoding } from '../runtime/stylize/pixels.ts';
 import { shapeToString, toFloat32 } from '../runtime/tensor.ts';
 import { pickExecutor } from '../runtime/train/create-session.ts';
+import { readWeightsFor } from '../runtime/weights/load.ts';
 import { formatDuration } from '../runtime/train/progress.ts';
 import { parseCommand } from './command.ts';
 import { STYLIZE } from './commands.ts';
@@ -72,8 +72,9 @@ function readPicture(path: string, input: InputNode): Float32Array {
   return unit.map((v) => v * PIXEL_MAX);
 }
 
-function loadWeights(path: string, objective: InputObjective): Map<string, Float32Array> {
-  const { tensors } = readSafetensorsFile(path);
+/** The frozen weights under the model's names (torchvision's through the model's name map). */
+function loadWeights(path: string, graph: ModelGraph, objective: InputObjective): { store: Map<string, Float32Array>; note: string } {
+  const { tensors, note } = readWeightsFor(graph, path);
   const store = new Map<string, Float32Array>();
   for (const [name, shape] of objective.params) {
     const t = tensors.get(name);
@@ -81,7 +82,7 @@ function loadWeights(path: string, objective: InputObjective): Map<string, Float
     if (t.shape.join() !== shape.join()) throw new UsageError(`${path}: '${name}' is ${shapeToString(t.shape)}, the model needs ${shapeToString(shape)}`);
     store.set(name, toFloat32(t));
   }
-  return store;
+  return { store, note };
 }
 
 /** The starting pixels: the content picture mixed with uniform noise, or noise alone. */
@@ -138,7 +139,7 @@ export async function runStylize(argv: string[]): Promise<number> {
   for (const name of objective.feeds.keys()) {
     if (!pictures.has(name)) throw new UsageError(`model ${graph.name} needs input '${name}', which is neither the content nor the style picture`);
   }
-  const store = loadWeights(resolve(values.weights!), objective);
+  const { store, note: weightsNote } = loadWeights(resolve(values.weights!), graph, objective);
   const [, channels, height, width] = objective.input.shape as [number, number, number, number];
   const encoding = encodingOf(settings.pixels, channels);
   const fixed = new Map([...pictures].map(([name, p]) => [name, encodePixels(p, channels, encoding)]));
@@ -149,6 +150,7 @@ export async function runStylize(argv: string[]): Promise<number> {
   const stepPath = (step: number): string => join(dirname(out), `${basename(out, extname(out))}-${String(step).padStart(4, '0')}.png`);
   const { executor, device, note, close } = await pickExecutor(backend);
   process.stderr.write(`stylize ${graph.name} ${height}x${width} on ${device}${note ? ` (${note})` : ''}: Adam lr ${settings.lr}, ${settings.steps} steps, init ${settings.init}${settings.init === 'content' ? ` + ${settings.noise * 100}% noise` : ''}, seed ${settings.seed}\n`);
+  process.stderr.write(`weights ${weightsNote}\n`);
   const started = performance.now();
   const tty = Boolean(process.stderr.isTTY);
   let first: StepReport | undefined;

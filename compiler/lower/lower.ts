@@ -26,7 +26,7 @@ export interface LoweredModel {
   readonly values: ReadonlyMap<string, number>;
   /** The scalar loss, when the model declares one. */
   readonly loss?: number;
-  /** Each loss term's unweighted value (a scalar node), in the order of `graph.loss`. */
+  /** Each loss term's unweighted scalar value, in the order of `graph.loss`. */
   readonly terms: readonly number[];
   readonly trainable: readonly TrainableLeaf[];
   /** Every parameter and state tensor the program reads, in PyTorch layout, by name. */
