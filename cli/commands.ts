@@ -206,5 +206,25 @@ export const AUGMENT = defineCommand({
   load: async () => (await import('./augment.ts')).runAugment,
 });
 
+export const VISUALIZE = defineCommand({
+  name: 'visualize',
+  args: 'FILE --weights W --data SPEC --layer NAME -o DIR',
+  summary: "The nine data-set patches that most activate each unit of a layer; a first layer's filters.",
+  options: {
+    weights: { type: 'string', arg: 'W', help: 'trained weights (safetensors)' },
+    data: { type: 'string', arg: 'SPEC', help: 'the images to search (see below)' },
+    layer: { type: 'string', arg: 'NAME', help: 'a layer with an H x W x C output (cnnc summary lists them)' },
+    output: { type: 'string', short: 'o', arg: 'DIR', help: 'where unit_<k>.png, units.png, filters.png and top9.json go' },
+    units: { type: 'string', arg: 'N', help: 'the first N units (channels) of the layer (default 8)' },
+    limit: { type: 'string', arg: 'N', help: 'search the first N examples only' },
+    batch: { type: 'string', arg: 'N', help: 'examples per run (default 64)' },
+    backend: BACKEND,
+    model: MODEL,
+    set: SET,
+  },
+  notes: `Each patch is the input window the unit sees at its strongest position (its receptive field; grey outside the image); one patch per example.\n${DATA_SPECS}`,
+  load: async () => (await import('./visualize.ts')).runVisualize,
+});
+
 /** In the order `cnnc --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, FMT, LSP, STYLIZE, AUGMENT];
+export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, FMT, LSP, STYLIZE, VISUALIZE, AUGMENT];
