@@ -2,11 +2,14 @@
 // a PNG of the requested size, the run is deterministic for a seed, intermediate pictures appear,
 // and bad input ends in one line.
 
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { compileModel } from '../../compiler/program.ts';
+import { initialWeights } from '../../runtime/init.ts';
+import { writeSafetensors } from '../../runtime/safetensors.ts';
 import { cnnc } from '../support/cli.ts';
 import { SIZE, STYLE_SETS, writeStyleInputs } from './pictures.ts';
 
@@ -52,6 +55,27 @@ describe('cnnc stylize', () => {
     const seed0 = cnnc(base(join(dir, 'seed0.png'), ['--steps', '0']));
     expect(readFileSync(join(dir, 'seed0.png')).equals(readFileSync(join(dir, 'ab.png')))).toBe(false);
     expect(seed0.code).toBe(0);
+  });
+
+  it('optimises the trainable input of any model with a loss (here content + total variation, no style)', () => {
+    const file = join(dir, 'smooth.cnn');
+    writeFileSync(
+      file,
+      ['/// A smoothed copy of a picture.', 'block tiny()(x) {', '  x -> conv 4, 3x3, pad 1 as c1 -> relu', '}', '', '/// Content plus total variation.', 'model Smooth {',
+        '  input content_image: 16 x 16 x 3', '  input generated: 16 x 16 x 3 trainable', '  share f = tiny', '  a = f(content_image)', '  b = f(generated)', '  freeze f',
+        '  loss content(b.c1, a.c1) + 0.001 * total_variation(generated)', '}', ''].join('\n'),
+    );
+    const graph = compileModel({ file }).graph!;
+    const weights = join(dir, 'smooth.safetensors');
+    const shapes = new Map(graph.layers.flatMap((l) => l.params).map((p) => [p.name, [...p.shape]] as const));
+    writeFileSync(weights, writeSafetensors(new Map([...initialWeights(graph, 2)].map(([k, v]) => [k, { dtype: 'F32' as const, shape: shapes.get(k)!, data: v }]))));
+    const out = join(dir, 'smooth.png');
+    const r = cnnc(['stylize', file, '--content', inputs.content, '--weights', weights, '--steps', '6', '--lr', '8', '--init', 'noise', '--backend', 'cpu', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/J_style/);
+    const [first, last] = firstAndLastJ(r.stderr);
+    expect(last).toBeLessThan(0.9 * first);
+    expect([pngjs.PNG.sync.read(readFileSync(out)).width]).toEqual([16]);
   });
 
   it('rejects bad options and inputs with one line', () => {
