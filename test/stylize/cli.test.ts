@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import pngjs from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileModel } from '../../compiler/program.ts';
-import { initialWeights } from '../../runtime/init.ts';
-import { writeSafetensors } from '../../runtime/safetensors.ts';
 import { cnnc } from '../support/cli.ts';
+import { writeRandomWeights } from '../support/random-weights.ts';
 import { SIZE, STYLE_SETS, writeStyleInputs } from './pictures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cnnc-stylize-'));
@@ -67,8 +66,7 @@ describe('cnnc stylize', () => {
     );
     const graph = compileModel({ file }).graph!;
     const weights = join(dir, 'smooth.safetensors');
-    const shapes = new Map(graph.layers.flatMap((l) => l.params).map((p) => [p.name, [...p.shape]] as const));
-    writeFileSync(weights, writeSafetensors(new Map([...initialWeights(graph, 2)].map(([k, v]) => [k, { dtype: 'F32' as const, shape: shapes.get(k)!, data: v }]))));
+    writeRandomWeights(graph, 2, weights);
     const out = join(dir, 'smooth.png');
     const r = cnnc(['stylize', file, '--content', inputs.content, '--weights', weights, '--steps', '6', '--lr', '8', '--init', 'noise', '--backend', 'cpu', '-o', out]);
     expect(r.code, r.stderr).toBe(0);

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import type { ModelGraph } from '../../compiler/graph.ts';
 import { compileModel } from '../../compiler/program.ts';
 import { encodePng, type ChwImage } from '../../runtime/images/png.ts';
-import { initialWeights } from '../../runtime/init.ts';
-import { writeSafetensors } from '../../runtime/safetensors.ts';
+import { writeRandomWeights } from '../support/random-weights.ts';
 
 export const SIZE = 64;
 export const STYLE_SETS = ['filters=4'];
@@ -39,8 +38,6 @@ export function writeStyleInputs(dir: string, graph: ModelGraph = styleGraph()):
   const paths = { content: join(dir, 'content.png'), style: join(dir, 'style.png'), weights: join(dir, 'weights.safetensors') };
   writeFileSync(paths.content, encodePng(CONTENT));
   writeFileSync(paths.style, encodePng(STYLE));
-  const shapes = new Map(graph.layers.flatMap((l) => l.params).map((p) => [p.name, p.shape] as const));
-  const tensors = new Map([...initialWeights(graph, 1)].map(([name, data]) => [name, { dtype: 'F32' as const, shape: [...shapes.get(name)!], data }]));
-  writeFileSync(paths.weights, writeSafetensors(tensors));
+  writeRandomWeights(graph, 1, paths.weights);
   return paths;
 }

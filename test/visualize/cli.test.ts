@@ -2,7 +2,7 @@
 // example at a time, every position, a full sort), the patches are the units' receptive fields,
 // and a first layer's filters are drawn.
 
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
@@ -13,20 +13,17 @@ import { compileModel } from '../../compiler/program.ts';
 import { receptiveFields } from '../../compiler/receptive-field.ts';
 import { loadData } from '../../runtime/data/spec.ts';
 import { fitCenter } from '../../runtime/data/augment.ts';
-import { initialWeights } from '../../runtime/init.ts';
 import { evaluate } from '../../runtime/reference/executor.ts';
-import { writeSafetensors } from '../../runtime/safetensors.ts';
 import { hitOrder, patchBox, type UnitHit } from '../../runtime/visualize/top-patches.ts';
 import { cnnc } from '../support/cli.ts';
+import { writeRandomWeights } from '../support/random-weights.ts';
 
 const EXAMPLES = 40;
 const UNITS = 4;
 const dir = mkdtempSync(join(tmpdir(), 'cnnc-visualize-'));
 const graph = compileModel({ file: 'stdlib/lenet5.cnn', overrides: { channels: 1 } }).graph!;
-const weights = initialWeights(graph, 3);
 const weightsPath = join(dir, 'lenet.safetensors');
-const shapes = new Map(graph.layers.flatMap((l) => l.params).map((p) => [p.name, [...p.shape]] as const));
-writeFileSync(weightsPath, writeSafetensors(new Map([...weights].map(([k, v]) => [k, { dtype: 'F32' as const, shape: shapes.get(k)!, data: v }]))));
+const weights = writeRandomWeights(graph, 3, weightsPath);
 
 /** Every example alone through the CPU reference; per unit all (example, position) pairs sorted. */
 function bruteForce(layer: string): UnitHit[][] {
