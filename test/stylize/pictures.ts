@@ -12,26 +12,32 @@ export const SIZE = 64;
 export const STYLE_SETS = ['filters=4'];
 export const STYLE_OVERRIDES = { height: SIZE, width: SIZE, filters: 4 };
 
-export function styleGraph(): ModelGraph {
-  const r = compileModel({ file: 'stdlib/style_transfer.cnn', overrides: STYLE_OVERRIDES });
+export function styleGraph(size = SIZE): ModelGraph {
+  const r = compileModel({ file: 'stdlib/style_transfer.cnn', overrides: { ...STYLE_OVERRIDES, height: size, width: size } });
   if (!r.graph) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
   return r.graph;
 }
 
-function picture(f: (y: number, x: number) => [number, number, number]): ChwImage {
-  const plane = SIZE * SIZE;
+function picture(size: number, f: (y: number, x: number) => [number, number, number]): ChwImage {
+  const plane = size * size;
   const data = new Float32Array(3 * plane);
-  for (let y = 0; y < SIZE; y++) {
-    for (let x = 0; x < SIZE; x++) f(y, x).forEach((v, c) => (data[c * plane + y * SIZE + x] = v));
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) f(y, x).forEach((v, c) => (data[c * plane + y * size + x] = v));
   }
-  return { data, channels: 3, height: SIZE, width: SIZE };
+  return { data, channels: 3, height: size, width: size };
 }
 
-export const CONTENT = picture((y, x) => [Math.hypot(x - 32, y - 32) < 18 ? 0.9 : 0.2, y / SIZE, x / SIZE]);
-export const STYLE = picture((y, x) => {
-  const stripe = ((x + y) >> 3) & 1;
-  return [stripe ? 0.9 : 0.1, stripe ? 0.3 : 0.7, 0.5 + 0.4 * Math.sin(x / 3)];
-});
+/** The content picture (a disc on a gradient) and the style picture (stripes), size x size. */
+export function picturesOf(size: number): { content: ChwImage; style: ChwImage } {
+  const content = picture(size, (y, x) => [Math.hypot(x - size / 2, y - size / 2) < (size * 9) / 32 ? 0.9 : 0.2, y / size, x / size]);
+  const style = picture(size, (y, x) => {
+    const stripe = ((x + y) >> 3) & 1;
+    return [stripe ? 0.9 : 0.1, stripe ? 0.3 : 0.7, 0.5 + 0.4 * Math.sin(x / 3)];
+  });
+  return { content, style };
+}
+
+export const { content: CONTENT, style: STYLE } = picturesOf(SIZE);
 
 /** Writes content.png, style.png and weights.safetensors (random init, seed 1) into `dir`. */
 export function writeStyleInputs(dir: string, graph: ModelGraph = styleGraph()): { content: string; style: string; weights: string } {
