@@ -153,16 +153,15 @@ export async function runStylize(argv: string[]): Promise<number> {
   process.stderr.write(`weights ${weightsNote}\n`);
   const started = performance.now();
   const tty = Boolean(process.stderr.isTTY);
-  let first: StepReport | undefined;
-  let last: StepReport | undefined;
+  let [firstJ, lastJ] = [NaN, NaN];
   try {
     const pixels = await optimizeInput(objective, executor, store, fixed, start, {
       steps: settings.steps,
       lr: settings.lr,
       encoding,
       onStep: (r) => {
-        first ??= { ...r, pixels: new Float32Array(0) };
-        last = { ...r, pixels: new Float32Array(0) };
+        if (r.step === 0) firstJ = r.loss;
+        lastJ = r.loss;
         const line = progressLine(r, started);
         const logEvery = Math.max(1, Math.round(r.steps / 10));
         if (tty) process.stderr.write(`\r${line}\x1b[K${r.step === r.steps ? '\n' : ''}`);
@@ -174,6 +173,6 @@ export async function runStylize(argv: string[]): Promise<number> {
   } finally {
     close();
   }
-  process.stdout.write(`J ${first!.loss.toPrecision(5)} -> ${last!.loss.toPrecision(5)} in ${formatDuration((performance.now() - started) / 1000)}; wrote ${values.output}\n`);
+  process.stdout.write(`J ${firstJ.toPrecision(5)} -> ${lastJ.toPrecision(5)} in ${formatDuration((performance.now() - started) / 1000)}; wrote ${values.output}\n`);
   return EXIT_OK;
 }
