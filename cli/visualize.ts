@@ -11,6 +11,7 @@ import { leavesOf, pruneProgram, type IrProgram } from '../compiler/ir/program.t
 import { lowerModel } from '../compiler/lower/lower.ts';
 import { receptiveFields, type ReceptiveField } from '../compiler/receptive-field.ts';
 import { fitCenter } from '../runtime/data/augment.ts';
+import { repeatedRunner } from '../runtime/executor.ts';
 import type { Dataset } from '../runtime/data/dataset.ts';
 import { loadFeedData } from '../runtime/data/feed-data.ts';
 import { tileImages, upscaleFor } from '../runtime/images/grid.ts';
@@ -96,13 +97,14 @@ export async function runVisualize(argv: string[]): Promise<number> {
   try {
     const prepared = await executor.prepare(program);
     try {
+      const run = repeatedRunner(prepared, store);
       const size = input.shape.reduce((a, b) => a * b, 1);
       for (let first = 0; first < count; first += batch) {
         const n = Math.min(batch, count - first);
         // A short last batch is padded with zeros; only its first n rows are read.
         const feed = new Float32Array(batch * size);
         for (let j = 0; j < n; j++) feed.set(exampleImage(data, first + j, input).data, j * size);
-        const out = (await prepared.run(new Map([[input.name, feed]]), store)).get('layer')!;
+        const out = (await run(new Map([[input.name, feed]]))).get('layer')!;
         top.add(out, [n, channels, fh, fw], first);
       }
     } finally {

@@ -4,7 +4,7 @@
 
 import { gradOutput, groupOutput, LOSS_GROUPS, OBJECTIVE_LOSS, type InputObjective, type LossGroup } from '../../compiler/lower/input-objective.ts';
 import { hoistInvariants } from '../../compiler/ir/hoist.ts';
-import { isResident, type Executor, type Feeds, type PreparedProgram, type TensorStore } from '../executor.ts';
+import { repeatedRunner, type Executor, type Feeds, type TensorStore } from '../executor.ts';
 import { BoxedAdam } from './adam.ts';
 import { encodePixels, gradToPixels, PIXEL_MAX, type ChannelAffine } from './pixels.ts';
 
@@ -31,15 +31,6 @@ export class NonFiniteLossError extends Error {
   override readonly name = 'NonFiniteLossError';
 }
 
-/** Runs a prepared program, keeping persistent tensors on the device where it can. */
-function runner(prepared: PreparedProgram, store: TensorStore): (feeds: Feeds) => Promise<Map<string, Float32Array>> {
-  if (isResident(prepared)) {
-    prepared.load(store);
-    return (feeds) => prepared.step(feeds);
-  }
-  return (feeds) => prepared.run(feeds, store);
-}
-
 /**
  * Optimises `start` (pixels of the trainable input, CHW 0..255; updated in place and returned).
  * `fixed` holds every other feed, already encoded as the model reads it; `store` the weights.
@@ -59,7 +50,7 @@ export async function optimizeInput(objective: InputObjective, executor: Executo
   }
   const prepared = await executor.prepare(each);
   try {
-    const run = runner(prepared, store);
+    const run = repeatedRunner(prepared, store);
     const adam = new BoxedAdam(start.length, { lr: options.lr, min: 0, max: PIXEL_MAX });
     const pixels = start;
     for (let step = 0; step <= options.steps; step++) {
