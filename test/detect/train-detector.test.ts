@@ -21,10 +21,10 @@ const TIMEOUT_MS = 240_000;
 const dir = mkdtempSync(join(tmpdir(), 'cnnc-detector-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const EPOCHS = Number(process.env.CNNC_DETECT_EPOCHS ?? 5);
+const EPOCHS = Number(process.env.CNNC_DETECT_EPOCHS ?? 12);
 
 // The CPU executor is deterministic, so the figures are the same on every run: untrained about
-// 0.001, 0.12 after 5 epochs (CNNC_DETECT_EPOCHS=N trains longer).
+// 0.001, 0.33 after 12 epochs (about 20 s on two idle cores; CNNC_DETECT_EPOCHS=N changes it).
 it(`a tiny detector trained ${EPOCHS} epochs: mAP@0.5 on held-out scenes far above the untrained model's`, async () => {
   writeScenes(dir, { train: 256, test: 64 }, 11, { ...DEFAULT_SCENES, size: 32, minObjects: 1, maxObjects: 2, minSide: 9, maxSide: 14, maxOverlap: 0, classes: 2 });
   const graph = compileModel({ file: resolve('test/detect/models/tiny.cnn') }).graph!;
@@ -40,7 +40,7 @@ it(`a tiny detector trained ${EPOCHS} epochs: mAP@0.5 on held-out scenes far abo
     await fit(session, new RecordLoader(data.train, { batchSize: 16, seed: 1, shuffle: true, dropLast: true }), { epochs: EPOCHS, bindings });
     const trained = await map50();
     expect(untrained).toBeLessThan(0.02);
-    expect(trained).toBeGreaterThan(0.08);
+    expect(trained).toBeGreaterThan(0.25);
     expect(trained).toBeGreaterThan(20 * untrained);
   } finally {
     session.dispose();
