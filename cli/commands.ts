@@ -148,5 +148,21 @@ export const LSP = defineCommand({
   load: async () => (await import('./lsp.ts')).runLsp,
 });
 
+export const EXPORT = defineCommand({
+  name: 'export',
+  args: 'FILE --to onnx|pytorch -o OUT',
+  summary: 'The model for other engines: an ONNX graph, or a PyTorch module with a torchrun/DDP training script.',
+  options: {
+    to: { type: 'string', arg: 'FORMAT', help: 'onnx (inference graph, opset 17) | pytorch (a folder: model.py, train.py, weights)' },
+    output: { type: 'string', short: 'o', arg: 'OUT', help: 'MODEL.onnx, or the folder for pytorch' },
+    weights: { type: 'string', arg: 'W', help: 'weights to export (safetensors; torchvision names load through the model\'s name map); default: initialised from --seed' },
+    seed: { type: 'string', arg: 'N', help: 'initialisation seed when no --weights (default 0)' },
+    model: MODEL,
+    set: SET,
+  },
+  notes: 'docs/scale-out.md: from cnnc train to torchrun on several machines.',
+  load: async () => (await import('./export.ts')).runExport,
+});
+
 /** In the order `cnnc --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, FMT, LSP];
+export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, EXPORT, FMT, LSP];
