@@ -183,9 +183,15 @@ def style(g, s):
     return ((gram(s) - gram(g)) ** 2).sum() / (4 * c * c * hw * hw) / g.shape[0]
 `;
 
-/** Python attribute paths for dotted layer names: `stem.conv1` -> `self.stem.conv1`. */
+/** Python attribute paths for dotted names: `stem.conv1` -> `self.stem.conv1`. */
 function modulePath(name: string): string {
   return `self.${name}`;
+}
+
+/** A layer's module name: its weights' prefix (`encoder.conv` for a shared tower's `a.conv`). */
+function moduleName(owner: LayerNode): string {
+  const first = owner.params[0]?.name;
+  return first === undefined ? owner.name : first.slice(0, first.lastIndexOf('.'));
 }
 
 /** The text of model.py. */
@@ -201,16 +207,17 @@ export function modelPy(graph: ModelGraph, source: string): string {
   const frozen: string[] = [];
   for (const layer of graph.layers) {
     const owner = byName.get(layer.paramOwner) ?? layer;
-    const emit = LAYERS[layer.attrs.op](layer, v(layer.inputs[0] ?? ''), modulePath(owner.name));
+    const name = moduleName(owner);
+    const emit = LAYERS[layer.attrs.op](layer, v(layer.inputs[0] ?? ''), modulePath(name));
     if (emit.module && owner === layer) {
-      const parts = layer.name.split('.');
+      const parts = name.split('.');
       for (let i = 1; i < parts.length; i++) {
         const scope = parts.slice(0, i).join('.');
         if (!scopes.has(scope)) init.push(`        ${modulePath(scope)} = Scope()`);
         scopes.add(scope);
       }
-      init.push(`        ${modulePath(layer.name)} = ${emit.module}`);
-      if (layer.frozen) frozen.push(layer.name);
+      init.push(`        ${modulePath(name)} = ${emit.module}`);
+      if (layer.frozen) frozen.push(name);
     }
     body.push(`        ${v(layer.name)} = ${emit.value}`);
   }
