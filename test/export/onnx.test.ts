@@ -39,6 +39,7 @@ const SMALL: { file: string; model: string; set?: Record<string, number>; quick?
   { file: 'stdlib/localization', model: 'ClassificationWithLocalization', quick: true },
   { file: 'stdlib/localization', model: 'Landmarks' },
   { file: 'stdlib/sliding_windows', model: 'SlidingWindows14' },
+  { file: 'stdlib/sliding_windows', model: 'SlidingWindows16' },
   { file: 'stdlib/sliding_windows', model: 'SlidingWindows28', quick: true },
   { file: 'stdlib/facenet', model: 'FaceNetEncoder' },
   { file: 'stdlib/facenet', model: 'FaceNetTriplet' },
