@@ -15,9 +15,9 @@ import { compileForRun } from './model-input.ts';
 import { writePytorchExport } from './export-pytorch.ts';
 
 /** Every parameter and running statistic: from --weights (any names a map knows), else initialised from the seed. */
-export function exportWeights(graph: ModelGraph, path: string | undefined, seed: number): Map<string, Float32Array> {
+export async function exportWeights(graph: ModelGraph, path: string | undefined, seed: number): Promise<Map<string, Float32Array>> {
   if (path === undefined) return initialWeights(graph, seed);
-  const loaded = readWeightsFor(graph, path);
+  const loaded = await readWeightsFor(graph, path);
   const out = new Map<string, Float32Array>();
   const problems: string[] = [];
   for (const layer of graph.layers) {
@@ -37,12 +37,12 @@ export async function runExport(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('cnnc export takes one .cnn file');
   const to = values.to;
   if (to !== 'onnx' && to !== 'pytorch') throw new UsageError(`--to expects onnx or pytorch, got ${to === undefined ? 'nothing' : `'${to}'`}`);
-  if (!values.output) throw new UsageError(`cnnc export needs -o ${to === 'onnx' ? 'MODEL.onnx' : 'DIR'}`);
+  if (!values.output) throw new UsageError(`missing -o ${to === 'onnx' ? 'MODEL.onnx' : 'DIR'}`);
   const seed = Number(values.seed ?? '0');
   if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed expects a non-negative integer, got '${values.seed}'`);
   const graph = compileForRun(positionals[0]!, values.model, values.set);
   if (!graph) return EXIT_ERRORS;
-  const weights = exportWeights(graph, values.weights, seed);
+  const weights = await exportWeights(graph, values.weights, seed);
   if (to === 'onnx') {
     if (graph.outputs.length === 0) throw new UsageError(`model ${graph.name} has no outputs to export`);
     writeFileAtomic(values.output, exportOnnx(graph, weights, 'cnnc'));

@@ -28,7 +28,7 @@ async function openEnsemble(graph: ModelGraph, files: readonly string[], batch: 
     const session = await createSession(graph, { batch, backend: parseBackend(backend), seed: 0 });
     sessions.push(session);
     const optimizerNames = new Set((await session.saveState()).optimizer.keys());
-    const loaded = readWeightsFor(graph, file);
+    const loaded = await readWeightsFor(graph, file);
     if (loaded.map) process.stderr.write(`weights ${loaded.note}\n`);
     const match = matchWeights(loaded.tensors, session.shapes, optimizerNames);
     const problems = [...match.missing.map((n) => `missing ${n}`), ...match.reshaped.map((r) => `${r.name} is [${r.file.join(', ')}], the model expects [${r.model.join(', ')}]`)];

@@ -126,7 +126,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   log(`optimizer: ${optimizer.kind}, lr ${optimizer.lr}, batch ${batch}, ${epochs} epoch(s) of ${stepsPerEpoch} steps`);
 
   if (values.weights) {
-    const loaded = readWeightsFor(graph, values.weights);
+    const loaded = await readWeightsFor(graph, values.weights);
     log(loaded.note);
     const match = matchWeights(loaded.tensors, session.shapes, new Set((await session.saveState()).optimizer.keys()));
     await session.loadState(match.state);

@@ -32,13 +32,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('torchvision state_dicts by their own names', () => {
   for (const m of fixture.models) {
     const run = QUICK.has(m.id) || process.env.CNNC_LONG === '1' ? it : it.skip;
-    run(`${m.model} (${m.id}) loads every tensor and gives torchvision's logits`, () => {
+    run(`${m.model} (${m.id}) loads every tensor and gives torchvision's logits`, async () => {
       const compiled = compileModel({ file: resolve(m.file), model: m.model, overrides: m.set });
       expect(compiled.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
       const graph = compiled.graph!;
       const path = join(dir, `${m.id}.safetensors`);
       writeSafetensorsFile(path, new Map(m.state.map(([name, shape]) => [name, generated(name, shape, fixture.seed)])));
-      const loaded = readWeightsFor(graph, path);
+      const loaded = await readWeightsFor(graph, path);
       expect(loaded.map?.source).toBe('torchvision');
       // Every model tensor comes from the file with the right shape, and every file tensor is used.
       const wanted = modelWeightNames(graph);
