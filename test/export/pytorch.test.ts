@@ -4,7 +4,8 @@
 // batch, and its checkpoint evaluates in `cnnc eval` to the accuracy PyTorch reports.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import pngjs from 'pngjs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -120,16 +121,17 @@ describe('cnnc export --to pytorch', () => {
 
   it('torchrun --nproc_per_node 2 takes the steps of one process; cnnc eval reads its checkpoint', async () => {
     const { out } = exportModel('stdlib/lenet5.cnn', 'LeNet5', 'ddp');
+    // A folder of 70x70 PNGs in 10 classes: both sides fit them to 32x32 (box-shrink, bilinear).
     const rand = rng(9);
-    const count = 48;
-    const images = fill([count, 3, 32, 32], 'normal', rand);
-    const labels = Array.from({ length: count }, () => Math.floor(rand() * 10));
-    const data = join(dir, 'data.safetensors');
-    writeSafetensorsFile(data, new Map<string, HostTensor>([
-      ['images', { dtype: 'F32', shape: [count, 3, 32, 32], data: images }],
-      ['labels', { dtype: 'I64', shape: [count], data: BigInt64Array.from(labels.map(BigInt)) }],
-    ]));
-    const common = ['--data', `safetensors:${data}`, '--test', `safetensors:${data}`, '--batch', '16', '--epochs', '2', '--steps', '4', '--optimizer', 'momentum', '--lr', '0.05', '--seed', '3'];
+    const data = join(dir, 'images');
+    for (let i = 0; i < 48; i++) {
+      const png = new pngjs.PNG({ width: 70, height: 70 });
+      for (let p = 0; p < png.data.length; p++) png.data[p] = p % 4 === 3 ? 255 : Math.floor(rand() * 256);
+      mkdirSync(join(data, `class${i % 10}`), { recursive: true });
+      writeFileSync(join(data, `class${i % 10}`, `${i}.png`), pngjs.PNG.sync.write(png));
+    }
+    const spec = `folder:${data}@32x32x3`;
+    const common = ['--data', spec, '--test', spec, '--batch', '16', '--epochs', '2', '--steps', '4', '--optimizer', 'momentum', '--lr', '0.05', '--seed', '3'];
     const single = python([join(out, 'train.py'), ...common, '--out', join(dir, 'one.safetensors')]);
     const port = await freePort();
     const r = spawnSync('torchrun', ['--nnodes', '1', '--nproc_per_node', '2', '--master_port', String(port), ...TORCHRUN_STREAMS, join(out, 'train.py'), ...common, '--out', join(dir, 'two.safetensors')], { encoding: 'utf8', env, timeout: 180_000 });
@@ -142,11 +144,11 @@ describe('cnnc export --to pytorch', () => {
     one.forEach((l, i) => expect(Math.abs(two[i]! - l), `step ${i + 1}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(l))));
     expect(one[3]).not.toBe(one[0]);
 
-    const reported = /test accuracy (\S+)%/.exec(r.stdout)?.[1];
+    const reported = /test accuracy (\S+% \(\d+ of \d+\))/.exec(r.stdout)?.[1];
     expect(reported).toBeDefined();
-    const e = cnnc(['eval', 'stdlib/lenet5.cnn', '--weights', join(dir, 'two.safetensors'), '--data', `safetensors:${data}`, '--backend', 'cpu']);
+    const e = cnnc(['eval', 'stdlib/lenet5.cnn', '--weights', join(dir, 'two.safetensors'), '--data', spec, '--backend', 'cpu']);
     expect(e.code, e.stderr).toBe(0);
-    expect(/accuracy (\S+)%/.exec(e.stdout)?.[1]).toBe(reported);
+    expect(/^accuracy (\S+% \(\d+ of \d+\))/m.exec(e.stdout)?.[1]).toBe(reported);
   });
 });
 

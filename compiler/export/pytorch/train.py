@@ -18,7 +18,8 @@ MODEL.cnn --weights checkpoint.safetensors --data ...` reads them.
 
 Data specs: safetensors:PATH and npz:PATH (one array per field, batch axis first, e.g. `images`
 N x C x H x W and `labels` N; uint8 images are scaled to [0, 1]); folder:PATH[@HxWxC] (one
-sub-folder per class of PNG/JPEG images, scaled to HxW, values in [0, 1]; needs Pillow).
+sub-folder per class of PNG/JPEG images, fitted to HxW as cnnc fits them, values in [0, 1];
+needs Pillow, whose JPEG decoder may differ from cnnc's in the last bit).
 A model input or target reads the field of its own name; a sole input reads `images`, a class
 target `labels`; --feed NAME=FIELD overrides.
 """
@@ -83,18 +84,46 @@ def write_safetensors(path, tensors, metadata):
     os.replace(temp, path)
 
 
+def fit_image(rgba, h, w, c):
+    """cnnc's fitImage (runtime/data/image.ts): box-shrink by whole factors, scale to cover,
+    centre-crop, bilinear sampling at pixel centres; grey is 0.299 R + 0.587 G + 0.114 B."""
+    src = rgba.astype(np.float64)
+    k = int(min(src.shape[0] / h, src.shape[1] / w))
+    if k >= 2:
+        sh, sw = -(-src.shape[0] // k), -(-src.shape[1] // k)
+        sums = np.zeros((sh, sw, 4))
+        counts = np.zeros((sh, sw, 1))
+        ys, xs = np.arange(src.shape[0]) // k, np.arange(src.shape[1]) // k
+        np.add.at(sums, (ys[:, None], xs[None, :]), src)
+        np.add.at(counts, (ys[:, None], xs[None, :]), 1)
+        src = np.floor(sums / counts + 0.5)  # Math.round of non-negative values
+    ih, iw = src.shape[:2]
+    scale = max(h / ih, w / iw)
+    sy = np.clip((np.arange(h) + (ih * scale - h) / 2 + 0.5) / scale - 0.5, 0, ih - 1)
+    sx = np.clip((np.arange(w) + (iw * scale - w) / 2 + 0.5) / scale - 0.5, 0, iw - 1)
+    y0, x0 = np.floor(sy).astype(int), np.floor(sx).astype(int)
+    y1, x1 = np.minimum(y0 + 1, ih - 1), np.minimum(x0 + 1, iw - 1)
+    fy, fx = (sy - y0)[:, None, None], (sx - x0)[None, :, None]
+    top = src[y0][:, x0] * (1 - fx) + src[y0][:, x1] * fx
+    bottom = src[y1][:, x0] * (1 - fx) + src[y1][:, x1] * fx
+    rgba = (top * (1 - fy) + bottom * fy) / 255
+    if c == 1:
+        return (0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2])[None].astype(np.float32)
+    return rgba[..., :c].transpose(2, 0, 1).astype(np.float32)
+
+
 def read_folder(path, size):
+    """One sub-folder per class (sorted: class 0, 1, ...), PNG/JPEG images fitted as cnnc fits them."""
     from PIL import Image
     h, w, c = size
-    classes = sorted(d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d)))
+    classes = sorted(d for d in os.listdir(path) if not d.startswith('.') and os.path.isdir(os.path.join(path, d)))
     images, labels = [], []
     for k, name in enumerate(classes):
         for file in sorted(os.listdir(os.path.join(path, name))):
             if not file.lower().endswith(('.png', '.jpg', '.jpeg')):
                 continue
-            img = Image.open(os.path.join(path, name, file)).convert('L' if c == 1 else 'RGBA' if c == 4 else 'RGB').resize((w, h))
-            a = np.asarray(img, dtype=np.float32).reshape(h, w, c) / 255.0
-            images.append(a.transpose(2, 0, 1))
+            rgba = np.asarray(Image.open(os.path.join(path, name, file)).convert('RGBA'))
+            images.append(fit_image(rgba, h, w, c))
             labels.append(k)
     return {'images': np.stack(images), 'labels': np.array(labels, dtype=np.int64)}
 
