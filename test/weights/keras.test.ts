@@ -100,4 +100,29 @@ describe('Keras .h5 weights', () => {
     expect(loaded.map?.source).toBe('keras');
     expect([...loaded.tensors.keys()].sort()).toEqual([...want.keys()].sort());
   });
+
+  it("the course's FaceRecoModel names map onto the FaceNet encoder", () => {
+    // Layer names as inception_blocks_v2.py and fr_utils.conv2d_bn create them.
+    const keras = ['conv1', 'bn1', 'conv2', 'bn2', 'conv3', 'bn3', 'dense_layer'];
+    const blocks: [string, string[]][] = [
+      ['3a', ['3x3', '5x5', 'pool', '1x1']], ['3b', ['3x3', '5x5', 'pool', '1x1']], ['3c', ['3x3', '5x5']],
+      ['4a', ['3x3', '5x5', 'pool', '1x1']], ['4e', ['3x3', '5x5']], ['5a', ['3x3', 'pool', '1x1']], ['5b', ['3x3', 'pool', '1x1']],
+    ];
+    for (const [b, branches] of blocks) {
+      for (const branch of branches) {
+        const two = branch === '3x3' || branch === '5x5';
+        keras.push(...(two ? ['conv1', 'bn1', 'conv2', 'bn2'] : ['conv', 'bn']).map((s) => `inception_${b}_${branch}_${s}`));
+      }
+    }
+    const file = new Map<string, { dtype: 'F32'; shape: number[]; data: Float32Array }>();
+    for (const layer of keras) {
+      const kinds = layer.includes('bn') ? ['weight', 'bias', 'running_mean', 'running_var'] : ['weight', 'bias'];
+      for (const kind of kinds) file.set(`${layer}.${kind}`, { dtype: 'F32', shape: [], data: new Float32Array(0) });
+    }
+    const graph = compile('stdlib/facenet.cnn', 'FaceNetTriplet');
+    const want = graph.layers.flatMap((l) => l.params.map((p) => p.name));
+    const loaded = toModelNames(graph, file, 'facenet.h5');
+    expect(loaded.map?.source).toBe('keras');
+    expect([...loaded.tensors.keys()].sort()).toEqual([...want].sort());
+  });
 });
