@@ -69,11 +69,13 @@ const worstRelative = (got: ArrayLike<number>, want: ArrayLike<number>): number 
 };
 
 describe('cnnc export --to pytorch', () => {
-  it('model.py gives cnnc\'s loss and gradients: LeNet-5, ResNet blocks, a triplet model', () => {
+  it('model.py gives cnnc\'s loss and gradients: LeNet-5, ResNet blocks, a triplet model', { timeout: 600_000 }, () => {
     const cases = [
       { file: 'stdlib/lenet5.cnn', model: 'LeNet5', id: 'lenet' },
       { file: 'test/export/models/pytorch.cnn', model: 'ResNetBlocks', id: 'resnet' },
       { file: 'test/export/models/pytorch.cnn', model: 'TinyTriplet', id: 'triplet' },
+      // The course's triplet model itself (96x96 faces, 3.7M parameters): CNNC_LONG=1 only.
+      ...(process.env.CNNC_LONG === '1' ? [{ file: 'stdlib/facenet.cnn', model: 'FaceNetTriplet', id: 'facenet' }] : []),
     ];
     const batch = 4;
     const runs = cases.map((c) => {
@@ -119,7 +121,7 @@ describe('cnnc export --to pytorch', () => {
     }
   });
 
-  it('torchrun --nproc_per_node 2 takes the steps of one process; cnnc eval reads its checkpoint', async () => {
+  it('torchrun --nproc_per_node 2 takes the steps of one process; cnnc eval reads its checkpoint', { timeout: 180_000 }, async () => {
     const { out } = exportModel('stdlib/lenet5.cnn', 'LeNet5', 'ddp');
     // A folder of 70x70 PNGs in 10 classes: both sides fit them to 32x32 (box-shrink, bilinear).
     const rand = rng(9);
