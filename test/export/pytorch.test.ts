@@ -55,11 +55,11 @@ function exportModel(file: string, model: string, id: string): { out: string; gr
 }
 
 /**
- * Largest difference relative to the largest expected value, or to 1e-3 when all are smaller:
- * the gradient of a bias before batchnorm is zero up to rounding on both sides.
+ * Largest difference relative to the largest expected value (or 1e-6 when all are smaller:
+ * the gradient of a bias before batchnorm is zero up to rounding on both sides).
  */
 const worstRelative = (got: ArrayLike<number>, want: ArrayLike<number>): number => {
-  let scale = 1e-3;
+  let scale = 1e-6;
   let worst = 0;
   for (let i = 0; i < want.length; i++) {
     scale = Math.max(scale, Math.abs(want[i]!));
@@ -116,7 +116,10 @@ describe('cnnc export --to pytorch', () => {
       for (const name of grads) {
         const t = torch.get(`grad/${name}`);
         expect(t, `${r.model}: PyTorch has a gradient for ${name}`).toBeDefined();
-        expect(worstRelative(t!.data as Float32Array, values[r.program.outputs.get(name)!]!), `${r.model} ${name}`).toBeLessThan(1e-4);
+        // Within 1e-4, or within 4x what rounding alone does to this gradient in PyTorch's float32
+        // (deep models with batchnorm in train mode cancel: FaceNetTriplet's reach 1e-2 there).
+        const rounding = worstRelative(torch.get(`grad32/${name}`)!.data as Float32Array, t!.data as Float32Array);
+        expect(worstRelative(values[r.program.outputs.get(name)!]!, t!.data as Float32Array), `${r.model} ${name}`).toBeLessThan(Math.max(1e-4, 4 * rounding));
       }
     }
   });
