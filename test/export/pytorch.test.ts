@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ModelGraph } from '../../compiler/graph.ts';
-import { buildGradProgram } from '../../compiler/lower/programs.ts';
+import { buildGradProgram, buildInferenceProgram } from '../../compiler/lower/programs.ts';
+import { irShape } from '../../compiler/lower/layout.ts';
 import { SEED_FEED } from '../../compiler/lower/lower.ts';
 import { compileModel } from '../../compiler/program.ts';
 import { readSafetensorsFile, writeSafetensorsFile } from '../../runtime/checkpoint.ts';
@@ -120,6 +121,37 @@ describe('cnnc export --to pytorch', () => {
         // (deep models with batchnorm in train mode cancel: FaceNetTriplet's reach 1e-2 there).
         const rounding = worstRelative(torch.get(`grad32/${name}`)!.data as Float32Array, t!.data as Float32Array);
         expect(worstRelative(values[r.program.outputs.get(name)!]!, t!.data as Float32Array), `${r.model} ${name}`).toBeLessThan(Math.max(1e-4, 4 * rounding));
+      }
+    }
+  });
+
+  // Every stdlib model that trains weights (StyleTransfer trains its input) at a small size.
+  const FORWARD: [string, string, Record<string, number>?][] = [
+    ['lenet5', 'LeNet5Original'], ['alexnet', 'AlexNet', { size: 63, classes: 10 }], ['vgg', 'VGG16', { size: 32, classes: 10 }],
+    ['resnet', 'ResNet50', { size: 32, classes: 10 }], ['resnet', 'ResNet50Signs'], ['inception', 'GoogLeNet', { size: 128, classes: 10 }],
+    ['inception', 'InceptionNaive'], ['yolo', 'YOLOv2', { size: 64, classes: 2 }], ['localization', 'Landmarks'],
+    ['sliding_windows', 'SlidingWindows28'], ['facenet', 'FaceVerification'], ['signals', 'Heartbeat'], ['volumes', 'CTVolume', { depth: 46, size: 46 }],
+  ];
+  (process.env.CNNC_LONG === '1' ? it : it.skip)('model.py computes cnnc\'s outputs for the stdlib models (eval mode)', { timeout: 1_200_000 }, () => {
+    const runs = FORWARD.map(([file, model, set]) => {
+      const graph = compileModel({ file: resolve(`stdlib/${file}.cnn`), model, overrides: set }).graph!;
+      const weights = randomizedWeights(graph, 5);
+      const out = join(dir, `fw-${model}`);
+      mkdirSync(out);
+      writePytorchExport(graph, `stdlib/${file}.cnn`, weights, out);
+      const rand = rng(4);
+      const inputs = new Map(graph.inputs.map((i) => [i.name, fill(irShape(i.shape, 2), 'normal', rand)] as const));
+      const inputsFile = join(dir, `fw-${model}-in.safetensors`);
+      writeSafetensorsFile(inputsFile, new Map(graph.inputs.map((i) => [i.name, { dtype: 'F32' as const, shape: irShape(i.shape, 2), data: inputs.get(i.name)! }])));
+      return { model, graph, weights, inputs, out, inputsFile, result: join(dir, `fw-${model}-torch.safetensors`) };
+    });
+    python(['test/export/pytorch_forward.py', ...runs.flatMap((r) => [r.out, r.inputsFile, r.result])], 1_000_000);
+    for (const r of runs) {
+      const program = buildInferenceProgram(r.graph, 2);
+      const values = evaluate(program, r.inputs, r.weights);
+      const torch = readSafetensorsFile(r.result).tensors;
+      for (const name of r.graph.outputs) {
+        expect(worstRelative(values[program.outputs.get(`output:${name}`)!]!, torch.get(`output/${name}`)!.data as Float32Array), `${r.model} ${name}`).toBeLessThan(1e-4);
       }
     }
   });

@@ -13,7 +13,10 @@ export class PytorchExportError extends Error {
 }
 
 const py = (value: unknown): string => {
-  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (typeof value === 'string') {
+    const text = value.replace(/\\/g, '\\\\');
+    return text.includes("'") && !text.includes('"') ? `"${text}"` : `'${text.replace(/'/g, "\\'")}'`;
+  }
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'number') return String(value);
   if (Array.isArray(value)) return value.length === 1 ? `(${py(value[0])},)` : `(${value.map(py).join(', ')})`;
@@ -118,6 +121,9 @@ const LAYERS: Readonly<Record<LayerOp, LayerEmit>> = {
   },
 };
 
+/** Losses with a PyTorch form here. */
+const TORCH_LOSSES = ['cross_entropy', 'binary_cross_entropy', 'mse', 'triplet', 'localization', 'content', 'style'];
+
 /** One loss term as PyTorch computes it; `t` holds the batch's targets by name. */
 function lossTerm(term: LossTerm, graph: ModelGraph): string {
   const byName = new Map(graph.layers.map((l) => [l.name, l] as const));
@@ -142,7 +148,7 @@ function lossTerm(term: LossTerm, graph: ModelGraph): string {
     case 'style':
       return `style(${arg(0)}, ${ref})`;
     default:
-      throw new PytorchExportError(`the loss '${term.fn}' has no PyTorch form in this export (it writes cross_entropy, binary_cross_entropy, mse, triplet, localization, content, style)`);
+      throw new PytorchExportError(`the loss '${term.fn}' has no PyTorch form in this export`);
   }
 }
 
@@ -224,7 +230,11 @@ export function modelPy(graph: ModelGraph, source: string): string {
   const inputs = graph.inputs.map((i) => i.name);
   const targets = [...new Map(graph.loss.filter((t) => t.target).map((t) => [t.target!.name, t.target!] as const)).values()];
   const className = /^[A-Za-z_]\w*$/.test(graph.name) ? graph.name : 'Model';
-  const lossLines = graph.loss.map((t) => `${t.weight} * ${lossTerm(t, graph)}`);
+  // A loss without a PyTorch form leaves the module usable for inference and weights; loss() says why it cannot train.
+  const missing = graph.loss.find((t) => !TORCH_LOSSES.includes(t.fn));
+  const lossBody = missing
+    ? `raise NotImplementedError(${py(`the loss '${missing.fn}' has no PyTorch form in cnnc's export (it writes ${TORCH_LOSSES.join(', ')})`)})`
+    : graph.loss.length > 0 ? `return ${graph.loss.map((t) => `${t.weight} * ${lossTerm(t, graph)}`).join(' + \\\n            ')}` : 'return None';
   const outputs = graph.outputs.map(v);
   const lines = [
     `"""${graph.name} from ${source}, exported by cnnc (\`cnnc export --to pytorch\`).`,
@@ -269,7 +279,7 @@ export function modelPy(graph: ModelGraph, source: string): string {
     '',
     '    def loss(self, v, t):',
     '        """The model\'s loss from values() and the batch\'s targets `t`, as cnnc computes it."""',
-    `        return ${lossLines.length > 0 ? lossLines.join(' + \\\n            ') : 'None'}`,
+    `        ${lossBody}`,
     '',
     '',
     `MODEL = ${className}`,
