@@ -106,7 +106,7 @@ describe('cnnc export --to pytorch', () => {
       writeSafetensorsFile(batchFile, file);
       return { ...c, out, program, weights, feeds, batchFile, result: join(dir, `${c.id}-torch.safetensors`) };
     });
-    python(['test/export/pytorch_grads.py', ...runs.flatMap((r) => [r.out, r.batchFile, r.result])]);
+    python(['test/export/run_export.py', 'grads', ...runs.flatMap((r) => [r.out, r.batchFile, r.result])]);
     for (const r of runs) {
       const values = evaluate(r.program, r.feeds, r.weights);
       const torch = readSafetensorsFile(r.result).tensors;
@@ -145,7 +145,7 @@ describe('cnnc export --to pytorch', () => {
       writeSafetensorsFile(inputsFile, new Map(graph.inputs.map((i) => [i.name, { dtype: 'F32' as const, shape: irShape(i.shape, 2), data: inputs.get(i.name)! }])));
       return { model, graph, weights, inputs, out, inputsFile, result: join(dir, `fw-${model}-torch.safetensors`) };
     });
-    python(['test/export/pytorch_forward.py', ...runs.flatMap((r) => [r.out, r.inputsFile, r.result])], 1_000_000);
+    python(['test/export/run_export.py', 'forward', ...runs.flatMap((r) => [r.out, r.inputsFile, r.result])], 1_000_000);
     for (const r of runs) {
       const program = buildInferenceProgram(r.graph, 2);
       const values = evaluate(program, r.inputs, r.weights);

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""Loss, outputs and gradients of an exported model (cnnc export --to pytorch) for one batch.
+"""Runs exported models (cnnc export --to pytorch) for test/export/pytorch.test.ts.
 
-    pytorch_grads.py DIR BATCH.safetensors OUT.safetensors [DIR BATCH OUT]...
+    run_export.py grads DIR BATCH.safetensors OUT.safetensors [DIR BATCH OUT]...
+    run_export.py forward DIR INPUTS.safetensors OUT.safetensors [DIR INPUTS OUT]...
 
-Loads DIR/model.py and DIR/weights.safetensors, reads the model's inputs and targets by name from
-BATCH, runs values() and loss() in train mode in float64 and writes `loss`, `output/<name>` and
-`grad/<parameter>`, and the same in float32 as `loss32`, `output32/...`, `grad32/...`. test/export/pytorch.test.ts compares them with cnnc's CPU reference.
+grads: loads DIR/model.py and DIR/weights.safetensors, reads the model's inputs and targets by
+name from BATCH, runs values() and loss() in train mode in float64 and writes `loss`,
+`output/<name>` and `grad/<parameter>`, and the same in float32 as `loss32`, `output32/...`,
+`grad32/...`. forward: eval-mode outputs in float64 as `output/<name>`.
 """
 
 import importlib.util
@@ -15,15 +17,21 @@ import sys
 import numpy as np
 import torch
 
-def run(directory, batch_path, out_path):
+
+def load(directory):
+    """DIR's train.py and, through it, DIR's model.py (each folder has its own)."""
     sys.path.insert(0, directory)
-    sys.modules.pop('model', None)  # each folder has its own model.py
+    sys.modules.pop('model', None)
     spec = importlib.util.spec_from_file_location(f'train_{len(sys.path)}', os.path.join(directory, 'train.py'))
     train = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(train)
     sys.path.remove(directory)
-    exported = train.exported
+    return train
 
+
+def grads(directory, batch_path, out_path):
+    train = load(directory)
+    exported = train.exported
     weights = train.read_safetensors(os.path.join(directory, 'weights.safetensors'))
     batch = train.read_safetensors(batch_path)
     out = {}
@@ -46,6 +54,18 @@ def run(directory, batch_path, out_path):
     train.write_safetensors(out_path, out, {})
 
 
-args = sys.argv[1:]
+def forward(directory, inputs_path, out_path):
+    train = load(directory)
+    exported = train.exported
+    net = exported.MODEL().double()
+    net.load_state_dict({k: torch.from_numpy(v).double() for k, v in train.read_safetensors(os.path.join(directory, 'weights.safetensors')).items()})
+    net.eval()
+    inputs = train.read_safetensors(inputs_path)
+    with torch.no_grad():
+        values = net.values(*[torch.from_numpy(inputs[n]).double() for n in exported.INPUTS])
+    train.write_safetensors(out_path, {f'output/{n}': values[n].float().numpy() for n in exported.OUTPUTS}, {})
+
+
+mode, args = {'grads': grads, 'forward': forward}[sys.argv[1]], sys.argv[2:]
 for i in range(0, len(args), 3):
-    run(*args[i:i + 3])
+    mode(*args[i:i + 3])
