@@ -26,9 +26,15 @@ export const SUMMARY = defineCommand({
 
 export const GRAPH = defineCommand({
   name: 'graph',
-  args: 'FILE',
-  summary: 'The network as an SVG diagram.',
-  options: { model: MODEL, set: SET, output: { type: 'string', short: 'o', arg: 'OUT.svg', help: 'write here instead of stdout' } },
+  args: 'FILE [--expand | --depth N] [-o OUT.svg|OUT.png]',
+  summary: 'The network as a diagram (SVG, or PNG): blocks collapsed, shapes, parameters, shared weights, loss terms.',
+  options: {
+    model: MODEL,
+    set: SET,
+    expand: { type: 'boolean', help: 'draw every layer instead of one box per block' },
+    depth: { type: 'string', arg: 'N', help: 'open blocks N levels deep (default 1: one box per top-level block)' },
+    output: { type: 'string', short: 'o', arg: 'OUT.svg|OUT.png', help: 'write here instead of stdout (.png renders through headless Chromium)' },
+  },
   load: async () => (await import('./graph.ts')).runGraph,
 });
 
@@ -57,6 +63,7 @@ export const TRAIN = defineCommand({
     model: MODEL,
     set: SET,
     data: { type: 'string', arg: 'SPEC', help: 'the training data (see below)' },
+    feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: "bind a model input or loss target to a data field (default: the field of the same name)" },
     epochs: { type: 'string', arg: 'N', help: '(default 5)' },
     batch: { type: 'string', arg: 'N', help: '(default 64)' },
     lr: { type: 'string', arg: 'X', help: 'learning rate (default 0.01)' },
@@ -66,7 +73,8 @@ export const TRAIN = defineCommand({
     schedule: { type: 'string', arg: 'S', help: 'constant | step:EVERY:GAMMA | cosine (default constant)' },
     augment: { type: 'string', arg: 'LIST', help: 'mirror,crop,rotate,shear,color (comma-separated)' },
     workers: { type: 'string', arg: 'N', help: 'threads preparing batches beside training (default 1 with --augment, else 0)' },
-    limit: { type: 'string', arg: 'N', help: 'train on the first N examples only' },
+    limit: { type: 'string', arg: 'N', help: 'train on a seeded sample of N examples, each class in proportion' },
+    val: { type: 'string', arg: 'FRACTION', help: 'hold out this fraction of each class (seeded) and evaluate on it after each epoch' },
     weights: { type: 'string', arg: 'FILE', help: 'start from pretrained weights (by name; a replaced head is reported and skipped)' },
     'freeze-until': { type: 'string', arg: 'LAYER', help: 'freeze every layer up to and including LAYER' },
     'cache-trunk': { type: 'string', arg: 'DIR', help: "with --freeze-until: compute the frozen layers' activations once (kept in DIR) and train only the rest on them" },
@@ -92,19 +100,22 @@ export const EVAL = defineCommand({
   name: 'eval',
   args: 'FILE --weights W --data SPEC',
   summary: 'Loss, accuracy and confusion matrix on held-out data.',
-  options: { ...INFERENCE_OPTIONS, data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' }, limit: { type: 'string', arg: 'N', help: 'evaluate the first N examples only' } },
+  options: { ...INFERENCE_OPTIONS, data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' }, feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input or loss target to a data field' }, limit: { type: 'string', arg: 'N', help: 'evaluate the first N examples only' } },
   notes: DATA_SPECS,
   load: async () => (await import('./infer.ts')).runEval,
 });
 
 export const PREDICT = defineCommand({
   name: 'predict',
-  args: 'FILE --weights W IMAGE...',
-  summary: 'The top-k classes of PNG or JPEG images.',
+  args: 'FILE --weights W (IMAGE... | --data SPEC)',
+  summary: "The top-k classes of PNG or JPEG images; any model's outputs to safetensors or JSON.",
   options: {
     ...INFERENCE_OPTIONS,
     top: { type: 'string', arg: 'K', help: 'classes to show per image (default 5)' },
-    'class-names': { type: 'string', arg: 'LIST', help: 'comma-separated class names, or fashion-mnist' },
+    'class-names': { type: 'string', arg: 'LIST', help: "comma-separated class names, or fashion-mnist (default: the names stored in the checkpoint)" },
+    data: { type: 'string', arg: 'SPEC', help: "run on a data set's inputs (any model) instead of image files" },
+    feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input to a data field' },
+    out: { type: 'string', arg: 'FILE', help: 'write every output, named by layer, to FILE.safetensors or FILE.json (default: classifiers print the top classes, other models print JSON)' },
   },
   load: async () => (await import('./infer.ts')).runPredict,
 });
@@ -164,5 +175,16 @@ export const EXPORT = defineCommand({
   load: async () => (await import('./export.ts')).runExport,
 });
 
+export const PLAYGROUND = defineCommand({
+  name: 'playground',
+  args: '[--port N] [--out DIR]',
+  summary: 'A page with an editor checked as you type, the live diagram, and training on Fashion-MNIST in the browser.',
+  options: {
+    port: { type: 'string', arg: 'N', help: 'serve on 127.0.0.1:N (default 8080; 0 picks a free port)' },
+    out: { type: 'string', arg: 'DIR', help: 'write the page as static files to DIR instead of serving it' },
+  },
+  load: async () => (await import('./playground.ts')).runPlayground,
+});
+
 /** In the order `cnnc --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, EXPORT, FMT, LSP];
+export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, EXPORT, FMT, LSP, PLAYGROUND];
