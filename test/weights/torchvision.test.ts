@@ -95,7 +95,7 @@ describe('the command line loads torchvision names', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('torchvision names, mapped by ');
     expect(r.stderr).toContain('resnet.names:5');
-    expect(r.stdout).toContain(`(${correct} of ${m.batch})`);
+    expect(r.stdout).toContain(`accuracy ${((100 * correct) / m.batch).toFixed(2)}%`);
     expect(Math.abs(Number(/^loss (\S+)/m.exec(r.stdout)?.[1]) - loss)).toBeLessThan(2e-4);
   });
 });
