@@ -2,6 +2,7 @@
 // loads only that command's module, and turns user errors into one line and exit 2.
 
 import { readFileSync } from 'node:fs';
+import { escapeControl } from '../compiler/terminal-text.ts';
 import { helpText, wantsHelp } from './command.ts';
 import { COMMANDS } from './commands.ts';
 import { EXIT_OK, EXIT_USAGE } from './io.ts';
@@ -28,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`cnnc: unknown command '${name}'\n${usage()}`);
+    process.stderr.write(`cnnc: unknown command '${escapeControl(name)}'\n${usage()}`);
     return EXIT_USAGE;
   }
   if (wantsHelp(rest)) {
@@ -40,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // Bad input (usage, files, data, weights, devices) is the user's to fix: the message, no stack.
     if (e instanceof Error && USER_ERRORS.has(e.name)) {
-      process.stderr.write(`cnnc ${name}: ${e.message}\n`);
+      process.stderr.write(`cnnc ${name}: ${e.message.split('\n').map(escapeControl).join('\n')}\n`);
       return EXIT_USAGE;
     }
     throw e;

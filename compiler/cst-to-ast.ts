@@ -3,8 +3,46 @@
 // errors are already reported by the parser.
 
 import type { CstElement, CstNode, IToken } from 'chevrotain';
-import type { Argument, BinaryOperator, Declaration, Expr, Identifier, Parameter, Stage, Statement } from './ast.ts';
+import { ERROR_NAME, type Argument, type BinaryOperator, type Declaration, type Expr, type Identifier, type Parameter, type Stage, type Statement } from './ast.ts';
+import { diagnostic, type Diagnostic } from './diagnostics.ts';
 import type { Span } from './span.ts';
+
+/**
+ * How deep one expression's tree may be. `a + b + c` is a left-leaning tree as deep as it has
+ * operators, and the checker, hover and the loss collector walk it recursively.
+ */
+export const MAX_EXPRESSION_DEPTH = 256;
+
+function children(e: Expr): readonly Expr[] {
+  switch (e.kind) {
+    case 'negate':
+      return [e.operand];
+    case 'binary':
+      return [e.left, e.right];
+    case 'dims':
+      return e.items;
+    case 'call':
+      return [e.callee, ...e.args.map((a) => a.value)];
+    case 'member':
+      return [e.object];
+    case 'layer':
+      return e.args.map((a) => a.value);
+    default:
+      return [];
+  }
+}
+
+/** Depth of an expression tree, without recursion (the tree may be deep: that is what is measured). */
+function depthOf(root: Expr): number {
+  let max = 0;
+  const stack: [Expr, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [e, d] = stack.pop()!;
+    if (d > max) max = d;
+    for (const c of children(e)) stack.push([c, d + 1]);
+  }
+  return max;
+}
 
 function isToken(e: CstElement): e is IToken {
   return (e as IToken).image !== undefined;
@@ -51,6 +89,9 @@ function childrenInOrder(n: CstNode): CstElement[] {
 }
 
 export class AstBuilder {
+  /** Structure the builder refused to keep (too deep), as diagnostics. */
+  readonly problems: Diagnostic[] = [];
+
   /** `docs` maps a line number to the text of the `///` comment on it. */
   constructor(
     private readonly file: string,
@@ -242,8 +283,18 @@ export class AstBuilder {
     return out;
   }
 
-  /** A flat `operand (operator operand)*` run, with `x` below `+ -` below `* / %`. */
+  /** An expression, or a placeholder the checker skips quietly when it is too deep to keep. */
   expression(n: CstNode | undefined): Expr | undefined {
+    const e = this.flatExpression(n);
+    if (!e || depthOf(e) <= MAX_EXPRESSION_DEPTH) return e;
+    this.problems.push(
+      diagnostic('tooDeep', e.span, `expression nests deeper than ${MAX_EXPRESSION_DEPTH} levels (each operator and parenthesis is one)`, 'split it into named values, or use `repeat`/`for`'),
+    );
+    return { kind: 'name', name: ERROR_NAME, span: e.span };
+  }
+
+  /** A flat `operand (operator operand)*` run, with `x` below `+ -` below `* / %`. */
+  private flatExpression(n: CstNode | undefined): Expr | undefined {
     if (!n) return undefined;
     const operands: Expr[] = [];
     const operators: string[] = [];
@@ -295,7 +346,7 @@ export class AstBuilder {
           result = { kind: 'name', name: atom.image, span };
           break;
         case 'LParen': {
-          const inner = elems[i] && !isToken(elems[i]) ? this.expression(elems[i] as CstNode) : undefined;
+          const inner = elems[i] && !isToken(elems[i]) ? this.flatExpression(elems[i] as CstNode) : undefined;
           const close = elems[i + 1];
           i += 2;
           if (!inner) return undefined;

@@ -68,7 +68,11 @@ export const BlockComment = createToken({
   line_breaks: true,
   group: Lexer.SKIPPED,
 });
-export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r]+/, group: Lexer.SKIPPED });
+/** An unclosed `/*`: one error naming it, instead of one per character of what follows. */
+export const UnterminatedComment = createToken({ name: 'UnterminatedComment', pattern: /\/\*[\s\S]*/, line_breaks: true });
+// A carriage return is blank space (the `\n` of CRLF ends the line); so is the byte-order mark
+// Windows editors write at the start of a UTF-8 file.
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\uFEFF]+/, group: Lexer.SKIPPED });
 
 export const allTokens: TokenType[] = [
   WhiteSpace,
@@ -76,6 +80,7 @@ export const allTokens: TokenType[] = [
   DocComment,
   LineComment,
   BlockComment,
+  UnterminatedComment,
   Arrow,
   StringLiteral,
   NumberLiteral,
@@ -113,7 +118,8 @@ export const allTokens: TokenType[] = [
 
 export const keywordTokens = [Import, Model, Block, Input, Output, Loss, Return, Freeze, Share, Repeat, For, In, As, Trainable];
 
-export const cnnLexer = new Lexer(allTokens, { ensureOptimizations: false, positionTracking: 'full' });
+// Only `\n` ends a line: counting the `\r` of CRLF too would put every later line at 2n-1.
+export const cnnLexer = new Lexer(allTokens, { ensureOptimizations: false, positionTracking: 'full', lineTerminatorsPattern: /\n/g, lineTerminatorCharacters: ['\n'] });
 
 const continuesAfter = new Set<TokenType>([Arrow, Comma, Equals, Plus, Minus, Star, Slash, Percent, LParen, Colon, DotDot, Dot]);
 const continuesBefore = new Set<TokenType>([Arrow, RParen, Comma]);

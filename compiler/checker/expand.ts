@@ -3,7 +3,7 @@
 // It never throws on user input; a layer that cannot be typed stops the chain it is in, and the
 // rest of the model is still checked.
 
-import type { Argument, BlockDecl, Expr, ModelDecl, Stage, Statement } from '../ast.ts';
+import { ERROR_NAME, type Argument, type BlockDecl, type Expr, type ModelDecl, type Stage, type Statement } from '../ast.ts';
 import { diagnostic, didYouMean, type Diagnostic, type DiagnosticKind } from '../diagnostics.ts';
 import type { InputNode, LayerAttrs, LayerNode, LossTerm, ModelGraph, ParamSpec } from '../graph.ts';
 import type { Span } from '../span.ts';
@@ -81,12 +81,23 @@ const PARAM_SUFFIX: Readonly<Record<ParamSpec['role'], string>> = {
   running_var: 'running_var',
 };
 
-/** Expansion limits: a typo like `repeat 1e9` must end in a diagnostic, not a hang. */
+/**
+ * Expansion limits: a typo like `repeat 1e9` must end in a diagnostic, not a hang. They are
+ * checked as the expansion grows (nested loops and blocks that apply blocks multiply), and
+ * passing one abandons the whole model at once.
+ */
 const MAX_LOOP_ITERATIONS = 100_000;
 const MAX_LAYERS = 200_000;
+/** Statements run in all, counting every loop iteration and block application. */
+const MAX_STATEMENTS = 1_000_000;
+/** Blocks applying blocks: each level is a few stack frames of the expander. */
+export const MAX_BLOCK_DEPTH = 64;
 
 /** Thrown (and caught in expandModel) to abandon a chain after its error was reported. */
 class ChainStopped {}
+
+/** Thrown once a limit on the whole expansion is passed: nothing more of the model is expanded. */
+class ExpansionAborted {}
 
 /** Bound to a name whose definition failed: later uses stop quietly instead of cascading errors. */
 const POISON: Value = { kind: 'symbol', name: '<error>' };
@@ -113,7 +124,23 @@ class Expander {
     throw new ChainStopped();
   }
 
+  private abort(span: Span, message: string, hint: string): never {
+    this.report('tooLarge', span, message, hint);
+    throw new ExpansionAborted();
+  }
+
+  private statementsRun = 0;
+
   model(model: ModelDecl): ExpandResult {
+    try {
+      return this.expandModel(model);
+    } catch (e) {
+      if (!(e instanceof ExpansionAborted)) throw e;
+      return { diagnostics: this.diagnostics };
+    }
+  }
+
+  private expandModel(model: ModelDecl): ExpandResult {
     const scope = this.newScope('', true, [], undefined);
     const overrides = { ...this.options.overrides };
     for (const p of model.params) {
@@ -182,6 +209,7 @@ class Expander {
     const later = collectBoundNames(statements);
     for (const [name, span] of later) if (!scope.bindings.has(name)) scope.laterNames.set(name, span);
     for (const st of statements) {
+      this.countStatement(st.span);
       if (st.kind === 'chain' && st.target) scope.laterNames.delete(st.target.name);
       if (st.kind === 'input' || st.kind === 'share') scope.laterNames.delete(st.name.name);
       try {
@@ -221,7 +249,7 @@ class Expander {
       case 'repeat': {
         const count = this.integer(st.count, scope, 'repeat count', 0);
         this.checkIterations(count, st.count.span);
-        for (let i = 1; i <= count; i++) this.loopBody(st.body, scope, String(i), special);
+        for (let i = 1; i <= count; i++) this.loopBody(st.body, scope, String(i), special, st.span);
         return;
       }
       case 'for': {
@@ -231,7 +259,7 @@ class Expander {
         const saved = scope.bindings.get(st.variable.name);
         for (let i = from; i <= to; i++) {
           scope.bindings.set(st.variable.name, { kind: 'value', value: { kind: 'number', value: i }, span: st.variable.span });
-          this.loopBody(st.body, scope, String(i), special);
+          this.loopBody(st.body, scope, String(i), special, st.span);
         }
         if (saved) scope.bindings.set(st.variable.name, saved);
         else scope.bindings.delete(st.variable.name);
@@ -250,7 +278,15 @@ class Expander {
     if (count > MAX_LOOP_ITERATIONS) this.stop('wrongArguments', span, `a loop of ${count} iterations is over the limit of ${MAX_LOOP_ITERATIONS}`);
   }
 
-  private loopBody(body: readonly Statement[], scope: Scope, iteration: string, special: (st: Statement) => boolean): void {
+  /** Every statement run and every loop iteration (even of an empty body) counts against MAX_STATEMENTS. */
+  private countStatement(span: Span): void {
+    if (++this.statementsRun > MAX_STATEMENTS) {
+      this.abort(span, `the model expands to more than ${MAX_STATEMENTS.toLocaleString('en-US')} statements (loops and blocks multiply)`, 'lower a repeat count or a loop range');
+    }
+  }
+
+  private loopBody(body: readonly Statement[], scope: Scope, iteration: string, special: (st: Statement) => boolean, span: Span): void {
+    this.countStatement(span);
     const saved = scope.loopSuffix;
     scope.loopSuffix = `${saved}_${iteration}`;
     this.body(body, scope, special);
@@ -308,6 +344,7 @@ class Expander {
 
   private stage(stage: Stage, scope: Scope, input: TensorValue | undefined, first: boolean, name: string | undefined, nameSpan: Span | undefined, doc: string | undefined): TensorValue {
     const e = stage.expr;
+    if (e.kind === 'name' && e.name === ERROR_NAME) throw new ChainStopped();
     if (e.kind === 'layer') {
       const spec = LAYERS[e.op];
       if (!spec) return this.unknownCallee(e.op, e.opSpan, scope);
@@ -413,7 +450,7 @@ class Expander {
   }
 
   private addLayer(typed: LayerType, inputs: readonly LayerInput[], scope: Scope, name: string | undefined, nameSpan: Span | undefined, span: Span, doc: string | undefined): TensorValue {
-    if (this.layers.length >= MAX_LAYERS) this.stop('wrongArguments', span, `the model expands to more than ${MAX_LAYERS} layers`);
+    if (this.layers.length >= MAX_LAYERS) this.abort(span, `the model expands to more than ${MAX_LAYERS.toLocaleString('en-US')} layers`, 'lower a repeat count, or apply blocks fewer times');
     let full: string;
     if (name !== undefined) {
       full = scope.prefix + name;
@@ -466,6 +503,9 @@ class Expander {
     if (scope.blockStack.includes(block.name.name)) {
       const cycle = [...scope.blockStack.slice(scope.blockStack.indexOf(block.name.name)), block.name.name].join(' -> ');
       return this.stop('recursiveBlock', span, `block ${block.name.name} uses itself (${cycle}); blocks cannot be recursive`, 'unroll it with `repeat` or `for`');
+    }
+    if (scope.blockStack.length >= MAX_BLOCK_DEPTH) {
+      return this.abort(span, `blocks nested deeper than ${MAX_BLOCK_DEPTH} levels (${scope.blockStack[0]} -> ... -> ${block.name.name})`, 'flatten some blocks into their callers');
     }
     if (inputs.length !== block.inputs.length) {
       return this.stop('wrongArguments', span, `block ${block.name.name} takes ${block.inputs.length} input(s) (${block.inputs.map((i) => i.name).join(', ')}), got ${inputs.length}`);
@@ -560,7 +600,7 @@ class Expander {
         return this.stop('wrongValueKind', e.span, 'strings are only used in `import` lines');
       case 'name': {
         const b = scope.bindings.get(e.name);
-        if (b?.kind === 'value' && b.value === POISON) throw new ChainStopped();
+        if ((b?.kind === 'value' && b.value === POISON) || e.name === ERROR_NAME) throw new ChainStopped();
         if (b?.kind === 'value') return b.value;
         const layer = this.layerNames.get(scope.prefix + e.name);
         if (layer) return { kind: 'tensor', name: layer.name, shape: layer.shape };
@@ -727,6 +767,7 @@ class Expander {
 
   /** Flattens `a * (b * f(x) + g(y))` into weighted terms. */
   private collectLoss(e: Expr, weight: number, scope: Scope, outputs: readonly string[], out: PendingLossTerm[]): void {
+    if (e.kind === 'name' && e.name === ERROR_NAME) throw new ChainStopped();
     if (e.kind === 'binary' && (e.op === '+' || e.op === '-')) {
       this.collectLoss(e.left, weight, scope, outputs, out);
       this.collectLoss(e.right, e.op === '-' ? -weight : weight, scope, outputs, out);

@@ -1,0 +1,86 @@
+// Inputs that used to overflow the stack, hang or run out of memory: each ends in one diagnostic
+// naming the limit, in bounded time (issue 13).
+
+import { describe, expect, it } from 'vitest';
+import { didYouMean, formatDiagnostic, type Diagnostic } from '../../compiler/diagnostics.ts';
+import { formatCnn } from '../../compiler/format/printer.ts';
+import { checkFile } from '../../compiler/program.ts';
+
+function diagnose(text: string): Diagnostic[] {
+  return checkFile('/virtual/t.cnn', text, () => undefined).diagnostics;
+}
+
+const model = (body: string) => `model M {\n  input x: 8x8x1\n${body}\n}\n`;
+
+function blockChain(levels: number, uses: number): string {
+  let s = 'block b0()(x) {\n  return relu(x)\n}\n';
+  for (let i = 1; i <= levels; i++) s += `block b${i}()(x) {\n  return x${` -> b${i - 1}`.repeat(uses)}\n}\n`;
+  return s + model(`  b${levels}`);
+}
+
+describe('nesting is bounded with a diagnostic', () => {
+  it('1,000 nested parentheses in an argument', () => {
+    const ds = diagnose(model(`  conv ${'('.repeat(1000)}4${')'.repeat(1000)}, 3x3`));
+    expect(ds.map((d) => [d.code, d.message])).toEqual([['CNN003', "nesting deeper than 64 levels of '(' and '{'"]]);
+  });
+  it('500 nested repeat blocks', () => {
+    const ds = diagnose(model(`${'repeat 1 {\n'.repeat(500)}relu\n${'}\n'.repeat(500)}`));
+    expect(ds.map((d) => d.code)).toEqual(['CNN003']);
+  });
+  it('a sum of 3,000 terms', () => {
+    const ds = diagnose(model(`  conv ${Array(3000).fill('1').join(' + ')}, 3x3`));
+    expect(ds.map((d) => [d.code, d.span.startLine])).toEqual([['CNN003', 3]]);
+    expect(ds[0].message).toMatch(/expression nests deeper than 256 levels/);
+  });
+  it('a loss of 3,000 terms', () => {
+    const ds = diagnose(model(`  flatten\n  dense 2\n  loss ${Array(3000).fill('mse').join(' + ')}`));
+    expect(ds.map((d) => d.code)).toEqual(['CNN003']);
+  });
+  it('200 blocks each applying the one before', () => {
+    const ds = diagnose(blockChain(200, 1));
+    expect(ds.map((d) => d.code)).toEqual(['CNN107']);
+    expect(ds[0].message).toMatch(/^blocks nested deeper than 64 levels/);
+  });
+  it('moderate nesting still checks', () => {
+    expect(diagnose(model(`  conv ${'('.repeat(40)}4${')'.repeat(40)}, 3x3`))).toEqual([]);
+    expect(diagnose(blockChain(30, 1))).toEqual([]);
+  });
+  it('the formatter, which works on tokens, lays out deep nesting without recursing', () => {
+    const text = model(`  conv ${'('.repeat(1000)}4${')'.repeat(1000)}, 3x3`);
+    const r = formatCnn(text, 'deep.cnn');
+    expect(r.ok && r.text).toBe(text);
+  });
+  it('diagnostics name the file and position', () => {
+    const [d] = diagnose(model(`  conv ${'('.repeat(100)}4${')'.repeat(100)}, 3x3`));
+    expect(formatDiagnostic(d)).toMatch(/^\/virtual\/t\.cnn:3:71: error: nesting deeper than 64/);
+  });
+});
+
+describe('expansion limits hold as the expansion grows', () => {
+  it('nested repeats of 100,000 each', () => {
+    const ds = diagnose(model('  repeat 100000 { repeat 100000 { relu } }'));
+    expect(ds.map((d) => [d.code, d.message])).toEqual([['CNN107', 'the model expands to more than 200,000 layers']]);
+  });
+  it('nested repeats with empty bodies', () => {
+    const ds = diagnose(model('  repeat 100000 { repeat 100000 { } }\n  relu'));
+    expect(ds.map((d) => d.code)).toEqual(['CNN107']);
+    expect(ds[0].message).toMatch(/more than 1,000,000 statements/);
+  });
+  it('40 blocks each applying the previous twice (2^40 layers)', () => {
+    const ds = diagnose(blockChain(40, 2));
+    expect(ds.map((d) => d.code)).toEqual(['CNN107']);
+  });
+});
+
+describe('did-you-mean on long names', () => {
+  it('a 20,000-character name against a long candidate answers at once', () => {
+    const long = 'a'.repeat(20_000);
+    const started = performance.now();
+    expect(didYouMean(long, [`${long}b`, 'conv'])).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+  it('still suggests for ordinary names', () => {
+    expect(didYouMean('cnov', ['conv', 'dense'])).toBe('conv');
+    expect(didYouMean('clases', ['classes'])).toBe('classes');
+  });
+});
