@@ -10,6 +10,7 @@ import type { BlockDecl, ModelDecl } from './ast.ts';
 import { expandModel } from './checker/expand.ts';
 import { diagnostic, didYouMean, type Diagnostic } from './diagnostics.ts';
 import type { ModelGraph } from './graph.ts';
+import { spanAt } from './span.ts';
 
 export const STDLIB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../stdlib');
 
@@ -76,6 +77,9 @@ export function loadProgram(file: string, text?: string, readText: ReadText = re
     diagnostics.push(diagnostic('importFailed', { file, startOffset: 0, endOffset: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 }, `cannot read ${file}`));
   } else {
     visit(root, source);
+    if (source.replace(/^\uFEFF/, '').trim() === '') {
+      diagnostics.push(diagnostic('emptyFile', spanAt(file, source, 0, 0), `${file} is empty: there is nothing to check`, 'declare a model, e.g. `model M { input x: 28 x 28 x 1 ... }`'));
+    }
   }
   return { root, files, blocks, models, diagnostics };
 }

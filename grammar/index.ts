@@ -80,6 +80,8 @@ export function parseSource(text: string, file: string): ParseResult {
   const builder = new AstBuilder(file, new Map((lexed.groups.docs ?? []).map((t) => [t.startLine ?? 0, t.image.slice(3).trim()])));
   for (const e of cnnParser.errors) {
     const tok = e.token;
+    // Everything after an unclosed `/*` is comment: what the parser misses there follows from it.
+    if (unterminated && (Number.isNaN(tok.startOffset) || tok.tokenType.name === 'EOF' || tok.startOffset >= unterminated.startOffset)) continue;
     const span = Number.isNaN(tok.startOffset) ? spanAt(file, text, text.length, 0) : builder.tokenSpan(tok);
     const expected = e.name === 'MismatchedTokenException' ? expectation(e.message) : undefined;
     diagnostics.push(diagnostic('syntaxError', span, `syntax error: ${expected ? `expected ${expected}, found` : 'unexpected'} ${describe(tok)}`));
