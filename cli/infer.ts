@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { groupDigits } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
-import { readSafetensorsFile } from '../runtime/checkpoint.ts';
+import { readWeightsFile } from '../runtime/checkpoint.ts';
 import { subset, type Dataset } from '../runtime/data/dataset.ts';
 import { fitCenter } from '../runtime/data/augment.ts';
 import { decodeImage, fitImage, type Rgba } from '../runtime/data/image.ts';
@@ -28,8 +28,9 @@ async function openEnsemble(graph: ModelGraph, files: readonly string[], batch: 
     const session = await createSession(graph, { batch, backend: parseBackend(backend), seed: 0 });
     sessions.push(session);
     const optimizerNames = new Set((await session.saveState()).optimizer.keys());
-    const match = matchWeights(readSafetensorsFile(file).tensors, session.shapes, optimizerNames);
-    const problems = [...match.missing.map((n) => `missing ${n}`), ...match.reshaped.map((r) => `${r.name} is [${r.file.join(', ')}], the model expects [${r.model.join(', ')}]`)];
+    const match = matchWeights(readWeightsFile(file), session.shapes, optimizerNames);
+    // One rule with --resume: every tensor of the file must have its place in the model.
+    const problems = [...match.missing.map((n) => `missing ${n}`), ...match.unexpected.map((n) => `unexpected ${n}`), ...match.reshaped.map((r) => `${r.name} is [${r.file.join(', ')}], the model expects [${r.model.join(', ')}]`)];
     if (problems.length > 0) {
       sessions.forEach((s) => s.dispose());
       throw new UsageError(`${file} does not fit model ${graph.name}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);

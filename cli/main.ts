@@ -4,11 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { escapeControl } from '../compiler/terminal-text.ts';
 import { helpText, wantsHelp } from './command.ts';
+import { describeFsError } from './fs-errors.ts';
 import { COMMANDS } from './commands.ts';
 import { EXIT_OK, EXIT_USAGE } from './io.ts';
 
 /** Error classes (by name) that describe bad input rather than a bug in cnnc. */
-const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError']);
+const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError', 'MemoryBudgetError']);
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -42,6 +43,11 @@ export async function main(argv: string[]): Promise<number> {
     // Bad input (usage, files, data, weights, devices) is the user's to fix: the message, no stack.
     if (e instanceof Error && USER_ERRORS.has(e.name)) {
       process.stderr.write(`cnnc ${name}: ${e.message.split('\n').map(escapeControl).join('\n')}\n`);
+      return EXIT_USAGE;
+    }
+    const fsProblem = describeFsError(e);
+    if (fsProblem !== undefined) {
+      process.stderr.write(`cnnc ${name}: ${escapeControl(fsProblem)}\n`);
       return EXIT_USAGE;
     }
     throw e;

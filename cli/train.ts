@@ -3,7 +3,7 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { loadCheckpoint, readSafetensorsFile } from '../runtime/checkpoint.ts';
+import { checkResumable, loadCheckpoint, readWeightsFile } from '../runtime/checkpoint.ts';
 import type { Dataset } from '../runtime/data/dataset.ts';
 import { subset } from '../runtime/data/dataset.ts';
 import { BatchLoader, type PipelineOptions } from '../runtime/data/pipeline.ts';
@@ -21,7 +21,7 @@ import { groupDigits } from '../compiler/checker/values.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
 import { parseCommand } from './command.ts';
 import { TRAIN } from './commands.ts';
-import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
+import { checkWritable, EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
 
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -125,7 +125,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   log(`optimizer: ${optimizer.kind}, lr ${optimizer.lr}, batch ${batch}, ${epochs} epoch(s) of ${stepsPerEpoch} steps`);
 
   if (values.weights) {
-    const file = readSafetensorsFile(values.weights).tensors;
+    const file = readWeightsFile(values.weights);
     const match = matchWeights(file, session.shapes, new Set((await session.saveState()).optimizer.keys()));
     await session.loadState(match.state);
     for (const line of describeMatch(match, session.shapes.keys())) log(`weights ${values.weights}: ${line}`);
@@ -134,6 +134,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   let step = 0;
   if (values.resume) {
     const ckpt = loadCheckpoint(values.resume);
+    checkResumable(ckpt, session.shapes, values.resume, graph.name);
     await session.loadState(sessionStateFrom(ckpt.weights, ckpt.optimizer, values.resume));
     const { epoch, batchInEpoch, rng } = ckpt.position;
     position = { epoch, batchInEpoch, rng };
@@ -141,6 +142,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   }
 
   const out = values.out ?? join('out', `${graph.name}.safetensors`);
+  checkWritable(out, '--out');
   mkdirSync(dirname(out), { recursive: true });
   const workers = values.workers === undefined ? (augment ? 1 : 0) : nonNegative(values.workers, '--workers', 0);
   let closeLoader = async () => undefined as void;

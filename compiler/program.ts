@@ -2,7 +2,7 @@
 // and expands a chosen model into its typed graph. This is the API the CLI, the language server,
 // the benchmarks and the back end call.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSource, type ParseResult } from '../grammar/index.ts';
@@ -17,7 +17,15 @@ export const STDLIB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../s
 /** Reads a file's text; the language server substitutes its open, unsaved documents. */
 export type ReadText = (path: string) => string | undefined;
 
-const readFromDisk: ReadText = (path) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+const readFromDisk: ReadText = (path) => (statSync(path, { throwIfNoEntry: false })?.isFile() ? readFileSync(path, 'utf8') : undefined);
+
+/** Why a source file could not be read: missing, or a folder where a file is expected. */
+export function unreadableReason(path: string): string {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) return `${path} is a folder, not a .cnn file`;
+  if (stat && !stat.isFile()) return `${path} is not a regular file`;
+  return `${path} not found`;
+}
 
 export interface Program {
   /** The file the program was loaded from, resolved. */
@@ -51,7 +59,7 @@ export function loadProgram(file: string, text?: string, readText: ReadText = re
         const imported = readText(target);
         if (imported === undefined) {
           const hint = decl.isStdlib ? `the standard library has: ${listStdlib().join(', ')}` : undefined;
-          diagnostics.push(diagnostic('importFailed', decl.span, `cannot import '${decl.target}': ${target} not found`, hint));
+          diagnostics.push(diagnostic('importFailed', decl.span, `cannot import '${decl.target}': ${unreadableReason(target)}`, hint));
           continue;
         }
         visit(target, imported);
@@ -74,7 +82,7 @@ export function loadProgram(file: string, text?: string, readText: ReadText = re
 
   const source = text ?? readText(root);
   if (source === undefined) {
-    diagnostics.push(diagnostic('importFailed', { file, startOffset: 0, endOffset: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 }, `cannot read ${file}`));
+    diagnostics.push(diagnostic('importFailed', { file, startOffset: 0, endOffset: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 }, `cannot read ${file}: ${unreadableReason(root)}`));
   } else {
     visit(root, source);
     if (source.replace(/^\uFEFF/, '').trim() === '') {

@@ -68,6 +68,8 @@ export function humanCount(n: number): string {
 /** `61.0 MB` in powers of 1000, `1.2 KB`, `512 B`. */
 export function humanBytes(n: number): string {
   const units: [number, string][] = [
+    [1e15, 'PB'],
+    [1e12, 'TB'],
     [1e9, 'GB'],
     [1e6, 'MB'],
     [1e3, 'KB'],

@@ -8,6 +8,7 @@ import { SEED_FEED } from '../../compiler/lower/lower.ts';
 import { leavesOf } from '../../compiler/ir/program.ts';
 import { isResident, type Executor, type PreparedProgram, type TensorStore } from '../executor.ts';
 import { initialWeights } from '../init.ts';
+import { checkMemoryBudget } from '../memory-budget.ts';
 import type { OptimizerConfig } from '../optim/optimizers.ts';
 import { buildTrainStep } from '../optim/train-step.ts';
 import { cpuExecutor } from '../reference/executor.ts';
@@ -73,6 +74,7 @@ export async function pickExecutor(backend: Backend): Promise<{ executor: Execut
 
 export async function createSession(graph: ModelGraph, options: SessionOptions): Promise<TrainingSession> {
   checkTrainable(graph);
+  checkMemoryBudget(graph, options.batch, options.optimizer !== undefined);
   const output = classifierOutput(graph)!;
   const input = graph.inputs.find((i) => !i.trainable)!;
   const classes = graph.layers.find((l) => l.name === output)?.shape[0] ?? 0;
