@@ -17,6 +17,16 @@ export function channelInputs(op: string): readonly number[] {
   return [];
 }
 
+/**
+ * log1p(exp(-|x|)) without a log1p builtin: with u = exp(-|x|) and w = 1 + u (rounded),
+ * log(w) * u / (w - 1) is log1p(u) to float precision, and u itself where w rounds to 1.
+ */
+function log1pExpNegAbs(x: string): string {
+  const u = `exp(-abs(${x}))`;
+  const w = `(1.0 + ${u})`;
+  return `select(log(${w}) * ${u} / (${w} - 1.0), ${u}, ${w} == 1.0)`;
+}
+
 function unaryExpr(fn: UnaryFn, x: string, alpha: number): string {
   switch (fn) {
     case 'neg': return `(-${x})`;
@@ -31,6 +41,7 @@ function unaryExpr(fn: UnaryFn, x: string, alpha: number): string {
     case 'leaky_relu': return `select(${f32Lit(alpha)} * ${x}, ${x}, ${x} > 0.0)`;
     case 'tanh': return `tanh(${x})`;
     case 'sigmoid': return `(1.0 / (1.0 + exp(-${x})))`;
+    case 'softplus': return `(max(${x}, 0.0) + ${log1pExpNegAbs(x)})`;
     case 'step': return `select(0.0, 1.0, ${x} > 0.0)`;
   }
 }
@@ -50,6 +61,7 @@ function unaryGradExpr(fn: UnaryFn, dy: string, x: string, alpha: number): strin
     case 'leaky_relu': return `select(${f32Lit(alpha)} * ${dy}, ${dy}, ${x} > 0.0)`;
     case 'tanh': return `(${dy} * (1.0 - tanh(${x}) * tanh(${x})))`;
     case 'sigmoid': return `(${dy} * (1.0 / (1.0 + exp(-${x}))) * (1.0 - 1.0 / (1.0 + exp(-${x}))))`;
+    case 'softplus': return `(${dy} / (1.0 + exp(-${x})))`;
   }
 }
 
