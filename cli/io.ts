@@ -32,7 +32,9 @@ export function parseOverrides(values: readonly string[] | undefined): Record<st
   for (const v of values ?? []) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)$/.exec(v);
     if (!m) throw new UsageError(`--set expects NAME=NUMBER, got '${v}'`);
-    out[m[1]] = Number(m[2]);
+    const n = Number(m[2]);
+    if (!Number.isFinite(n) || Math.abs(n) > Number.MAX_SAFE_INTEGER) throw new UsageError(`--set ${m[1]}: ${m[2]} is beyond 2^53, where numbers are no longer exact`);
+    out[m[1]] = n;
   }
   return out;
 }

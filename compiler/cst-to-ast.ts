@@ -160,6 +160,7 @@ export class AstBuilder {
       const name = this.identifier(token(model, 'Identifier'));
       if (!name) return undefined;
       const params = this.params(node(model, 'paramList'));
+      this.reportDuplicates(name.name, params.map((p) => p.name));
       const span = this.nodeSpan(model);
       return { kind: 'model', name, params, body: this.body(node(model, 'body')), doc: this.docAbove(span.startLine), span };
     }
@@ -168,10 +169,12 @@ export class AstBuilder {
       const name = this.identifier(token(block, 'Identifier'));
       if (!name) return undefined;
       const inputs = tokens(node(block, 'inputList'), 'Identifier').map((t) => ({ name: t.image, span: this.tokenSpan(t) }));
+      const params = this.params(node(block, 'paramList'));
+      this.reportDuplicates(name.name, [...params.map((p) => p.name), ...inputs]);
       return {
         kind: 'block',
         name,
-        params: this.params(node(block, 'paramList')),
+        params,
         inputs,
         body: this.body(node(block, 'body')),
         doc: this.docAbove(this.nodeSpan(block).startLine),
@@ -179,6 +182,16 @@ export class AstBuilder {
       };
     }
     return undefined;
+  }
+
+  /** A parameter or input name written twice in one header: the second would silently shadow the first. */
+  private reportDuplicates(owner: string, names: readonly Identifier[]): void {
+    const seen = new Map<string, Identifier>();
+    for (const n of names) {
+      const first = seen.get(n.name);
+      if (first) this.problems.push(diagnostic('duplicateName', n.span, `${owner} has two parameters or inputs named '${n.name}' (the first at column ${first.span.startColumn})`, 'rename one of them'));
+      else seen.set(n.name, n);
+    }
   }
 
   private params(list: CstNode | undefined): Parameter[] {

@@ -34,6 +34,7 @@ export const Codes = {
   notAnInteger: { code: 'CNN201', severity: 'error' },
   divisionByZero: { code: 'CNN202', severity: 'error' },
   wrongValueKind: { code: 'CNN203', severity: 'error' },
+  numberOutOfRange: { code: 'CNN204', severity: 'error' },
   nonPositiveSize: { code: 'CNN300', severity: 'error' },
   fractionalSize: { code: 'CNN301', severity: 'warning' },
   shapeMismatch: { code: 'CNN302', severity: 'error' },

@@ -10,7 +10,7 @@ import type { Span } from '../span.ts';
 import type { LayerInput, LayerSpec, LayerType } from './layer-spec.ts';
 import { LAYERS } from './layers/index.ts';
 import { LOSSES, type PendingLossTerm } from './loss.ts';
-import { describeValue, SYMBOLS, type ArgValue, type TensorValue, type Value } from './values.ts';
+import { describeValue, formatNumber, SYMBOLS, type ArgValue, type TensorValue, type Value } from './values.ts';
 
 /** A block instance declared with `share`: every application uses the first one's weights. */
 interface SharedInstance {
@@ -587,7 +587,7 @@ class Expander {
   private integer(e: Expr, scope: Scope, what: string, min: number): number {
     const v = this.eval(e, scope);
     if (v.kind !== 'number') return this.stop('wrongValueKind', e.span, `${what} must be a number, got ${describeValue(v)}`);
-    if (!Number.isInteger(v.value)) return this.stop('notAnInteger', e.span, `${what} must be a whole number, got ${v.value}`);
+    if (!Number.isInteger(v.value)) return this.stop('notAnInteger', e.span, `${what} must be a whole number, got ${formatNumber(v.value)}`);
     if (v.value < min) return this.stop('wrongArguments', e.span, `${what} must be at least ${min}, got ${v.value}`);
     return v.value;
   }
@@ -595,7 +595,7 @@ class Expander {
   private eval(e: Expr, scope: Scope, name?: string, nameSpan?: Span): Value {
     switch (e.kind) {
       case 'number':
-        return { kind: 'number', value: e.value };
+        return { kind: 'number', value: this.representable(e.value, e.span, e.raw) };
       case 'string':
         return this.stop('wrongValueKind', e.span, 'strings are only used in `import` lines');
       case 'name': {
@@ -641,6 +641,18 @@ class Expander {
       case 'layer':
         return this.stop('wrongValueKind', e.span, `a layer (${e.op}) cannot be used as a value here; give it an input with \`->\``);
     }
+  }
+
+  /**
+   * Numbers beyond 2^53 are no longer exact (a size of 1e26 printed as 26x26x1e+26), and 1e999 is
+   * infinity: both are refused where they are written.
+   */
+  private representable(value: number, span: Span, written: string): number {
+    if (!Number.isFinite(value)) return this.stop('numberOutOfRange', span, `${written} is too large to be a number (it overflows to infinity)`);
+    if (Math.abs(value) > Number.MAX_SAFE_INTEGER) {
+      return this.stop('numberOutOfRange', span, `${written} is beyond 2^53 (9,007,199,254,740,991), where whole numbers are no longer exact`, 'no size or setting needs a number this large');
+    }
+    return value;
   }
 
   private memberPath(e: Expr): string | undefined {
@@ -689,7 +701,7 @@ class Expander {
       return this.stop('divisionByZero', e.span, `division by zero: ${a} ${e.op} ${b}`);
     }
     const value = e.op === '+' ? a + b : e.op === '-' ? a - b : e.op === '*' ? a * b : e.op === '/' ? a / b : a % b;
-    return { kind: 'number', value };
+    return { kind: 'number', value: this.representable(value, e.span, `${a} ${e.op} ${b}`) };
   }
 
   private call(e: Extract<Expr, { kind: 'call' }>, scope: Scope, name: string | undefined, nameSpan: Span | undefined): Value {

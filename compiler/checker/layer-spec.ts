@@ -5,7 +5,7 @@
 import type { Diagnostic, DiagnosticKind } from '../diagnostics.ts';
 import type { LayerAttrs, ParamRole, Shape } from '../graph.ts';
 import type { Span } from '../span.ts';
-import { describeValue, formatShape, type ArgValue, type TensorValue, type Value } from './values.ts';
+import { describeValue, formatNumber, formatShape, type ArgValue, type TensorValue, type Value } from './values.ts';
 
 export interface LayerInput {
   readonly value: TensorValue;
@@ -91,7 +91,7 @@ export class ArgReader {
     if (v.kind !== 'number') return this.fail(arg.span, `${this.ctx.op}: ${what} must be a number, got ${describeValue(v)}`);
     if (!Number.isInteger(v.value)) {
       this.ok = false;
-      this.ctx.report('notAnInteger', arg.span, `${this.ctx.op}: ${what} must be a whole number, got ${v.value}`);
+      this.ctx.report('notAnInteger', arg.span, `${this.ctx.op}: ${what} must be a whole number, got ${formatNumber(v.value)}`);
       return undefined;
     }
     if (v.value < min) return this.fail(arg.span, `${this.ctx.op}: ${what} must be at least ${min}, got ${v.value}`);

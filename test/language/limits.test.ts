@@ -84,3 +84,24 @@ describe('did-you-mean on long names', () => {
     expect(didYouMean('clases', ['classes'])).toBe('classes');
   });
 });
+
+describe('bad values are refused where they are written', () => {
+  it('integers beyond 2^53', () => {
+    const ds = diagnose(model('  conv 100000000000000000000, 3x3'));
+    expect(ds.map((d) => [d.code, d.message])).toEqual([['CNN204', '100000000000000000000 is beyond 2^53 (9,007,199,254,740,991), where whole numbers are no longer exact']]);
+    expect(diagnose(model('  conv 4000000000 * 4000000000, 3x3')).map((d) => d.code)).toEqual(['CNN204']);
+  });
+  it('a number that overflows to infinity', () => {
+    const ds = diagnose(model('  batchnorm eps 1e999'));
+    expect(ds.map((d) => [d.code, d.message])).toEqual([['CNN204', '1e999 is too large to be a number (it overflows to infinity)']]);
+  });
+  it('a duplicate block or model parameter', () => {
+    const ds = diagnose(`block b(f, f)(x) {\n  return x\n}\n${model('  b(1, 2)')}`);
+    expect(ds.map((d) => [d.code, `${d.span.startLine}:${d.span.startColumn}`, d.message])).toEqual([['CNN101', '1:12', "b has two parameters or inputs named 'f' (the first at column 9)"]]);
+    expect(diagnose('block c(x)(x) {\n  return x\n}\n').map((d) => d.code)).toEqual(['CNN101']);
+  });
+  it('fractions in messages are short', () => {
+    const ds = diagnose(model('  conv 10 / 3, 3x3'));
+    expect(ds[0].message).toMatch(/got 3\.33333$/);
+  });
+});
