@@ -91,6 +91,8 @@ function childrenInOrder(n: CstNode): CstElement[] {
 export class AstBuilder {
   /** Structure the builder refused to keep (too deep), as diagnostics. */
   readonly problems: Diagnostic[] = [];
+  /** The first token of what each broken statement left over before its line's end. */
+  readonly strays: IToken[] = [];
 
   /** `docs` maps a line number to the text of the `///` comment on it. */
   constructor(
@@ -206,6 +208,10 @@ export class AstBuilder {
   }
 
   private body(body: CstNode | undefined): Statement[] {
+    for (const stray of nodes(body, 'stray')) {
+      const first = tokens(stray, 'Stray')[0];
+      if (first) this.strays.push(first);
+    }
     return nodes(body, 'statement')
       .map((s) => this.statement(s))
       .filter((s): s is Statement => s !== undefined);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseSource, type ParseResult } from '../grammar/index.ts';
 import type { BlockDecl, ModelDecl } from './ast.ts';
 import { expandModel } from './checker/expand.ts';
-import { diagnostic, didYouMean, type Diagnostic } from './diagnostics.ts';
+import { Codes, diagnostic, didYouMean, type Diagnostic } from './diagnostics.ts';
 import type { ModelGraph } from './graph.ts';
 import { spanAt } from './span.ts';
 
@@ -126,7 +126,10 @@ export interface CompileResult {
 
 function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
+  // A line with a syntax error is reported once: what the checker makes of its remains follows from it.
+  const broken = new Set(diagnostics.filter((d) => d.code === Codes.syntaxError.code || d.code === Codes.lexError.code).map((d) => `${d.span.file}|${d.span.startLine}`));
   return diagnostics.filter((d) => {
+    if (d.code !== Codes.syntaxError.code && d.code !== Codes.lexError.code && broken.has(`${d.span.file}|${d.span.startLine}`)) return false;
     const key = `${d.code}|${d.span.file}|${d.span.startOffset}|${d.message}`;
     if (seen.has(key)) return false;
     seen.add(key);

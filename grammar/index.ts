@@ -84,9 +84,18 @@ export function parseSource(text: string, file: string): ParseResult {
     if (unterminated && (Number.isNaN(tok.startOffset) || tok.tokenType.name === 'EOF' || tok.startOffset >= unterminated.startOffset)) continue;
     const span = Number.isNaN(tok.startOffset) ? spanAt(file, text, text.length, 0) : builder.tokenSpan(tok);
     const expected = e.name === 'MismatchedTokenException' ? expectation(e.message) : undefined;
-    diagnostics.push(diagnostic('syntaxError', span, `syntax error: ${expected ? `expected ${expected}, found` : 'unexpected'} ${describe(tok)}`));
+    // `(3, 3)` or `(28, 28, 1)`: a size written as a tuple.
+    const hint = expected === "')'" && tok.image === ',' ? 'sizes are written with x: `3x3`, `28 x 28 x 1`, not as a tuple `(3, 3)`' : undefined;
+    diagnostics.push(diagnostic('syntaxError', span, `syntax error: ${expected ? `expected ${expected}, found` : 'unexpected'} ${describe(tok)}`, hint));
   }
   const declarations = builder.declarations(cst).map((d) => d.decl);
   diagnostics.push(...builder.problems);
+  // Left-over tokens are one error per line, unless the parser already reported that line.
+  const reported = new Set(diagnostics.map((d) => d.span.startLine));
+  for (const tok of builder.strays) {
+    if (reported.has(tok.startLine ?? 0)) continue;
+    reported.add(tok.startLine ?? 0);
+    diagnostics.push(diagnostic('syntaxError', builder.tokenSpan(tok), `syntax error: unexpected ${describe(tok)}`, 'each statement is one line: a layer and its arguments separated by commas'));
+  }
   return { source: { file, text, declarations }, diagnostics, tokens: significant };
 }

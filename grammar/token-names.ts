@@ -36,5 +36,5 @@ export function tokenText(typeName: string): string {
 
 /** Every token type has a readable form (checked by a test, so a new token cannot leak its name). */
 export function unnamedTokenTypes(): string[] {
-  return allTokens.map((t) => t.name).filter((n) => tokenText(n) === n && !['WhiteSpace', 'DocComment', 'LineComment', 'BlockComment', 'UnterminatedComment'].includes(n));
+  return allTokens.map((t) => t.name).filter((n) => tokenText(n) === n && !['WhiteSpace', 'DocComment', 'LineComment', 'BlockComment', 'UnterminatedComment', 'Stray'].includes(n));
 }

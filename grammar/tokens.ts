@@ -74,6 +74,12 @@ export const UnterminatedComment = createToken({ name: 'UnterminatedComment', pa
 // Windows editors write at the start of a UTF-8 file.
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\uFEFF]+/, group: Lexer.SKIPPED });
 
+/**
+ * Every token that cannot end a statement belongs to this category, so the grammar can skip what a
+ * broken statement left over (`conv 8, 3x3 same`) up to the line's end and go on with the next.
+ */
+export const Stray = createToken({ name: 'Stray', pattern: Lexer.NA });
+
 export const allTokens: TokenType[] = [
   WhiteSpace,
   Newline,
@@ -114,7 +120,12 @@ export const allTokens: TokenType[] = [
   RParen,
   LBrace,
   RBrace,
+  Stray,
 ];
+
+for (const t of allTokens) {
+  if (t !== Stray && t !== Newline && t !== LBrace && t !== RBrace && t.GROUP === undefined) t.CATEGORIES = [Stray];
+}
 
 export const keywordTokens = [Import, Model, Block, Input, Output, Loss, Return, Freeze, Share, Repeat, For, In, As, Trainable];
 

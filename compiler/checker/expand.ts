@@ -102,6 +102,16 @@ class ExpansionAborted {}
 /** Bound to a name whose definition failed: later uses stop quietly instead of cascading errors. */
 const POISON: Value = { kind: 'symbol', name: '<error>' };
 
+/**
+ * The running value after a statement failed: the next line that continues from it stops quietly
+ * (its error would only follow from the first), and a line that starts from a named value goes on.
+ */
+const BROKEN: TensorValue = { kind: 'tensor', name: '<error>', shape: [] };
+
+function declaresInput(statements: readonly Statement[]): boolean {
+  return statements.some((st) => st.kind === 'input' || ((st.kind === 'repeat' || st.kind === 'for') && declaresInput(st.body)));
+}
+
 export function expandModel(model: ModelDecl, options: ExpandOptions): ExpandResult {
   return new Expander(options).model(model);
 }
@@ -171,7 +181,7 @@ class Expander {
       return true;
     });
 
-    if (this.inputs.length === 0) {
+    if (this.inputs.length === 0 && !declaresInput(model.body)) {
       this.report('noInput', model.name.span, `model ${model.name.name} has no input`, 'declare one, e.g. `input image: 32 x 32 x 3`');
     }
 
@@ -182,7 +192,7 @@ class Expander {
         if (t) outputNames.push(t.name);
       }
     }
-    if (outputs.length === 0 && scope.current) outputNames.push(scope.current.name);
+    if (outputs.length === 0 && scope.current && scope.current !== BROKEN) outputNames.push(scope.current.name);
 
     const loss = losses.flatMap((l) => this.lossTerms(l.expr, scope, outputNames));
     const frozen = this.frozenLayers(freezes, scope);
@@ -218,6 +228,7 @@ class Expander {
         if (!(e instanceof ChainStopped)) throw e;
         const failed = st.kind === 'chain' ? st.target : st.kind === 'input' || st.kind === 'share' ? st.name : undefined;
         if (failed) scope.bindings.set(failed.name, { kind: 'value', value: POISON, span: failed.span });
+        if (st.kind === 'chain' || st.kind === 'input' || st.kind === 'repeat' || st.kind === 'for') scope.current = BROKEN;
       }
     }
   }
@@ -314,6 +325,11 @@ class Expander {
     const e = st.value;
     const callee = e.kind === 'call' ? e.callee : e;
     const args = e.kind === 'call' ? e.args : [];
+    if (callee.kind === 'name' && !this.options.blocks.has(callee.name) && !LAYERS[callee.name]) {
+      // Only blocks can be shared: suggest among them, never the name being declared.
+      const guess = didYouMean(callee.name, this.options.blocks.keys());
+      return this.stop('unknownName', callee.span, `unknown block '${callee.name}'`, guess ? `did you mean '${guess}'?` : this.options.blocks.size > 0 ? `blocks: ${[...this.options.blocks.keys()].join(', ')}` : 'declare it with `block name(params)(x) { ... }`');
+    }
     if (callee.kind !== 'name' || !this.options.blocks.has(callee.name)) {
       return this.stop('wrongValueKind', e.span, '`share` takes a block with its parameters, e.g. `share encoder = facenet_encoder(128)`');
     }
@@ -384,6 +400,7 @@ class Expander {
   }
 
   private implicitInput(input: TensorValue | undefined, op: string, span: Span): TensorValue {
+    if (input === BROKEN) throw new ChainStopped();
     if (input) return input;
     return this.stop('noInput', span, `${op} has no input: nothing comes before it`, 'declare an `input` first, or start the line from a named value: `x -> ...`');
   }
@@ -527,6 +544,7 @@ class Expander {
     inner.current = inputs[0];
     this.body(block.body, inner, () => false);
     const out = inner.returned ?? inner.current;
+    if (out === BROKEN) throw new ChainStopped();
     if (!out) return this.stop('wrongArguments', block.span, `block ${block.name.name} produces nothing`);
     return out;
   }
@@ -820,6 +838,7 @@ class Expander {
       const first = outputs[0] === undefined ? undefined : this.layerNames.get(outputs[0]);
       const input = outputs[0] === undefined ? undefined : this.inputs.find((i) => i.name === outputs[0]);
       const shape = first?.shape ?? input?.shape;
+      if (!shape && scope.current === BROKEN) throw new ChainStopped();
       if (!shape) this.stop('lossShape', e.span, `${fnExpr.name} has nothing to apply to: the model has no output`);
       args.push({ kind: 'tensor', name: outputs[0], shape });
     }

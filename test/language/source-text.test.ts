@@ -79,3 +79,35 @@ describe('terminal safety', () => {
     expect(printed).toContain('\\u{1b}');
   });
 });
+
+describe('recovery at the statement, with the likely fix', () => {
+  const body = (line: string) => `model M {\n  input x: 28x28x1\n${line}\n  relu\n  flatten\n  dense 10 -> softmax\n  loss cross_entropy\n}\n`;
+  const messages = (text: string) => diagnose(text).map((d) => `${d.span.startLine}: ${d.message}${d.hint ? ` | ${d.hint}` : ''}`);
+  it('an unknown keyword argument: one error, a suggestion, the later lines checked', () => {
+    expect(messages(body('  conv 8, 3x3, padding same'))).toEqual(["3: conv takes no keyword 'padding' | did you mean 'pad'?"]);
+    expect(messages(body('  conv 8, 3x3, strides 2'))).toEqual(["3: conv takes no keyword 'strides' | did you mean 'stride'?"]);
+  });
+  it('a size written as a tuple', () => {
+    expect(messages(body('  conv 8, (3,3)'))).toEqual(["3: syntax error: expected ')', found ',' | sizes are written with x: `3x3`, `28 x 28 x 1`, not as a tuple `(3, 3)`"]);
+    expect(messages('model M {\n  input image: (28, 28, 1)\n  relu\n}\n')).toEqual([expect.stringMatching(/^2: syntax error: expected '\)', found ','/)]);
+  });
+  it('a negative filter count is an argument, not `conv - 8`', () => {
+    expect(messages(body('  conv -8, 3x3'))).toEqual(['3: conv: filter count must be at least 1, got -8']);
+  });
+  it('left-over tokens on a line are one error and the next lines are still read', () => {
+    expect(messages(body('  conv 8, 3x3 same\n  cnov 4, 3x3'))).toEqual([
+      expect.stringMatching(/^3: syntax error: unexpected 'same'/),
+      "4: unknown layer or block 'cnov' | did you mean 'conv'?",
+    ]);
+  });
+  it('a bad input size is the only error: no "has no input", no errors on the lines after it', () => {
+    expect(messages(body('').replace('28x28x1', '28x28x0'))).toEqual(['2: input sizes must be positive, got 28x28x0']);
+  });
+  it('a failed layer is reported once; the lines continuing from it are quiet', () => {
+    expect(messages(body('  conv 8, 3x3, stride 0'))).toEqual(['3: conv: stride must be at least 1, got 0']);
+  });
+  it('share of an unknown block suggests a block, not the name being declared', () => {
+    const text = 'block encode(n)(x) {\n  return x\n}\nmodel M {\n  input x: 8\n  share enc = encoder(128)\n}\n';
+    expect(messages(text)).toEqual(["6: unknown block 'encoder' | did you mean 'encode'?"]);
+  });
+});
