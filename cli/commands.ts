@@ -72,6 +72,7 @@ export const TRAIN = defineCommand({
     'cache-trunk': { type: 'string', arg: 'DIR', help: "with --freeze-until: compute the frozen layers' activations once (kept in DIR) and train only the rest on them" },
     out: { type: 'string', arg: 'FILE', help: 'checkpoint, written after each epoch (default out/<model>.safetensors)' },
     resume: { type: 'string', arg: 'FILE', help: 'continue exactly from a checkpoint' },
+    'save-every': { type: 'string', value: 'positive-integer', arg: 'STEPS', help: 'also write the checkpoint every STEPS steps, mid-epoch (resume continues exactly)' },
     backend: BACKEND,
     seed: { type: 'string', value: 'natural', arg: 'N', help: '(default 0)' },
   },

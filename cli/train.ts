@@ -174,6 +174,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       epochs,
       step,
       checkpoint: out,
+      ...(values['save-every'] ? { saveEvery: Number(values['save-every']) } : {}),
       ...(test ? { test: { dataset: test, pipeline: fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {} } } : {}),
       onProgress: (p) => bar.update(p),
       onEpoch: (e) =>

@@ -27,6 +27,8 @@ export interface FitOptions {
   readonly step?: number;
   /** Checkpoint written after each epoch and on Ctrl-C. */
   readonly checkpoint?: string;
+  /** Also write the checkpoint after every this many steps (mid-epoch; resume continues exactly). */
+  readonly saveEvery?: number;
   readonly test?: { readonly dataset: Dataset; readonly pipeline: EvalPipeline };
   readonly onProgress?: (p: ProgressState) => void;
   readonly onEpoch?: (e: EpochReport) => void;
@@ -132,6 +134,8 @@ export async function fit(session: TrainingSession, loader: BatchSource, options
   let counted = 0;
   let hasAccuracy = true;
 
+  const isSavePoint = (steps: number): boolean => options.saveEvery !== undefined && steps % options.saveEvery === 0;
+
   const submitNext = async (): Promise<InFlight | undefined> => {
     const position = loader.state();
     const nextEpoch = position.batchInEpoch >= batchesPerEpoch ? position.epoch + 1 : position.epoch;
@@ -177,6 +181,8 @@ export async function fit(session: TrainingSession, loader: BatchSource, options
       imagesPerSecond: imagesThisRun / Math.max(elapsed, 1e-9),
       etaSeconds: (elapsed / batchesThisRun) * (totalBatches - batchesThisRun),
     });
+    // Nothing ran ahead of a save point (see the loop), so the weights are those of `job.after`.
+    if (options.checkpoint && isSavePoint(step) && !job.lastInEpoch) await writeTrainingCheckpoint(session, options.checkpoint, job.after, step, info);
     if (job.lastInEpoch) {
       const seconds = (performance.now() - epochStart) / 1000;
       let report: EpochReport = {
@@ -199,7 +205,8 @@ export async function fit(session: TrainingSession, loader: BatchSource, options
 
   let pending: InFlight | undefined;
   for (;;) {
-    const mayRunAhead = pending === undefined || (!pending.job.lastInEpoch && !options.shouldStop?.());
+    // The step in flight is `step + 1`: when a checkpoint follows it, the next step waits.
+    const mayRunAhead = pending === undefined || (!pending.job.lastInEpoch && !isSavePoint(step + 1) && !options.shouldStop?.());
     const next = mayRunAhead ? await submitNext() : undefined;
     if (pending) {
       const outcome = await settle(pending);
