@@ -2,7 +2,6 @@
 // test-time tricks: 10-crop (four corners and the centre, and their mirrors) and ensembles of
 // several checkpoints, whose class probabilities are averaged.
 
-import { readFileSync } from 'node:fs';
 import { groupDigits } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { readWeightsFile } from '../runtime/checkpoint.ts';
@@ -17,7 +16,7 @@ import { argmax } from '../runtime/train/argmax.ts';
 import { matchWeights } from '../runtime/train/transfer.ts';
 import { parseCommand } from './command.ts';
 import { EVAL, PREDICT } from './commands.ts';
-import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
+import { EXIT_ERRORS, EXIT_OK, readInputFile, UsageError } from './io.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
 
 /** One session per weights file (an ensemble when there are several), all loaded strictly. */
@@ -139,7 +138,7 @@ export async function runPredict(argv: string[]): Promise<number> {
   const sessions = await openEnsemble(graph, values.weights ?? [], tenCrop ? 10 : 1, values.backend);
   try {
     for (const path of imageFiles) {
-      const rgba = decodeImage(new Uint8Array(readFileSync(path)), path);
+      const rgba = decodeImage(readInputFile(path, 'image'), path);
       let probabilities: Float32Array;
       if (tenCrop) {
         const source = cropSource(height, width);

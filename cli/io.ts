@@ -1,7 +1,7 @@
 // Shared pieces of the command line: argument parsing with usage errors, diagnostic printing
 // relative to the working directory, and the exit-code contract (0 ok, 1 errors, 2 usage or I/O).
 
-import { accessSync, constants, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { writeFileAtomic as writeBytesAtomic } from '../runtime/checkpoint.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -55,6 +55,14 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], stream: Nod
 /** Text or bytes through runtime/checkpoint's atomic writer: never a half-written file. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   writeBytesAtomic(path, typeof data === 'string' ? new TextEncoder().encode(data) : data);
+}
+
+/** The bytes of an input file, or a usage error naming it: missing, or a folder where a file belongs. */
+export function readInputFile(path: string, what: string): Uint8Array {
+  const stat = statIfAny(path);
+  if (!stat) throw new UsageError(`cannot read ${what} ${path}: no such file`);
+  if (stat.isDirectory()) throw new UsageError(`${what} ${path} is a folder; give the files in it`);
+  return new Uint8Array(readFileSync(path));
 }
 
 /** A path's stat, or undefined where there is nothing (or a file stands where a folder would be). */

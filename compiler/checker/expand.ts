@@ -4,7 +4,7 @@
 // rest of the model is still checked.
 
 import { ERROR_NAME, type Argument, type BlockDecl, type Expr, type ModelDecl, type Stage, type Statement } from '../ast.ts';
-import { diagnostic, didYouMean, type Diagnostic, type DiagnosticKind } from '../diagnostics.ts';
+import { Codes, diagnostic, didYouMean, type Diagnostic, type DiagnosticKind } from '../diagnostics.ts';
 import type { InputNode, LayerAttrs, LayerNode, LossTerm, ModelGraph, ParamSpec } from '../graph.ts';
 import type { Span } from '../span.ts';
 import type { LayerInput, LayerSpec, LayerType } from './layer-spec.ts';
@@ -459,7 +459,9 @@ class Expander {
       args,
       inputs,
       report: (kind, s, message, hint, fix) => {
-        this.report(kind, s, message, hint, fix);
+        // A warning on a line inside a block holds for one application of it: say which.
+        const instance = Codes[kind].severity === 'warning' && scope.prefix !== '' ? ` (in ${scope.prefix.slice(0, -1)})` : '';
+        this.report(kind, s, message + instance, hint, fix);
         if (kind !== 'fractionalSize') failed = true;
       },
     });

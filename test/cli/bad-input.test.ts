@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { optionValueProblem, parseCommand, type CommandSpec } from '../../cli/command.ts';
 import { BUILD, EVAL, TRAIN } from '../../cli/commands.ts';
 import { describeFsError } from '../../cli/fs-errors.ts';
-import { checkWritable } from '../../cli/io.ts';
+import { checkWritable, readInputFile } from '../../cli/io.ts';
 import type { ModelGraph } from '../../compiler/graph.ts';
 import { compileModel } from '../../compiler/program.ts';
 import { checkLoadableTensors, checkResumable, readWeightsFile, writeSafetensorsFile, type Checkpoint } from '../../runtime/checkpoint.ts';
@@ -71,6 +71,11 @@ describe('paths', () => {
     const r = cnnc(['train', 'ok.cnn', '--data', 'fashion-mnist-bundled', '--backend', 'cpu', '--out', 'folder'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n').pop()).toBe('cnnc train: --out folder is a folder; give a file path');
+  });
+  it('an image that is a folder or missing', () => {
+    const dir = workspace();
+    expect(() => readInputFile(join(dir, 'folder'), 'image')).toThrow(/^image \S+folder is a folder; give the files in it$/);
+    expect(() => readInputFile(join(dir, 'none.png'), 'image')).toThrow(/^cannot read image \S+none\.png: no such file$/);
   });
   it('file-system errors a command does not catch become one line', () => {
     const err = (code: string, syscall: string, path: string) => Object.assign(new Error('x'), { code, syscall, path });

@@ -106,6 +106,10 @@ describe('recovery at the statement, with the likely fix', () => {
   it('a failed layer is reported once; the lines continuing from it are quiet', () => {
     expect(messages(body('  conv 8, 3x3, stride 0'))).toEqual(['3: conv: stride must be at least 1, got 0']);
   });
+  it('a warning inside a block names the instance', () => {
+    const text = 'block b()(x) {\n  return x -> conv 1, 5x5, stride 2\n}\nmodel M {\n  input x: 6x6x1\n  b() as first\n}\n';
+    expect(messages(text)).toEqual([expect.stringMatching(/^2: conv 5x5 stride 2x2 on 6x6: .* are never read \(in first\) \| /)]);
+  });
   it('share of an unknown block suggests a block, not the name being declared', () => {
     const text = 'block encode(n)(x) {\n  return x\n}\nmodel M {\n  input x: 8\n  share enc = encoder(128)\n}\n';
     expect(messages(text)).toEqual(["6: unknown block 'encoder' | did you mean 'encode'?"]);
