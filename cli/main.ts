@@ -13,6 +13,13 @@ import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE } from './io.ts';
 const DATA_ERRORS = new Set(['DataError', 'FeedError']);
 const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError', 'FeedError', 'DataSpecError', 'MemoryBudgetError']);
 
+/** A user error's message as printed after `cnnc NAME: `: escaped, and without naming the command twice. */
+export function userMessage(name: string, message: string): string {
+  const own = `cnnc ${name} `;
+  const text = message.startsWith(own) ? message.slice(own.length) : message.startsWith(`cnnc ${name}: `) ? message.slice(own.length + 1) : message;
+  return text.split('\n').map(escapeControl).join('\n');
+}
+
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
@@ -44,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // Bad input (usage, files, data, weights, devices) is the user's to fix: the message, no stack.
     if (e instanceof Error && USER_ERRORS.has(e.name)) {
-      process.stderr.write(`cnnc ${name}: ${e.message.split('\n').map(escapeControl).join('\n')}\n`);
+      process.stderr.write(`cnnc ${name}: ${userMessage(name, e.message)}\n`);
       return DATA_ERRORS.has(e.name) ? EXIT_ERRORS : EXIT_USAGE;
     }
     const fsProblem = describeFsError(e);

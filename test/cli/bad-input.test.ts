@@ -174,3 +174,12 @@ describe('weights and checkpoints', () => {
     expect(() => checkResumable(reshaped, shapes, 'c', 'M')).toThrow(/d\.weight is \[3\], the model has \[2\]/);
   });
 });
+
+describe('messages', () => {
+  it('a user error names its command once, escaped', async () => {
+    const { userMessage } = await import('../../cli/main.ts');
+    expect(userMessage('train', 'cnnc train takes one .cnn file')).toBe('takes one .cnn file');
+    expect(userMessage('train', 'cnnc train: cnnc train feeds one input')).toBe('cnnc train feeds one input');
+    expect(userMessage('eval', 'bad \u001b[2J name')).toBe('bad \\u{1b}[2J name');
+  });
+});
