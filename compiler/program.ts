@@ -24,7 +24,7 @@ export function unreadableReason(path: string): string {
   const stat = statSync(path, { throwIfNoEntry: false });
   if (stat?.isDirectory()) return `${path} is a folder, not a .cnn file`;
   if (stat && !stat.isFile()) return `${path} is not a regular file`;
-  return `${path} not found`;
+  return `${path}: no such file`;
 }
 
 export interface Program {

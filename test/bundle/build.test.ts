@@ -122,8 +122,8 @@ describe('cnnc build', () => {
     const cases: [string[], RegExp][] = [
       [[...BUILD_ARGS], /missing -o DIR/],
       [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--optimizer', 'lion'], /--optimizer expects sgd, momentum, rmsprop, adam, got 'lion'/],
-      [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--batch', '0'], /--batch expects a positive integer, got '0'/],
-      [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--lr', 'fast'], /--lr expects a positive number, got 'fast'/],
+      [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--batch', '0'], /--batch expects a whole number of at least 1, got '0'/],
+      [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--lr', 'fast'], /--lr expects a number greater than 0, got 'fast'/],
       [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--target', 'tpu'], /--target expects software or gpu, got 'tpu'/],
       [['-o', join(built.dir, 'x')], /expected one FILE, got 0/],
       [[join(built.dir, 'none.cnn'), '-o', join(built.dir, 'x')], /no such file/],

@@ -47,7 +47,7 @@ describe('paths', () => {
     writeFileSync(join(dir, 'bad.cnn'), 'model M {\n  input x: 8\n  dense 2\n  cnov 4\n}\n');
     const r = cnnc(['check', 'a.cnn', 'bad.cnn', 'b.cnn'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual(['cnnc check: cannot read a.cnn not found', 'cnnc check: cannot read b.cnn not found']);
+    expect(r.stderr.trim().split('\n')).toEqual(['cnnc check: cannot read a.cnn: no such file', 'cnnc check: cannot read b.cnn: no such file']);
     expect(r.stdout).toMatch(/^bad\.cnn:4:3: error: unknown layer or block 'cnov'/);
   });
   it('import of a folder is a diagnostic', () => {
