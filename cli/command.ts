@@ -91,7 +91,8 @@ export function parseCommand<O extends OptionSpecs>(spec: CommandSpec<O>, argv: 
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}; see cnnc ${spec.name} --help`);
+    // node:util's messages can span lines ("... is ambiguous.\nDid you forget ..."): one line here.
+    throw new UsageError(`${(e as Error).message.replace(/\s*\n\s*/g, ' ')}; see cnnc ${spec.name} --help`);
   }
   const values = parsed.values as Record<string, string | boolean | (string | boolean)[] | undefined>;
   for (const [name, o] of Object.entries(spec.options)) {

@@ -99,6 +99,18 @@ describe('numeric options', () => {
   ] as [CommandSpec, string[], string][])('%#', (spec, argv, message) => {
     expect(() => parseCommand(spec, ['f.cnn', ...argv])).toThrow(message);
   });
+  it('a negative value read as a flag is one line', () => {
+    const message = (() => {
+      try {
+        parseCommand(EVAL, ['f.cnn', '--batch', '-5']);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toMatch(/^Option '--batch' argument is ambiguous\..*--batch=-XYZ.*; see cnnc eval --help$/);
+    expect(message).not.toContain('\n');
+  });
   it('good values pass', () => {
     expect(parseCommand(TRAIN, ['f.cnn', '--lr', '1e-3', '--epochs', '3', '--momentum', '0.9']).values.lr).toBe('1e-3');
     expect(optionValueProblem('seed', 'natural', '0')).toBeUndefined();
