@@ -18,13 +18,14 @@ export function channelInputs(op: string): readonly number[] {
 }
 
 /**
- * log1p(exp(-|x|)) without a log1p builtin: with u = exp(-|x|) and w = 1 + u (rounded),
- * log(w) * u / (w - 1) is log1p(u) to float precision, and u itself where w rounds to 1.
+ * log1p(exp(-|x|)) without a log1p builtin. With u = exp(-|x|) in (0, 1]: below 0.01 the series
+ * u - u^2/2 + u^3/3 - u^4/4 (relative error under 1e-8), above it log(1 + u). The series is used
+ * rather than the `log(w) * u / (w - 1)` trick because some drivers (Mesa's GLES) reassociate
+ * `w - 1` back into `u` and lose it.
  */
 function log1pExpNegAbs(x: string): string {
   const u = `exp(-abs(${x}))`;
-  const w = `(1.0 + ${u})`;
-  return `select(log(${w}) * ${u} / (${w} - 1.0), ${u}, ${w} == 1.0)`;
+  return `select(log(1.0 + ${u}), ${u} * (1.0 - ${u} * (0.5 - ${u} * (0.33333334 - ${u} * 0.25))), ${u} < 0.01)`;
 }
 
 function unaryExpr(fn: UnaryFn, x: string, alpha: number): string {
