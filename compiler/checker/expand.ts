@@ -104,7 +104,7 @@ class ExpansionAborted {}
 const POISON: Value = { kind: 'symbol', name: '<error>' };
 
 /**
- * The running value after a statement failed: the next line that continues from it stops quietly
+ * The running value after an input failed: the next line that continues from it stops quietly
  * (its error would only follow from the first), and a line that starts from a named value goes on.
  */
 const BROKEN: TensorValue = { kind: 'tensor', name: '<error>', shape: [] };
@@ -229,7 +229,10 @@ class Expander {
         if (!(e instanceof ChainStopped)) throw e;
         const failed = st.kind === 'chain' ? st.target : st.kind === 'input' || st.kind === 'share' ? st.name : undefined;
         if (failed) scope.bindings.set(failed.name, { kind: 'value', value: POISON, span: failed.span });
-        if (st.kind === 'chain' || st.kind === 'input' || st.kind === 'repeat' || st.kind === 'for') scope.current = BROKEN;
+        // A failed input leaves nothing to continue from: the lines after it would only report that.
+        // A failed layer does not: the next line continues from the last good value, so an editor
+        // still sees the file's other, independent errors.
+        if (st.kind === 'input') scope.current = BROKEN;
       }
     }
   }

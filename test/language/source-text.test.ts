@@ -103,7 +103,7 @@ describe('recovery at the statement, with the likely fix', () => {
   it('a bad input size is the only error: no "has no input", no errors on the lines after it', () => {
     expect(messages(body('').replace('28x28x1', '28x28x0'))).toEqual(['2: input sizes must be positive, got 28x28x0']);
   });
-  it('a failed layer is reported once; the lines continuing from it are quiet', () => {
+  it('a failed layer is reported once; the next lines continue from the last good value', () => {
     expect(messages(body('  conv 8, 3x3, stride 0'))).toEqual(['3: conv: stride must be at least 1, got 0']);
   });
   it('a warning inside a block names the instance', () => {
