@@ -22,6 +22,7 @@ import { createSession } from '../runtime/train/create-session.ts';
 import type { TrainingSession } from '../runtime/train/session.ts';
 import { argmax } from '../runtime/train/argmax.ts';
 import { matchWeights } from '../runtime/train/transfer.ts';
+import { readWeightsFor } from '../runtime/weights/load.ts';
 import { parseCommand } from './command.ts';
 import { EVAL, PREDICT } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, readInputFile, UsageError } from './io.ts';
@@ -35,7 +36,9 @@ async function openEnsemble(graph: ModelGraph, files: readonly string[], batch: 
     const session = await createSession(graph, { batch, backend: parseBackend(backend), seed: 0 });
     sessions.push(session);
     const optimizerNames = new Set((await session.saveState()).optimizer.keys());
-    const match = matchWeights(readWeightsFile(file), session.shapes, optimizerNames);
+    const loaded = readWeightsFor(graph, file);
+    if (loaded.map) process.stderr.write(`weights ${loaded.note}\n`);
+    const match = matchWeights(loaded.tensors, session.shapes, optimizerNames);
     // One rule with --resume: every tensor of the file must have its place in the model.
     const problems = [...match.missing.map((n) => `missing ${n}`), ...match.unexpected.map((n) => `unexpected ${n}`), ...match.reshaped.map((r) => `${r.name} is [${r.file.join(', ')}], the model expects [${r.model.join(', ')}]`)];
     if (problems.length > 0) {
