@@ -167,12 +167,14 @@ export function compileModel(options: CompileOptions): CompileResult {
 }
 
 /** Every diagnostic of a file: syntax, imports, and each of its models expanded with defaults. */
-export function checkFile(file: string, text?: string, readText?: ReadText): { program: Program; diagnostics: Diagnostic[]; graphs: ModelGraph[] } {
+export function checkFile(file: string, text?: string, readText?: ReadText, budgetMs?: number): { program: Program; diagnostics: Diagnostic[]; graphs: ModelGraph[] } {
   const program = loadProgram(file, text, readText);
   const diagnostics = [...program.diagnostics];
   const graphs: ModelGraph[] = [];
+  // One time budget for all the file's models (an editor checks on every keystroke).
+  const deadline = budgetMs === undefined ? undefined : { at: performance.now() + budgetMs, ms: budgetMs };
   for (const model of rootModels(program)) {
-    const expanded = expandModel(model, { blocks: program.blocks });
+    const expanded = expandModel(model, { blocks: program.blocks, ...(deadline ? { deadline } : {}) });
     diagnostics.push(...expanded.diagnostics);
     if (expanded.graph) graphs.push(expanded.graph);
   }

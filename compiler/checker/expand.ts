@@ -64,6 +64,8 @@ export interface ExpandOptions {
   readonly blocks: ReadonlyMap<string, BlockDecl>;
   /** `--set k=v` values for the model's parameters. */
   readonly overrides?: Readonly<Record<string, number>>;
+  /** Stop with a diagnostic at this performance.now() time (the language server's budget per check). */
+  readonly deadline?: { readonly at: number; readonly ms: number };
 }
 
 export interface ExpandResult {
@@ -295,6 +297,11 @@ class Expander {
 
   /** Every statement run and every loop iteration (even of an empty body) counts against MAX_STATEMENTS. */
   private countStatement(span: Span): void {
+    const deadline = this.options.deadline;
+    // Reading the clock every 256 statements keeps its cost out of the profile.
+    if (deadline && (this.statementsRun & 255) === 0 && performance.now() > deadline.at) {
+      this.abort(span, `checking stopped after ${deadline.ms} ms: this model is too large to check as you type`, 'run `cnnc check` on the file for the full result');
+    }
     if (++this.statementsRun > MAX_STATEMENTS) {
       this.abort(span, `the model expands to more than ${MAX_STATEMENTS.toLocaleString('en-US')} statements (loops and blocks multiply)`, 'lower a repeat count or a loop range');
     }

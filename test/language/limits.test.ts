@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { didYouMean, formatDiagnostic, type Diagnostic } from '../../compiler/diagnostics.ts';
 import { formatCnn } from '../../compiler/format/printer.ts';
 import { checkFile } from '../../compiler/program.ts';
+import { analyse, CHECK_BUDGET_MS } from '../../lsp/analysis.ts';
 
 function diagnose(text: string): Diagnostic[] {
   return checkFile('/virtual/t.cnn', text, () => undefined).diagnostics;
@@ -103,5 +104,20 @@ describe('bad values are refused where they are written', () => {
   it('fractions in messages are short', () => {
     const ds = diagnose(model('  conv 10 / 3, 3x3'));
     expect(ds[0].message).toMatch(/got 3\.33333$/);
+  });
+});
+
+describe('a time budget per check (the language server)', () => {
+  it('a check over its budget stops with one diagnostic saying so', () => {
+    const text = model('  repeat 40000 { relu }');
+    const { diagnostics } = checkFile('/virtual/t.cnn', text, () => undefined, 1);
+    expect(diagnostics.map((d) => [d.code, d.message])).toEqual([['CNN107', 'checking stopped after 1 ms: this model is too large to check as you type']]);
+    expect(checkFile('/virtual/t.cnn', text, () => undefined).diagnostics).toEqual([]);
+  });
+  it('the editor analysis of a model that doubles 40 times answers within its budget', () => {
+    const started = performance.now();
+    const a = analyse({ uri: 'file:///virtual/t.cnn', version: 1, text: blockChain(40, 2) }, () => undefined);
+    expect(performance.now() - started).toBeLessThan(CHECK_BUDGET_MS + 3000);
+    expect(a.diagnostics.map((d) => d.code)).toEqual(['CNN107']);
   });
 });
