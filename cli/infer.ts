@@ -2,11 +2,10 @@
 // test-time tricks: 10-crop (four corners and the centre, and their mirrors) and ensembles of
 // several checkpoints, whose class probabilities are averaged.
 
-import { readFileSync } from 'node:fs';
 import { groupDigits } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { irShape } from '../compiler/lower/layout.ts';
-import { loadCheckpoint, readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../runtime/checkpoint.ts';
+import { loadCheckpoint, readWeightsFile, writeFileAtomic, writeSafetensorsFile } from '../runtime/checkpoint.ts';
 import { subset, type Dataset } from '../runtime/data/dataset.ts';
 import { loadFeedData } from '../runtime/data/feed-data.ts';
 import { imageRecords } from '../runtime/data/image-records.ts';
@@ -26,7 +25,7 @@ import { matchWeights } from '../runtime/train/transfer.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
 import { parseCommand } from './command.ts';
 import { EVAL, PREDICT } from './commands.ts';
-import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
+import { EXIT_ERRORS, EXIT_OK, readInputFile, UsageError } from './io.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
 
 /** One session per weights file (an ensemble when there are several), all loaded strictly. */
@@ -40,7 +39,8 @@ async function openEnsemble(graph: ModelGraph, files: readonly string[], batch: 
     const loaded = await readWeightsFor(graph, file);
     if (loaded.map) process.stderr.write(`weights ${loaded.note}\n`);
     const match = matchWeights(loaded.tensors, session.shapes, optimizerNames);
-    const problems = [...match.missing.map((n) => `missing ${n}`), ...match.reshaped.map((r) => `${r.name} is [${r.file.join(', ')}], the model expects [${r.model.join(', ')}]`)];
+    // One rule with --resume: every tensor of the file must have its place in the model.
+    const problems = [...match.missing.map((n) => `missing ${n}`), ...match.unexpected.map((n) => `unexpected ${n}`), ...match.reshaped.map((r) => `${r.name} is [${r.file.join(', ')}], the model expects [${r.model.join(', ')}]`)];
     if (problems.length > 0) {
       sessions.forEach((s) => s.dispose());
       throw new UsageError(`${file} does not fit model ${graph.name}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
@@ -206,7 +206,7 @@ function imageFileRecords(graph: ModelGraph, files: readonly string[]): Records 
   return {
     length: files.length,
     fields: new Map([[input.name, { shape: [channels, height, width], dtype: 'f32' as const }]]),
-    get: (i) => new Map([[input.name, imageForModel(decodeImage(new Uint8Array(readFileSync(files[i]!)), files[i]!), height, width, channels)]]),
+    get: (i) => new Map([[input.name, imageForModel(decodeImage(readInputFile(files[i]!, 'image'), files[i]!), height, width, channels)]]),
   };
 }
 
@@ -296,7 +296,7 @@ export async function runPredict(argv: string[]): Promise<number> {
   const sessions = await openEnsemble(graph, values.weights ?? [], tenCrop ? 10 : 1, values.backend);
   try {
     for (const path of imageFiles) {
-      const rgba = decodeImage(new Uint8Array(readFileSync(path)), path);
+      const rgba = decodeImage(readInputFile(path, 'image'), path);
       let probabilities: Float32Array;
       if (tenCrop) {
         const source = cropSource(height, width);

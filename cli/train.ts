@@ -3,7 +3,7 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { loadCheckpoint, readSafetensorsFile } from '../runtime/checkpoint.ts';
+import { checkResumable, loadCheckpoint, readWeightsFile } from '../runtime/checkpoint.ts';
 import { PickedDataset, type Dataset } from '../runtime/data/dataset.ts';
 import { labelsOf } from '../runtime/data/labels.ts';
 import { stratifiedSample, stratifiedSplit } from '../runtime/data/stratify.ts';
@@ -28,7 +28,7 @@ import { compileForRun, dataFit, parseBackend } from './model-input.ts';
 import { describeAugmentation, parseAugmentation, type AugmentFlagValues } from './augment-options.ts';
 import { parseCommand } from './command.ts';
 import { TRAIN } from './commands.ts';
-import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
+import { checkWritable, EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
 
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -250,6 +250,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   let step = 0;
   if (values.resume) {
     const ckpt = loadCheckpoint(values.resume);
+    checkResumable(ckpt, session.shapes, values.resume, graph.name);
     await session.loadState(sessionStateFrom(ckpt.weights, ckpt.optimizer, values.resume));
     const { epoch, batchInEpoch, rng } = ckpt.position;
     position = { epoch, batchInEpoch, rng };
@@ -257,6 +258,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   }
 
   const out = values.out ?? join('out', `${graph.name}.safetensors`);
+  checkWritable(out, '--out');
   mkdirSync(dirname(out), { recursive: true });
   const { loader, close: closeLoader } = data.open(position);
   if (position) {
@@ -280,6 +282,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       bindings,
       step,
       checkpoint: out,
+      ...(values['save-every'] ? { saveEvery: Number(values['save-every']) } : {}),
       ...(data.test ? { test: data.test } : {}),
       onProgress: (p) => bar.update(p),
       onEpoch: (e) =>

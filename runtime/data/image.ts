@@ -13,6 +13,12 @@ export interface Rgba {
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'] as const;
 
+/** The decoders' messages for a cut-off file ("read requests waiting on finished stream") in plain words. */
+function decodeProblem(message: string): string {
+  if (/finished stream|end of (file|data|stream)|unexpected end|out of bounds|offset is outside/i.test(message)) return 'the file is truncated or damaged';
+  return message;
+}
+
 /** Decodes PNG or JPEG bytes (chosen by content, not name). Errors name the file. */
 export function decodeImage(bytes: Uint8Array, source: string): Rgba {
   const isPng = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
@@ -27,7 +33,7 @@ export function decodeImage(bytes: Uint8Array, source: string): Rgba {
       return { width: img.width, height: img.height, data: img.data };
     }
   } catch (e) {
-    throw new DataError(`${source}: cannot decode ${isPng ? 'PNG' : 'JPEG'} image: ${(e as Error).message}`);
+    throw new DataError(`${source}: cannot decode ${isPng ? 'PNG' : 'JPEG'} image: ${decodeProblem((e as Error).message)}`);
   }
   throw new DataError(`${source}: not a PNG or JPEG image (starts with bytes ${Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')})`);
 }

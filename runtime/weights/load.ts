@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import type { ModelGraph } from '../../compiler/graph.ts';
-import { readSafetensorsFile } from '../checkpoint.ts';
+import { readWeightsFile } from '../checkpoint.ts';
 import type { HostTensor } from '../tensor.ts';
 import { readKerasH5 } from './keras-h5.ts';
 import { NameMapError, parseNameMaps, translateName, type NameMap } from './name-map.ts';
@@ -104,11 +104,12 @@ function kerasFlattenOrder(graph: ModelGraph, tensors: Map<string, HostTensor>):
 }
 
 /**
- * Reads weights for `graph`, translating foreign names: safetensors (weights or a checkpoint),
+ * Reads weights for `graph` (F32 and finite, every tensor: a NaN weight would load silently and
+ * hide behind a ReLU), translating foreign names: safetensors (weights or a checkpoint),
  * or Keras HDF5 (`.h5`, `.hdf5`; layouts converted to PyTorch's, runtime/weights/keras-h5.ts).
  */
 export async function readWeightsFor(graph: ModelGraph, path: string): Promise<LoadedWeights> {
-  if (!/\.(h5|hdf5)$/i.test(path)) return toModelNames(graph, readSafetensorsFile(path).tensors, path);
+  if (!/\.(h5|hdf5)$/i.test(path)) return toModelNames(graph, readWeightsFile(path), path);
   const loaded = toModelNames(graph, await readKerasH5(path), path);
   kerasFlattenOrder(graph, loaded.tensors);
   return loaded;
