@@ -74,8 +74,11 @@ export const TRAIN = defineCommand({
     resume: { type: 'string', arg: 'FILE', help: 'continue exactly from a checkpoint' },
     backend: BACKEND,
     seed: { type: 'string', arg: 'N', help: '(default 0)' },
+    mining: { type: 'string', arg: 'S', help: 'triplet models: semi-hard | batch-hard | random (default semi-hard)' },
+    identities: { type: 'string', arg: 'P', help: 'triplet and pair models: identities per batch (default 8)' },
+    'per-identity': { type: 'string', arg: 'K', help: 'triplet and pair models: images per identity in a batch (default 4)' },
   },
-  notes: DATA_SPECS,
+  notes: `${DATA_SPECS}\nA model with a triplet loss (or a Siamese pair model with binary_cross_entropy) trains from\nclass folders, one per identity: P x K batches, triplets mined in each batch (docs/faces.md).`,
   load: async () => (await import('./train.ts')).runTrain,
 });
 
@@ -92,8 +95,13 @@ export const EVAL = defineCommand({
   name: 'eval',
   args: 'FILE --weights W --data SPEC',
   summary: 'Loss, accuracy and confusion matrix on held-out data.',
-  options: { ...INFERENCE_OPTIONS, data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' }, limit: { type: 'string', arg: 'N', help: 'evaluate the first N examples only' } },
-  notes: DATA_SPECS,
+  options: {
+    ...INFERENCE_OPTIONS,
+    data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' },
+    limit: { type: 'string', arg: 'N', help: 'evaluate the first N examples only' },
+    layer: { type: 'string', arg: 'NAME', help: 'encoders: the encoding layer or tower (see cnnc embed --help)' },
+  },
+  notes: `${DATA_SPECS}\nOn an encoder (no loss, or a triplet or Siamese pair model): verification over every pair of the\nimages (accuracy at the best threshold, ROC AUC, TAR at FAR 1e-2 and 1e-3); the threshold is\nstored in the weights file for verify and recognize.`,
   load: async () => (await import('./infer.ts')).runEval,
 });
 
@@ -107,6 +115,45 @@ export const PREDICT = defineCommand({
     'class-names': { type: 'string', arg: 'LIST', help: 'comma-separated class names, or fashion-mnist' },
   },
   load: async () => (await import('./infer.ts')).runPredict,
+});
+
+const ENCODER_OPTIONS = {
+  model: MODEL,
+  set: SET,
+  weights: { type: 'string', arg: 'W', help: 'encoder weights (safetensors; a checkpoint of the triplet or Siamese model works too)' },
+  layer: { type: 'string', arg: 'NAME', help: "the encoding: a layer or tower name (default the model's output read from one image input, else the last layer of the first input)" },
+  backend: BACKEND,
+  batch: { type: 'string', arg: 'N', help: 'images per run (default 32)' },
+} as const;
+const THRESHOLD = { type: 'string', arg: 'T', help: "distance at or below which two faces are the same identity (default: the one cnnc eval stored in W, else 0.7)" } as const;
+
+export const EMBED = defineCommand({
+  name: 'embed',
+  args: 'FILE --weights W IMAGE|DIR... -o OUT.safetensors',
+  summary: "The encoder's output for each image, with the file names, in safetensors.",
+  options: { ...ENCODER_OPTIONS, output: { type: 'string', short: 'o', arg: 'OUT', help: 'where to write: tensor encodings [images, dim], metadata files (JSON list)' } },
+  load: async () => (await import('./embed.ts')).runEmbed,
+});
+
+export const VERIFY = defineCommand({
+  name: 'verify',
+  args: 'FILE --weights W A.png B.png [--threshold T]',
+  summary: 'Distance between two faces and the decision: same identity or not.',
+  options: { ...ENCODER_OPTIONS, threshold: THRESHOLD },
+  load: async () => (await import('./verify.ts')).runVerify,
+});
+
+export const RECOGNIZE = defineCommand({
+  name: 'recognize',
+  args: 'FILE --weights W --db DIR IMAGE|DIR...',
+  summary: 'The nearest identity in a database folder (one sub-folder per identity), or "not in the database".',
+  options: {
+    ...ENCODER_OPTIONS,
+    db: { type: 'string', arg: 'DIR', help: 'one sub-folder of images per identity' },
+    threshold: THRESHOLD,
+    cache: { type: 'string', arg: 'FILE', help: "the database's encodings cache (default DIR/.cnnc-encodings.safetensors)" },
+  },
+  load: async () => (await import('./recognize.ts')).runRecognize,
 });
 
 export const BUILD = defineCommand({
@@ -149,4 +196,4 @@ export const LSP = defineCommand({
 });
 
 /** In the order `cnnc --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, FMT, LSP];
+export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, EMBED, VERIFY, RECOGNIZE, GRAD, BUILD, FMT, LSP];

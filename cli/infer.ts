@@ -7,8 +7,7 @@ import { groupDigits } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { readSafetensorsFile } from '../runtime/checkpoint.ts';
 import { subset, type Dataset } from '../runtime/data/dataset.ts';
-import { fitCenter } from '../runtime/data/augment.ts';
-import { decodeImage, fitImage, type Rgba } from '../runtime/data/image.ts';
+import { decodeImage, imageForModel } from '../runtime/data/image.ts';
 import { evalBatches, tenCropBatch } from '../runtime/data/pipeline.ts';
 import { FASHION_CLASSES, loadData } from '../runtime/data/spec.ts';
 import { createSession } from '../runtime/train/create-session.ts';
@@ -19,6 +18,7 @@ import { parseCommand } from './command.ts';
 import { EVAL, PREDICT } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
+import { isEncoderModel, runEncoderEval } from './eval-encoder.ts';
 
 /** One session per weights file (an ensemble when there are several), all loaded strictly. */
 async function openEnsemble(graph: ModelGraph, files: readonly string[], batch: number, backend: string | undefined): Promise<TrainingSession[]> {
@@ -68,6 +68,7 @@ export async function runEval(argv: string[]): Promise<number> {
   if (!values.data) throw new UsageError('cnnc eval needs --data');
   const graph = compileForRun(positionals[0], values.model, values.set);
   if (!graph) return EXIT_ERRORS;
+  if (isEncoderModel(graph)) return runEncoderEval(graph, values);
   const loaded = loadData(values.data);
   let data: Dataset = loaded.test ?? loaded.train;
   if (values.limit) data = subset(data, 0, Math.min(data.length, Number(values.limit)));
@@ -112,15 +113,6 @@ export async function runEval(argv: string[]): Promise<number> {
   } finally {
     sessions.forEach((s) => s.dispose());
   }
-}
-
-/**
- * An image as the model saw its training data: a small image (28x28 Fashion-MNIST) is centred and
- * zero-padded as training's `fit` did; a larger one (a photo) is scaled to cover and centre-cropped.
- */
-function imageForModel(rgba: Rgba, height: number, width: number, channels: 1 | 3 | 4): Float32Array {
-  if (rgba.height > height || rgba.width > width) return fitImage(rgba, height, width, channels);
-  return fitCenter(fitImage(rgba, rgba.height, rgba.width, channels), [channels, rgba.height, rgba.width], height, width);
 }
 
 export async function runPredict(argv: string[]): Promise<number> {

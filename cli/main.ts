@@ -7,7 +7,7 @@ import { COMMANDS } from './commands.ts';
 import { EXIT_OK, EXIT_USAGE } from './io.ts';
 
 /** Error classes (by name) that describe bad input rather than a bug in cnnc. */
-const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError']);
+const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError', 'FaceError']);
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -19,6 +19,7 @@ import { prepareCachedTraining, type CachedTraining } from '../runtime/train/tru
 import { summarize } from '../compiler/summary.ts';
 import { groupDigits } from '../compiler/checker/values.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
+import { metricTraining, runMetricTrain } from './train-metric.ts';
 import { parseCommand } from './command.ts';
 import { TRAIN } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
@@ -76,6 +77,12 @@ export async function runTrain(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(TRAIN, argv);
   if (positionals.length !== 1) throw new UsageError('cnnc train takes one .cnn file');
   if (!values.data) throw new UsageError('cnnc train needs --data, e.g. --data fashion-mnist');
+  const compiled = compileForRun(positionals[0], values.model, values.set);
+  if (!compiled) return EXIT_ERRORS;
+  // Triplet and Siamese pair models train from identities (P x K batches, mined triplets).
+  let graph = values['freeze-until'] ? freezeUntil(compiled, values['freeze-until']) : compiled;
+  const metric = metricTraining(graph);
+  if (metric) return runMetricTrain(graph, metric, positionals[0], values);
   const epochs = positiveInt(values.epochs, '--epochs', 5);
   const batch = positiveInt(values.batch, '--batch', 64);
   const seed = nonNegative(values.seed, '--seed', 0);
@@ -83,11 +90,6 @@ export async function runTrain(argv: string[]): Promise<number> {
   const kind = values.optimizer ?? 'momentum';
   if (!['sgd', 'momentum', 'rmsprop', 'adam'].includes(kind)) throw new UsageError(`--optimizer expects sgd, momentum, rmsprop or adam, got '${kind}'`);
   if (values.resume && !existsSync(values.resume)) throw new UsageError(`--resume: no checkpoint at ${values.resume}`);
-
-  const compiled = compileForRun(positionals[0], values.model, values.set);
-  if (!compiled) return EXIT_ERRORS;
-  let graph = compiled;
-  if (values['freeze-until']) graph = freezeUntil(graph, values['freeze-until']);
 
   const data = loadData(values.data);
   let train: Dataset = data.train;
