@@ -111,8 +111,11 @@ export async function encodeDataset(encoder: Encoder, data: Dataset): Promise<{ 
 export function weightsForProgram(program: IrProgram, file: ReadonlyMap<string, HostTensor>, source: string, what: string): TensorStore {
   const store: TensorStore = new Map();
   const problems: string[] = [];
-  const spare = [...file.keys()].filter((n) => !n.startsWith('optimizer/'));
-  for (const leaf of leavesOf(program)) {
+  const leaves = leavesOf(program);
+  // Suggestions come from tensors the model does not read (a file with other names).
+  const read = new Set(leaves.map((l) => l.name));
+  const spare = [...file.keys()].filter((n) => !n.startsWith('optimizer/') && !read.has(n));
+  for (const leaf of leaves) {
     if (leaf.role === 'feed') continue;
     const t = file.get(leaf.name);
     if (!t) {
