@@ -52,6 +52,11 @@ describe('metric training', () => {
     expect(metricKind(compile(FACE_MODELS, 'Triplet'))).toEqual({ kind: 'triplet', margin: 0.2, inputs: ['anchor', 'positive', 'negative'] });
     expect(metricKind(compile(PAIR_MODEL, 'Pairs'))).toEqual({ kind: 'pairs', inputs: ['first', 'second'], target: 'targets' });
     expect(metricKind(compile(FACE_MODELS, 'Encoder'))).toBeUndefined();
+    // The one-shot demo's models (docs/faces.md).
+    const demo = (model: string) => compileModel({ file: 'examples/fashion-encoder.cnn', model, overrides: {} });
+    expect(demo('FashionEncoder').diagnostics).toEqual([]);
+    expect(metricKind(demo('FashionTriplet').graph!)?.kind).toBe('triplet');
+    expect(metricKind(demo('FashionVerification').graph!)?.kind).toBe('pairs');
   });
 
   it('semi-hard triplet training: loss falls, held-out ROC AUC rises well above the untrained encoder', async () => {
