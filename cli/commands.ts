@@ -57,6 +57,7 @@ export const TRAIN = defineCommand({
     model: MODEL,
     set: SET,
     data: { type: 'string', arg: 'SPEC', help: 'the training data (see below)' },
+    feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: "bind a model input or loss target to a data field (default: the field of the same name)" },
     epochs: { type: 'string', arg: 'N', help: '(default 5)' },
     batch: { type: 'string', arg: 'N', help: '(default 64)' },
     lr: { type: 'string', arg: 'X', help: 'learning rate (default 0.01)' },
@@ -66,7 +67,8 @@ export const TRAIN = defineCommand({
     schedule: { type: 'string', arg: 'S', help: 'constant | step:EVERY:GAMMA | cosine (default constant)' },
     augment: { type: 'string', arg: 'LIST', help: 'mirror,crop,rotate,shear,color (comma-separated)' },
     workers: { type: 'string', arg: 'N', help: 'threads preparing batches beside training (default 1 with --augment, else 0)' },
-    limit: { type: 'string', arg: 'N', help: 'train on the first N examples only' },
+    limit: { type: 'string', arg: 'N', help: 'train on a seeded sample of N examples, each class in proportion' },
+    val: { type: 'string', arg: 'FRACTION', help: 'hold out this fraction of each class (seeded) and evaluate on it after each epoch' },
     weights: { type: 'string', arg: 'FILE', help: 'start from pretrained weights (by name; a replaced head is reported and skipped)' },
     'freeze-until': { type: 'string', arg: 'LAYER', help: 'freeze every layer up to and including LAYER' },
     'cache-trunk': { type: 'string', arg: 'DIR', help: "with --freeze-until: compute the frozen layers' activations once (kept in DIR) and train only the rest on them" },
@@ -98,21 +100,25 @@ export const EVAL = defineCommand({
   options: {
     ...INFERENCE_OPTIONS,
     data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' },
+    feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input or loss target to a data field' },
     limit: { type: 'string', arg: 'N', help: 'evaluate the first N examples only' },
     layer: { type: 'string', arg: 'NAME', help: 'encoders: the encoding layer or tower (see cnnc embed --help)' },
   },
-  notes: `${DATA_SPECS}\nOn an encoder (no loss, or a triplet or Siamese pair model): verification over every pair of the\nimages (accuracy at the best threshold, ROC AUC, TAR at FAR 1e-2 and 1e-3); the threshold is\nstored in the weights file for verify and recognize.`,
+  notes: `${DATA_SPECS}\nOn an encoder (no loss, or a triplet or Siamese pair model) with class-folder data: verification\nover every pair of the images (accuracy at the best threshold, ROC AUC, TAR at FAR 1e-2 and\n1e-3); the threshold is stored in the weights file for verify and recognize.`,
   load: async () => (await import('./infer.ts')).runEval,
 });
 
 export const PREDICT = defineCommand({
   name: 'predict',
-  args: 'FILE --weights W IMAGE...',
-  summary: 'The top-k classes of PNG or JPEG images.',
+  args: 'FILE --weights W (IMAGE... | --data SPEC)',
+  summary: "The top-k classes of PNG or JPEG images; any model's outputs to safetensors or JSON.",
   options: {
     ...INFERENCE_OPTIONS,
     top: { type: 'string', arg: 'K', help: 'classes to show per image (default 5)' },
-    'class-names': { type: 'string', arg: 'LIST', help: 'comma-separated class names, or fashion-mnist' },
+    'class-names': { type: 'string', arg: 'LIST', help: "comma-separated class names, or fashion-mnist (default: the names stored in the checkpoint)" },
+    data: { type: 'string', arg: 'SPEC', help: "run on a data set's inputs (any model) instead of image files" },
+    feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input to a data field' },
+    out: { type: 'string', arg: 'FILE', help: 'write every output, named by layer, to FILE.safetensors or FILE.json (default: classifiers print the top classes, other models print JSON)' },
   },
   load: async () => (await import('./infer.ts')).runPredict,
 });

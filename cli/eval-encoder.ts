@@ -6,7 +6,7 @@
 import { groupDigits } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { subset, type Dataset } from '../runtime/data/dataset.ts';
-import { loadData } from '../runtime/data/spec.ts';
+import type { LoadedData } from '../runtime/data/spec.ts';
 import { encodeDataset } from '../runtime/faces/encoder.ts';
 import { metricKind } from '../runtime/faces/metric-training.ts';
 import { storeVerification } from '../runtime/faces/threshold.ts';
@@ -23,11 +23,10 @@ export function isEncoderModel(graph: ModelGraph): boolean {
   return graph.loss.length === 0 || metricKind(graph) !== undefined;
 }
 
-export async function runEncoderEval(graph: ModelGraph, values: EvalValues): Promise<number> {
+export async function runEncoderEval(graph: ModelGraph, values: EvalValues, loaded: LoadedData): Promise<number> {
   const weights = values.weights ?? [];
   if (weights.length !== 1) throw new UsageError('cnnc eval on an encoder takes one --weights file (its threshold is stored there)');
   if (values['ten-crop']) throw new UsageError('--ten-crop applies to classifiers, not encoders');
-  const loaded = loadData(values.data!);
   let data: Dataset = loaded.test ?? loaded.train;
   if (values.limit) data = subset(data, 0, Math.min(data.length, parsePositiveInt(values.limit, '--limit', data.length)));
   const opened = await openFileEncoder(graph, { weights: weights[0], layer: values.layer, backend: values.backend, batch: values.batch });

@@ -4,10 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { helpText, wantsHelp } from './command.ts';
 import { COMMANDS } from './commands.ts';
-import { EXIT_OK, EXIT_USAGE } from './io.ts';
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE } from './io.ts';
 
 /** Error classes (by name) that describe bad input rather than a bug in cnnc. */
-const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError', 'FaceError']);
+/** Data that does not fit the model (a missing field, a wrong shape or dtype, a label out of range) is an error in the input, not in the usage: exit 1. */
+const DATA_ERRORS = new Set(['DataError', 'FeedError', 'FaceError']);
+const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError', 'FeedError', 'DataSpecError', 'FaceError']);
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -41,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     // Bad input (usage, files, data, weights, devices) is the user's to fix: the message, no stack.
     if (e instanceof Error && USER_ERRORS.has(e.name)) {
       process.stderr.write(`cnnc ${name}: ${e.message}\n`);
-      return EXIT_USAGE;
+      return DATA_ERRORS.has(e.name) ? EXIT_ERRORS : EXIT_USAGE;
     }
     throw e;
   }

@@ -8,9 +8,9 @@ import { basename, dirname, join } from 'node:path';
 import { groupDigits } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { subset } from '../runtime/data/dataset.ts';
-import { loadData } from '../runtime/data/spec.ts';
+import type { LoadedData } from '../runtime/data/spec.ts';
 import { metricKind, trainMetric, type MetricKind } from '../runtime/faces/metric-training.ts';
-import { parseMiningStrategy } from '../runtime/faces/mining.ts';
+import { MINING_STRATEGIES } from '../runtime/faces/mining.ts';
 import type { OptimizerConfig } from '../runtime/optim/optimizers.ts';
 import { pickExecutor } from '../runtime/train/create-session.ts';
 import { formatDuration } from '../runtime/train/progress.ts';
@@ -34,8 +34,8 @@ function number(value: string | undefined, flag: string, fallback: number): numb
   return n;
 }
 
-export async function runMetricTrain(graph: ModelGraph, kind: MetricKind, file: string, values: TrainValues): Promise<number> {
-  for (const flag of ['resume', 'augment', 'cache-trunk', 'weights', 'schedule', 'workers'] as const) {
+export async function runMetricTrain(graph: ModelGraph, kind: MetricKind, file: string, values: TrainValues, loaded: LoadedData): Promise<number> {
+  for (const flag of ['resume', 'augment', 'cache-trunk', 'weights', 'schedule', 'workers', 'feed', 'val'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is not supported when training ${kind.kind === 'triplet' ? 'with mined triplets' : 'on pairs'}`);
   }
   if (!values.data) throw new UsageError('cnnc train needs --data, e.g. --data folder:faces@96x96x3 (one sub-folder per identity)');
@@ -43,7 +43,8 @@ export async function runMetricTrain(graph: ModelGraph, kind: MetricKind, file: 
   if (!(Number.isInteger(epochs) && epochs >= 0)) throw new UsageError(`--epochs expects a whole number, got '${values.epochs}'`);
   const p = parsePositiveInt(values.identities, '--identities', 8);
   const k = parsePositiveInt(values['per-identity'], '--per-identity', 4);
-  const mining = parseMiningStrategy(values.mining ?? 'semi-hard');
+  const mining = MINING_STRATEGIES.find((m) => m === (values.mining ?? 'semi-hard'));
+  if (!mining) throw new UsageError(`--mining expects ${MINING_STRATEGIES.join(', ')}, got '${values.mining}'`);
   const kindName = values.optimizer ?? 'adam';
   if (!['sgd', 'momentum', 'rmsprop', 'adam'].includes(kindName)) throw new UsageError(`--optimizer expects sgd, momentum, rmsprop or adam, got '${kindName}'`);
   const optimizer: OptimizerConfig = {
@@ -53,7 +54,6 @@ export async function runMetricTrain(graph: ModelGraph, kind: MetricKind, file: 
     weightDecay: number(values['weight-decay'], '--weight-decay', 0),
   };
   const seed = number(values.seed, '--seed', 0);
-  const loaded = loadData(values.data);
   let data = loaded.train;
   if (values.limit) data = subset(data, 0, Math.min(data.length, parsePositiveInt(values.limit, '--limit', data.length)));
   const out = values.out ?? join('out', `${graph.name}.safetensors`);

@@ -26,6 +26,8 @@ export interface LoweredModel {
   readonly values: ReadonlyMap<string, number>;
   /** The scalar loss, when the model declares one. */
   readonly loss?: number;
+  /** Each loss term's unweighted scalar value, in the order of `graph.loss`. */
+  readonly terms: readonly number[];
   readonly trainable: readonly TrainableLeaf[];
   /** Every parameter and state tensor the program reads, in PyTorch layout, by name. */
   readonly persistent: ReadonlyMap<string, readonly number[]>;
@@ -134,11 +136,14 @@ export function lowerModel(graph: ModelGraph, options: LowerOptions): LoweredMod
     weights: () => trainable.filter((t) => t.role === 'weight').map((t) => t.node),
   };
   let loss: number | undefined;
+  const terms: number[] = [];
   for (const term of graph.loss) {
     const lower = LOSS_LOWERING[term.fn];
     if (!lower) throw new IrError(`loss '${term.fn}' is not supported by the IR yet`);
-    const value = b.affine(lower(lossCtx, term), term.weight, 0);
+    const unweighted = lower(lossCtx, term);
+    terms.push(unweighted);
+    const value = b.affine(unweighted, term.weight, 0);
     loss = loss === undefined ? value : b.binary('add', loss, value);
   }
-  return { builder: b, values, loss, trainable, persistent, feeds, updates };
+  return { builder: b, values, loss, terms, trainable, persistent, feeds, updates };
 }

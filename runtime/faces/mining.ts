@@ -26,12 +26,6 @@ export interface MinedBatch {
   readonly active: number;
 }
 
-export function parseMiningStrategy(value: string): MiningStrategy {
-  const s = MINING_STRATEGIES.find((m) => m === value);
-  if (!s) throw new FaceError(`--mining expects ${MINING_STRATEGIES.join(', ')}, got '${value}'`);
-  return s;
-}
-
 /** The loss of one triplet on squared distances [n, n]. */
 export function tripletLoss(dist: Float64Array, n: number, t: Triplet, margin: number): number {
   return Math.max(0, dist[t.anchor * n + t.positive] - dist[t.anchor * n + t.negative] + margin);

@@ -238,8 +238,14 @@ export function withFrozenTrunk(head: TrainingSession, trunk: ReadonlyMap<string
     batchSize: head.batchSize,
     device: head.device,
     shapes: new Map([...trunkShapes, ...head.shapes]),
-    trainStep: (images, labels) => head.trainStep(images, labels),
-    evaluate: (images, labels, count) => head.evaluate(images, labels, count),
+    feeds: head.feeds,
+    terms: head.terms,
+    metrics: head.metrics,
+    outputs: head.outputs,
+    outputShapes: head.outputShapes,
+    trainStep: (feeds) => head.trainStep(feeds),
+    evaluate: (feeds, count) => head.evaluate(feeds, count),
+    predict: (feeds, count) => head.predict(feeds, count),
     async saveState(): Promise<SessionState> {
       const state = await head.saveState();
       const weights = new Map<string, Float32Array>();
