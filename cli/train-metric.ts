@@ -6,10 +6,11 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { groupDigits } from '../compiler/checker/values.ts';
+import { writeSafetensorsFile } from '../runtime/checkpoint.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { subset } from '../runtime/data/dataset.ts';
 import type { LoadedData } from '../runtime/data/spec.ts';
-import { metricKind, trainMetric, type MetricKind } from '../runtime/faces/metric-training.ts';
+import { trainMetric, type MetricKind } from '../runtime/faces/metric-training.ts';
 import { MINING_STRATEGIES } from '../runtime/faces/mining.ts';
 import type { OptimizerConfig } from '../runtime/optim/optimizers.ts';
 import { pickExecutor } from '../runtime/train/create-session.ts';
@@ -21,11 +22,6 @@ import { EXIT_OK, UsageError } from './io.ts';
 import { parseBackend } from './model-input.ts';
 
 type TrainValues = ReturnType<typeof parseCommand<(typeof TRAIN)['options']>>['values'];
-
-/** The metric-learning kind of a model, when `cnnc train` should take this path. */
-export function metricTraining(graph: ModelGraph): MetricKind | undefined {
-  return metricKind(graph);
-}
 
 function number(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -90,7 +86,6 @@ export async function runMetricTrain(graph: ModelGraph, kind: MetricKind, file: 
     });
     if (epochs === 0) {
       // No step taken: the checkpoint holds the initial weights (the untrained baseline).
-      const { writeSafetensorsFile } = await import('../runtime/checkpoint.ts');
       writeSafetensorsFile(out, new Map([...result.weights].map(([n, d]) => [n, { dtype: 'F32' as const, shape: [...result.shapes.get(n)!], data: d }])));
     }
     process.stdout.write(`trained ${graph.name} for ${epochs} epoch(s) in ${formatDuration((performance.now() - started) / 1000)} on ${device}\ncheckpoint: ${out}\n`);

@@ -25,7 +25,8 @@ import { prepareCachedTraining, type CachedTraining } from '../runtime/train/tru
 import { summarize } from '../compiler/summary.ts';
 import { groupDigits } from '../compiler/checker/values.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
-import { metricTraining, runMetricTrain } from './train-metric.ts';
+import { metricKind } from '../runtime/faces/metric-training.ts';
+import { runMetricTrain } from './train-metric.ts';
 import { parseCommand } from './command.ts';
 import { TRAIN } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
@@ -207,7 +208,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (!compiled) return EXIT_ERRORS;
   let graph = values['freeze-until'] ? freezeUntil(compiled, values['freeze-until']) : compiled;
   // Triplet and Siamese pair models on identity-labelled images: P x K batches, mined triplets.
-  const metric = metricTraining(graph);
+  const metric = metricKind(graph);
   const loaded = loadFeedData(values.data);
   if (metric && loaded.kind === 'images') return runMetricTrain(graph, metric, positionals[0], values, loaded.data);
   const epochs = positiveInt(values.epochs, '--epochs', 5);
