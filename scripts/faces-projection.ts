@@ -57,8 +57,8 @@ const panelSvgs = panels.map((spec, p) => {
   const ys = Array.from({ length: n }, (_, i) => points[i * 2 + 1]);
   const span = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)) || 1;
   const [cx, cy] = [(Math.max(...xs) + Math.min(...xs)) / 2, (Math.max(...ys) + Math.min(...ys)) / 2];
-  const px = (x: number) => PAD + ((x - cx) / span + 0.5) * (SIZE - 2 * PAD);
-  const py = (y: number) => PAD + 20 + (0.5 - (y - cy) / span) * (SIZE - 2 * PAD);
+  const px = (x: number) => PAD + ((x - cx) / span + 0.5) * (SIZE - 2 * PAD - 20) + 10;
+  const py = (y: number) => PAD + 30 + (0.5 - (y - cy) / span) * (SIZE - 2 * PAD - 20);
   const identity = (f: string) => basename(dirname(f));
   const ids = [...new Set(files.map(identity))].sort();
   ids.forEach((id) => identitiesAll.add(id));
@@ -71,7 +71,8 @@ const panelSvgs = panels.map((spec, p) => {
   // References on top of the clouds.
   shapes.sort((a, b) => Number(a.startsWith('<path')) - Number(b.startsWith('<path')));
   return `<g transform="translate(${p * SIZE} 0)"><rect x="4" y="4" width="${SIZE - 8}" height="${SIZE + 12}" fill="white" stroke="#ccc"/>
-<text x="${SIZE / 2}" y="24" text-anchor="middle" font-size="15" font-family="sans-serif">${title} (PC1 ${(explained[0] * 100).toFixed(0)}%, PC2 ${(explained[1] * 100).toFixed(0)}% of variance)</text>
+<text x="${SIZE / 2}" y="24" text-anchor="middle" font-size="15" font-family="sans-serif">${title}</text>
+<text x="${SIZE / 2}" y="42" text-anchor="middle" font-size="12" font-family="sans-serif" fill="#555">first two principal components: ${(explained[0] * 100).toFixed(0)}% and ${(explained[1] * 100).toFixed(0)}% of the variance</text>
 ${shapes.join('\n')}</g>`;
 });
 const legend = [...identitiesAll]
