@@ -24,7 +24,7 @@ export async function runRecognize(argv: string[]): Promise<number> {
   const queries = expandImagePaths(args);
   const opened = await openFileEncoder(graph, values);
   try {
-    const { threshold, source } = pickThreshold(values.threshold, opened.metadata);
+    const { threshold, source } = pickThreshold(values.threshold, opened.metadata, opened.encoder.choice.layer);
     const cache = values.cache ?? join(values.db, DEFAULT_CACHE_NAME);
     const db = await loadDatabase(values.db, cache, opened.key, opened.encoder.dim, (paths) => opened.encodeFiles(paths));
     process.stderr.write(

@@ -17,7 +17,7 @@ export async function runVerify(argv: string[]): Promise<number> {
   if (!graph) return EXIT_ERRORS;
   const opened = await openFileEncoder(graph, values);
   try {
-    const { threshold, source } = pickThreshold(values.threshold, opened.metadata);
+    const { threshold, source } = pickThreshold(values.threshold, opened.metadata, opened.encoder.choice.layer);
     const enc = await opened.encodeFiles([a, b]);
     const d = distance(row(enc, 0), row(enc, 1));
     const same = d <= threshold;

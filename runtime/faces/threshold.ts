@@ -37,14 +37,15 @@ export function storeVerification(path: string, report: VerificationReport, laye
   writeSafetensorsFile(path, file.tensors, { ...file.metadata, [THRESHOLD_KEY]: JSON.stringify(stored) });
 }
 
-/** The threshold to decide with: --threshold, else the stored one, else the course's 0.7. */
-export function pickThreshold(option: string | undefined, metadata: SafetensorsMetadata): { threshold: number; source: string } {
+/** The threshold to decide with: --threshold, else the one stored for this encoding layer, else the course's 0.7. */
+export function pickThreshold(option: string | undefined, metadata: SafetensorsMetadata, layer: string): { threshold: number; source: string } {
   if (option !== undefined) {
     const t = Number(option);
     if (!(Number.isFinite(t) && t >= 0)) throw new FaceError(`--threshold expects a distance >= 0, got '${option}'`);
     return { threshold: t, source: '--threshold' };
   }
   const stored = readStoredVerification(metadata);
-  if (stored) return { threshold: stored.threshold, source: `fitted by cnnc eval on ${stored.data}` };
-  return { threshold: COURSE_THRESHOLD, source: "the course's default; fit one with cnnc eval" };
+  if (stored && stored.layer === layer) return { threshold: stored.threshold, source: `fitted by cnnc eval on ${stored.data}` };
+  const why = stored ? `the stored one is for layer ${stored.layer}; ` : '';
+  return { threshold: COURSE_THRESHOLD, source: `the course's default; ${why}fit one with cnnc eval` };
 }
