@@ -7,7 +7,9 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { readSafetensorsFile } from '../runtime/checkpoint.ts';
-import { DataError } from '../runtime/data/dataset.ts';
+import { DataError, PickedDataset, type Dataset } from '../runtime/data/dataset.ts';
+import { labelsOf } from '../runtime/data/labels.ts';
+import { stratifiedSample } from '../runtime/data/stratify.ts';
 import { decodeImage, IMAGE_EXTENSIONS, imageForModel } from '../runtime/data/image.ts';
 import { buildEncodingProgram, chooseEncoding, openEncoder, weightsForProgram, type Encoder } from '../runtime/faces/encoder.ts';
 import type { Encodings } from '../runtime/faces/verification.ts';
@@ -39,6 +41,13 @@ export function parsePositiveInt(value: string | undefined, flag: string, fallba
   const n = Number(value);
   if (!(Number.isInteger(n) && n > 0)) throw new UsageError(`${flag} expects a positive integer, got '${value}'`);
   return n;
+}
+
+/** `--limit N`: a seeded sample in which every identity keeps its share (as the training loop's). */
+export function stratifiedLimit(data: Dataset, n: number, seed: number): Dataset {
+  if (n >= data.length) return data;
+  const labels = labelsOf(data);
+  return new PickedDataset(data, stratifiedSample((i) => labels[i]!, data.length, n, seed));
 }
 
 /** One image file as the encoder's input, CHW floats. */

@@ -5,7 +5,7 @@
 
 import { groupDigits } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
-import { subset, type Dataset } from '../runtime/data/dataset.ts';
+import type { Dataset } from '../runtime/data/dataset.ts';
 import type { LoadedData } from '../runtime/data/spec.ts';
 import { encodeDataset } from '../runtime/faces/encoder.ts';
 import { metricKind } from '../runtime/faces/metric-training.ts';
@@ -13,7 +13,7 @@ import { storeVerification } from '../runtime/faces/threshold.ts';
 import { allPairDistances, verificationReport } from '../runtime/faces/verification.ts';
 import type { EVAL } from './commands.ts';
 import type { parseCommand } from './command.ts';
-import { openFileEncoder, parsePositiveInt } from './encoder-input.ts';
+import { openFileEncoder, parsePositiveInt, stratifiedLimit } from './encoder-input.ts';
 import { EXIT_OK, UsageError } from './io.ts';
 
 type EvalValues = ReturnType<typeof parseCommand<(typeof EVAL)['options']>>['values'];
@@ -28,7 +28,7 @@ export async function runEncoderEval(graph: ModelGraph, values: EvalValues, load
   if (weights.length !== 1) throw new UsageError('cnnc eval on an encoder takes one --weights file (its threshold is stored there)');
   if (values['ten-crop']) throw new UsageError('--ten-crop applies to classifiers, not encoders');
   let data: Dataset = loaded.test ?? loaded.train;
-  if (values.limit) data = subset(data, 0, Math.min(data.length, parsePositiveInt(values.limit, '--limit', data.length)));
+  if (values.limit) data = stratifiedLimit(data, parsePositiveInt(values.limit, '--limit', data.length), 0);
   const opened = await openFileEncoder(graph, { weights: weights[0], layer: values.layer, backend: values.backend, batch: values.batch });
   try {
     process.stderr.write(`cnnc eval: ${graph.name}'s encoding ${opened.encoder.choice.layer} (${opened.encoder.dim} values) on ${opened.device}; ${loaded.description}; ${groupDigits(data.length)} images\n`);
