@@ -94,7 +94,7 @@ export const EVAL = defineCommand({
   name: 'eval',
   args: 'FILE --weights W --data SPEC',
   summary: 'Loss, accuracy and confusion matrix on held-out data.',
-  options: { ...INFERENCE_OPTIONS, data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' }, feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input or loss target to a data field' }, limit: { type: 'string', arg: 'N', help: 'evaluate the first N examples only' } },
+  options: { ...INFERENCE_OPTIONS, data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' }, feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input or loss target to a data field' }, val: { type: 'string', arg: 'FRACTION', help: 'evaluate the part `cnnc train --val FRACTION --seed N` held out' }, seed: { type: 'string', arg: 'N', help: 'the seed of the --val split (default 0)' }, limit: { type: 'string', arg: 'N', help: 'evaluate the first N examples only' } },
   notes: DATA_SPECS,
   load: async () => (await import('./infer.ts')).runEval,
 });

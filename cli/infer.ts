@@ -7,7 +7,9 @@ import { groupDigits } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { irShape } from '../compiler/lower/layout.ts';
 import { loadCheckpoint, readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../runtime/checkpoint.ts';
-import { subset, type Dataset } from '../runtime/data/dataset.ts';
+import { PickedDataset, subset, type Dataset } from '../runtime/data/dataset.ts';
+import { labelsOf } from '../runtime/data/labels.ts';
+import { stratifiedSplit } from '../runtime/data/stratify.ts';
 import { loadFeedData } from '../runtime/data/feed-data.ts';
 import { imageRecords } from '../runtime/data/image-records.ts';
 import { evalRecordBatches, pickRecords, type Records } from '../runtime/data/records.ts';
@@ -87,15 +89,26 @@ function confusionLines(confusion: readonly number[][], names: readonly string[]
   ];
 }
 
-/** The data to evaluate (its test split where it has one) as records, with the classes of the label field. */
-function evalRecords(graph: ModelGraph, spec: string, limit: number | undefined): { records: Records; description: string; source: string; images?: { data: Dataset; height: number; width: number } } {
+/** A held-out split as `cnnc train --val FRACTION --seed N` made it. */
+interface HeldOut {
+  readonly fraction: number;
+  readonly seed: number;
+}
+
+/** The data to evaluate (its test split where it has one, or --val's held-out part) as records, with the classes of the label field. */
+function evalRecords(graph: ModelGraph, spec: string, limit: number | undefined, val: HeldOut | undefined): { records: Records; description: string; source: string; images?: { data: Dataset; height: number; width: number } } {
   const loaded = loadFeedData(spec);
   if (loaded.kind === 'records') {
     let records = loaded.test ?? loaded.train;
+    if (val) records = pickRecords(loaded.train, stratifiedSplit(loaded.train.classOf ? (i) => loaded.train.classOf!(i) : undefined, loaded.train.length, val.fraction, val.seed).val);
     if (limit !== undefined && limit < records.length) records = pickRecords(records, Int32Array.from({ length: limit }, (_, i) => i));
     return { records, description: loaded.description, source: loaded.source };
   }
   let data: Dataset = loaded.data.test ?? loaded.data.train;
+  if (val) {
+    const labels = labelsOf(loaded.data.train);
+    data = new PickedDataset(loaded.data.train, stratifiedSplit((i) => labels[i]!, labels.length, val.fraction, val.seed).val);
+  }
   if (limit !== undefined) data = subset(data, 0, Math.min(data.length, limit));
   const fitted = dataFit(graph, data);
   const fit = fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {};
@@ -113,7 +126,10 @@ export async function runEval(argv: string[]): Promise<number> {
   if (!graph) return EXIT_ERRORS;
   if (graph.loss.length === 0) throw new UsageError(`model ${graph.name} declares no loss to evaluate; use cnnc predict for its outputs`);
   const limit = values.limit === undefined ? undefined : Number(values.limit);
-  const { records, description, source, images } = evalRecords(graph, values.data, limit);
+  const fraction = values.val === undefined ? undefined : Number(values.val);
+  if (fraction !== undefined && !(fraction > 0 && fraction < 1)) throw new UsageError(`--val expects a fraction between 0 and 1, got '${values.val}'`);
+  const seed = Number(values.seed ?? 0);
+  const { records, description, source, images } = evalRecords(graph, values.data, limit, fraction === undefined ? undefined : { fraction, seed });
   const bindings = bindFeeds(graph, records.fields, overrides, source);
   const tenCrop = values['ten-crop'] ?? false;
   const output = classifierOutput(graph);
