@@ -207,8 +207,8 @@ function storedClassNames(weightsFile: string | undefined): string[] | undefined
   }
 }
 
-/** Image files as records of one field, fitted to the model's single image input. */
-function imageFileRecords(graph: ModelGraph, files: readonly string[]): Records {
+/** The model's single image input, which image files feed; anything else is given with --data. */
+function imageInput(graph: ModelGraph): { name: string; height: number; width: number; channels: 1 | 3 | 4 } {
   const inputs = graph.inputs.filter((i) => !i.trainable);
   const input = inputs[0];
   if (inputs.length !== 1 || !input || input.shape.length !== 3) {
@@ -216,6 +216,13 @@ function imageFileRecords(graph: ModelGraph, files: readonly string[]): Records 
   }
   const [height, width, channels] = input.shape as [number, number, number];
   if (channels !== 1 && channels !== 3 && channels !== 4) throw new UsageError(`model ${graph.name} takes ${channels}-channel images; predict reads 1, 3 or 4`);
+  return { name: input.name, height, width, channels };
+}
+
+/** Image files as records of one field, fitted to the model's single image input. */
+function imageFileRecords(graph: ModelGraph, files: readonly string[]): Records {
+  const input = imageInput(graph);
+  const { height, width, channels } = input;
   return {
     length: files.length,
     fields: new Map([[input.name, { shape: [channels, height, width], dtype: 'f32' as const }]]),
@@ -301,9 +308,8 @@ export async function runPredict(argv: string[]): Promise<number> {
       sessions.forEach((s) => s.dispose());
     }
   }
-  const input = graph.inputs.find((i) => !i.trainable)!;
-  imageFileRecords(graph, imageFiles);
-  const [height, width, channels] = input.shape as [number, number, 1 | 3 | 4];
+  const input = imageInput(graph);
+  const { height, width, channels } = input;
   const names = values['class-names'] === 'fashion-mnist' ? FASHION_CLASSES : (values['class-names']?.split(',') ?? storedClassNames(values.weights?.[0]));
   const top = Number(values.top ?? 5);
   const sessions = await openEnsemble(graph, values.weights ?? [], tenCrop ? 10 : 1, values.backend);
