@@ -97,7 +97,7 @@ export const EVAL = defineCommand({
   name: 'eval',
   args: 'FILE --weights W --data SPEC',
   summary: "Loss, each term and the loss's metrics (a confusion matrix for classifiers) on held-out data.",
-  options: { ...INFERENCE_OPTIONS, data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' }, feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input or loss target to a data field' }, val: { type: 'string', arg: 'FRACTION', help: 'evaluate the part `cnnc train --val FRACTION --seed N` held out' }, seed: { type: 'string', arg: 'N', help: 'the seed of the --val split (default 0)' }, limit: { type: 'string', arg: 'N', help: 'evaluate the first N examples only' } },
+  options: { ...INFERENCE_OPTIONS, data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' }, feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input or loss target to a data field' }, val: { type: 'string', arg: 'FRACTION', help: 'evaluate the part `cnnc train --val FRACTION --seed N` held out' }, seed: { type: 'string', arg: 'N', help: 'the seed of the --val split and the --limit sample (default 0)' }, limit: { type: 'string', arg: 'N', help: 'evaluate a seeded sample of N examples, each class in proportion' } },
   notes: DATA_SPECS,
   load: async () => (await import('./infer.ts')).runEval,
 });

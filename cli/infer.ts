@@ -7,9 +7,9 @@ import { groupDigits } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { irShape } from '../compiler/lower/layout.ts';
 import { loadCheckpoint, readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../runtime/checkpoint.ts';
-import { PickedDataset, subset, type Dataset } from '../runtime/data/dataset.ts';
+import { PickedDataset, type Dataset } from '../runtime/data/dataset.ts';
 import { labelsOf } from '../runtime/data/labels.ts';
-import { stratifiedSplit } from '../runtime/data/stratify.ts';
+import { stratifiedSample, stratifiedSplit } from '../runtime/data/stratify.ts';
 import { loadFeedData } from '../runtime/data/feed-data.ts';
 import { imageRecords } from '../runtime/data/image-records.ts';
 import { evalRecordBatches, pickRecords, type Records } from '../runtime/data/records.ts';
@@ -96,12 +96,12 @@ interface HeldOut {
 }
 
 /** The data to evaluate (its test split where it has one, or --val's held-out part) as records, with the classes of the label field. */
-function evalRecords(graph: ModelGraph, spec: string, limit: number | undefined, val: HeldOut | undefined): { records: Records; description: string; source: string; images?: { data: Dataset; height: number; width: number } } {
+function evalRecords(graph: ModelGraph, spec: string, limit: number | undefined, val: HeldOut | undefined, seed: number): { records: Records; description: string; source: string; images?: { data: Dataset; height: number; width: number } } {
   const loaded = loadFeedData(spec);
   if (loaded.kind === 'records') {
     let records = loaded.test ?? loaded.train;
     if (val) records = pickRecords(loaded.train, stratifiedSplit(loaded.train.classOf ? (i) => loaded.train.classOf!(i) : undefined, loaded.train.length, val.fraction, val.seed).val);
-    if (limit !== undefined && limit < records.length) records = pickRecords(records, Int32Array.from({ length: limit }, (_, i) => i));
+    if (limit !== undefined && limit < records.length) records = pickRecords(records, stratifiedSample(records.classOf ? (i) => records.classOf!(i) : undefined, records.length, limit, seed));
     return { records, description: loaded.description, source: loaded.source };
   }
   let data: Dataset = loaded.data.test ?? loaded.data.train;
@@ -109,7 +109,10 @@ function evalRecords(graph: ModelGraph, spec: string, limit: number | undefined,
     const labels = labelsOf(loaded.data.train);
     data = new PickedDataset(loaded.data.train, stratifiedSplit((i) => labels[i]!, labels.length, val.fraction, val.seed).val);
   }
-  if (limit !== undefined) data = subset(data, 0, Math.min(data.length, limit));
+  if (limit !== undefined && limit < data.length) {
+    const labels = labelsOf(data);
+    data = new PickedDataset(data, stratifiedSample((i) => labels[i]!, labels.length, limit, seed));
+  }
   const fitted = dataFit(graph, data);
   const fit = fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {};
   const names = data.classNames ?? (data.classes === 10 && spec.startsWith('fashion') ? FASHION_CLASSES : undefined);
@@ -129,7 +132,7 @@ export async function runEval(argv: string[]): Promise<number> {
   const fraction = values.val === undefined ? undefined : Number(values.val);
   if (fraction !== undefined && !(fraction > 0 && fraction < 1)) throw new UsageError(`--val expects a fraction between 0 and 1, got '${values.val}'`);
   const seed = Number(values.seed ?? 0);
-  const { records, description, source, images } = evalRecords(graph, values.data, limit, fraction === undefined ? undefined : { fraction, seed });
+  const { records, description, source, images } = evalRecords(graph, values.data, limit, fraction === undefined ? undefined : { fraction, seed }, seed);
   const bindings = bindFeeds(graph, records.fields, overrides, source);
   const tenCrop = values['ten-crop'] ?? false;
   const output = classifierOutput(graph);
