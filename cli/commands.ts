@@ -6,7 +6,10 @@ import { defineCommand, type CommandSpec } from './command.ts';
 const MODEL = { type: 'string', arg: 'NAME', help: 'model in FILE (default: the first)' } as const;
 const SET = { type: 'string', multiple: true, arg: 'k=v', help: 'model parameter, e.g. --set channels=1' } as const;
 const BACKEND = { type: 'string', arg: 'B', help: 'auto | webgpu | cpu (default auto)' } as const;
-const DATA_SPECS = 'data specs: fashion-mnist | fashion-mnist-bundled | idx:IMAGES,LABELS | folder:PATH[@HxWxC] | safetensors:PATH';
+const DATA_SPECS = `data specs: fashion-mnist | fashion-mnist-bundled | idx:IMAGES,LABELS | folder:PATH[@HxWxC] | safetensors:PATH
+  | npz:PATH | npy:FIELD=PATH,... | pairs:DIR[@HxWxC] | triplets:DIR[@HxWxC]
+examples are records of named fields (one tensor per field, batch axis first); each model input
+and loss target reads the field of its name unless --feed INPUT=FIELD says otherwise`;
 
 export const CHECK = defineCommand({
   name: 'check',
@@ -52,7 +55,7 @@ export const GRAD = defineCommand({
 export const TRAIN = defineCommand({
   name: 'train',
   args: 'FILE --data SPEC [options]',
-  summary: 'Training with a progress bar, a checkpoint each epoch, --resume; Ctrl-C saves.',
+  summary: 'Training any model with a loss: a progress bar, a checkpoint each epoch, --resume; Ctrl-C saves.',
   options: {
     model: MODEL,
     set: SET,
@@ -96,12 +99,14 @@ const INFERENCE_OPTIONS = {
 export const EVAL = defineCommand({
   name: 'eval',
   args: 'FILE --weights W --data SPEC',
-  summary: 'Loss, accuracy and confusion matrix on held-out data.',
+  summary: "Loss, each term and the loss's metrics (a confusion matrix for classifiers) on held-out data; verification figures for encoders.",
   options: {
     ...INFERENCE_OPTIONS,
     data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' },
     feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input or loss target to a data field' },
-    limit: { type: 'string', arg: 'N', help: 'evaluate the first N examples only' },
+    val: { type: 'string', arg: 'FRACTION', help: 'evaluate the part `cnnc train --val FRACTION --seed N` held out' },
+    seed: { type: 'string', arg: 'N', help: 'the seed of the --val split and the --limit sample (default 0)' },
+    limit: { type: 'string', arg: 'N', help: 'evaluate a seeded sample of N examples, each class in proportion' },
     layer: { type: 'string', arg: 'NAME', help: 'encoders: the encoding layer or tower (see cnnc embed --help)' },
   },
   notes: `${DATA_SPECS}\nOn an encoder (no loss, or a triplet or Siamese pair model) with class-folder data: verification\nover every pair of the images (accuracy at the best threshold, ROC AUC, TAR at FAR 1e-2 and\n1e-3); the threshold is stored in the weights file for verify and recognize.`,

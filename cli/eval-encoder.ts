@@ -28,7 +28,10 @@ export async function runEncoderEval(graph: ModelGraph, values: EvalValues, load
   if (weights.length !== 1) throw new UsageError('cnnc eval on an encoder takes one --weights file (its threshold is stored there)');
   if (values['ten-crop']) throw new UsageError('--ten-crop applies to classifiers, not encoders');
   let data: Dataset = loaded.test ?? loaded.train;
-  if (values.limit) data = stratifiedLimit(data, parsePositiveInt(values.limit, '--limit', data.length), 0);
+  if (values.val !== undefined) throw new UsageError('--val is not supported on an encoder: give the held-out images as their own folder');
+  const seed = values.seed === undefined ? 0 : Number(values.seed);
+  if (!(Number.isInteger(seed) && seed >= 0)) throw new UsageError(`--seed expects a whole number, got '${values.seed}'`);
+  if (values.limit) data = stratifiedLimit(data, parsePositiveInt(values.limit, '--limit', data.length), seed);
   const opened = await openFileEncoder(graph, { weights: weights[0], layer: values.layer, backend: values.backend, batch: values.batch });
   try {
     process.stderr.write(`cnnc eval: ${graph.name}'s encoding ${opened.encoder.choice.layer} (${opened.encoder.dim} values) on ${opened.device}; ${loaded.description}; ${groupDigits(data.length)} images\n`);
