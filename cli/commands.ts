@@ -29,9 +29,15 @@ export const SUMMARY = defineCommand({
 
 export const GRAPH = defineCommand({
   name: 'graph',
-  args: 'FILE',
-  summary: 'The network as an SVG diagram.',
-  options: { model: MODEL, set: SET, output: { type: 'string', short: 'o', arg: 'OUT.svg', help: 'write here instead of stdout' } },
+  args: 'FILE [--expand | --depth N] [-o OUT.svg|OUT.png]',
+  summary: 'The network as a diagram (SVG, or PNG): blocks collapsed, shapes, parameters, shared weights, loss terms.',
+  options: {
+    model: MODEL,
+    set: SET,
+    expand: { type: 'boolean', help: 'draw every layer instead of one box per block' },
+    depth: { type: 'string', arg: 'N', help: 'open blocks N levels deep (default 1: one box per top-level block)' },
+    output: { type: 'string', short: 'o', arg: 'OUT.svg|OUT.png', help: 'write here instead of stdout (.png renders through headless Chromium)' },
+  },
   load: async () => (await import('./graph.ts')).runGraph,
 });
 
@@ -206,5 +212,16 @@ export const LSP = defineCommand({
   load: async () => (await import('./lsp.ts')).runLsp,
 });
 
+export const PLAYGROUND = defineCommand({
+  name: 'playground',
+  args: '[--port N] [--out DIR]',
+  summary: 'A page with an editor checked as you type, the live diagram, and training on Fashion-MNIST in the browser.',
+  options: {
+    port: { type: 'string', arg: 'N', help: 'serve on 127.0.0.1:N (default 8080; 0 picks a free port)' },
+    out: { type: 'string', arg: 'DIR', help: 'write the page as static files to DIR instead of serving it' },
+  },
+  load: async () => (await import('./playground.ts')).runPlayground,
+});
+
 /** In the order `cnnc --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, EMBED, VERIFY, RECOGNIZE, GRAD, BUILD, FMT, LSP];
+export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, EMBED, VERIFY, RECOGNIZE, GRAD, BUILD, FMT, LSP, PLAYGROUND];

@@ -77,8 +77,8 @@ describe('cnnc graph', () => {
     const r = cnnc(['graph', 'examples/bottleneck.cnn', '--model', 'Bottleneck']);
     expect(r.code).toBe(0);
     expect(r.stdout.startsWith('<svg')).toBe(true);
-    expect(r.stdout.match(/<rect /g)).toHaveLength(3);
-    expect(r.stdout.match(/<line /g)).toHaveLength(2);
-    expect(r.stdout).toContain('conv2d → 28x28x32');
+    expect(r.stdout.match(/class="node"/g)).toHaveLength(3);
+    expect(r.stdout.match(/class="edge"/g)).toHaveLength(2);
+    expect(r.stdout).toContain('→ 28x28x32');
   });
 });
