@@ -6,6 +6,20 @@ import { defineCommand, type CommandSpec } from './command.ts';
 const MODEL = { type: 'string', arg: 'NAME', help: 'model in FILE (default: the first)' } as const;
 const SET = { type: 'string', multiple: true, arg: 'k=v', help: 'model parameter, e.g. --set channels=1' } as const;
 const BACKEND = { type: 'string', arg: 'B', help: 'auto | webgpu | cpu (default auto)' } as const;
+export const AUGMENTATIONS = ['mirror', 'crop', 'rotate', 'shear', 'color', 'pca', 'warp'] as const;
+
+/** `--augment` and its magnitude flags (string values as parsed), each with its default. */
+export const AUGMENT_FLAGS = {
+  augment: { type: 'string', arg: 'LIST', help: `${AUGMENTATIONS.join(',')} (comma-separated)` },
+  'rotate-degrees': { type: 'string', arg: 'D', help: 'rotate: uniform angle in [-D, D] degrees (default 10)' },
+  'shear-factor': { type: 'string', arg: 'S', help: 'shear: x += s * y with s uniform in [-S, S] (default 0.1)' },
+  'crop-scale': { type: 'string', arg: 'S', help: 'crop: a window of a share in [S, 1] of each side, resized back (default 0.875)' },
+  'color-shift': { type: 'string', arg: 'C', help: 'color: each channel shifted by a uniform amount in [-C, C] of the 0..1 range (default 0.1)' },
+  'pca-std': { type: 'string', arg: 'X', help: "pca: AlexNet's alpha ~ N(0, X^2) per principal colour axis (default 0.1)" },
+  'warp-pixels': { type: 'string', arg: 'P', help: 'warp: displacements up to P pixels on a smooth random field (default 2)' },
+  'warp-grid': { type: 'string', arg: 'N', help: 'warp: the field is smooth between N x N random nodes (default 4)' },
+} as const;
+
 const DATA_SPECS = `data specs: fashion-mnist | fashion-mnist-bundled | idx:IMAGES,LABELS | folder:PATH[@HxWxC] | safetensors:PATH
   | npz:PATH | npy:FIELD=PATH,... | pairs:DIR[@HxWxC] | triplets:DIR[@HxWxC]
 examples are records of named fields (one tensor per field, batch axis first); each model input
@@ -74,7 +88,7 @@ export const TRAIN = defineCommand({
     momentum: { type: 'string', arg: 'X', help: '(default 0.9)' },
     'weight-decay': { type: 'string', arg: 'X', help: 'L2 weight decay (default 0)' },
     schedule: { type: 'string', arg: 'S', help: 'constant | step:EVERY:GAMMA | cosine (default constant)' },
-    augment: { type: 'string', arg: 'LIST', help: 'mirror,crop,rotate,shear,color (comma-separated)' },
+    ...AUGMENT_FLAGS,
     workers: { type: 'string', arg: 'N', help: 'threads preparing batches beside training (default 1 with --augment, else 0)' },
     limit: { type: 'string', arg: 'N', help: 'train on a seeded sample of N examples, each class in proportion' },
     val: { type: 'string', arg: 'FRACTION', help: 'hold out this fraction of each class (seeded) and evaluate on it after each epoch' },
@@ -223,5 +237,69 @@ export const PLAYGROUND = defineCommand({
   load: async () => (await import('./playground.ts')).runPlayground,
 });
 
+
+export const STYLIZE = defineCommand({
+  name: 'stylize',
+  args: 'FILE --content C.png --style S.png --weights W -o OUT.png',
+  summary: "Neural style transfer: optimises the model's trainable input (Adam on its pixels).",
+  options: {
+    content: { type: 'string', arg: 'IMAGE', help: 'the content picture (PNG or JPEG), for the input named *content*' },
+    style: { type: 'string', arg: 'IMAGE', help: 'the style picture, for the input named *style*' },
+    weights: { type: 'string', arg: 'W', help: 'the frozen network (safetensors; torchvision names load through the model\'s name map)' },
+    output: { type: 'string', short: 'o', arg: 'OUT.png', help: 'the stylised picture' },
+    size: { type: 'string', arg: 'HxW', help: "picture size: sets the model's height and width parameters" },
+    steps: { type: 'string', arg: 'N', help: 'Adam steps (default 200)' },
+    lr: { type: 'string', arg: 'X', help: 'learning rate in grey levels of 0..255 (default 2.0)' },
+    alpha: { type: 'string', arg: 'X', help: "weight of J_content (default: the model's, 10 in the stdlib)" },
+    beta: { type: 'string', arg: 'X', help: "weight of J_style (default: the model's, 40 in the stdlib)" },
+    init: { type: 'string', arg: 'I', help: 'content (the content picture mixed with --noise of uniform noise) | noise (default content)' },
+    noise: { type: 'string', arg: 'R', help: 'share of noise in the content start, 0..1 (default 0.2)' },
+    seed: { type: 'string', arg: 'N', help: 'noise seed (default 0): the same seed gives the same picture' },
+    'save-every': { type: 'string', arg: 'N', help: 'also write OUT-<step>.png every N steps' },
+    pixels: { type: 'string', arg: 'E', help: 'how the model reads pixels: imagenet ((p/255 - mean)/std, torchvision) | caffe (p - mean) | unit (p/255) (default imagenet)' },
+    backend: BACKEND,
+    model: MODEL,
+    set: SET,
+  },
+  notes: 'J = alpha J_content + beta J_style (+ any other terms of the model\'s loss); J_content and J_style are each group\'s terms averaged by their weights in the model.',
+  load: async () => (await import('./stylize.ts')).runStylize,
+});
+
+export const AUGMENT = defineCommand({
+  name: 'augment',
+  args: '--data SPEC --augment LIST -o OUT.png',
+  summary: 'A grid of augmented examples: each row an original, then augmented copies.',
+  options: {
+    data: { type: 'string', arg: 'SPEC', help: 'the images (see below)' },
+    ...AUGMENT_FLAGS,
+    examples: { type: 'string', arg: 'N', help: 'rows: the first N examples (default 4)' },
+    copies: { type: 'string', arg: 'K', help: 'augmented copies per example (default 7)' },
+    seed: { type: 'string', arg: 'N', help: '(default 0)' },
+    output: { type: 'string', short: 'o', arg: 'OUT.png', help: 'the grid' },
+  },
+  notes: DATA_SPECS,
+  load: async () => (await import('./augment.ts')).runAugment,
+});
+
+export const VISUALIZE = defineCommand({
+  name: 'visualize',
+  args: 'FILE --weights W --data SPEC --layer NAME -o DIR',
+  summary: "The nine data-set patches that most activate each unit of a layer; a first layer's filters.",
+  options: {
+    weights: { type: 'string', arg: 'W', help: 'trained weights (safetensors)' },
+    data: { type: 'string', arg: 'SPEC', help: 'the images to search (see below)' },
+    layer: { type: 'string', arg: 'NAME', help: 'a layer with an H x W x C output (cnnc summary lists them)' },
+    output: { type: 'string', short: 'o', arg: 'DIR', help: 'where unit_<k>.png, units.png, filters.png and top9.json go' },
+    units: { type: 'string', arg: 'N', help: 'the first N units (channels) of the layer (default 8)' },
+    limit: { type: 'string', arg: 'N', help: 'search the first N examples only' },
+    batch: { type: 'string', arg: 'N', help: 'examples per run (default 64)' },
+    backend: BACKEND,
+    model: MODEL,
+    set: SET,
+  },
+  notes: `Each patch is the input window the unit sees at its strongest position (its receptive field; grey outside the image); one patch per example.\n${DATA_SPECS}`,
+  load: async () => (await import('./visualize.ts')).runVisualize,
+});
+
 /** In the order `cnnc --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, EMBED, VERIFY, RECOGNIZE, GRAD, BUILD, FMT, LSP, PLAYGROUND];
+export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, EMBED, VERIFY, RECOGNIZE, GRAD, BUILD, FMT, LSP, STYLIZE, VISUALIZE, AUGMENT, PLAYGROUND];

@@ -15,6 +15,7 @@ import { buildEncodingProgram, chooseEncoding, openEncoder, weightsForProgram, t
 import type { Encodings } from '../runtime/faces/verification.ts';
 import type { SafetensorsMetadata } from '../runtime/safetensors.ts';
 import { pickExecutor } from '../runtime/train/create-session.ts';
+import { toModelNames } from '../runtime/weights/load.ts';
 import { UsageError } from './io.ts';
 import { parseBackend } from './model-input.ts';
 
@@ -96,7 +97,8 @@ export async function openFileEncoder(graph: ModelGraph, options: EncoderOptions
   const file = readSafetensorsFile(options.weights);
   const choice = chooseEncoding(graph, options.layer);
   const program = buildEncodingProgram(graph, choice, batch, 'eval');
-  const store = weightsForProgram(program, file.tensors, options.weights, `model ${graph.name}'s encoding ${choice.layer}`);
+  // Names of another framework are translated by the model's name map, where its file has one.
+  const store = weightsForProgram(program, toModelNames(graph, file.tensors, options.weights).tensors, options.weights, `model ${graph.name}'s encoding ${choice.layer}`);
   const { executor, device, close } = await pickExecutor(parseBackend(options.backend));
   const encoder = await openEncoder(graph, choice, store, executor, batch);
   const hash = createHash('sha256');

@@ -24,6 +24,7 @@ import { createSession } from '../runtime/train/create-session.ts';
 import type { TrainingSession } from '../runtime/train/session.ts';
 import { argmax } from '../runtime/train/argmax.ts';
 import { matchWeights } from '../runtime/train/transfer.ts';
+import { readWeightsFor } from '../runtime/weights/load.ts';
 import { parseCommand } from './command.ts';
 import { EVAL, PREDICT } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
@@ -38,7 +39,9 @@ async function openEnsemble(graph: ModelGraph, files: readonly string[], batch: 
     const session = await createSession(graph, { batch, backend: parseBackend(backend), seed: 0 });
     sessions.push(session);
     const optimizerNames = new Set((await session.saveState()).optimizer.keys());
-    const match = matchWeights(readSafetensorsFile(file).tensors, session.shapes, optimizerNames);
+    const loaded = readWeightsFor(graph, file);
+    if (loaded.map) process.stderr.write(`weights ${loaded.note}\n`);
+    const match = matchWeights(loaded.tensors, session.shapes, optimizerNames);
     const problems = [...match.missing.map((n) => `missing ${n}`), ...match.reshaped.map((r) => `${r.name} is [${r.file.join(', ')}], the model expects [${r.model.join(', ')}]`)];
     if (problems.length > 0) {
       sessions.forEach((s) => s.dispose());

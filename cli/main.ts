@@ -9,7 +9,7 @@ import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE } from './io.ts';
 /** Error classes (by name) that describe bad input rather than a bug in cnnc. */
 /** Data that does not fit the model (a missing field, a wrong shape or dtype, a label out of range) is an error in the input, not in the usage: exit 1. */
 const DATA_ERRORS = new Set(['DataError', 'FeedError', 'FaceError']);
-const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError', 'FeedError', 'DataSpecError', 'NoBrowserError', 'FaceError']);
+const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError', 'FeedError', 'DataSpecError', 'NoBrowserError', 'NameMapError', 'NonFiniteLossError', 'FaceError']);
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -13,7 +13,6 @@ import { loadFeedData, type FeedData } from '../runtime/data/feed-data.ts';
 import { imageBatchSource, imageRecords } from '../runtime/data/image-records.ts';
 import { pickRecords, RecordLoader, type Fields, type RecordBatchSource, type Records } from '../runtime/data/records.ts';
 import { startPrefetch } from '../runtime/data/worker-pool.ts';
-import type { AugmentOptions } from '../runtime/data/augment.ts';
 import type { OptimizerConfig, Schedule } from '../runtime/optim/optimizers.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { bindFeeds, describeBindings, parseFeedOverrides } from '../runtime/train/bind-feeds.ts';
@@ -22,9 +21,11 @@ import { fit, sessionStateFrom } from '../runtime/train/fit.ts';
 import { describeMeasured, formatDuration, ProgressBar } from '../runtime/train/progress.ts';
 import { describeMatch, freezeUntil, matchWeights } from '../runtime/train/transfer.ts';
 import { prepareCachedTraining, type CachedTraining } from '../runtime/train/trunk-cache.ts';
+import { readWeightsFor } from '../runtime/weights/load.ts';
 import { summarize } from '../compiler/summary.ts';
 import { groupDigits } from '../compiler/checker/values.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
+import { describeAugmentation, parseAugmentation, type AugmentFlagValues } from './augment-options.ts';
 import { metricKind } from '../runtime/faces/metric-training.ts';
 import { runMetricTrain } from './train-metric.ts';
 import { parseCommand } from './command.ts';
@@ -59,33 +60,6 @@ function parseSchedule(value: string | undefined, totalSteps: number): Schedule 
   throw new UsageError(`--schedule expects constant, step:EVERY:GAMMA or cosine, got '${value}'`);
 }
 
-function parseAugment(value: string | undefined, height: number, width: number): AugmentOptions | undefined {
-  if (!value) return undefined;
-  const out: { -readonly [K in keyof AugmentOptions]: AugmentOptions[K] } = {};
-  for (const item of value.split(',').map((s) => s.trim())) {
-    switch (item) {
-      case 'mirror':
-        out.mirror = true;
-        break;
-      case 'crop':
-        out.crop = { height, width, padding: Math.max(1, Math.round(height / 8)) };
-        break;
-      case 'rotate':
-        out.rotateDegrees = 10;
-        break;
-      case 'shear':
-        out.shear = 0.1;
-        break;
-      case 'color':
-        out.colorShift = 0.1;
-        break;
-      default:
-        throw new UsageError(`--augment: unknown augmentation '${item}' (mirror, crop, rotate, shear, color)`);
-    }
-  }
-  return out;
-}
-
 /** The training data as the loop sees it: fields, a loader that can start at a saved position, held-out records. */
 interface TrainingData {
   readonly fields: Fields;
@@ -94,6 +68,8 @@ interface TrainingData {
   readonly classNames?: readonly string[];
   /** One line for the log. */
   readonly description: string;
+  /** The augmentation in force, for the log. */
+  readonly augmentation?: string;
   /** The file (or spec) errors name. */
   readonly source: string;
   open(position: StreamState | undefined): { loader: RecordBatchSource; close: () => Promise<void> };
@@ -106,7 +82,7 @@ interface DataOptions {
   readonly limit?: number;
   /** Hold out this fraction of each class for validation. */
   readonly val?: number;
-  readonly augment?: string;
+  readonly augment?: AugmentFlagValues;
   readonly workers?: string;
   readonly freezeUntil?: string;
   readonly cacheTrunk?: string;
@@ -132,7 +108,7 @@ async function imageTrainingData(graph: ModelGraph, data: LoadedData, source: st
     notes.push(`${train.length} for training, ${test.length} held out for validation (stratified, seed ${o.seed})`);
   }
   let fitted = dataFit(graph, train);
-  const augment = parseAugment(o.augment, fitted.height, fitted.width);
+  const augment = o.augment ? parseAugmentation(o.augment, train) : undefined;
   let cached: CachedTraining | undefined;
   let head = graph;
   if (o.cacheTrunk) {
@@ -157,6 +133,7 @@ async function imageTrainingData(graph: ModelGraph, data: LoadedData, source: st
       length: train.length,
       ...(test ? { test: imageRecords(test, fit) } : {}),
       ...(train.classNames ? { classNames: train.classNames } : {}),
+      augmentation: describeAugmentation(augment),
       description: `${data.description}${notes.map((n) => `; ${n}`).join('')}${fitted.needsFit ? `; images fitted to ${fitted.height}x${fitted.width}` : ''}`,
       source,
       open(position) {
@@ -228,7 +205,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     seed,
     ...(values.limit !== undefined ? { limit: positiveInt(values.limit, '--limit', 1) } : {}),
     ...(values.val !== undefined ? { val: fraction(values.val, '--val') } : {}),
-    ...(values.augment !== undefined ? { augment: values.augment } : {}),
+    ...(values.augment !== undefined ? { augment: values } : {}),
     ...(values.workers !== undefined ? { workers: values.workers } : {}),
     ...(values['freeze-until'] !== undefined ? { freezeUntil: values['freeze-until'] } : {}),
     ...(values['cache-trunk'] !== undefined ? { cacheTrunk: values['cache-trunk'] } : {}),
@@ -263,11 +240,13 @@ export async function runTrain(argv: string[]): Promise<number> {
   log(`device: ${session.device}${session.deviceNote ? ` (${session.deviceNote})` : ''}`);
   log(`data: ${data.description}`);
   log(`feeds: ${describeBindings(bindings)}`);
+  log(`augmentation: ${data.augmentation ?? 'none'}`);
   log(`optimizer: ${optimizer.kind}, lr ${optimizer.lr}, batch ${batch}, ${epochs} epoch(s) of ${stepsPerEpoch} steps`);
 
   if (values.weights) {
-    const file = readSafetensorsFile(values.weights).tensors;
-    const match = matchWeights(file, session.shapes, new Set((await session.saveState()).optimizer.keys()));
+    const loaded = readWeightsFor(graph, values.weights);
+    log(loaded.note);
+    const match = matchWeights(loaded.tensors, session.shapes, new Set((await session.saveState()).optimizer.keys()));
     await session.loadState(match.state);
     for (const line of describeMatch(match, session.shapes.keys())) log(`weights ${values.weights}: ${line}`);
   }
