@@ -26,20 +26,28 @@ import { FaceError, squaredDistanceMatrix } from './verification.ts';
 
 export type MetricKind = { readonly kind: 'triplet'; readonly margin: number; readonly inputs: readonly [string, string, string] } | { readonly kind: 'pairs'; readonly inputs: readonly [string, string]; readonly target: string };
 
-/** How a model trains from identities, or undefined when it is not a metric-learning model. */
+/**
+ * How a model trains from identities, or undefined when it is not a metric-learning model this
+ * loop handles (the general training loop takes any other loss, e.g. a triplet term plus others).
+ */
 export function metricKind(graph: ModelGraph): MetricKind | undefined {
   const images = graph.inputs.filter((i) => !i.trainable).map((i) => i.name);
-  const triplet = graph.loss.find((t) => t.fn === 'triplet');
-  if (triplet) {
-    if (graph.loss.length !== 1) throw new FaceError(`model ${graph.name}: triplet training takes a loss with the triplet term alone`);
-    // The triplet's three arguments, traced back to the inputs they are computed from.
-    const owner = (arg: string) => chooseEncoding(graph, arg).input.name;
-    const inputs = triplet.args.map(owner);
-    if (inputs.length !== 3 || new Set(inputs).size !== 3) throw new FaceError(`model ${graph.name}: the triplet loss must read three towers on three image inputs`);
-    return { kind: 'triplet', margin: triplet.options.alpha ?? 0.2, inputs: inputs as [string, string, string] };
+  if (graph.loss.length !== 1) return undefined;
+  const [term] = graph.loss;
+  if (term.fn === 'triplet') {
+    // The triplet's three arguments, traced back to the image inputs they are computed from.
+    const inputs: string[] = [];
+    for (const arg of term.args) {
+      try {
+        inputs.push(chooseEncoding(graph, arg).input.name);
+      } catch {
+        return undefined;
+      }
+    }
+    if (inputs.length !== 3 || new Set(inputs).size !== 3) return undefined;
+    return { kind: 'triplet', margin: term.options.alpha ?? 0.2, inputs: inputs as [string, string, string] };
   }
-  const bce = graph.loss.find((t) => t.fn === 'binary_cross_entropy');
-  if (bce && images.length === 2 && graph.loss.length === 1 && bce.target) return { kind: 'pairs', inputs: [images[0], images[1]], target: bce.target.name };
+  if (term.fn === 'binary_cross_entropy' && images.length === 2 && term.target) return { kind: 'pairs', inputs: [images[0], images[1]], target: term.target.name };
   return undefined;
 }
 
