@@ -6,10 +6,11 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { groupDigits } from '../compiler/checker/values.ts';
-import { writeSafetensorsFile } from '../runtime/checkpoint.ts';
+import { loadCheckpoint, writeSafetensorsFile } from '../runtime/checkpoint.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import type { LoadedData } from '../runtime/data/spec.ts';
-import { trainMetric, type MetricKind } from '../runtime/faces/metric-training.ts';
+import { trainMetric, type MetricKind, type MetricTrainingOptions } from '../runtime/faces/metric-training.ts';
+import { toFloat32 } from '../runtime/tensor.ts';
 import { MINING_STRATEGIES } from '../runtime/faces/mining.ts';
 import type { OptimizerConfig } from '../runtime/optim/optimizers.ts';
 import { pickExecutor } from '../runtime/train/create-session.ts';
@@ -30,7 +31,7 @@ function number(value: string | undefined, flag: string, fallback: number): numb
 }
 
 export async function runMetricTrain(graph: ModelGraph, kind: MetricKind, file: string, values: TrainValues, loaded: LoadedData): Promise<number> {
-  for (const flag of ['resume', 'augment', 'cache-trunk', 'weights', 'schedule', 'workers', 'feed', 'val'] as const) {
+  for (const flag of ['augment', 'cache-trunk', 'weights', 'schedule', 'workers', 'feed', 'val'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is not supported when training ${kind.kind === 'triplet' ? 'with mined triplets' : 'on pairs'}`);
   }
   if (!values.data) throw new UsageError('cnnc train needs --data, e.g. --data folder:faces@96x96x3 (one sub-folder per identity)');
@@ -52,6 +53,14 @@ export async function runMetricTrain(graph: ModelGraph, kind: MetricKind, file: 
   let data = loaded.train;
   if (values.limit) data = stratifiedLimit(data, parsePositiveInt(values.limit, '--limit', data.length), seed);
   const out = values.out ?? join('out', `${graph.name}.safetensors`);
+  let resume: MetricTrainingOptions['resume'];
+  if (values.resume) {
+    const ckpt = loadCheckpoint(values.resume);
+    const tensors = new Map<string, Float32Array>();
+    for (const [name, t] of [...ckpt.weights, ...ckpt.optimizer]) tensors.set(name, toFloat32(t));
+    resume = { tensors, epoch: ckpt.position.epoch, step: ckpt.position.step, rng: ckpt.position.rng };
+    process.stderr.write(`resuming from ${values.resume} after epoch ${resume.epoch} (step ${resume.step})\n`);
+  }
   const { executor, device, note, close } = await pickExecutor(parseBackend(values.backend));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const what = kind.kind === 'triplet' ? `${p} identities x ${k} images per batch, ${mining} triplets, margin ${kind.margin}` : `${p * k} pairs per batch, half of one identity`;
@@ -69,6 +78,7 @@ export async function runMetricTrain(graph: ModelGraph, kind: MetricKind, file: 
       optimizer,
       seed,
       checkpoint: out,
+      ...(resume ? { resume } : {}),
       info: { model: graph.name, file: basename(file), optimizer: optimizer.kind, lr: optimizer.lr, identities: p, perIdentity: k, mining, seed },
       onStep: (s) => {
         // One line per tenth of an epoch (a log-friendly progress line).

@@ -64,6 +64,8 @@ export interface MetricTrainingOptions {
   readonly info?: Record<string, string | number>;
   readonly onStep?: (s: StepReport) => void;
   readonly onEpoch?: (e: EpochSummary) => void;
+  /** Continue from a checkpoint this loop wrote: its tensors, epochs done, steps and RNG state. */
+  readonly resume?: { readonly tensors: ReadonlyMap<string, Float32Array>; readonly epoch: number; readonly step: number; readonly rng: string };
 }
 
 export interface StepReport {
@@ -116,15 +118,20 @@ export async function trainMetric(graph: ModelGraph, dataset: Dataset, executor:
 
   const initial = initialWeights(graph, options.seed);
   const store: TensorStore = new Map();
-  for (const [name, s] of step.persistent) store.set(name, initial.get(name) ?? new Float32Array(s.reduce((a, b) => a * b, 1)));
-  const rng = Rng.seeded(options.seed, 0x7e1);
+  for (const [name, s] of step.persistent) {
+    const size = s.reduce((a, b) => a * b, 1);
+    const saved = options.resume?.tensors.get(name);
+    if (options.resume && saved?.length !== size) throw new FaceError(`the checkpoint to resume has no tensor '${name}' of ${size} values; was it written by this model's triplet or pair training?`);
+    store.set(name, saved ? saved.slice() : initial.get(name) ?? new Float32Array(size));
+  }
+  const rng = options.resume ? Rng.fromState(options.resume.rng) : Rng.seeded(options.seed, 0x7e1);
   const stepsPerEpoch = options.stepsPerEpoch ?? Math.max(1, Math.floor(data.length / batch));
   const epochs: EpochSummary[] = [];
-  let stepCount = 0;
+  let stepCount = options.resume?.step ?? 0;
   const seedFeed = () => new Float32Array([(options.seed * 1_000_003 + stepCount) % 16_777_216]);
 
   try {
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
+    for (let epoch = options.resume?.epoch ?? 0; epoch < options.epochs; epoch++) {
       const started = performance.now();
       let lossSum = 0;
       let activeSum = 0;

@@ -190,6 +190,11 @@ describe('cnnc train on a triplet model', () => {
     expect(r.stderr).toMatch(/4 identities x 4 images per batch, batch-hard triplets, margin 0\.2/);
     expect(r.stderr).toMatch(/epoch 2\/2: loss \S+, active triplets \d+\.\d%/);
     expect(readSafetensorsFile(out).tensors.has('encoder.dense_1.weight')).toBe(true);
+    const more = await cnnc('train', model, '--model', 'Triplet', '--data', `folder:${join(dir, 'heldout')}@8x8x1`, '--identities', '4', '--per-identity', '4', '--mining', 'batch-hard', '--epochs', '3', '--lr', '0.01', '--backend', 'cpu', '--out', out, '--resume', out);
+    expect(more.code).toBe(0);
+    expect(more.stderr).toMatch(/resuming from .* after epoch 2 \(step 8\)/);
+    expect(more.stderr).not.toMatch(/epoch 1\/3/);
+    expect(more.stderr).toMatch(/epoch 3\/3: loss/);
     const bad = await cnnc('train', model, '--model', 'Triplet', '--data', `folder:${join(dir, 'heldout')}@8x8x1`, '--mining', 'hardest', '--backend', 'cpu', '--out', join(dir, 'never.safetensors'));
     expect(bad.stderr.trim()).toBe("cnnc train: --mining expects semi-hard, batch-hard, random, got 'hardest'");
     expect(existsSync(join(dir, 'never.safetensors'))).toBe(false);

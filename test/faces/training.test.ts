@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ModelGraph } from '../../compiler/graph.ts';
 import { compileModel } from '../../compiler/program.ts';
+import { loadCheckpoint } from '../../runtime/checkpoint.ts';
 import { chooseEncoding, encodeDataset, openEncoder } from '../../runtime/faces/encoder.ts';
 import { metricKind, trainMetric, type StepReport } from '../../runtime/faces/metric-training.ts';
 import { allPairDistances, rocAuc } from '../../runtime/faces/verification.ts';
@@ -80,6 +81,21 @@ describe('metric training', () => {
     const trained = await heldOutAuc(result.weights);
     expect(untrained).toBeLessThan(0.65);
     expect(trained).toBeGreaterThan(untrained + 0.25);
+  });
+
+  it('resumes from its checkpoint exactly where it stopped', async () => {
+    const graph = compile(FACE_MODELS, 'Triplet');
+    const dir = mkdtempSync(join(tmpdir(), 'cnnc-faces-resume-'));
+    const options = { identities: 4, perIdentity: 3, mining: 'semi-hard' as const, stepsPerEpoch: 3, optimizer: { kind: 'adam' as const, lr: 0.02 }, seed: 5 };
+    const straight = await trainMetric(graph, faceDataset(0, 6, 6), cpuExecutor, { ...options, epochs: 2 });
+    const first = join(dir, 'first.safetensors');
+    await trainMetric(graph, faceDataset(0, 6, 6), cpuExecutor, { ...options, epochs: 1, checkpoint: first });
+    const ckpt = loadCheckpoint(first);
+    const tensors = new Map([...ckpt.weights, ...ckpt.optimizer].map(([n, t]) => [n, t.data as Float32Array]));
+    const resumed = await trainMetric(graph, faceDataset(0, 6, 6), cpuExecutor, { ...options, epochs: 2, resume: { tensors, epoch: ckpt.position.epoch, step: ckpt.position.step, rng: ckpt.position.rng } });
+    expect(resumed.epochs.map((e) => e.epoch)).toEqual([2]);
+    expect(resumed.epochs[0].loss).toBe(straight.epochs[1].loss);
+    expect(resumed.weights.get('encoder.dense_1.weight')).toEqual(straight.weights.get('encoder.dense_1.weight'));
   });
 
   it('pair training lowers the binary cross-entropy', async () => {
