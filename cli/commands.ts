@@ -20,7 +20,10 @@ export const AUGMENT_FLAGS = {
   'warp-grid': { type: 'string', arg: 'N', help: 'warp: the field is smooth between N x N random nodes (default 4)' },
 } as const;
 
-const DATA_SPECS = 'data specs: fashion-mnist | fashion-mnist-bundled | idx:IMAGES,LABELS | folder:PATH[@HxWxC] | safetensors:PATH';
+const DATA_SPECS = `data specs: fashion-mnist | fashion-mnist-bundled | idx:IMAGES,LABELS | folder:PATH[@HxWxC] | safetensors:PATH
+  | npz:PATH | npy:FIELD=PATH,... | pairs:DIR[@HxWxC] | triplets:DIR[@HxWxC]
+examples are records of named fields (one tensor per field, batch axis first); each model input
+and loss target reads the field of its name unless --feed INPUT=FIELD says otherwise`;
 
 export const CHECK = defineCommand({
   name: 'check',
@@ -72,7 +75,7 @@ export const GRAD = defineCommand({
 export const TRAIN = defineCommand({
   name: 'train',
   args: 'FILE --data SPEC [options]',
-  summary: 'Training with a progress bar, a checkpoint each epoch, --resume; Ctrl-C saves.',
+  summary: 'Training any model with a loss: a progress bar, a checkpoint each epoch, --resume; Ctrl-C saves.',
   options: {
     model: MODEL,
     set: SET,
@@ -97,8 +100,11 @@ export const TRAIN = defineCommand({
     'save-every': { type: 'string', value: 'positive-integer', arg: 'STEPS', help: 'also write the checkpoint every STEPS steps, mid-epoch (resume continues exactly)' },
     backend: BACKEND,
     seed: { type: 'string', value: 'natural', arg: 'N', help: '(default 0)' },
+    mining: { type: 'string', arg: 'S', help: 'triplet models: semi-hard | batch-hard | random (default semi-hard)' },
+    identities: { type: 'string', arg: 'P', help: 'triplet and pair models: identities per batch (default 8)' },
+    'per-identity': { type: 'string', arg: 'K', help: 'triplet and pair models: images per identity in a batch (default 4)' },
   },
-  notes: DATA_SPECS,
+  notes: `${DATA_SPECS}\nA model with a triplet loss (or a Siamese pair model with binary_cross_entropy) trains from\nclass folders, one per identity: P x K batches, triplets mined in each batch (docs/faces.md).`,
   load: async () => (await import('./train.ts')).runTrain,
 });
 
@@ -114,9 +120,17 @@ const INFERENCE_OPTIONS = {
 export const EVAL = defineCommand({
   name: 'eval',
   args: 'FILE --weights W --data SPEC',
-  summary: 'Loss, accuracy and confusion matrix on held-out data.',
-  options: { ...INFERENCE_OPTIONS, data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' }, feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input or loss target to a data field' }, limit: { type: 'string', value: 'positive-integer', arg: 'N', help: 'evaluate the first N examples only' } },
-  notes: DATA_SPECS,
+  summary: "Loss, each term and the loss's metrics (a confusion matrix for classifiers) on held-out data; verification figures for encoders.",
+  options: {
+    ...INFERENCE_OPTIONS,
+    data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' },
+    feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input or loss target to a data field' },
+    val: { type: 'string', arg: 'FRACTION', help: 'evaluate the part `cnnc train --val FRACTION --seed N` held out' },
+    seed: { type: 'string', value: 'natural', arg: 'N', help: 'the seed of the --val split and the --limit sample (default 0)' },
+    limit: { type: 'string', value: 'positive-integer', arg: 'N', help: 'evaluate a seeded sample of N examples, each class in proportion' },
+    layer: { type: 'string', arg: 'NAME', help: 'encoders: the encoding layer or tower (see cnnc embed --help)' },
+  },
+  notes: `${DATA_SPECS}\nOn an encoder (no loss, or a triplet or Siamese pair model) with class-folder data: verification\nover every pair of the images (accuracy at the best threshold, ROC AUC, TAR at FAR 1e-2 and\n1e-3); the threshold is stored in the weights file for verify and recognize.`,
   load: async () => (await import('./infer.ts')).runEval,
 });
 
@@ -133,6 +147,45 @@ export const PREDICT = defineCommand({
     out: { type: 'string', arg: 'FILE', help: 'write every output, named by layer, to FILE.safetensors or FILE.json (default: classifiers print the top classes, other models print JSON)' },
   },
   load: async () => (await import('./infer.ts')).runPredict,
+});
+
+const ENCODER_OPTIONS = {
+  model: MODEL,
+  set: SET,
+  weights: { type: 'string', arg: 'W', help: 'encoder weights (safetensors; a checkpoint of the triplet or Siamese model works too)' },
+  layer: { type: 'string', arg: 'NAME', help: "the encoding: a layer or tower name (default the model's output read from one image input, else the last layer of the first input)" },
+  backend: BACKEND,
+  batch: { type: 'string', arg: 'N', help: 'images per run (default 32)' },
+} as const;
+const THRESHOLD = { type: 'string', arg: 'T', help: "distance at or below which two faces are the same identity (default: the one cnnc eval stored in W, else 0.7)" } as const;
+
+export const EMBED = defineCommand({
+  name: 'embed',
+  args: 'FILE --weights W IMAGE|DIR... -o OUT.safetensors',
+  summary: "The encoder's output for each image, with the file names, in safetensors.",
+  options: { ...ENCODER_OPTIONS, output: { type: 'string', short: 'o', arg: 'OUT', help: 'where to write: tensor encodings [images, dim], metadata files (JSON list)' } },
+  load: async () => (await import('./embed.ts')).runEmbed,
+});
+
+export const VERIFY = defineCommand({
+  name: 'verify',
+  args: 'FILE --weights W A.png B.png [--threshold T]',
+  summary: 'Distance between two faces and the decision: same identity or not.',
+  options: { ...ENCODER_OPTIONS, threshold: THRESHOLD },
+  load: async () => (await import('./verify.ts')).runVerify,
+});
+
+export const RECOGNIZE = defineCommand({
+  name: 'recognize',
+  args: 'FILE --weights W --db DIR IMAGE|DIR...',
+  summary: 'The nearest identity in a database folder (one sub-folder per identity), or "not in the database".',
+  options: {
+    ...ENCODER_OPTIONS,
+    db: { type: 'string', arg: 'DIR', help: 'one sub-folder of images per identity' },
+    threshold: THRESHOLD,
+    cache: { type: 'string', arg: 'FILE', help: "the database's encodings cache (default DIR/.cnnc-encodings.safetensors)" },
+  },
+  load: async () => (await import('./recognize.ts')).runRecognize,
 });
 
 export const BUILD = defineCommand({
@@ -266,4 +319,4 @@ export const VISUALIZE = defineCommand({
 });
 
 /** In the order `cnnc --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, GRAD, BUILD, EXPORT, FMT, LSP, STYLIZE, VISUALIZE, AUGMENT, PLAYGROUND];
+export const COMMANDS: readonly CommandSpec[] = [CHECK, SUMMARY, GRAPH, TRAIN, EVAL, PREDICT, EMBED, VERIFY, RECOGNIZE, GRAD, BUILD, EXPORT, FMT, LSP, STYLIZE, VISUALIZE, AUGMENT, PLAYGROUND];

@@ -10,8 +10,8 @@ import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE } from './io.ts';
 
 /** Error classes (by name) that describe bad input rather than a bug in cnnc. */
 /** Data that does not fit the model (a missing field, a wrong shape or dtype, a label out of range) is an error in the input, not in the usage: exit 1. */
-const DATA_ERRORS = new Set(['DataError', 'FeedError', 'NameMapError', 'KerasH5Error']);
-const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError', 'FeedError', 'DataSpecError', 'NoBrowserError', 'NameMapError', 'NonFiniteLossError', 'KerasH5Error', 'OnnxExportError', 'PytorchExportError', 'MemoryBudgetError']);
+const DATA_ERRORS = new Set(['DataError', 'FeedError', 'NameMapError', 'KerasH5Error', 'FaceError']);
+const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError', 'FeedError', 'DataSpecError', 'NoBrowserError', 'NameMapError', 'NonFiniteLossError', 'KerasH5Error', 'OnnxExportError', 'PytorchExportError', 'MemoryBudgetError', 'FaceError']);
 
 /** A user error's message as printed after `cnnc NAME: `: escaped, and without naming the command twice. */
 export function userMessage(name: string, message: string): string {

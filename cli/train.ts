@@ -26,6 +26,8 @@ import { summarize } from '../compiler/summary.ts';
 import { groupDigits } from '../compiler/checker/values.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
 import { describeAugmentation, parseAugmentation, type AugmentFlagValues } from './augment-options.ts';
+import { metricKind } from '../runtime/faces/metric-training.ts';
+import { runMetricTrain } from './train-metric.ts';
 import { parseCommand } from './command.ts';
 import { TRAIN } from './commands.ts';
 import { checkWritable, EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
@@ -179,6 +181,13 @@ export async function runTrain(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(TRAIN, argv);
   if (positionals.length !== 1) throw new UsageError('cnnc train takes one .cnn file');
   if (!values.data) throw new UsageError('cnnc train needs --data, e.g. --data fashion-mnist');
+  const compiled = compileForRun(positionals[0], values.model, values.set);
+  if (!compiled) return EXIT_ERRORS;
+  let graph = values['freeze-until'] ? freezeUntil(compiled, values['freeze-until']) : compiled;
+  // Triplet and Siamese pair models on identity-labelled images: P x K batches, mined triplets.
+  const metric = metricKind(graph);
+  const loaded = loadFeedData(values.data);
+  if (metric && loaded.kind === 'images') return runMetricTrain(graph, metric, positionals[0], values, loaded.data);
   const epochs = positiveInt(values.epochs, '--epochs', 5);
   const batch = positiveInt(values.batch, '--batch', 64);
   const seed = nonNegative(values.seed, '--seed', 0);
@@ -188,10 +197,6 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (values.resume && !existsSync(values.resume)) throw new UsageError(`--resume: no checkpoint at ${values.resume}`);
   const overrides = parseFeedOverrides(values.feed);
 
-  const compiled = compileForRun(positionals[0], values.model, values.set);
-  if (!compiled) return EXIT_ERRORS;
-  let graph = compiled;
-  if (values['freeze-until']) graph = freezeUntil(graph, values['freeze-until']);
   checkTrainable(graph);
 
   const dataOptions: DataOptions = {
@@ -207,7 +212,6 @@ export async function runTrain(argv: string[]): Promise<number> {
     ...(values.weights !== undefined ? { weights: values.weights } : {}),
     backend,
   };
-  const loaded = loadFeedData(values.data);
   let data: TrainingData;
   let cached: CachedTraining | undefined;
   if (loaded.kind === 'images') {

@@ -115,6 +115,9 @@ describe('cnnc train on named feeds', () => {
     const weights = join(dir, 'landmarks-predict.safetensors');
     const t0 = await train(landmarks.model, [...landmarks.args.slice(0, 2), '--epochs', '1'], weights);
     expect(t0.code, t0.stderr).toBe(0);
+    const e = await run(['eval', landmarks.model, '--weights', weights, '--data', landmarks.args[1]!, '--backend', 'cpu']);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/^loss [\d.]+ \(binary_cross_entropy\(face\) [\d.]+ \+ mse\(landmarks\) [\d.]+\)\nbinary accuracy [\d.]+%\nmse [\d.]+\nmae [\d.]+\n$/);
     const json = join(dir, 'outputs.json');
     const p = await run(['predict', landmarks.model, '--weights', weights, '--data', landmarks.args[1]!, '--out', json, '--backend', 'cpu']);
     expect(p.code, p.stderr).toBe(0);
