@@ -125,7 +125,7 @@ export const EVAL = defineCommand({
     ...INFERENCE_OPTIONS,
     data: { type: 'string', arg: 'SPEC', help: 'the data (its test split where it has one)' },
     feed: { type: 'string', multiple: true, arg: 'INPUT=FIELD', help: 'bind a model input or loss target to a data field' },
-    val: { type: 'string', arg: 'FRACTION', help: 'evaluate the part `cnnc train --val FRACTION --seed N` held out' },
+    val: { type: 'string', value: 'fraction', arg: 'FRACTION', help: 'evaluate the part `cnnc train --val FRACTION --seed N` held out' },
     seed: { type: 'string', value: 'natural', arg: 'N', help: 'the seed of the --val split and the --limit sample (default 0)' },
     limit: { type: 'string', value: 'positive-integer', arg: 'N', help: 'evaluate a seeded sample of N examples, each class in proportion' },
     layer: { type: 'string', arg: 'NAME', help: 'encoders: the encoding layer or tower (see cnnc embed --help)' },
