@@ -2,12 +2,13 @@
 // test-time tricks: 10-crop (four corners and the centre, and their mirrors) and ensembles of
 // several checkpoints, whose class probabilities are averaged.
 
-import { readFileSync } from 'node:fs';
 import { groupDigits } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { irShape } from '../compiler/lower/layout.ts';
-import { loadCheckpoint, readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../runtime/checkpoint.ts';
-import { subset, type Dataset } from '../runtime/data/dataset.ts';
+import { loadCheckpoint, readWeightsFile, writeFileAtomic, writeSafetensorsFile } from '../runtime/checkpoint.ts';
+import { PickedDataset, type Dataset } from '../runtime/data/dataset.ts';
+import { labelsOf } from '../runtime/data/labels.ts';
+import { stratifiedSample, stratifiedSplit } from '../runtime/data/stratify.ts';
 import { loadFeedData } from '../runtime/data/feed-data.ts';
 import { detectorOf } from '../runtime/detect/detector.ts';
 import { runDetectionEval } from './detect-eval.ts';
@@ -18,8 +19,7 @@ import type { Feeds } from '../runtime/executor.ts';
 import { bindFeeds, describeBindings, feedsOf, modelFeeds, parseFeedOverrides, type FeedBinding } from '../runtime/train/bind-feeds.ts';
 import { evaluateRecords } from '../runtime/train/fit.ts';
 import { describeMeasured } from '../runtime/train/progress.ts';
-import { fitCenter } from '../runtime/data/augment.ts';
-import { decodeImage, fitImage, type Rgba } from '../runtime/data/image.ts';
+import { decodeImage, imageForModel } from '../runtime/data/image.ts';
 import { tenCropBatch } from '../runtime/data/pipeline.ts';
 import { FASHION_CLASSES } from '../runtime/data/spec.ts';
 import { createSession } from '../runtime/train/create-session.ts';
@@ -29,8 +29,9 @@ import { matchWeights } from '../runtime/train/transfer.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
 import { parseCommand } from './command.ts';
 import { EVAL, PREDICT } from './commands.ts';
-import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
+import { EXIT_ERRORS, EXIT_OK, readInputFile, UsageError } from './io.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
+import { isEncoderModel, runEncoderEval } from './eval-encoder.ts';
 
 /** One session per weights file (an ensemble when there are several), all loaded strictly. */
 export async function openEnsemble(graph: ModelGraph, files: readonly string[], batch: number, backend: string | undefined): Promise<TrainingSession[]> {
@@ -40,10 +41,11 @@ export async function openEnsemble(graph: ModelGraph, files: readonly string[], 
     const session = await createSession(graph, { batch, backend: parseBackend(backend), seed: 0 });
     sessions.push(session);
     const optimizerNames = new Set((await session.saveState()).optimizer.keys());
-    const loaded = readWeightsFor(graph, file);
+    const loaded = await readWeightsFor(graph, file);
     if (loaded.map) process.stderr.write(`weights ${loaded.note}\n`);
     const match = matchWeights(loaded.tensors, session.shapes, optimizerNames);
-    const problems = [...match.missing.map((n) => `missing ${n}`), ...match.reshaped.map((r) => `${r.name} is [${r.file.join(', ')}], the model expects [${r.model.join(', ')}]`)];
+    // One rule with --resume: every tensor of the file must have its place in the model.
+    const problems = [...match.missing.map((n) => `missing ${n}`), ...match.unexpected.map((n) => `unexpected ${n}`), ...match.reshaped.map((r) => `${r.name} is [${r.file.join(', ')}], the model expects [${r.model.join(', ')}]`)];
     if (problems.length > 0) {
       sessions.forEach((s) => s.dispose());
       throw new UsageError(`${file} does not fit model ${graph.name}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
@@ -93,16 +95,30 @@ function confusionLines(confusion: readonly number[][], names: readonly string[]
   ];
 }
 
-/** The data to evaluate (its test split where it has one) as records, with the classes of the label field. */
-function evalRecords(graph: ModelGraph, spec: string, limit: number | undefined): { records: Records; description: string; source: string; images?: { data: Dataset; height: number; width: number } } {
+/** A held-out split as `cnnc train --val FRACTION --seed N` made it. */
+interface HeldOut {
+  readonly fraction: number;
+  readonly seed: number;
+}
+
+/** The data to evaluate (its test split where it has one, or --val's held-out part) as records, with the classes of the label field. */
+function evalRecords(graph: ModelGraph, spec: string, limit: number | undefined, val: HeldOut | undefined, seed: number): { records: Records; description: string; source: string; images?: { data: Dataset; height: number; width: number } } {
   const loaded = loadFeedData(spec, graph);
   if (loaded.kind === 'records') {
     let records = loaded.test ?? loaded.train;
-    if (limit !== undefined && limit < records.length) records = pickRecords(records, Int32Array.from({ length: limit }, (_, i) => i));
+    if (val) records = pickRecords(loaded.train, stratifiedSplit(loaded.train.classOf ? (i) => loaded.train.classOf!(i) : undefined, loaded.train.length, val.fraction, val.seed).val);
+    if (limit !== undefined && limit < records.length) records = pickRecords(records, stratifiedSample(records.classOf ? (i) => records.classOf!(i) : undefined, records.length, limit, seed));
     return { records, description: loaded.description, source: loaded.source };
   }
   let data: Dataset = loaded.data.test ?? loaded.data.train;
-  if (limit !== undefined) data = subset(data, 0, Math.min(data.length, limit));
+  if (val) {
+    const labels = labelsOf(loaded.data.train);
+    data = new PickedDataset(loaded.data.train, stratifiedSplit((i) => labels[i]!, labels.length, val.fraction, val.seed).val);
+  }
+  if (limit !== undefined && limit < data.length) {
+    const labels = labelsOf(data);
+    data = new PickedDataset(data, stratifiedSample((i) => labels[i]!, labels.length, limit, seed));
+  }
   const fitted = dataFit(graph, data);
   const fit = fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {};
   const names = data.classNames ?? (data.classes === 10 && spec.startsWith('fashion') ? FASHION_CLASSES : undefined);
@@ -117,6 +133,11 @@ export async function runEval(argv: string[]): Promise<number> {
   const overrides = parseFeedOverrides(values.feed);
   const graph = compileForRun(positionals[0], values.model, values.set);
   if (!graph) return EXIT_ERRORS;
+  if (isEncoderModel(graph)) {
+    // An encoder on identity-labelled images: verification over pairs (cli/eval-encoder.ts).
+    const feedData = loadFeedData(values.data);
+    if (feedData.kind === 'images') return runEncoderEval(graph, values, feedData.data);
+  }
   if (graph.loss.length === 0) throw new UsageError(`model ${graph.name} declares no loss to evaluate; use cnnc predict for its outputs`);
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   const detector = detectorOf(graph);
@@ -130,7 +151,10 @@ export async function runEval(argv: string[]): Promise<number> {
     }
     return EXIT_OK;
   }
-  const { records, description, source, images } = evalRecords(graph, values.data, limit);
+  const fraction = values.val === undefined ? undefined : Number(values.val);
+  if (fraction !== undefined && !(fraction > 0 && fraction < 1)) throw new UsageError(`--val expects a fraction between 0 and 1, got '${values.val}'`);
+  const seed = Number(values.seed ?? 0);
+  const { records, description, source, images } = evalRecords(graph, values.data, limit, fraction === undefined ? undefined : { fraction, seed }, seed);
   const bindings = bindFeeds(graph, records.fields, overrides, source);
   const tenCrop = values['ten-crop'] ?? false;
   const output = classifierOutput(graph);
@@ -188,15 +212,6 @@ export async function runEval(argv: string[]): Promise<number> {
   }
 }
 
-/**
- * An image as the model saw its training data: a small image (28x28 Fashion-MNIST) is centred and
- * zero-padded as training's `fit` did; a larger one (a photo) is scaled to cover and centre-cropped.
- */
-function imageForModel(rgba: Rgba, height: number, width: number, channels: 1 | 3 | 4): Float32Array {
-  if (rgba.height > height || rgba.width > width) return fitImage(rgba, height, width, channels);
-  return fitCenter(fitImage(rgba, rgba.height, rgba.width, channels), [channels, rgba.height, rgba.width], height, width);
-}
-
 /** Class names a training run stored in its checkpoint (image folders), if any. */
 export function storedClassNames(weightsFile: string | undefined): string[] | undefined {
   if (!weightsFile) return undefined;
@@ -208,8 +223,8 @@ export function storedClassNames(weightsFile: string | undefined): string[] | un
   }
 }
 
-/** Image files as records of one field, fitted to the model's single image input. */
-function imageFileRecords(graph: ModelGraph, files: readonly string[]): Records {
+/** The model's single image input, which image files feed; anything else is given with --data. */
+function imageInput(graph: ModelGraph): { name: string; height: number; width: number; channels: 1 | 3 | 4 } {
   const inputs = graph.inputs.filter((i) => !i.trainable);
   const input = inputs[0];
   if (inputs.length !== 1 || !input || input.shape.length !== 3) {
@@ -217,10 +232,17 @@ function imageFileRecords(graph: ModelGraph, files: readonly string[]): Records 
   }
   const [height, width, channels] = input.shape as [number, number, number];
   if (channels !== 1 && channels !== 3 && channels !== 4) throw new UsageError(`model ${graph.name} takes ${channels}-channel images; predict reads 1, 3 or 4`);
+  return { name: input.name, height, width, channels };
+}
+
+/** Image files as records of one field, fitted to the model's single image input. */
+function imageFileRecords(graph: ModelGraph, files: readonly string[]): Records {
+  const input = imageInput(graph);
+  const { height, width, channels } = input;
   return {
     length: files.length,
     fields: new Map([[input.name, { shape: [channels, height, width], dtype: 'f32' as const }]]),
-    get: (i) => new Map([[input.name, imageForModel(decodeImage(new Uint8Array(readFileSync(files[i]!)), files[i]!), height, width, channels)]]),
+    get: (i) => new Map([[input.name, imageForModel(decodeImage(readInputFile(files[i]!, 'image'), files[i]!), height, width, channels)]]),
   };
 }
 
@@ -305,15 +327,14 @@ export async function runPredict(argv: string[]): Promise<number> {
       sessions.forEach((s) => s.dispose());
     }
   }
-  const input = graph.inputs.find((i) => !i.trainable)!;
-  imageFileRecords(graph, imageFiles);
-  const [height, width, channels] = input.shape as [number, number, 1 | 3 | 4];
+  const input = imageInput(graph);
+  const { height, width, channels } = input;
   const names = values['class-names'] === 'fashion-mnist' ? FASHION_CLASSES : (values['class-names']?.split(',') ?? storedClassNames(values.weights?.[0]));
   const top = Number(values.top ?? 5);
   const sessions = await openEnsemble(graph, values.weights ?? [], tenCrop ? 10 : 1, values.backend);
   try {
     for (const path of imageFiles) {
-      const rgba = decodeImage(new Uint8Array(readFileSync(path)), path);
+      const rgba = decodeImage(readInputFile(path, 'image'), path);
       let probabilities: Float32Array;
       if (tenCrop) {
         const source = cropSource(height, width);

@@ -1,17 +1,17 @@
 // What train, eval and predict share: compile the model (diagnostics to stderr), check that the
 // data fits its input, and read --backend.
 
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { hasErrors } from '../compiler/diagnostics.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
-import { compileModel } from '../compiler/program.ts';
+import { compileModel, unreadableReason } from '../compiler/program.ts';
 import type { Dataset } from '../runtime/data/dataset.ts';
 import { DataError } from '../runtime/data/dataset.ts';
 import type { Backend } from '../runtime/train/create-session.ts';
 import { parseOverrides, printDiagnostics, UsageError } from './io.ts';
 
 export function compileForRun(file: string, model: string | undefined, sets: readonly string[] | undefined): ModelGraph | undefined {
-  if (!existsSync(file)) throw new UsageError(`cannot read ${file}: no such file`);
+  if (!statSync(file, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`cannot read ${unreadableReason(file)}`);
   const result = compileModel({ file, model, overrides: parseOverrides(sets) });
   printDiagnostics(result.diagnostics);
   return hasErrors(result.diagnostics) ? undefined : result.graph;

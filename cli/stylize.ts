@@ -73,8 +73,8 @@ function readPicture(path: string, input: InputNode): Float32Array {
 }
 
 /** The frozen weights under the model's names (torchvision's through the model's name map). */
-function loadWeights(path: string, graph: ModelGraph, objective: InputObjective): { store: Map<string, Float32Array>; note: string } {
-  const { tensors, note } = readWeightsFor(graph, path);
+async function loadWeights(path: string, graph: ModelGraph, objective: InputObjective): Promise<{ store: Map<string, Float32Array>; note: string }> {
+  const { tensors, note } = await readWeightsFor(graph, path);
   const store = new Map<string, Float32Array>();
   for (const [name, shape] of objective.params) {
     const t = tensors.get(name);
@@ -139,7 +139,7 @@ export async function runStylize(argv: string[]): Promise<number> {
   for (const name of objective.feeds.keys()) {
     if (!pictures.has(name)) throw new UsageError(`model ${graph.name} needs input '${name}', which is neither the content nor the style picture`);
   }
-  const { store, note: weightsNote } = loadWeights(resolve(values.weights!), graph, objective);
+  const { store, note: weightsNote } = await loadWeights(resolve(values.weights!), graph, objective);
   const [, channels, height, width] = objective.input.shape as [number, number, number, number];
   const encoding = encodingOf(settings.pixels, channels);
   const fixed = new Map([...pictures].map(([name, p]) => [name, encodePixels(p, channels, encoding)]));

@@ -3,7 +3,7 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { loadCheckpoint, readSafetensorsFile } from '../runtime/checkpoint.ts';
+import { checkResumable, loadCheckpoint, readWeightsFile } from '../runtime/checkpoint.ts';
 import { PickedDataset, type Dataset } from '../runtime/data/dataset.ts';
 import { labelsOf } from '../runtime/data/labels.ts';
 import { stratifiedSample, stratifiedSplit } from '../runtime/data/stratify.ts';
@@ -26,9 +26,11 @@ import { summarize } from '../compiler/summary.ts';
 import { groupDigits } from '../compiler/checker/values.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
 import { describeAugmentation, parseAugmentation, type AugmentFlagValues } from './augment-options.ts';
+import { metricKind } from '../runtime/faces/metric-training.ts';
+import { runMetricTrain } from './train-metric.ts';
 import { parseCommand } from './command.ts';
 import { TRAIN } from './commands.ts';
-import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
+import { checkWritable, EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
 
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -179,6 +181,13 @@ export async function runTrain(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(TRAIN, argv);
   if (positionals.length !== 1) throw new UsageError('cnnc train takes one .cnn file');
   if (!values.data) throw new UsageError('cnnc train needs --data, e.g. --data fashion-mnist');
+  const compiled = compileForRun(positionals[0], values.model, values.set);
+  if (!compiled) return EXIT_ERRORS;
+  let graph = values['freeze-until'] ? freezeUntil(compiled, values['freeze-until']) : compiled;
+  // Triplet and Siamese pair models on identity-labelled images: P x K batches, mined triplets.
+  const metric = metricKind(graph);
+  const loaded = loadFeedData(values.data, graph);
+  if (metric && loaded.kind === 'images') return runMetricTrain(graph, metric, positionals[0], values, loaded.data);
   const epochs = positiveInt(values.epochs, '--epochs', 5);
   const batch = positiveInt(values.batch, '--batch', 64);
   const seed = nonNegative(values.seed, '--seed', 0);
@@ -188,10 +197,6 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (values.resume && !existsSync(values.resume)) throw new UsageError(`--resume: no checkpoint at ${values.resume}`);
   const overrides = parseFeedOverrides(values.feed);
 
-  const compiled = compileForRun(positionals[0], values.model, values.set);
-  if (!compiled) return EXIT_ERRORS;
-  let graph = compiled;
-  if (values['freeze-until']) graph = freezeUntil(graph, values['freeze-until']);
   checkTrainable(graph);
 
   const dataOptions: DataOptions = {
@@ -207,7 +212,6 @@ export async function runTrain(argv: string[]): Promise<number> {
     ...(values.weights !== undefined ? { weights: values.weights } : {}),
     backend,
   };
-  const loaded = loadFeedData(values.data, graph);
   let data: TrainingData;
   let cached: CachedTraining | undefined;
   if (loaded.kind === 'images') {
@@ -240,7 +244,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   log(`optimizer: ${optimizer.kind}, lr ${optimizer.lr}, batch ${batch}, ${epochs} epoch(s) of ${stepsPerEpoch} steps`);
 
   if (values.weights) {
-    const loaded = readWeightsFor(graph, values.weights);
+    const loaded = await readWeightsFor(graph, values.weights);
     log(loaded.note);
     const match = matchWeights(loaded.tensors, session.shapes, new Set((await session.saveState()).optimizer.keys()));
     await session.loadState(match.state);
@@ -250,6 +254,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   let step = 0;
   if (values.resume) {
     const ckpt = loadCheckpoint(values.resume);
+    checkResumable(ckpt, session.shapes, values.resume, graph.name);
     await session.loadState(sessionStateFrom(ckpt.weights, ckpt.optimizer, values.resume));
     const { epoch, batchInEpoch, rng } = ckpt.position;
     position = { epoch, batchInEpoch, rng };
@@ -257,6 +262,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   }
 
   const out = values.out ?? join('out', `${graph.name}.safetensors`);
+  checkWritable(out, '--out');
   mkdirSync(dirname(out), { recursive: true });
   const { loader, close: closeLoader } = data.open(position);
   if (position) {
@@ -280,6 +286,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       bindings,
       step,
       checkpoint: out,
+      ...(values['save-every'] ? { saveEvery: Number(values['save-every']) } : {}),
       ...(data.test ? { test: data.test } : {}),
       onProgress: (p) => bar.update(p),
       onEpoch: (e) =>

@@ -81,7 +81,7 @@ export async function runVisualize(argv: string[]): Promise<number> {
   const count = Math.min(data.length, parseNumberOption('limit', values.limit, data.length, { integer: true, min: 1 }));
   const batch = Math.min(batchWanted, count);
   const { program, input } = layerProgram(graph, layer, batch);
-  const weights = readWeightsFor(graph, values.weights!);
+  const weights = await readWeightsFor(graph, values.weights!);
   const store = new Map<string, Float32Array>();
   for (const leaf of [...leavesOf(program, 'param'), ...leavesOf(program, 'state')]) {
     const t = weights.tensors.get(leaf.name);

@@ -129,6 +129,9 @@ function buildTypes(out: string): void {
 function copyAssets(out: string): void {
   cpSync(join(ROOT, 'stdlib'), join(out, 'stdlib'), { recursive: true });
   cpSync(join(ROOT, 'data'), join(out, 'data'), { recursive: true });
+  // `cnnc export --to pytorch` copies this script beside the model.py it writes.
+  mkdirSync(join(out, 'compiler/export/pytorch'), { recursive: true });
+  cpSync(join(ROOT, 'compiler/export/pytorch/train.py'), join(out, 'compiler/export/pytorch/train.py'));
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   // cli/main.ts reads its version from ../package.json, which under dist/ is this file.
   writeFileSync(join(out, 'package.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, type: 'module' }, null, 2)}\n`);

@@ -51,7 +51,8 @@ export function lowerModel(graph: ModelGraph, options: LowerOptions): LoweredMod
   const persistent = new Map<string, readonly number[]>();
   const feeds = new Map<string, readonly number[]>();
   const updates: IrUpdate[] = [];
-  const softmaxInputs = new Map<string, number>();
+  /** Layers that are a softmax or a sigmoid: the activation and the node it was applied to. */
+  const activationInputs = new Map<string, { readonly op: string; readonly input: number }>();
   const salts = new Map<string, number>();
   const owners = new Map(graph.layers.map((l) => [l.name, l] as const));
 
@@ -114,7 +115,7 @@ export function lowerModel(graph: ModelGraph, options: LowerOptions): LoweredMod
     if (want.join() !== got.join()) {
       throw new IrError(`layer ${layer.name} (${layer.attrs.op}) lowered to [${got.join(', ')}], the checker says [${want.join(', ')}]`);
     }
-    if (layer.attrs.op === 'softmax') softmaxInputs.set(layer.name, inputs[0]!);
+    if (layer.attrs.op === 'softmax' || layer.attrs.op === 'sigmoid') activationInputs.set(layer.name, { op: layer.attrs.op, input: inputs[0]! });
     values.set(layer.name, out);
   }
 
@@ -126,7 +127,10 @@ export function lowerModel(graph: ModelGraph, options: LowerOptions): LoweredMod
       if (v === undefined) throw new IrError(`loss reads '${name}', which is no layer or input`);
       return v;
     },
-    softmaxLogits: (name) => softmaxInputs.get(name),
+    logitsOf: (name, activation) => {
+      const a = activationInputs.get(name);
+      return a?.op === activation ? a.input : undefined;
+    },
     target(term: LossTerm) {
       if (!term.target) throw new IrError(`${term.fn} needs a target but declares none`);
       const shape = irShape(term.target.shape, batch);

@@ -45,22 +45,27 @@ export interface FieldBatch {
 
 export const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** Makes the batch a job describes; the same job gives the same values on any thread. */
-export function makeRecordBatch(records: Records, job: Pick<BatchJob, 'indices' | 'augmentSeed' | 'batchInEpoch'>): FieldBatch {
-  const count = job.indices.length;
+/** Stacks examples `indices`; example j draws from `rngFor(j)`. */
+function stack(records: Records, indices: Int32Array, rngFor: (j: number) => Rng): FieldBatch {
+  const count = indices.length;
   const fields = new Map<string, Float32Array>();
   for (const [name, spec] of records.fields) fields.set(name, new Float32Array(count * elementCount(spec.shape)));
   for (let j = 0; j < count; j++) {
-    // One generator per example, keyed by its place in the epoch (as the image pipeline's makeBatch).
-    const example = records.get(job.indices[j], Rng.seeded(job.augmentSeed, job.batchInEpoch, j));
+    const example = records.get(indices[j]!, rngFor(j));
     for (const [name, spec] of records.fields) {
       const size = elementCount(spec.shape);
       const value = example.get(name);
-      if (!value || value.length !== size) throw new DataError(`example ${job.indices[j]}: field '${name}' has ${value?.length ?? 0} values, expected ${size}`);
+      if (!value || value.length !== size) throw new DataError(`example ${indices[j]}: field '${name}' has ${value?.length ?? 0} values, expected ${size}`);
       fields.get(name)!.set(value, j * size);
     }
   }
-  return { fields, count, indices: job.indices };
+  return { fields, count, indices };
+}
+
+/** Makes the batch a job describes; the same job gives the same values on any thread. */
+export function makeRecordBatch(records: Records, job: Pick<BatchJob, 'indices' | 'augmentSeed' | 'batchInEpoch'>): FieldBatch {
+  // One generator per example, keyed by its place in the epoch (as the image pipeline's makeBatch).
+  return stack(records, job.indices, (j) => Rng.seeded(job.augmentSeed, job.batchInEpoch, j));
 }
 
 /** Where the training loop takes its batches from: a RecordLoader, or an image pipeline's loader seen as records. */
@@ -95,11 +100,14 @@ export class RecordLoader implements RecordBatchSource {
   }
 }
 
+/** The seed of evaluation's per-example generators: sampled partners depend on the example only, not on the batch size. */
+const EVAL_SEED = 0x5eed;
+
 /** Every example once, in order, for evaluation; the last batch may be shorter. */
 export function* evalRecordBatches(records: Records, batchSize: number): Generator<FieldBatch> {
   for (let start = 0; start < records.length; start += batchSize) {
     const indices = Int32Array.from({ length: Math.min(batchSize, records.length - start) }, (_, i) => start + i);
-    yield makeRecordBatch(records, { indices, augmentSeed: 0, batchInEpoch: 0 });
+    yield stack(records, indices, (j) => Rng.seeded(EVAL_SEED, indices[j]!));
   }
 }
 

@@ -26,7 +26,8 @@ function shares(sizes: readonly number[], n: number): number[] {
   const exact = sizes.map((s) => (s * n) / total);
   const out = exact.map(Math.floor);
   const order = exact.map((e, i) => ({ r: e - Math.floor(e), i })).sort((a, b) => b.r - a.r || a.i - b.i);
-  for (let k = 0; k < n - out.reduce((a, b) => a + b, 0); k++) out[order[k]!.i]!++;
+  const missing = n - out.reduce((a, b) => a + b, 0);
+  for (let k = 0; k < missing; k++) out[order[k]!.i]!++;
   return out;
 }
 

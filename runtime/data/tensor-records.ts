@@ -59,7 +59,8 @@ export function tensorRecords(tensors: ReadonlyMap<string, HostTensor>, source: 
     }
     columns.set(name, column(name, t, source));
   }
-  const labelField = [...columns].find(([, c]) => c.spec.dtype === 'i32' && c.spec.shape.length === 0)?.[1];
+  // A one-value integer field (N or N x 1, as Keras keeps labels) gives each example its class, for stratified samples and splits.
+  const labelField = [...columns].find(([, c]) => c.spec.dtype === 'i32' && c.size === 1)?.[1];
   return {
     length,
     fields: new Map([...columns].map(([name, c]) => [name, c.spec] as const)),

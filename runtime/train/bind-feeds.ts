@@ -41,6 +41,8 @@ function channelsLast(shape: readonly number[]): readonly number[] {
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+/** Equal but for axes of size 1 ([N] labels for a [N, 1] target, [F, 1, 1] cached activations for [F]): the same values in the same order. */
+const sameValues = (a: readonly number[], b: readonly number[]): boolean => sameShape(a.filter((d) => d !== 1), b.filter((d) => d !== 1));
 
 /** Every feed of a model, inputs first, then loss targets in the order of its terms. */
 export function modelFeeds(graph: ModelGraph): ModelFeed[] {
@@ -96,7 +98,7 @@ function defaultField(feed: ModelFeed, feeds: readonly ModelFeed[], fields: Fiel
 
 function checkField(model: string, feed: ModelFeed, field: string, spec: FieldSpec, source: string): boolean {
   let last = false;
-  if (!sameShape(spec.shape, feed.shape)) {
+  if (!sameValues(spec.shape, feed.shape)) {
     last = feed.shape.length >= 2 && sameShape(spec.shape, channelsLast(feed.shape));
     if (!last) {
       throw new FeedError(`${source}: field '${field}' is ${courseShape(spec.shape)} per example, model ${model}'s ${feed.what} is ${courseShape(feed.shape)}`);

@@ -9,6 +9,7 @@ import { buildEvalProgram, buildInferenceProgram } from '../../compiler/lower/pr
 import { lowerModel, SEED_FEED } from '../../compiler/lower/lower.ts';
 import { isResident, type Executor, type Feeds, type PreparedProgram, type TensorStore } from '../executor.ts';
 import { initialWeights } from '../init.ts';
+import { checkMemoryBudget } from '../memory-budget.ts';
 import type { OptimizerConfig } from '../optim/optimizers.ts';
 import { buildTrainStep } from '../optim/train-step.ts';
 import { cpuExecutor } from '../reference/executor.ts';
@@ -73,6 +74,7 @@ function sliceRows(x: Float32Array, count: number, batch: number): Float32Array 
 
 export async function createSession(graph: ModelGraph, options: SessionOptions): Promise<TrainingSession> {
   if (options.optimizer) checkTrainable(graph);
+  checkMemoryBudget(graph, options.batch, options.optimizer !== undefined);
   const feeds = modelFeeds(graph);
   const metrics = graph.loss.length > 0 ? metricsFor(graph) : [];
   const observe = observedValues(metrics);

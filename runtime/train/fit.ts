@@ -21,6 +21,8 @@ export interface FitOptions {
   readonly step?: number;
   /** Checkpoint written after each epoch and on Ctrl-C. */
   readonly checkpoint?: string;
+  /** Also write the checkpoint after every this many steps (mid-epoch; resume continues exactly). */
+  readonly saveEvery?: number;
   /** Held-out records, evaluated after each epoch with the same bindings. */
   readonly test?: Records;
   readonly onProgress?: (p: ProgressState) => void;
@@ -153,6 +155,8 @@ export async function fit(session: TrainingSession, loader: RecordBatchSource, o
   let epochStart = performance.now();
   let epoch = new Accumulator(session);
 
+  const isSavePoint = (steps: number): boolean => options.saveEvery !== undefined && steps % options.saveEvery === 0;
+
   const submitNext = async (): Promise<InFlight | undefined> => {
     const position = loader.state();
     const nextEpoch = position.batchInEpoch >= batchesPerEpoch ? position.epoch + 1 : position.epoch;
@@ -193,6 +197,8 @@ export async function fit(session: TrainingSession, loader: RecordBatchSource, o
       imagesPerSecond: imagesThisRun / Math.max(elapsed, 1e-9),
       etaSeconds: (elapsed / batchesThisRun) * (totalBatches - batchesThisRun),
     });
+    // Nothing ran ahead of a save point (see the loop), so the weights are those of `job.after`.
+    if (options.checkpoint && isSavePoint(step) && !job.lastInEpoch) await writeTrainingCheckpoint(session, options.checkpoint, job.after, step, info);
     if (job.lastInEpoch) {
       const seconds = (performance.now() - epochStart) / 1000;
       const test = options.test ? await evaluateRecords(session, options.test, options.bindings) : undefined;
@@ -206,7 +212,8 @@ export async function fit(session: TrainingSession, loader: RecordBatchSource, o
 
   let pending: InFlight | undefined;
   for (;;) {
-    const mayRunAhead = pending === undefined || (!pending.job.lastInEpoch && !options.shouldStop?.());
+    // The step in flight is `step + 1`: when a checkpoint follows it, the next step waits.
+    const mayRunAhead = pending === undefined || (!pending.job.lastInEpoch && !isSavePoint(step + 1) && !options.shouldStop?.());
     const next = mayRunAhead ? await submitNext() : undefined;
     if (pending) {
       const outcome = await settle(pending);

@@ -1,7 +1,7 @@
 // The metrics that fit each loss, measured on the host from a step's outputs and targets:
 // accuracy for cross-entropy, binary accuracy for binary cross-entropy, MSE and MAE for a
-// regression target, the fraction of triplets ordered right for the triplet loss, and whether
-// an object is present for localization. Each is a sum and a count, so batches add up exactly.
+// regression target, the fraction of triplets ordered right for the triplet loss, whether an
+// object is present for localization, and whether YOLO's most confident cell holds an object. Each is a sum and a count, so batches add up exactly.
 
 import type { LossTerm, ModelGraph } from '../../compiler/graph.ts';
 import { argmax } from './argmax.ts';
@@ -77,6 +77,39 @@ const objectAccuracy: Measure = ([y], t, count) => {
   return { sum, count };
 };
 
+/**
+ * YOLO: per image with an object, whether the cell and anchor with the highest objectness logit
+ * holds one in the target (chance: objects / (cells x anchors)). Layout [N, A(5 + C), S, S]:
+ * anchor a's pc is channel a(5 + C).
+ */
+const objectCell =
+  (anchors: number, classes: number): Measure =>
+  ([y], t, count) => {
+    const per = rowsOf(y!, count);
+    const cells = per / (anchors * (5 + classes));
+    let sum = 0;
+    let counted = 0;
+    for (let i = 0; i < count; i++) {
+      let best = -Infinity;
+      let hit = false;
+      let any = false;
+      for (let a = 0; a < anchors; a++) {
+        for (let c = 0; c < cells; c++) {
+          const at = i * per + a * (5 + classes) * cells + c;
+          if (t![at]! >= 0.5) any = true;
+          if (y![at]! > best) {
+            best = y![at]!;
+            hit = t![at]! >= 0.5;
+          }
+        }
+      }
+      if (!any) continue;
+      counted++;
+      if (hit) sum++;
+    }
+    return { sum, count: counted };
+  };
+
 interface MetricRow {
   readonly name: string;
   readonly short: string;
@@ -103,6 +136,8 @@ function rowsFor(term: LossTerm): readonly MetricRow[] {
       return [{ name: 'triplet accuracy', short: 'trip acc', percent: true, measure: tripletOrder }];
     case 'localization':
       return [{ name: 'object accuracy', short: 'obj acc', percent: true, measure: objectAccuracy }];
+    case 'yolo':
+      return [{ name: 'object cell accuracy', short: 'cell acc', percent: true, measure: objectCell(term.options.anchors ?? 5, term.options.classes ?? 80) }];
     default:
       return [];
   }

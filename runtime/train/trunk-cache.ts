@@ -315,7 +315,7 @@ export async function prepareCachedTraining(graph: ModelGraph, options: CachedTr
   const shapes = new Map<string, readonly number[]>();
   for (const l of graph.layers) for (const p of l.params) shapes.set(p.name, p.shape);
   if (options.weightsFile) {
-    const match = matchWeights(readWeightsFor(graph, options.weightsFile).tensors, shapes, new Set());
+    const match = matchWeights((await readWeightsFor(graph, options.weightsFile)).tensors, shapes, new Set());
     for (const [name, value] of match.state.weights) weights.set(name, value);
   }
   const trunkNames = new Set(leavesOf(buildInferenceProgram(trunk, 1)).filter((l) => l.role !== 'feed').map((l) => l.name));

@@ -4,8 +4,9 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import type { ModelGraph } from '../../compiler/graph.ts';
-import { readSafetensorsFile } from '../checkpoint.ts';
+import { readWeightsFile } from '../checkpoint.ts';
 import type { HostTensor } from '../tensor.ts';
+import { readKerasH5 } from './keras-h5.ts';
 import { NameMapError, parseNameMaps, translateName, type NameMap } from './name-map.ts';
 
 /** PyTorch's bookkeeping buffer (a step count): not a weight, cnnc keeps no such tensor. */
@@ -77,7 +78,39 @@ export function toModelNames(graph: ModelGraph, tensors: ReadonlyMap<string, Hos
   return best;
 }
 
-/** Reads a safetensors weights file (or checkpoint) for `graph`, translating foreign names. */
-export function readWeightsFor(graph: ModelGraph, path: string): LoadedWeights {
-  return toModelNames(graph, readSafetensorsFile(path).tensors, path);
+/**
+ * Keras flattens H x W x C maps channel-last: a dense layer after a flatten of a spatial map
+ * reads its inputs in (h, w, c) order, cnnc's in (c, h, w). Reorders such weights' columns.
+ */
+function kerasFlattenOrder(graph: ModelGraph, tensors: Map<string, HostTensor>): void {
+  const byName = new Map(graph.layers.map((l) => [l.name, l] as const));
+  for (const layer of graph.layers) {
+    const flat = byName.get(layer.inputs[0] ?? '');
+    if (layer.attrs.op !== 'dense' || flat?.attrs.op !== 'flatten') continue;
+    const map = flat.inputShapes[0]!;
+    const channels = map[map.length - 1]!;
+    const cells = map.slice(0, -1).reduce((a, b) => a * b, 1);
+    const name = layer.params.find((p) => p.role === 'weight')?.name;
+    const w = name === undefined ? undefined : tensors.get(name);
+    if (cells === 1 || !w || w.dtype !== 'F32' || w.shape[1] !== cells * channels) continue;
+    const from = w.data as Float32Array;
+    const to = new Float32Array(from.length);
+    const width = cells * channels;
+    for (let o = 0; o < w.shape[0]!; o++) {
+      for (let s = 0; s < cells; s++) for (let c = 0; c < channels; c++) to[o * width + c * cells + s] = from[o * width + s * channels + c]!;
+    }
+    tensors.set(name!, { ...w, data: to });
+  }
+}
+
+/**
+ * Reads weights for `graph` (F32 and finite, every tensor: a NaN weight would load silently and
+ * hide behind a ReLU), translating foreign names: safetensors (weights or a checkpoint),
+ * or Keras HDF5 (`.h5`, `.hdf5`; layouts converted to PyTorch's, runtime/weights/keras-h5.ts).
+ */
+export async function readWeightsFor(graph: ModelGraph, path: string): Promise<LoadedWeights> {
+  if (!/\.(h5|hdf5)$/i.test(path)) return toModelNames(graph, readWeightsFile(path), path);
+  const loaded = toModelNames(graph, await readKerasH5(path), path);
+  kerasFlattenOrder(graph, loaded.tensors);
+  return loaded;
 }

@@ -45,11 +45,11 @@ function torchvisionState(): Map<string, readonly number[]> {
   return state;
 }
 
-it("StyleTransfer's extractor gives torchvision VGG-19's conv1_1 .. conv5_1 from features.N weights", () => {
+it("StyleTransfer's extractor gives torchvision VGG-19's conv1_1 .. conv5_1 from features.N weights", async () => {
   const graph = compileModel({ file: resolve('stdlib/style_transfer.cnn'), overrides: { height: size, width: size } }).graph!;
   const path = join(dir, 'vgg19.safetensors');
   writeSafetensorsFile(path, new Map([...torchvisionState()].map(([name, shape]) => [name, generated(name, shape, seed)])));
-  const loaded = readWeightsFor(graph, path);
+  const loaded = await readWeightsFor(graph, path);
   expect(loaded.map?.source).toBe('torchvision');
 
   const lowered = lowerModel(graph, { batch: 1, mode: 'eval' });

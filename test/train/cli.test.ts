@@ -84,7 +84,7 @@ describe('cnnc train from the command line', () => {
 
   it('rejects bad options with exit 2 and a clear message', () => {
     expect(cnnc(['train', 'stdlib/lenet5.cnn'])).toMatchObject({ code: 2, stderr: expect.stringContaining('needs --data') });
-    expect(cnnc([...TRAIN, '--epochs', 'x'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--epochs expects a positive whole number') });
+    expect(cnnc([...TRAIN, '--epochs', 'x'])).toMatchObject({ code: 2, stderr: expect.stringContaining("--epochs expects a whole number of at least 1, got 'x'") });
     expect(cnnc([...TRAIN, '--optimizer', 'lbfgs'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--optimizer expects') });
     expect(cnnc(['train', 'stdlib/lenet5.cnn', '--data', 'mnist'])).toMatchObject({ code: 2, stderr: expect.stringContaining("data spec 'mnist'") });
   });

@@ -14,6 +14,8 @@ import { writeSafetensorsFile } from '../../runtime/checkpoint.ts';
 import { evaluate } from '../../runtime/reference/executor.ts';
 import { modelWeightNames, readWeightsFor, toModelNames } from '../../runtime/weights/load.ts';
 import { generated } from './generated.ts';
+import { cnnc } from '../support/cli.ts';
+import type { HostTensor } from '../../runtime/tensor.ts';
 
 interface FixtureModel {
   id: string;
@@ -32,13 +34,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('torchvision state_dicts by their own names', () => {
   for (const m of fixture.models) {
     const run = QUICK.has(m.id) || process.env.CNNC_LONG === '1' ? it : it.skip;
-    run(`${m.model} (${m.id}) loads every tensor and gives torchvision's logits`, () => {
+    run(`${m.model} (${m.id}) loads every tensor and gives torchvision's logits`, async () => {
       const compiled = compileModel({ file: resolve(m.file), model: m.model, overrides: m.set });
       expect(compiled.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
       const graph = compiled.graph!;
       const path = join(dir, `${m.id}.safetensors`);
       writeSafetensorsFile(path, new Map(m.state.map(([name, shape]) => [name, generated(name, shape, fixture.seed)])));
-      const loaded = readWeightsFor(graph, path);
+      const loaded = await readWeightsFor(graph, path);
       expect(loaded.map?.source).toBe('torchvision');
       // Every model tensor comes from the file with the right shape, and every file tensor is used.
       const wanted = modelWeightNames(graph);
@@ -74,5 +76,26 @@ describe("torchvision's vgg19().features in StyleTransfer's shared extractor", (
     const loaded = toModelNames(graph, new Map(state.map(([name, shape]) => [name, { dtype: 'F32' as const, shape, data: new Float32Array(0) }])), 'vgg19');
     expect([...loaded.tensors.keys()].sort()).toEqual([...shapes.keys()].sort());
     for (const [name, t] of loaded.tensors) expect(t.shape, name).toEqual([...shapes.get(name)!]);
+  });
+});
+
+describe('the command line loads torchvision names', () => {
+  it('cnnc eval reads a torchvision ResNet-18 state_dict, says which map it used, and gets torchvision\'s loss', () => {
+    const m = fixture.models.find((x) => x.id === 'resnet18')!;
+    const weights = join(dir, 'cli-resnet18.safetensors');
+    writeSafetensorsFile(weights, new Map(m.state.map(([name, shape]) => [name, generated(name, shape, fixture.seed)])));
+    const data = join(dir, 'cli-data.safetensors');
+    const images = generated('input', [m.batch, 3, 32, 32], fixture.seed);
+    // The last class for the first example (the data's class count comes from its labels), torchvision's prediction for the others.
+    const labels = m.logits.map((row, i) => (i === 0 ? 9 : row.indexOf(Math.max(...row))));
+    const correct = m.logits.filter((row, i) => row.indexOf(Math.max(...row)) === labels[i]).length;
+    const loss = m.logits.reduce((s, row, i) => s + Math.log(row.reduce((a, z) => a + Math.exp(z), 0)) - row[labels[i]!]!, 0) / m.batch;
+    writeSafetensorsFile(data, new Map<string, HostTensor>([['images', images], ['labels', { dtype: 'I64', shape: [m.batch], data: BigInt64Array.from(labels.map(BigInt)) }]]));
+    const r = cnnc(['eval', 'stdlib/resnet.cnn', '--model', 'ResNet18', '--set', 'size=32', '--set', 'classes=10', '--weights', weights, '--data', `safetensors:${data}`, '--backend', 'cpu', '--batch', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('torchvision names, mapped by ');
+    expect(r.stderr).toContain('resnet.names:5');
+    expect(r.stdout).toContain(`accuracy ${((100 * correct) / m.batch).toFixed(2)}%`);
+    expect(Math.abs(Number(/^loss (\S+)/m.exec(r.stdout)?.[1]) - loss)).toBeLessThan(2e-4);
   });
 });
