@@ -1,0 +1,105 @@
+// Anchors the wasm back end runs on the host, over Float32Array views of its linear memory:
+// per-channel batch statistics (the fusion plan's aux ops) and every IR op without a tiled or
+// elementwise form, through the reference executor's kernels (pooling has its own loops here:
+// it is on every CNN's hot path).
+
+import type { IrNode, OpAttrs } from '../../compiler/ir/ops.ts';
+import { sizeOf } from '../../compiler/ir/ops.ts';
+import type { KernelAttrs } from '../../compiler/codegen/wgsl/flat-ops.ts';
+import { KERNELS } from '../reference/kernels.ts';
+import { poolBackward, poolForward } from './pool.ts';
+
+export interface HostAnchor {
+  readonly attrs: KernelAttrs;
+  readonly inputs: readonly Float32Array[];
+  readonly shapes: readonly (readonly number[])[];
+  readonly shape: readonly number[];
+}
+
+/** Per-channel sums over every axis but 1 of x (and optionally of x * y), in float64. */
+function channelSums(x: Float32Array, shape: readonly number[], f: (c: number, v: number, i: number) => void): void {
+  const [n, c] = [shape[0]!, shape[1]!];
+  const inner = sizeOf(shape) / (n * c);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const base = (b * c + ch) * inner;
+      for (let i = 0; i < inner; i++) f(ch, x[base + i]!, base + i);
+    }
+  }
+}
+
+function stats(x: Float32Array, shape: readonly number[]): { mean: Float64Array; variance: Float64Array; count: number } {
+  const c = shape[1]!;
+  const count = sizeOf(shape) / c;
+  const mean = new Float64Array(c);
+  const variance = new Float64Array(c);
+  channelSums(x, shape, (ch, v) => { mean[ch] += v; });
+  for (let ch = 0; ch < c; ch++) mean[ch]! /= count;
+  channelSums(x, shape, (ch, v) => { variance[ch] += (v - mean[ch]!) ** 2; });
+  for (let ch = 0; ch < c; ch++) variance[ch]! /= count;
+  return { mean, variance, count };
+}
+
+/** Writes the anchor's value into `out`. */
+export function runHostAnchor(a: HostAnchor, out: Float32Array): void {
+  const [x, y, z, w] = a.inputs;
+  const attrs = a.attrs;
+  switch (attrs.op) {
+    case 'pool':
+      poolForward(attrs, x!, a.shapes[0]!, out, a.shape);
+      return;
+    case 'pool_grad':
+      poolBackward(attrs, x!, y!, a.shapes[0]!, out, a.shape);
+      return;
+    case 'bn_stats': {
+      const { mean, variance } = stats(x!, a.shapes[0]!);
+      out.set(mean, 0);
+      out.set(variance, mean.length);
+      return;
+    }
+    case 'bn_apply': {
+      const c = a.shapes[0]![1]!;
+      channelSums(x!, a.shape, (ch, v, i) => {
+        const inv = 1 / Math.sqrt(w![c + ch]! + attrs.eps);
+        out[i] = (v - w![ch]!) * inv * y![ch]! + z![ch]!;
+      });
+      return;
+    }
+    case 'bn_grad_stats': {
+      const shape = a.shapes[1]!;
+      const c = shape[1]!;
+      const { mean, variance, count } = stats(y!, shape);
+      const mdy = new Float64Array(c);
+      const mdyx = new Float64Array(c);
+      channelSums(y!, shape, (ch, v, i) => {
+        mdy[ch] += x![i]!;
+        mdyx[ch] += (x![i]! * (v - mean[ch]!)) / Math.sqrt(variance[ch]! + attrs.eps);
+      });
+      for (let ch = 0; ch < c; ch++) {
+        out[ch] = mean[ch]!;
+        out[c + ch] = variance[ch]!;
+        out[2 * c + ch] = mdy[ch]! / count;
+        out[3 * c + ch] = mdyx[ch]! / count;
+      }
+      return;
+    }
+    case 'bn_grad_x_apply': {
+      const c = a.shape[1]!;
+      channelSums(y!, a.shape, (ch, v, i) => {
+        const inv = 1 / Math.sqrt(w![c + ch]! + attrs.eps);
+        const xhat = (v - w![ch]!) * inv;
+        out[i] = z![ch]! * inv * (x![i]! - w![2 * c + ch]! - xhat * w![3 * c + ch]!);
+      });
+      return;
+    }
+    case 'conv_grad_weight_split':
+    case 'sum_splits':
+    case 'conv_grad_columns':
+    case 'col2im':
+      throw new Error(`the wasm back end plans convolution gradients directly; got ${attrs.op}`);
+    default: {
+      const node: IrNode = { id: -1, attrs: attrs as OpAttrs, inputs: [], shape: a.shape };
+      out.set(KERNELS[attrs.op](node, a.inputs, a.shapes));
+    }
+  }
+}
