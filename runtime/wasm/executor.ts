@@ -13,7 +13,7 @@ import { SOFTWARE_TILING } from '../../compiler/codegen/wgsl/tiled.ts';
 import { compileWasm, type WasmProgram, type WasmStep } from '../../compiler/codegen/wasm/program.ts';
 import { MATH_FUNCTIONS } from '../../compiler/codegen/wasm/elementwise.ts';
 import type { Executor, Feeds, ResidentProgram, TensorStore } from '../executor.ts';
-import { runHostAnchor } from './host-kernels.ts';
+import { hostKernel, type HostKernel } from './host-kernels.ts';
 import { WorkerPool } from './workers.ts';
 
 export interface WasmPrepared extends ResidentProgram {
@@ -21,6 +21,15 @@ export interface WasmPrepared extends ResidentProgram {
   readonly memory: MemoryPlan;
   /** Kernels per step (one per fusion group). */
   readonly kernels: number;
+  /** Where a step's time goes: each kernel timed alone on the last step's buffers, best of `repeats`. */
+  profile(repeats?: number): KernelTime[];
+}
+
+export interface KernelTime {
+  readonly label: string;
+  readonly ms: number;
+  /** Floating-point operations, for GEMM kernels. */
+  readonly flops?: number;
 }
 
 export interface WasmExecutorOptions {
@@ -61,12 +70,17 @@ export class WasmExecutor implements Executor {
     const names = Object.keys(exports);
     const session = this.pool && this.pool.size > 1 ? await this.pool.attach(module, mem, names, compiled.scratchBase, compiled.scratchBytes, exports) : undefined;
 
+    const hosts = new Map<WasmStep, { kernel: HostKernel; inputs: Float32Array[]; out: Float32Array }>();
+    for (const s of compiled.steps) {
+      if (s.kind !== 'host') continue;
+      const a = s.group.anchor;
+      const at = s.dest / 4;
+      hosts.set(s, { kernel: hostKernel({ attrs: a.attrs, shapes: a.shapes, shape: a.shape }), inputs: a.inputs.map(view), out: heap.subarray(at, at + sizeOf(a.shape)) });
+    }
     const runStep = (s: WasmStep): void => {
       if (s.kind === 'host') {
-        const g = s.group;
-        const a = g.anchor;
-        const at = s.dest / 4;
-        runHostAnchor({ attrs: a.attrs, inputs: a.inputs.map(view), shapes: a.shapes, shape: a.shape }, heap.subarray(at, at + sizeOf(a.shape)));
+        const h = hosts.get(s)!;
+        h.kernel(h.inputs, h.out);
         if (s.then) exports[s.then.fn]!(0, s.then.units, 0);
         return;
       }
@@ -124,6 +138,17 @@ export class WasmExecutor implements Executor {
         const out = await step(feeds);
         for (const u of program.updates) store.set(u.name, view(leafByName.get(u.name)!.node).slice());
         return out;
+      },
+      profile(repeats = 3): KernelTime[] {
+        return compiled.steps.map((s) => {
+          let best = Infinity;
+          for (let r = 0; r < repeats; r++) {
+            const t = performance.now();
+            runStep(s);
+            best = Math.min(best, performance.now() - t);
+          }
+          return { label: s.label, ms: best, ...(s.kind === 'wasm' && s.flops !== undefined ? { flops: s.flops } : {}) };
+        });
       },
       dispose(): void {
         session?.detach();

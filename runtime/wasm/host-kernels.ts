@@ -1,13 +1,12 @@
 // Anchors the wasm back end runs on the host, over Float32Array views of its linear memory:
-// per-channel batch statistics (the fusion plan's aux ops) and every IR op without a tiled or
-// elementwise form, through the reference executor's kernels (pooling has its own loops here:
-// it is on every CNN's hot path).
+// per-channel batch statistics (the fusion plan's aux ops), reductions and broadcasts (index maps
+// built once per program, sums in float64 as in the reference) and every other IR op without a
+// WebAssembly form through the reference executor's kernels (losses, data movement: small tensors).
 
 import type { IrNode, OpAttrs } from '../../compiler/ir/ops.ts';
 import { sizeOf } from '../../compiler/ir/ops.ts';
 import type { KernelAttrs } from '../../compiler/codegen/wgsl/flat-ops.ts';
 import { KERNELS } from '../reference/kernels.ts';
-import { poolBackward, poolForward } from './pool.ts';
 
 export interface HostAnchor {
   readonly attrs: KernelAttrs;
@@ -40,17 +39,65 @@ function stats(x: Float32Array, shape: readonly number[]): { mean: Float64Array;
   return { mean, variance, count };
 }
 
+/** For each flat index of `big`, the flat index into `big` with `axes` removed. */
+function collapseIndex(big: readonly number[], axes: readonly number[]): Int32Array {
+  const strides: number[] = [];
+  let acc = 1;
+  for (let a = big.length - 1; a >= 0; a--) {
+    strides[a] = axes.includes(a) ? 0 : acc;
+    if (!axes.includes(a)) acc *= big[a]!;
+  }
+  const out = new Int32Array(sizeOf(big));
+  const idx = new Array<number>(big.length).fill(0);
+  let off = 0;
+  for (let f = 0; f < out.length; f++) {
+    out[f] = off;
+    for (let a = big.length - 1; a >= 0; a--) {
+      idx[a]!++;
+      off += strides[a]!;
+      if (idx[a]! < big[a]!) break;
+      off -= strides[a]! * big[a]!;
+      idx[a] = 0;
+    }
+  }
+  return out;
+}
+
+export type HostKernel = (inputs: readonly Float32Array[], out: Float32Array) => void;
+
+/** The anchor's kernel, with its index maps and accumulators made once. */
+export function hostKernel(a: Omit<HostAnchor, 'inputs'>): HostKernel {
+  const attrs = a.attrs;
+  if (attrs.op === 'reduce') {
+    const map = collapseIndex(a.shapes[0]!, attrs.axes);
+    const sum = new Float64Array(sizeOf(a.shape));
+    const count = map.length / sum.length;
+    return ([x], out) => {
+      sum.fill(0);
+      for (let i = 0; i < map.length; i++) sum[map[i]!] += x![i]!;
+      if (attrs.fn === 'sum') return out.set(sum);
+      for (let j = 0; j < sum.length; j++) sum[j]! /= count;
+      if (attrs.fn === 'mean') return out.set(sum);
+      out.fill(0);
+      const sq = new Float64Array(sum.length);
+      for (let i = 0; i < map.length; i++) sq[map[i]!] += (x![i]! - sum[map[i]!]!) ** 2;
+      for (let j = 0; j < sq.length; j++) out[j] = sq[j]! / count;
+    };
+  }
+  if (attrs.op === 'expand') {
+    const map = collapseIndex(a.shape, attrs.axes);
+    return ([x], out) => {
+      for (let i = 0; i < map.length; i++) out[i] = x![map[i]!]!;
+    };
+  }
+  return (inputs, out) => runHostAnchor({ ...a, inputs }, out);
+}
+
 /** Writes the anchor's value into `out`. */
 export function runHostAnchor(a: HostAnchor, out: Float32Array): void {
   const [x, y, z, w] = a.inputs;
   const attrs = a.attrs;
   switch (attrs.op) {
-    case 'pool':
-      poolForward(attrs, x!, a.shapes[0]!, out, a.shape);
-      return;
-    case 'pool_grad':
-      poolBackward(attrs, x!, y!, a.shapes[0]!, out, a.shape);
-      return;
     case 'bn_stats': {
       const { mean, variance } = stats(x!, a.shapes[0]!);
       out.set(mean, 0);

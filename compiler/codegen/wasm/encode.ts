@@ -117,6 +117,7 @@ export class Body {
   i32Mul(): this { return this.op(0x6c); }
   i32RemU(): this { return this.op(0x70); }
   i32And(): this { return this.op(0x71); }
+  i32Or(): this { return this.op(0x72); }
   i32DivU(): this { return this.op(0x6e); }
 
   // ---- f32 ----

@@ -11,11 +11,12 @@ import { sizeOf } from '../../ir/ops.ts';
 import type { Group, GroupPlan } from '../../passes/fuse.ts';
 import type { MemoryPlan } from '../../passes/plan.ts';
 import { channelInputs, FUSABLE_OPS } from '../wgsl/elementwise.ts';
-import { columnBytes, convGemms, convGeometry, emitColumns, exampleIn, exampleOut, isPointwise, positions, type ConvGeometry } from './conv.ts';
+import { columnBytes, columnRows, convGemms, convGeometry, emitColumns, exampleIn, exampleOut, isPointwise, positions, type ConvGeometry } from './conv.ts';
 import { Body, ModuleWriter } from './encode.ts';
 import { MATH_IMPORTS } from './elementwise.ts';
 import { epilogueBody, epilogueLayout, type EpilogueInput, type EpilogueSpec } from './epilogue.ts';
 import { gemmBody, gemmKey, type GemmSpec } from './gemm.ts';
+import { poolBody } from './pool.ts';
 
 /** One step of a run, in order. Wasm functions take (lo, hi, scratch) over `units`. */
 export type WasmStep =
@@ -30,6 +31,8 @@ export type WasmStep =
        */
       readonly partial?: { readonly bytes: number; readonly into: number; readonly sum: string };
       readonly then?: { readonly fn: string; readonly units: number };
+      /** Floating-point operations of a GEMM kernel (2 per multiply-add), for GFLOP/s figures. */
+      readonly flops?: number;
     }
   | {
       readonly kind: 'host';
@@ -120,14 +123,15 @@ export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly
             ? convGeometry(a.shape, a.shapes[1]!, a.shapes[0]!, a.attrs)
             : convGeometry(a.shapes[0]!, a.shape, a.shapes[1]!, a.attrs);
         const perExample = epi ? epilogueLayout(epi).units / geo.n : 0;
+        const flops = 2 * geo.n * exampleOut(geo) * columnRows(geo);
         const body = convBody(a.attrs.op, geo, x0, x1, dest, gemm, epiFn, perExample);
         writer.add(body.fn, name);
         scratchBytes = Math.max(scratchBytes, body.scratch);
         if (a.attrs.op === 'conv_grad_weight') {
           const bytes = sizeOf(a.shape) * 4;
           writer.add(sumBody(bytes, dest), `${name}_sum`);
-          steps.push({ kind: 'wasm', label, fn: name, units: geo.n, partial: { bytes, into: dest, sum: `${name}_sum` }, then });
-        } else steps.push({ kind: 'wasm', label, fn: name, units: geo.n });
+          steps.push({ kind: 'wasm', label, fn: name, units: geo.n, partial: { bytes, into: dest, sum: `${name}_sum` }, then, flops });
+        } else steps.push({ kind: 'wasm', label, fn: name, units: geo.n, flops });
         return;
       }
       case 'matmul': {
@@ -135,6 +139,14 @@ export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly
         writer.add(body.fn, name);
         scratchBytes = Math.max(scratchBytes, body.scratch);
         steps.push({ kind: 'wasm', label, fn: name, units: body.units, then });
+        return;
+      }
+      case 'pool':
+      case 'pool_grad': {
+        const backward = a.attrs.op === 'pool_grad';
+        const [xShape, yShape] = backward ? [a.shape, a.shapes[0]!] : [a.shapes[0]!, a.shape];
+        writer.add(poolBody({ attrs: a.attrs, xShape, yShape, backward, x: backward ? x1 : x0, dy: x0, y: dest }), name);
+        steps.push({ kind: 'wasm', label, fn: name, units: xShape[0]! * xShape[1]!, then });
         return;
       }
       default:
