@@ -15,28 +15,113 @@ export interface HostAnchor {
   readonly shape: readonly number[];
 }
 
-/** Per-channel sums over every axis but 1 of x (and optionally of x * y), in float64. */
-function channelSums(x: Float32Array, shape: readonly number[], f: (c: number, v: number, i: number) => void): void {
+/** [N, C, inner] of an activation. */
+function dims(shape: readonly number[]): [number, number, number] {
   const [n, c] = [shape[0]!, shape[1]!];
-  const inner = sizeOf(shape) / (n * c);
+  return [n, c, sizeOf(shape) / (n * c)];
+}
+
+/** Mean and biased variance per channel (axis 1), two passes in float64 as in the reference. */
+function stats(x: Float32Array, shape: readonly number[], mean: Float64Array, variance: Float64Array): number {
+  const [n, c, inner] = dims(shape);
+  mean.fill(0);
+  variance.fill(0);
   for (let b = 0; b < n; b++) {
     for (let ch = 0; ch < c; ch++) {
+      let s = 0;
       const base = (b * c + ch) * inner;
-      for (let i = 0; i < inner; i++) f(ch, x[base + i]!, base + i);
+      for (let i = base; i < base + inner; i++) s += x[i]!;
+      mean[ch] += s;
+    }
+  }
+  const count = n * inner;
+  for (let ch = 0; ch < c; ch++) mean[ch]! /= count;
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      let s = 0;
+      const m = mean[ch]!;
+      const base = (b * c + ch) * inner;
+      for (let i = base; i < base + inner; i++) s += (x[i]! - m) ** 2;
+      variance[ch] += s;
+    }
+  }
+  for (let ch = 0; ch < c; ch++) variance[ch]! /= count;
+  return count;
+}
+
+/** Per channel: sum of dy and of dy * xhat. */
+function gradSums(dy: Float32Array, x: Float32Array, shape: readonly number[], mean: Float64Array, inv: Float64Array, sdy: Float64Array, sdyx: Float64Array): void {
+  const [n, c, inner] = dims(shape);
+  sdy.fill(0);
+  sdyx.fill(0);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      let s = 0;
+      let sx = 0;
+      const m = mean[ch]!;
+      const base = (b * c + ch) * inner;
+      for (let i = base; i < base + inner; i++) {
+        s += dy[i]!;
+        sx += dy[i]! * (x[i]! - m);
+      }
+      sdy[ch] += s;
+      sdyx[ch] += sx * inv[ch]!;
     }
   }
 }
 
-function stats(x: Float32Array, shape: readonly number[]): { mean: Float64Array; variance: Float64Array; count: number } {
-  const c = shape[1]!;
-  const count = sizeOf(shape) / c;
-  const mean = new Float64Array(c);
-  const variance = new Float64Array(c);
-  channelSums(x, shape, (ch, v) => { mean[ch] += v; });
-  for (let ch = 0; ch < c; ch++) mean[ch]! /= count;
-  channelSums(x, shape, (ch, v) => { variance[ch] += (v - mean[ch]!) ** 2; });
-  for (let ch = 0; ch < c; ch++) variance[ch]! /= count;
-  return { mean, variance, count };
+/** Batch-norm anchors: statistics into small [k, C] tensors, and the per-element applications. */
+function batchNormKernel(a: Omit<HostAnchor, 'inputs'>): HostKernel | undefined {
+  const attrs = a.attrs;
+  const c = (attrs.op === 'bn_stats' || attrs.op === 'batchnorm_train_grad_gamma' ? a.shapes[0]! : attrs.op === 'bn_grad_stats' ? a.shapes[1]! : a.shape)[1]!;
+  const [mean, variance, inv, sdy, sdyx] = [0, 0, 0, 0, 0].map(() => new Float64Array(c)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  /** out[i] = f(channel, i) over an [N, C, ...] tensor. */
+  const perElement = (shape: readonly number[], f: (ch: number, i: number) => number, out: Float32Array): void => {
+    const [n, , inner] = dims(shape);
+    for (let b = 0; b < n; b++) for (let ch = 0; ch < c; ch++) {
+      const base = (b * c + ch) * inner;
+      for (let i = base; i < base + inner; i++) out[i] = f(ch, i);
+    }
+  };
+  switch (attrs.op) {
+    case 'bn_stats':
+      return ([x], out) => {
+        stats(x!, a.shapes[0]!, mean, variance);
+        out.set(mean, 0);
+        out.set(variance, c);
+      };
+    case 'bn_apply':
+      return ([x, gamma, beta, st], out) => {
+        for (let ch = 0; ch < c; ch++) inv[ch] = 1 / Math.sqrt(st![c + ch]! + attrs.eps);
+        perElement(a.shape, (ch, i) => (x![i]! - st![ch]!) * inv[ch]! * gamma![ch]! + beta![ch]!, out);
+      };
+    case 'bn_grad_stats':
+      return ([dy, x], out) => {
+        const count = stats(x!, a.shapes[1]!, mean, variance);
+        for (let ch = 0; ch < c; ch++) inv[ch] = 1 / Math.sqrt(variance[ch]! + attrs.eps);
+        gradSums(dy!, x!, a.shapes[1]!, mean, inv, sdy, sdyx);
+        for (let ch = 0; ch < c; ch++) {
+          out[ch] = mean[ch]!;
+          out[c + ch] = variance[ch]!;
+          out[2 * c + ch] = sdy[ch]! / count;
+          out[3 * c + ch] = sdyx[ch]! / count;
+        }
+      };
+    case 'bn_grad_x_apply':
+      return ([dy, x, gamma, st], out) => {
+        for (let ch = 0; ch < c; ch++) inv[ch] = 1 / Math.sqrt(st![c + ch]! + attrs.eps);
+        perElement(a.shape, (ch, i) => gamma![ch]! * inv[ch]! * (dy![i]! - st![2 * c + ch]! - (x![i]! - st![ch]!) * inv[ch]! * st![3 * c + ch]!), out);
+      };
+    case 'batchnorm_train_grad_gamma':
+      return ([dy, x], out) => {
+        stats(x!, a.shapes[0]!, mean, variance);
+        for (let ch = 0; ch < c; ch++) inv[ch] = 1 / Math.sqrt(variance[ch]! + attrs.eps);
+        gradSums(dy!, x!, a.shapes[0]!, mean, inv, sdy, sdyx);
+        out.set(sdyx);
+      };
+    default:
+      return undefined;
+  }
 }
 
 /** For each flat index of `big`, the flat index into `big` with `axes` removed. */
@@ -90,60 +175,22 @@ export function hostKernel(a: Omit<HostAnchor, 'inputs'>): HostKernel {
       for (let i = 0; i < map.length; i++) out[i] = x![map[i]!]!;
     };
   }
-  return (inputs, out) => runHostAnchor({ ...a, inputs }, out);
+  return batchNormKernel(a) ?? ((inputs, out) => runHostAnchor({ ...a, inputs }, out));
 }
 
-/** Writes the anchor's value into `out`. */
-export function runHostAnchor(a: HostAnchor, out: Float32Array): void {
-  const [x, y, z, w] = a.inputs;
+/** Writes the anchor's value into `out`: the reference executor's kernel. */
+function runHostAnchor(a: HostAnchor, out: Float32Array): void {
   const attrs = a.attrs;
   switch (attrs.op) {
-    case 'bn_stats': {
-      const { mean, variance } = stats(x!, a.shapes[0]!);
-      out.set(mean, 0);
-      out.set(variance, mean.length);
-      return;
-    }
-    case 'bn_apply': {
-      const c = a.shapes[0]![1]!;
-      channelSums(x!, a.shape, (ch, v, i) => {
-        const inv = 1 / Math.sqrt(w![c + ch]! + attrs.eps);
-        out[i] = (v - w![ch]!) * inv * y![ch]! + z![ch]!;
-      });
-      return;
-    }
-    case 'bn_grad_stats': {
-      const shape = a.shapes[1]!;
-      const c = shape[1]!;
-      const { mean, variance, count } = stats(y!, shape);
-      const mdy = new Float64Array(c);
-      const mdyx = new Float64Array(c);
-      channelSums(y!, shape, (ch, v, i) => {
-        mdy[ch] += x![i]!;
-        mdyx[ch] += (x![i]! * (v - mean[ch]!)) / Math.sqrt(variance[ch]! + attrs.eps);
-      });
-      for (let ch = 0; ch < c; ch++) {
-        out[ch] = mean[ch]!;
-        out[c + ch] = variance[ch]!;
-        out[2 * c + ch] = mdy[ch]! / count;
-        out[3 * c + ch] = mdyx[ch]! / count;
-      }
-      return;
-    }
-    case 'bn_grad_x_apply': {
-      const c = a.shape[1]!;
-      channelSums(y!, a.shape, (ch, v, i) => {
-        const inv = 1 / Math.sqrt(w![c + ch]! + attrs.eps);
-        const xhat = (v - w![ch]!) * inv;
-        out[i] = z![ch]! * inv * (x![i]! - w![2 * c + ch]! - xhat * w![3 * c + ch]!);
-      });
-      return;
-    }
+    case 'bn_stats':
+    case 'bn_apply':
+    case 'bn_grad_stats':
+    case 'bn_grad_x_apply':
     case 'conv_grad_weight_split':
     case 'sum_splits':
     case 'conv_grad_columns':
     case 'col2im':
-      throw new Error(`the wasm back end plans convolution gradients directly; got ${attrs.op}`);
+      throw new Error(`the wasm back end has no host kernel for ${attrs.op}`);
     default: {
       const node: IrNode = { id: -1, attrs: attrs as OpAttrs, inputs: [], shape: a.shape };
       out.set(KERNELS[attrs.op](node, a.inputs, a.shapes));

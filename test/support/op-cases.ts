@@ -8,6 +8,8 @@ export type Build = (b: GraphBuilder) => Record<string, number>;
 
 const conv2 = { rank: 2 as const, stride: [2, 1], padBefore: [1, 0], padAfter: [1, 2], dilation: [1, 2] };
 const conv1 = { rank: 1 as const, stride: [3], padBefore: [2], padAfter: [1], dilation: [2] };
+// Stride 1: input gradients run as a convolution of dY with the flipped kernel where a back end can.
+const conv2s1 = { rank: 2 as const, stride: [1, 1], padBefore: [2, 0], padAfter: [1, 1], dilation: [2, 1] };
 const conv3 = { rank: 3 as const, stride: [1, 2, 1], padBefore: [1, 1, 0], padAfter: [0, 1, 1], dilation: [1, 1, 2] };
 const pool2 = { rank: 2 as const, kernel: [3, 2], stride: [2, 2], padBefore: [1, 0], padAfter: [1, 1] };
 
@@ -46,7 +48,7 @@ export const OP_CASES: [string, Build][] = [
     return { y: b.matmul(a, c, ta, tb) };
   }]),
   ['batched matmul', (b) => ({ y: b.matmul(b.leaf('a', 'feed', [3, 5, 6]), b.leaf('c', 'feed', [3, 6, 11])) })],
-  ...([['1d', [2, 3, 17], [5, 3, 3], conv1], ['2d', [3, 3, 9, 7], [5, 3, 3, 2], conv2], ['3d', [2, 2, 5, 6, 7], [3, 2, 2, 3, 2], conv3]] as const).map(
+  ...([['1d', [2, 3, 17], [5, 3, 3], conv1], ['2d', [3, 3, 9, 7], [5, 3, 3, 2], conv2], ['2d stride 1', [2, 3, 8, 7], [4, 3, 3, 2], conv2s1], ['3d', [2, 2, 5, 6, 7], [3, 2, 2, 3, 2], conv3]] as const).map(
     ([name, xs, ws, a]): [string, Build] => [`conv ${name} forward, input and weight gradients`, (b) => {
       const x = b.leaf('x', 'feed', xs);
       const w = b.leaf('w', 'param', ws);

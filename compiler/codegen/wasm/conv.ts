@@ -49,6 +49,16 @@ export function isPointwise(g: ConvGeometry): boolean {
   return prod(g.k) === 1 && g.st.every((t) => t === 1) && g.pb.every((p) => p === 0) && g.s.every((s, a) => s === g.o[a]);
 }
 
+/**
+ * A stride-1 convolution's input gradient as a forward convolution of dY (the flipped kernel with
+ * Ci and Co swapped; padding d (K - 1) - p), or undefined where that does not apply.
+ */
+export function flippedGeometry(g: ConvGeometry): ConvGeometry | undefined {
+  const pb = [0, 1, 2].map((a) => g.dl[a]! * (g.k[a]! - 1) - g.pb[a]!) as Triple;
+  if (g.st.some((t) => t !== 1) || pb.some((p) => p < 0)) return undefined;
+  return { n: g.n, ci: g.co, co: g.ci, s: g.o, o: g.s, k: g.k, st: [1, 1, 1], pb, dl: g.dl };
+}
+
 /** Output positions q on one axis whose tap offset `off` lands inside [0, size). */
 function validRange(off: number, stride: number, size: number, out: number): [number, number] {
   return [Math.max(0, Math.ceil(-off / stride)), Math.min(out - 1, Math.floor((size - 1 - off) / stride))];

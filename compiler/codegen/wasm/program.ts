@@ -11,8 +11,8 @@ import { sizeOf } from '../../ir/ops.ts';
 import type { Group, GroupPlan } from '../../passes/fuse.ts';
 import type { MemoryPlan } from '../../passes/plan.ts';
 import { channelInputs, FUSABLE_OPS } from '../wgsl/elementwise.ts';
-import { columnBytes, columnRows, convGemms, convGeometry, emitColumns, exampleIn, exampleOut, isPointwise, positions, type ConvGeometry } from './conv.ts';
-import { Body, ModuleWriter } from './encode.ts';
+import { columnBytes, columnRows, convGemms, convGeometry, emitColumns, exampleIn, exampleOut, flippedGeometry, isPointwise, positions, type ConvGeometry } from './conv.ts';
+import { Body, ModuleWriter, type Local } from './encode.ts';
 import { MATH_IMPORTS } from './elementwise.ts';
 import { epilogueBody, epilogueLayout, type EpilogueInput, type EpilogueSpec } from './epilogue.ts';
 import { gemmBody, gemmKey, type GemmSpec } from './gemm.ts';
@@ -225,32 +225,62 @@ function convBody(op: 'conv' | 'conv_grad_input' | 'conv_grad_weight', g: ConvGe
     });
     return { fn: f, scratch: align(partial) + columnBytes(g) };
   }
-  const forward = op === 'conv';
-  const spec = forward ? specs.forward : specs.input;
-  const k = gemm(spec);
-  // Forward reads x (in0) and W (in1); the input gradient reads dY (in0) and W (in1).
-  const [perIn, perOut] = forward ? [inBytes, outBytes] : [outBytes, inBytes];
-  f.for(n, lo, hi, 1, () => {
-    f.get(n).i32(perIn).i32Mul().i32(in0).i32Add().set(xn);
-    f.get(n).i32(perOut).i32Mul().i32(dest).i32Add().set(yn);
-    if (forward) {
-      if (pointwise) f.get(xn).set(cols);
+  // The forward convolution, and stride-1 input gradients as the forward convolution of dY with
+  // the flipped, transposed kernel (a long reduction over Co x taps instead of a scatter).
+  const flipped = op === 'conv_grad_input' ? flippedGeometry(g) : undefined;
+  if (op === 'conv' || flipped !== undefined) {
+    const gf = flipped ?? g;
+    const wBytes = flipped ? align(g.co * columnRows(g) * 4) : 0;
+    const k = gemm(convGemms(gf).forward);
+    const pw = isPointwise(gf);
+    const [perIn, perOut] = [exampleIn(gf) * 4, exampleOut(gf) * 4];
+    if (flipped) emitFlippedWeights(f, g, in1, scratch);
+    f.for(n, lo, hi, 1, () => {
+      f.get(n).i32(perIn).i32Mul().i32(in0).i32Add().set(xn);
+      f.get(n).i32(perOut).i32Mul().i32(dest).i32Add().set(yn);
+      if (pw) f.get(xn).set(cols);
       else {
-        f.get(scratch).set(cols);
-        emitColumns(f, g, xn, cols, positions(g), 1, false);
+        f.get(scratch).i32(wBytes).i32Add().set(cols);
+        emitColumns(f, gf, xn, cols, positions(gf), 1, false);
       }
-      f.i32(in1).get(cols).get(yn).call(k);
-    } else if (pointwise) {
+      if (flipped) f.get(scratch);
+      else f.i32(in1);
+      f.get(cols).get(yn).call(k);
+      if (epi !== undefined) f.get(n).i32(perExample).i32Mul().get(n).i32(1).i32Add().i32(perExample).i32Mul().i32(0).call(epi);
+    });
+    return { fn: f, scratch: wBytes + (pw ? 0 : columnBytes(gf)) };
+  }
+  // Strided input gradients: columns W^T dY[n], scattered into dX[n] (col2im).
+  const k = gemm(specs.input);
+  f.for(n, lo, hi, 1, () => {
+    f.get(n).i32(outBytes).i32Mul().i32(in0).i32Add().set(xn);
+    f.get(n).i32(inBytes).i32Mul().i32(dest).i32Add().set(yn);
+    if (pointwise) {
       f.i32(in1).get(xn).get(yn).call(k);
     } else {
       f.get(scratch).set(cols);
       f.i32(in1).get(xn).get(cols).call(k);
-      f.get(yn).i32(0).i32(perOut).memFill();
+      f.get(yn).i32(0).i32(inBytes).memFill();
       emitColumns(f, g, yn, cols, positions(g), 1, true);
     }
     if (epi !== undefined) f.get(n).i32(perExample).i32Mul().get(n).i32(1).i32Add().i32(perExample).i32Mul().i32(0).call(epi);
   });
   return { fn: f, scratch: pointwise ? 0 : columnBytes(g) };
+}
+
+/** W'[ci, co, t] = W[co, ci, taps - 1 - t] at `scratch`: the kernel of the input gradient as a convolution. */
+function emitFlippedWeights(f: Body, g: ConvGeometry, w: number, scratch: Local): void {
+  const taps = g.k[0] * g.k[1] * g.k[2];
+  const [co, ci, t] = [f.local('i32'), f.local('i32'), f.local('i32')];
+  f.for(co, 0, g.co, 1, () => {
+    f.for(ci, 0, g.ci, 1, () => {
+      f.for(t, 0, taps, 1, () => {
+        f.get(ci).i32(g.co).i32Mul().get(co).i32Add().i32(taps).i32Mul().get(t).i32Add().i32(4).i32Mul().get(scratch).i32Add();
+        f.get(co).i32(g.ci).i32Mul().get(ci).i32Add().i32(taps).i32Mul().i32(taps - 1).i32Add().get(t).i32Sub().i32(4).i32Mul().f32Load(w);
+        f.f32Store();
+      });
+    });
+  });
 }
 
 /** Matmul over its batch (rank 3) or once; a transposed B is copied to scratch first. */
