@@ -9,6 +9,8 @@ export const FN = 2;
 export const UNITS = 3;
 export const PARTS = 4;
 export const PENDING = 5;
+/** Set by a worker whose part failed (1); the main thread throws after the job. */
+export const FAILED = 6;
 export const CONTROL_INTS = 8;
 export const YIELD = -1;
 

@@ -3,7 +3,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { MATH_FUNCTIONS } from '../../compiler/codegen/wasm/elementwise.ts';
-import { FN, GEN, PARTS, partOf, PENDING, PROGRAM, UNITS, YIELD, type AttachMessage, type WorkerInit } from './control.ts';
+import { FAILED, FN, GEN, PARTS, partOf, PENDING, PROGRAM, UNITS, YIELD, type AttachMessage, type WorkerInit } from './control.ts';
 
 type Kernel = (lo: number, hi: number, scratch: number) => void;
 interface Attached {
@@ -24,9 +24,15 @@ function serve(): void {
     if (id !== YIELD) {
       const parts = Atomics.load(control, PARTS);
       if (init.index < parts) {
-        const p = programs.get(id)!;
-        const [lo, hi] = partOf(Atomics.load(control, UNITS), parts, init.index);
-        p.kernels[Atomics.load(control, FN)]!(lo, hi, p.scratch);
+        // A failure must still count the part as done, or the main thread would wait forever.
+        try {
+          const p = programs.get(id)!;
+          const [lo, hi] = partOf(Atomics.load(control, UNITS), parts, init.index);
+          p.kernels[Atomics.load(control, FN)]!(lo, hi, p.scratch);
+        } catch (e) {
+          Atomics.store(control, FAILED, 1);
+          parentPort!.postMessage({ failed: String(e) });
+        }
       }
     }
     if (Atomics.sub(control, PENDING, 1) === 1) Atomics.notify(control, PENDING);

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
-import { CONTROL_INTS, FN, GEN, PARTS, partOf, PENDING, PROGRAM, UNITS, YIELD, type AttachMessage, type WorkerInit } from './control.ts';
+import { CONTROL_INTS, FAILED, FN, GEN, PARTS, partOf, PENDING, PROGRAM, UNITS, YIELD, type AttachMessage, type WorkerInit } from './control.ts';
 
 /** Whether this runtime can share a WebAssembly.Memory between threads. */
 export function canShareMemory(): boolean {
@@ -74,6 +74,7 @@ export class WorkerPool {
       if (left === 0) break;
       Atomics.wait(c, PENDING, left);
     }
+    if (Atomics.exchange(c, FAILED, 0) !== 0) throw new Error('a wasm kernel failed on a worker thread');
   }
 
   async attach(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[], scratchBase: number, scratchBytes: number, main: Record<string, (lo: number, hi: number, scratch: number) => void>): Promise<PoolSession> {
