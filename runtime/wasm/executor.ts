@@ -58,7 +58,7 @@ export class WasmExecutor implements Executor {
     const memory = planMemory({ program, kernels: kernelsOf, values: plan.values, storageOf: plan.storageOf });
     const threads = this.pool ? this.threads : 1;
     const compiled = compileWasm(plan, memory, program.nodes, { threads, shared: this.pool !== undefined });
-    const module = await WebAssembly.compile(compiled.bytes as Uint8Array<ArrayBuffer>);
+    const module = await WebAssembly.compile(compiled.bytes);
     const mem = new WebAssembly.Memory({ initial: compiled.memoryBytes / 65536, maximum: compiled.memoryBytes / 65536, shared: this.pool !== undefined });
     const instance = await WebAssembly.instantiate(module, { env: { memory: mem }, math: MATH_FUNCTIONS });
     const exports = instance.exports as Record<string, Kernel & ((src: number) => void)>;

@@ -2,7 +2,7 @@
 // all in WebAssembly with sizes folded in:
 //   forward       Y[n] = W cols(x[n])                      (Co x CiK) (CiK x P)
 //   input grad    dX[n] = col2im(W^T dY[n])                (CiK x Co) (Co x P), scattered back
-//   weight grad   dW += dY[n] colsT(x[n])                  (Co x P) (P x CiK), per-thread partials
+//   weight grad   dW^T += cols(x[n]) dY[n]^T               (CiK x P) (P x Co), per-thread partials
 // A 1x1, stride-1, unpadded convolution reads x[n] (and writes dX[n]) in place of the columns.
 // Rank 1 and 2 are rank 3 with leading size-1 axes, as in the reference executor.
 
@@ -134,7 +134,7 @@ export function convGemms(g: ConvGeometry): { forward: GemmSpec; input: GemmSpec
   return {
     forward: { m: g.co, n: P, k: R, aRow: R * 4, aCol: 4, bRow: P * 4, cRow: P * 4, accumulate: false },
     input: { m: R, n: P, k: g.co, aRow: 4, aCol: R * 4, bRow: P * 4, cRow: P * 4, accumulate: false },
-    weight: { m: g.co, n: R, k: P, aRow: P * 4, aCol: 4, bRow: R * 4, cRow: R * 4, accumulate: true },
+    weight: { m: R, n: g.co, k: P, aRow: P * 4, aCol: 4, bRow: g.co * 4, cRow: g.co * 4, accumulate: true },
   };
 }
 

@@ -241,7 +241,7 @@ export class ModuleWriter {
   }
 
   /** The module, importing a memory of exactly `pages` 64 KiB pages. */
-  bytes(pages: number): Uint8Array {
+  bytes(pages: number): Uint8Array<ArrayBuffer> {
     const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
     const section = (id: number, content: number[]): void => {
       out.push(id);

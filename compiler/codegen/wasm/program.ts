@@ -44,7 +44,7 @@ export type WasmStep =
     };
 
 export interface WasmProgram {
-  readonly bytes: Uint8Array;
+  readonly bytes: Uint8Array<ArrayBuffer>;
   readonly steps: readonly WasmStep[];
   /** Byte address of each stored value (by storage id). */
   readonly addressOf: (value: number) => number;
@@ -129,7 +129,7 @@ export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly
         scratchBytes = Math.max(scratchBytes, body.scratch);
         if (a.attrs.op === 'conv_grad_weight') {
           const bytes = sizeOf(a.shape) * 4;
-          writer.add(sumBody(bytes, dest), `${name}_sum`);
+          writer.add(sumBody(columnRows(geo), geo.co, dest), `${name}_sum`);
           steps.push({ kind: 'wasm', label, fn: name, units: geo.n, partial: { bytes, into: dest, sum: `${name}_sum` }, then, flops });
         } else steps.push({ kind: 'wasm', label, fn: name, units: geo.n, flops });
         return;
@@ -186,17 +186,18 @@ function epilogueSpec(g: Group, plan: GroupPlan, nodes: readonly IrNode[], addre
   return { shape: g.anchor.shape, first, steps, stores };
 }
 
-/** dst += src over `bytes` (f32x4). */
-function sumBody(bytes: number, dst: number): Body {
+/** dW[co, r] += partial[r, co]: one thread's transposed weight gradient added in. */
+function sumBody(rows: number, co: number, dst: number): Body {
   const f = new Body(['i32']);
   const src = f.param(0);
-  const e = f.local('i32');
-  const vecEnd = Math.floor(bytes / 16) * 16;
-  f.for(e, 0, vecEnd, 16, () => {
-    f.get(e).get(e).v128Load(dst).get(e).get(src).i32Add().v128Load().vAdd().v128Store(dst);
-  });
-  f.for(e, vecEnd, bytes, 4, () => {
-    f.get(e).get(e).f32Load(dst).get(e).get(src).i32Add().f32Load().f32Add().f32Store(dst);
+  const [r, c] = [f.local('i32'), f.local('i32')];
+  f.for(c, 0, co, 1, () => {
+    f.for(r, 0, rows, 1, () => {
+      f.get(c).i32(rows * 4).i32Mul().get(r).i32(4).i32Mul().i32Add();
+      f.get(c).i32(rows * 4).i32Mul().get(r).i32(4).i32Mul().i32Add().f32Load(dst);
+      f.get(r).i32(co * 4).i32Mul().get(c).i32(4).i32Mul().i32Add().get(src).i32Add().f32Load();
+      f.f32Add().f32Store(dst);
+    });
   });
   return f;
 }
@@ -212,18 +213,33 @@ function convBody(op: 'conv' | 'conv_grad_input' | 'conv_grad_weight', g: ConvGe
   const pointwise = isPointwise(g);
   const [inBytes, outBytes] = [exampleIn(g) * 4, exampleOut(g) * 4];
   if (op === 'conv_grad_weight') {
-    // Partial dW at the start of scratch, zeroed here; the transposed columns after it.
-    const partial = g.co * g.ci * g.k[0] * g.k[1] * g.k[2] * 4;
+    // Per thread: the partial dW^T [CiK, Co] (zeroed here), dY[n]^T [P, Co], then the columns.
+    const R = columnRows(g);
+    const P = positions(g);
+    const partial = align(R * g.co * 4);
+    const dyt = f.local('i32');
     f.get(scratch).i32(0).i32(partial).memFill();
-    f.get(scratch).i32(align(partial)).i32Add().set(cols);
+    f.get(scratch).i32(partial).i32Add().set(dyt);
+    const colsAt = partial + align(P * g.co * 4);
     const w = gemm(specs.weight);
+    const [co, p] = [f.local('i32'), f.local('i32')];
     f.for(n, lo, hi, 1, () => {
       f.get(n).i32(inBytes).i32Mul().i32(in0).i32Add().set(xn);
       f.get(n).i32(outBytes).i32Mul().i32(in1).i32Add().set(yn);
-      emitColumns(f, g, xn, cols, 1, g.ci * g.k[0] * g.k[1] * g.k[2], false);
-      f.get(yn).get(cols).get(scratch).call(w);
+      f.for(co, 0, g.co, 1, () => {
+        f.for(p, 0, P, 1, () => {
+          f.get(p).i32(g.co * 4).i32Mul().get(co).i32(4).i32Mul().i32Add().get(dyt).i32Add();
+          f.get(co).i32(P * 4).i32Mul().get(p).i32(4).i32Mul().i32Add().get(yn).i32Add().f32Load().f32Store();
+        });
+      });
+      if (pointwise) f.get(xn).set(cols);
+      else {
+        f.get(scratch).i32(colsAt).i32Add().set(cols);
+        emitColumns(f, g, xn, cols, P, 1, false);
+      }
+      f.get(cols).get(dyt).get(scratch).call(w);
     });
-    return { fn: f, scratch: align(partial) + columnBytes(g) };
+    return { fn: f, scratch: colsAt + (pointwise ? 0 : columnBytes(g)) };
   }
   // The forward convolution, and stride-1 input gradients as the forward convolution of dY with
   // the flipped, transposed kernel (a long reduction over Co x taps instead of a scatter).
