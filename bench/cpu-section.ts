@@ -2,6 +2,9 @@
 // the CPU reference executor and with PyTorch on the same thread count, interleaved round by
 // round so that load from other processes falls on all three alike, and prints images/s and the
 // ratios for training and for forward passes, with the GFLOP/s the wasm convolution kernels reach.
+// It also prints images per CPU-second (all threads): on a machine shared with other work that
+// figure moves much less than wall-clock rates, though a runtime that spins while it waits (as
+// OpenMP does) spends CPU time that does no work.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -26,12 +29,23 @@ const ROUNDS = 3;
 
 type Mode = 'train' | 'forward';
 
+interface Timing {
+  readonly wall: number;
+  /** CPU seconds of every thread of the side's process. */
+  readonly cpu: number;
+}
+
 /** One side of the comparison: `time(mode, n)` returns the seconds n steps took. */
 interface Side {
   readonly name: string;
-  time(mode: Mode, steps: number): Promise<number>;
+  time(mode: Mode, steps: number): Promise<Timing>;
   close(): void;
 }
+
+const cpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -59,12 +73,12 @@ async function cnncSide(name: string, model: BenchModel, prepare: (p: IrProgram)
   return {
     name,
     async time(mode, steps) {
-      const t = performance.now();
+      const [t, c] = [performance.now(), cpuSeconds()];
       for (let i = 0; i < steps; i++) {
         const out = await run(mode);
         if (mode === 'train' && !Number.isFinite(out.get('loss')![0]!)) throw new Error(`${name}: the loss is not finite`);
       }
-      return (performance.now() - t) / 1000;
+      return { wall: (performance.now() - t) / 1000, cpu: cpuSeconds() - c };
     },
     close: () => undefined,
   };
@@ -98,7 +112,8 @@ async function torchSide(model: BenchModel, threads: number): Promise<(Side & { 
       child.stdin.write(`${mode} ${steps}\n`);
       const reply = await next();
       if (reply === undefined) throw new Error(`PyTorch stopped: ${stderr.trim()}`);
-      return Number(reply);
+      const [wall, cpu] = reply.split(' ').map(Number);
+      return { wall: wall!, cpu: cpu! };
     },
     close: () => {
       child.stdin.end('quit\n');
@@ -137,24 +152,31 @@ export async function* cpuSection(models: readonly BenchModel[], context: Sectio
       const sides: Side[] = [wasm, reference, ...('missing' in torch ? [] : [torch])];
       if ('missing' in torch) context.log(`cpu ${model.id}: ${torch.missing}`);
       const figures: Record<string, Record<Mode, number>> = {};
+      const perCpu: Record<string, Record<Mode, number>> = {};
       try {
         for (const mode of ['train', 'forward'] as const) {
           for (const s of sides) await s.time(mode, 1); // warm-up
           const rates = new Map<string, number[]>(sides.map((s) => [s.name, []]));
+          const cpuRates = new Map<string, number[]>(sides.map((s) => [s.name, []]));
           for (let r = 0; r < ROUNDS; r++) {
             for (const s of sides) {
               // The reference executor is 10-100x slower: one step a round is enough to time it.
               const n = s.name === 'reference' ? 1 : steps;
-              rates.get(s.name)!.push((n * model.batch) / (await s.time(mode, n)));
+              const t = await s.time(mode, n);
+              rates.get(s.name)!.push((n * model.batch) / t.wall);
+              cpuRates.get(s.name)!.push((n * model.batch) / t.cpu);
             }
             context.log(`cpu ${model.id} ${mode} round ${r + 1}: ${sides.map((s) => `${s.name} ${rates.get(s.name)!.at(-1)!.toFixed(0)}`).join(', ')} images/s`);
           }
-          for (const s of sides) (figures[s.name] ??= { train: 0, forward: 0 })[mode] = Math.round(median(rates.get(s.name)!));
+          for (const s of sides) {
+            (figures[s.name] ??= { train: 0, forward: 0 })[mode] = Math.round(median(rates.get(s.name)!));
+            (perCpu[s.name] ??= { train: 0, forward: 0 })[mode] = Math.round(median(cpuRates.get(s.name)!));
+          }
         }
       } finally {
         for (const s of sides) s.close();
       }
-      const ratio = (a: string, b: string, mode: Mode): number | null => (figures[a] && figures[b] ? Number((figures[a]![mode] / figures[b]![mode]).toFixed(2)) : null);
+      const ratio = (a: string, b: string, mode: Mode, of = figures): number | null => (of[a] && of[b] ? Number((of[a]![mode] / of[b]![mode]).toFixed(2)) : null);
       const profile = wasmPrepared[0]!.profile(3);
       for (const p of wasmPrepared) p.dispose();
       yield {
@@ -165,6 +187,8 @@ export async function* cpuSection(models: readonly BenchModel[], context: Sectio
         imagesPerS: figures,
         wasmOverPytorch: { train: ratio('wasm', 'pytorch', 'train'), forward: ratio('wasm', 'pytorch', 'forward') },
         wasmOverReference: { train: ratio('wasm', 'reference', 'train'), forward: ratio('wasm', 'reference', 'forward') },
+        imagesPerCpuS: perCpu,
+        wasmOverPytorchPerCpuS: { train: ratio('wasm', 'pytorch', 'train', perCpu), forward: ratio('wasm', 'pytorch', 'forward', perCpu) },
         wasmConvGflopPerS: convRates(profile),
         pytorch: 'missing' in torch ? torch.missing : torch.version,
       };

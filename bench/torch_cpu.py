@@ -2,8 +2,8 @@
 on the first line of stdin) on the CPU with a fixed thread count, then serves timing requests so
 the benchmark can interleave it with cnnc's back ends.
 
-Protocol (one line each way): `train N` or `forward N` -> the seconds N steps took (after each
-step's loss is a Python float), `quit` ends. Run with /usr/bin/python3 (Debian python3-torch).
+Protocol (one line each way): `train N` or `forward N` -> the wall-clock and CPU seconds (all
+threads) N steps took, after each step's loss is a Python float; `quit` ends. Run with /usr/bin/python3 (Debian python3-torch).
 """
 
 import json
@@ -123,10 +123,10 @@ def main():
             net.train()
         else:
             net.eval()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(int(words[1])):
             step()
-        print(time.perf_counter() - start, flush=True)
+        print(time.perf_counter() - start, time.process_time() - cpu, flush=True)
 
 
 if __name__ == "__main__":

@@ -51,11 +51,13 @@ export function isPointwise(g: ConvGeometry): boolean {
 
 /**
  * A stride-1 convolution's input gradient as a forward convolution of dY (the flipped kernel with
- * Ci and Co swapped; padding d (K - 1) - p), or undefined where that does not apply.
+ * Ci and Co swapped; padding d (K - 1) - p), or undefined where that does not apply or does not
+ * pay: it computes every tap of every input position, so an unpadded convolution, whose x is
+ * larger than its y, would multiply as many zeros as the scatter form saves.
  */
 export function flippedGeometry(g: ConvGeometry): ConvGeometry | undefined {
   const pb = [0, 1, 2].map((a) => g.dl[a]! * (g.k[a]! - 1) - g.pb[a]!) as Triple;
-  if (g.st.some((t) => t !== 1) || pb.some((p) => p < 0)) return undefined;
+  if (g.st.some((t) => t !== 1) || pb.some((p) => p < 0) || prod(g.s) > 1.25 * prod(g.o)) return undefined;
   return { n: g.n, ci: g.co, co: g.ci, s: g.o, o: g.s, k: g.k, st: [1, 1, 1], pb, dl: g.dl };
 }
 
