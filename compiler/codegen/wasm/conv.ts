@@ -10,7 +10,7 @@ import type { ConvOpAttrs } from '../../ir/ops.ts';
 import { Body, type Local } from './encode.ts';
 import type { GemmSpec } from './gemm.ts';
 
-type Triple = [number, number, number];
+export type Triple = [number, number, number];
 
 export interface ConvGeometry {
   readonly n: number;
@@ -24,7 +24,8 @@ export interface ConvGeometry {
   readonly dl: Triple;
 }
 
-const three = (v: readonly number[], fill: number): Triple => {
+/** A per-axis value of a rank-1..3 op as rank 3, leading axes filled with `fill`. */
+export const three = (v: readonly number[], fill: number): Triple => {
   const s = [...v];
   while (s.length < 3) s.unshift(fill);
   return [s[0]!, s[1]!, s[2]!];

@@ -235,11 +235,6 @@ export class ModuleWriter {
     return this.imports.length + this.bodies.length - 1;
   }
 
-  /** The index the next added function will get. */
-  get nextIndex(): number {
-    return this.imports.length + this.bodies.length;
-  }
-
   /** The module, importing a memory of exactly `pages` 64 KiB pages. */
   bytes(pages: number): Uint8Array<ArrayBuffer> {
     const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];

@@ -5,14 +5,8 @@
 // in-bounds part of each window.
 
 import type { PoolOpAttrs } from '../../ir/ops.ts';
+import { three } from './conv.ts';
 import { Body } from './encode.ts';
-
-type Triple = [number, number, number];
-const three = (v: readonly number[], fill: number): Triple => {
-  const s = [...v];
-  while (s.length < 3) s.unshift(fill);
-  return [s[0]!, s[1]!, s[2]!];
-};
 
 export interface PoolSpec {
   readonly attrs: Omit<PoolOpAttrs, 'op'>;
