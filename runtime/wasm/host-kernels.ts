@@ -75,14 +75,7 @@ function batchNormKernel(a: Omit<HostAnchor, 'inputs'>): HostKernel | undefined 
   const attrs = a.attrs;
   const c = (attrs.op === 'bn_stats' || attrs.op === 'batchnorm_train_grad_gamma' ? a.shapes[0]! : attrs.op === 'bn_grad_stats' ? a.shapes[1]! : a.shape)[1]!;
   const [mean, variance, inv, sdy, sdyx] = [0, 0, 0, 0, 0].map(() => new Float64Array(c)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-  /** out[i] = f(channel, i) over an [N, C, ...] tensor. */
-  const perElement = (shape: readonly number[], f: (ch: number, i: number) => number, out: Float32Array): void => {
-    const [n, , inner] = dims(shape);
-    for (let b = 0; b < n; b++) for (let ch = 0; ch < c; ch++) {
-      const base = (b * c + ch) * inner;
-      for (let i = base; i < base + inner; i++) out[i] = f(ch, i);
-    }
-  };
+  const [n, , inner] = dims(attrs.op === 'bn_apply' || attrs.op === 'bn_grad_x_apply' ? a.shape : [1, c]);
   switch (attrs.op) {
     case 'bn_stats':
       return ([x], out) => {
@@ -92,8 +85,14 @@ function batchNormKernel(a: Omit<HostAnchor, 'inputs'>): HostKernel | undefined 
       };
     case 'bn_apply':
       return ([x, gamma, beta, st], out) => {
-        for (let ch = 0; ch < c; ch++) inv[ch] = 1 / Math.sqrt(st![c + ch]! + attrs.eps);
-        perElement(a.shape, (ch, i) => (x![i]! - st![ch]!) * inv[ch]! * gamma![ch]! + beta![ch]!, out);
+        for (let b = 0; b < n; b++) {
+          for (let ch = 0; ch < c; ch++) {
+            const scale = (1 / Math.sqrt(st![c + ch]! + attrs.eps)) * gamma![ch]!;
+            const [m, shift] = [st![ch]!, beta![ch]!];
+            const base = (b * c + ch) * inner;
+            for (let i = base; i < base + inner; i++) out[i] = (x![i]! - m) * scale + shift;
+          }
+        }
       };
     case 'bn_grad_stats':
       return ([dy, x], out) => {
@@ -109,8 +108,14 @@ function batchNormKernel(a: Omit<HostAnchor, 'inputs'>): HostKernel | undefined 
       };
     case 'bn_grad_x_apply':
       return ([dy, x, gamma, st], out) => {
-        for (let ch = 0; ch < c; ch++) inv[ch] = 1 / Math.sqrt(st![c + ch]! + attrs.eps);
-        perElement(a.shape, (ch, i) => gamma![ch]! * inv[ch]! * (dy![i]! - st![2 * c + ch]! - (x![i]! - st![ch]!) * inv[ch]! * st![3 * c + ch]!), out);
+        for (let b = 0; b < n; b++) {
+          for (let ch = 0; ch < c; ch++) {
+            const iv = 1 / Math.sqrt(st![c + ch]! + attrs.eps);
+            const [g, m, mdy, mdyx] = [gamma![ch]! * iv, st![ch]!, st![2 * c + ch]!, st![3 * c + ch]! * iv];
+            const base = (b * c + ch) * inner;
+            for (let i = base; i < base + inner; i++) out[i] = g * (dy![i]! - mdy - (x![i]! - m) * mdyx);
+          }
+        }
       };
     case 'batchnorm_train_grad_gamma':
       return ([dy, x], out) => {
@@ -148,11 +153,55 @@ function collapseIndex(big: readonly number[], axes: readonly number[]): Int32Ar
   return out;
 }
 
+/**
+ * [outer, kept, inner] when the kept axes of a reduction are one contiguous run (per-channel sums
+ * over [0, 2, 3], global pools over [2, 3], dense bias sums over [0]); else undefined.
+ */
+function keptBlock(shape: readonly number[], axes: readonly number[]): [number, number, number] | undefined {
+  const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  if (kept.length === 0) return [1, 1, sizeOf(shape)];
+  const [first, last] = [kept[0]!, kept[kept.length - 1]!];
+  if (last - first + 1 !== kept.length) return undefined;
+  return [sizeOf(shape.slice(0, first)), sizeOf(shape.slice(first, last + 1)), sizeOf(shape.slice(last + 1))];
+}
+
 export type HostKernel = (inputs: readonly Float32Array[], out: Float32Array) => void;
 
 /** The anchor's kernel, with its index maps and accumulators made once. */
 export function hostKernel(a: Omit<HostAnchor, 'inputs'>): HostKernel {
   const attrs = a.attrs;
+  if (attrs.op === 'reduce') {
+    const blocks = keptBlock(a.shapes[0]!, attrs.axes);
+    if (blocks !== undefined) {
+      const [outer, kept, inner] = blocks;
+      const [sum, sq] = [new Float64Array(kept), new Float64Array(kept)];
+      const count = outer * inner;
+      return ([x], out) => {
+        sum.fill(0);
+        sq.fill(0);
+        for (let o = 0; o < outer; o++) {
+          for (let k = 0; k < kept; k++) {
+            let t = 0;
+            const base = (o * kept + k) * inner;
+            for (let i = base; i < base + inner; i++) t += x![i]!;
+            sum[k] += t;
+          }
+        }
+        if (attrs.fn === 'sum') return out.set(sum);
+        for (let k = 0; k < kept; k++) sum[k]! /= count;
+        if (attrs.fn === 'mean') return out.set(sum);
+        for (let o = 0; o < outer; o++) {
+          for (let k = 0; k < kept; k++) {
+            let t = 0;
+            const [m, base] = [sum[k]!, (o * kept + k) * inner];
+            for (let i = base; i < base + inner; i++) t += (x![i]! - m) ** 2;
+            sq[k] += t;
+          }
+        }
+        for (let k = 0; k < kept; k++) out[k] = sq[k]! / count;
+      };
+    }
+  }
   if (attrs.op === 'reduce') {
     const map = collapseIndex(a.shapes[0]!, attrs.axes);
     const sum = new Float64Array(sizeOf(a.shape));
