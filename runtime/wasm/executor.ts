@@ -14,7 +14,7 @@ import { compileWasm, type WasmProgram, type WasmStep } from '../../compiler/cod
 import { MATH_FUNCTIONS } from '../../compiler/codegen/wasm/elementwise.ts';
 import type { Executor, Feeds, ResidentProgram, TensorStore } from '../executor.ts';
 import { hostKernel, type HostKernel } from './host-kernels.ts';
-import { WorkerPool } from './workers.ts';
+import type { WorkerPool } from './workers.ts';
 
 export interface WasmPrepared extends ResidentProgram {
   readonly compiled: WasmProgram;
