@@ -14,7 +14,7 @@ import { channelInputs, FUSABLE_OPS } from '../wgsl/elementwise.ts';
 import { columnBytes, columnRows, convGemms, convGeometry, emitColumns, exampleIn, exampleOut, flippedGeometry, isPointwise, positions, type ConvGeometry } from './conv.ts';
 import { Body, ModuleWriter, type Local } from './encode.ts';
 import { MATH_IMPORTS } from './elementwise.ts';
-import { epilogueBody, epilogueLayout, type EpilogueInput, type EpilogueSpec } from './epilogue.ts';
+import { epilogueBody, epilogueLayout, type EpilogueInput, type EpilogueSpec, type EpilogueStep } from './epilogue.ts';
 import { gemmBody, gemmKey, type GemmSpec } from './gemm.ts';
 import { poolBody } from './pool.ts';
 
@@ -101,9 +101,11 @@ export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly
   plan.groups.forEach((g, gi) => {
     const a = g.anchor;
     const label = [a.attrs.op, ...g.steps.map((s) => s.attrs.op)].join('+');
-    const elementwise = FUSABLE_OPS.has(a.attrs.op);
+    // Training batchnorm's application is inference batchnorm over the batch statistics.
+    const first = a.attrs.op === 'bn_apply' ? bnApplyStep(g, a.attrs.eps, addressOf) : undefined;
+    const elementwise = FUSABLE_OPS.has(a.attrs.op) || first !== undefined;
     const dest = addressOf(g.written.includes(g.chain[0]!) ? g.chain[0]! : g.output);
-    const epi = epilogueSpec(g, plan, nodes, addressOf, elementwise ? undefined : dest);
+    const epi = epilogueSpec(g, plan, nodes, addressOf, elementwise ? undefined : dest, first);
     const name = `k${gi}`;
     if (elementwise) {
       writer.add(epilogueBody(epi!), name);
@@ -161,7 +163,7 @@ export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly
 }
 
 /** The group's epilogue as an EpilogueSpec (v0 loaded from `dest`), or undefined when it has none. */
-function epilogueSpec(g: Group, plan: GroupPlan, nodes: readonly IrNode[], addressOf: (v: number) => number, dest: number | undefined): EpilogueSpec | undefined {
+function epilogueSpec(g: Group, plan: GroupPlan, nodes: readonly IrNode[], addressOf: (v: number) => number, dest: number | undefined, anchorStep?: EpilogueStep): EpilogueSpec | undefined {
   if (dest !== undefined && g.steps.length === 0) return undefined;
   /** Input j of an op computing chain value k + 1 (the anchor: k = -1). */
   const inputOf = (raw: number, j: number, op: string, k: number): EpilogueInput => {
@@ -182,8 +184,26 @@ function epilogueSpec(g: Group, plan: GroupPlan, nodes: readonly IrNode[], addre
   const first: EpilogueSpec['first'] =
     dest !== undefined
       ? { kind: 'load', address: dest }
-      : { kind: 'op', step: { attrs: g.anchor.attrs as OpAttrs, inputs: g.anchor.inputs.map((v, j) => inputOf(v, j, g.anchor.attrs.op, -1)) } };
+      : anchorStep !== undefined
+        ? { kind: 'op', step: anchorStep }
+        : { kind: 'op', step: { attrs: g.anchor.attrs as OpAttrs, inputs: g.anchor.inputs.map((v, j) => inputOf(v, j, g.anchor.attrs.op, -1)) } };
   return { shape: g.anchor.shape, first, steps, stores };
+}
+
+/** bn_apply [x, gamma, beta, stats (mean, then variance)] as a batchnorm step. */
+function bnApplyStep(g: Group, eps: number, addressOf: (v: number) => number): EpilogueStep {
+  const [x, gamma, beta, stats] = g.anchor.inputs as [number, number, number, number];
+  const c = g.anchor.shape[1]!;
+  return {
+    attrs: { op: 'batchnorm', eps },
+    inputs: [
+      { kind: 'full', address: addressOf(x) },
+      { kind: 'channel', address: addressOf(stats) },
+      { kind: 'channel', address: addressOf(stats) + 4 * c },
+      { kind: 'channel', address: addressOf(gamma) },
+      { kind: 'channel', address: addressOf(beta) },
+    ],
+  };
 }
 
 /** dW[co, r] += partial[r, co]: one thread's transposed weight gradient added in. */
