@@ -69,12 +69,15 @@ export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly
     return at;
   });
   const own = new Map<number, number>();
+  let sealed = false;
   const addressOf = (v: number): number => {
     const s = storageOf(v);
     const slot = memory.slotOf.get(s);
     if (slot !== undefined) return slotAt[slot]!;
     let at = own.get(s);
     if (at === undefined) {
+      // Past this point the scratch areas follow: a late tensor would land on them.
+      if (sealed) throw new Error(`compileWasm: value ${s} has no address (no kernel writes it)`);
       at = top;
       top += align(Math.max(4, sizeOf(values[s]!.shape) * 4));
       own.set(s, at);
@@ -156,6 +159,7 @@ export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly
     }
   });
 
+  sealed = true;
   const scratchBase = top;
   top += align(scratchBytes) * options.threads;
   const pages = Math.ceil(top / PAGE) + 1;
