@@ -18,7 +18,7 @@ let seen = Atomics.load(control, GEN);
 
 function serve(): void {
   for (;;) {
-    Atomics.wait(control, GEN, seen);
+    while (Atomics.load(control, GEN) === seen) Atomics.wait(control, GEN, seen);
     seen = Atomics.load(control, GEN);
     const id = Atomics.load(control, PROGRAM);
     if (id !== YIELD) {

@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { CONTROL_INTS, FAILED, FN, GEN, PARTS, partOf, PENDING, PROGRAM, UNITS, YIELD, type AttachMessage, type WorkerInit } from './control.ts';
 
+/** How long the main thread waits for the workers' parts of one kernel before giving up. */
+const STALL_MS = 120_000;
+
 /** Whether this runtime can share a WebAssembly.Memory between threads. */
 export function canShareMemory(): boolean {
   try {
@@ -69,10 +72,14 @@ export class WorkerPool {
     Atomics.add(c, GEN, 1);
     Atomics.notify(c, GEN);
     own();
+    // A worker that never answers (it died) must not hang the process: fail after a long wait.
+    const deadline = performance.now() + STALL_MS;
     for (;;) {
       const left = Atomics.load(c, PENDING);
       if (left === 0) break;
-      Atomics.wait(c, PENDING, left);
+      if (Atomics.wait(c, PENDING, left, 1000) === 'timed-out' && performance.now() > deadline) {
+        throw new Error(`a wasm worker thread did not finish its part in ${STALL_MS / 1000} s; run with CNNC_THREADS=1`);
+      }
     }
     if (Atomics.exchange(c, FAILED, 0) !== 0) throw new Error('a wasm kernel failed on a worker thread');
   }
