@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // GPU kernel tests run twice, once per software device (SwiftShader through Vulkan at core level,
 // llvmpipe through OpenGL ES at compatibility level); every other test runs once.
-const shared = { pool: 'forks', testTimeout: 60_000, hookTimeout: 60_000 } as const;
+const shared = { pool: 'forks', testTimeout: 60_000, hookTimeout: 60_000, globalSetup: ['test/support/build-runtime.ts'] } as const;
 
 export default defineConfig({
   test: {

@@ -5,6 +5,7 @@ import type { Section, SectionContext } from './driver.ts';
 import { runFrontendSection } from './frontend.ts';
 import { devicePeak, gemmLine } from './gemm-peak.ts';
 import { lspLatencySection } from './lsp.ts';
+import { startupSection } from './startup.ts';
 import { kernelProfileSection } from './kernel-profile.ts';
 import { cpuSection } from './cpu-section.ts';
 import { benchModels, findBenchModel } from './models.ts';
@@ -32,6 +33,11 @@ export const sections: readonly Section[] = [
     name: 'frontend',
     description: 'parse + check time of stdlib/*.cnn and of a generated 5,000-layer model (median of warm runs)',
     run: (context) => runFrontendSection(context.log),
+  },
+  {
+    name: 'startup',
+    description: 'CPU of a whole `cnnc check stdlib/resnet.cnn` process from the built package, beside `node -e 0`; processes left behind',
+    run: (context) => startupSection(context.log),
   },
   {
     name: 'lsp',

@@ -1,7 +1,7 @@
 // `cnnc build FILE -o DIR`: compiles a model into a bundle (TypeScript module with a typed API,
 // its WGSL kernels inlined and as files, manifest.json) that runs unchanged in Node and browsers.
 
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { BUNDLE_TARGETS, compileBundle, type BundleTarget } from '../compiler/emit-ts/bundle-spec.ts';
 import { emitBundle } from '../compiler/emit-ts/emit-module.ts';
@@ -52,6 +52,7 @@ export async function runBuild(argv: string[]): Promise<number> {
     if (values.out === undefined) throw new UsageError('missing -o DIR');
     file = parsed.positionals[0]!;
     out = values.out;
+    if (statSync(out, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`-o ${out} is a file; a bundle is written into a folder`);
     batch = positiveInt('--batch', values.batch, 32);
     optimizer = parseOptimizer(values.optimizer, values.lr);
     target = (values.target ?? 'software') as BundleTarget;

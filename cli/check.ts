@@ -1,8 +1,9 @@
 // `cnnc check FILE...`: every diagnostic of each file and of each model in it, on stdout.
 
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { hasErrors } from '../compiler/diagnostics.ts';
-import { checkFile } from '../compiler/program.ts';
+import { checkFile, unreadableReason } from '../compiler/program.ts';
+import { escapeControl } from '../compiler/terminal-text.ts';
 import { parseCommand } from './command.ts';
 import { CHECK } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, printDiagnostics, UsageError } from './io.ts';
@@ -11,14 +12,17 @@ export async function runCheck(argv: string[]): Promise<number> {
   const { positionals } = parseCommand(CHECK, argv);
   if (positionals.length === 0) throw new UsageError('cnnc check needs at least one .cnn file');
   let errors = false;
+  let unreadable = false;
+  // Every file is checked: one that cannot be read is reported and the rest still are.
   for (const file of positionals) {
-    if (!existsSync(file)) {
-      process.stderr.write(`cnnc check: cannot read ${file}: no such file\n`);
-      return EXIT_USAGE;
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) {
+      process.stderr.write(`cnnc check: cannot read ${escapeControl(unreadableReason(file))}\n`);
+      unreadable = true;
+      continue;
     }
     const { diagnostics } = checkFile(file);
     printDiagnostics(diagnostics, process.stdout);
     errors ||= hasErrors(diagnostics);
   }
-  return errors ? EXIT_ERRORS : EXIT_OK;
+  return unreadable ? EXIT_USAGE : errors ? EXIT_ERRORS : EXIT_OK;
 }

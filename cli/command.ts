@@ -5,8 +5,31 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './io.ts';
 
+/**
+ * What a string option's value must be. Checked when argv is parsed, so `--batch 0` or
+ * `--limit abc` is a usage error before any work starts (the command still reads the string).
+ */
+export type OptionValue = 'positive-integer' | 'natural' | 'positive-number' | 'non-negative-number' | 'fraction';
+
+const VALUE_RULES: Readonly<Record<OptionValue, { readonly ok: (n: number) => boolean; readonly says: string }>> = {
+  'positive-integer': { ok: (n) => Number.isSafeInteger(n) && n >= 1, says: 'a whole number of at least 1' },
+  natural: { ok: (n) => Number.isSafeInteger(n) && n >= 0, says: 'a whole number of at least 0' },
+  'positive-number': { ok: (n) => Number.isFinite(n) && n > 0, says: 'a number greater than 0' },
+  'non-negative-number': { ok: (n) => Number.isFinite(n) && n >= 0, says: 'a number of at least 0' },
+  fraction: { ok: (n) => Number.isFinite(n) && n >= 0 && n < 1, says: 'a number from 0 up to (not including) 1' },
+};
+
+/** Why `raw` is not a valid value of kind `kind`, or undefined when it is. */
+export function optionValueProblem(flag: string, kind: OptionValue, raw: string): string | undefined {
+  // Number('') is 0 and Number(' 1 ') is 1: only plain decimal numbers count.
+  const n = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw.trim()) ? Number(raw) : Number.NaN;
+  return VALUE_RULES[kind].ok(n) ? undefined : `--${flag} expects ${VALUE_RULES[kind].says}, got '${raw}'`;
+}
+
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
+  /** For string options that hold a number: which numbers are accepted. */
+  readonly value?: OptionValue;
   readonly short?: string;
   readonly multiple?: boolean;
   /** Placeholder shown in help for a string option, e.g. `N`, `FILE`, `k=v`. */
@@ -64,9 +87,21 @@ export function parseCommand<O extends OptionSpecs>(spec: CommandSpec<O>, argv: 
   const options = Object.fromEntries(
     Object.entries(spec.options).map(([name, o]) => [name, { type: o.type, multiple: o.multiple === true, ...(o.short ? { short: o.short } : {}) }]),
   ) as ParseConfigOf<O>;
+  let parsed;
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}; see cnnc ${spec.name} --help`);
+    // node:util's messages can span lines ("... is ambiguous.\nDid you forget ..."): one line here.
+    throw new UsageError(`${(e as Error).message.replace(/\s*\n\s*/g, ' ')}; see cnnc ${spec.name} --help`);
   }
+  const values = parsed.values as Record<string, string | boolean | (string | boolean)[] | undefined>;
+  for (const [name, o] of Object.entries(spec.options)) {
+    const given = values[name];
+    if (o.value === undefined || given === undefined) continue;
+    for (const raw of Array.isArray(given) ? given : [given]) {
+      const problem = typeof raw === 'string' ? optionValueProblem(name, o.value, raw) : undefined;
+      if (problem) throw new UsageError(problem);
+    }
+  }
+  return parsed;
 }

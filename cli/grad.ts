@@ -18,6 +18,7 @@ import type { Executor, TensorStore } from '../runtime/executor.ts';
 import { cpuExecutor, ExecutionError } from '../runtime/reference/executor.ts';
 import { readSafetensors, writeSafetensors } from '../runtime/safetensors.ts';
 import { shapeToString, toFloat32, type HostTensor } from '../runtime/tensor.ts';
+import { readWeightsFor, toModelNames } from '../runtime/weights/load.ts';
 import { parseCommand } from './command.ts';
 import { GRAD } from './commands.ts';
 import { EXIT_OK, EXIT_USAGE, parseOverrides, printDiagnostics, writeFileAtomic } from './io.ts';
@@ -123,7 +124,7 @@ async function grad(argv: string[]): Promise<number> {
   const graph = compiled.graph;
   const weightsPath = resolve(values.weights!);
   const inputPath = resolve(values.input!);
-  const weights = readTensors(weightsPath, 'weights');
+  const weights = /\.(h5|hdf5)$/i.test(weightsPath) ? (await readWeightsFor(graph, weightsPath)).tensors : toModelNames(graph, readTensors(weightsPath, 'weights'), weightsPath).tensors;
   const inputs = readTensors(inputPath, 'input');
   const labelsPath = values.labels ? resolve(values.labels) : undefined;
   const labels = labelsPath ? readTensors(labelsPath, 'labels') : new Map<string, HostTensor>();

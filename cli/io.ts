@@ -1,7 +1,8 @@
 // Shared pieces of the command line: argument parsing with usage errors, diagnostic printing
 // relative to the working directory, and the exit-code contract (0 ok, 1 errors, 2 usage or I/O).
 
-import { relative } from 'node:path';
+import { accessSync, constants, readFileSync, statSync, type Stats } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { writeFileAtomic as writeBytesAtomic } from '../runtime/checkpoint.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { formatDiagnostic, type Diagnostic } from '../compiler/diagnostics.ts';
@@ -31,7 +32,9 @@ export function parseOverrides(values: readonly string[] | undefined): Record<st
   for (const v of values ?? []) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)$/.exec(v);
     if (!m) throw new UsageError(`--set expects NAME=NUMBER, got '${v}'`);
-    out[m[1]] = Number(m[2]);
+    const n = Number(m[2]);
+    if (!Number.isFinite(n) || Math.abs(n) > Number.MAX_SAFE_INTEGER) throw new UsageError(`--set ${m[1]}: ${m[2]} is beyond 2^53, where numbers are no longer exact`);
+    out[m[1]] = n;
   }
   return out;
 }
@@ -52,4 +55,37 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], stream: Nod
 /** Text or bytes through runtime/checkpoint's atomic writer: never a half-written file. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   writeBytesAtomic(path, typeof data === 'string' ? new TextEncoder().encode(data) : data);
+}
+
+/** The bytes of an input file, or a usage error naming it: missing, or a folder where a file belongs. */
+export function readInputFile(path: string, what: string): Uint8Array {
+  const stat = statIfAny(path);
+  if (!stat) throw new UsageError(`cannot read ${what} ${path}: no such file`);
+  if (stat.isDirectory()) throw new UsageError(`${what} ${path} is a folder; give the files in it`);
+  return new Uint8Array(readFileSync(path));
+}
+
+/** A path's stat, or undefined where there is nothing (or a file stands where a folder would be). */
+function statIfAny(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks before any work starts that `path` can be written (its folder exists or can be made,
+ * and is writable), so a run is not lost to a read-only `--out` at its first save.
+ */
+export function checkWritable(path: string, flag: string): void {
+  if (statIfAny(path)?.isDirectory()) throw new UsageError(`${flag} ${path} is a folder; give a file path`);
+  let folder = dirname(resolve(path));
+  while (!statIfAny(folder)) folder = dirname(folder);
+  if (!statIfAny(folder)?.isDirectory()) throw new UsageError(`${flag} ${path}: ${folder} is a file, not a folder`);
+  try {
+    accessSync(folder, constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${path}: cannot write in ${folder} (permission denied or read-only)`);
+  }
 }

@@ -2,12 +2,23 @@
 // loads only that command's module, and turns user errors into one line and exit 2.
 
 import { readFileSync } from 'node:fs';
+import { escapeControl } from '../compiler/terminal-text.ts';
 import { helpText, wantsHelp } from './command.ts';
+import { describeFsError } from './fs-errors.ts';
 import { COMMANDS } from './commands.ts';
-import { EXIT_OK, EXIT_USAGE } from './io.ts';
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE } from './io.ts';
 
 /** Error classes (by name) that describe bad input rather than a bug in cnnc. */
-const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError']);
+/** Data that does not fit the model (a missing field, a wrong shape or dtype, a label out of range) is an error in the input, not in the usage: exit 1. */
+const DATA_ERRORS = new Set(['DataError', 'FeedError', 'NameMapError', 'KerasH5Error', 'FaceError']);
+const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError', 'FeedError', 'DataSpecError', 'NoBrowserError', 'NameMapError', 'NonFiniteLossError', 'KerasH5Error', 'OnnxExportError', 'PytorchExportError', 'MemoryBudgetError', 'FaceError']);
+
+/** A user error's message as printed after `cnnc NAME: `: escaped, and without naming the command twice. */
+export function userMessage(name: string, message: string): string {
+  const own = `cnnc ${name} `;
+  const text = message.startsWith(own) ? message.slice(own.length) : message.startsWith(`cnnc ${name}: `) ? message.slice(own.length + 1) : message;
+  return text.split('\n').map(escapeControl).join('\n');
+}
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -28,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`cnnc: unknown command '${name}'\n${usage()}`);
+    process.stderr.write(`cnnc: unknown command '${escapeControl(name)}'\n${usage()}`);
     return EXIT_USAGE;
   }
   if (wantsHelp(rest)) {
@@ -40,7 +51,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // Bad input (usage, files, data, weights, devices) is the user's to fix: the message, no stack.
     if (e instanceof Error && USER_ERRORS.has(e.name)) {
-      process.stderr.write(`cnnc ${name}: ${e.message}\n`);
+      process.stderr.write(`cnnc ${name}: ${userMessage(name, e.message)}\n`);
+      return DATA_ERRORS.has(e.name) ? EXIT_ERRORS : EXIT_USAGE;
+    }
+    const fsProblem = describeFsError(e);
+    if (fsProblem !== undefined) {
+      process.stderr.write(`cnnc ${name}: ${escapeControl(fsProblem)}\n`);
       return EXIT_USAGE;
     }
     throw e;

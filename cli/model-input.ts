@@ -1,17 +1,17 @@
 // What train, eval and predict share: compile the model (diagnostics to stderr), check that the
 // data fits its input, and read --backend.
 
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { hasErrors } from '../compiler/diagnostics.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
-import { compileModel } from '../compiler/program.ts';
+import { compileModel, unreadableReason } from '../compiler/program.ts';
 import type { Dataset } from '../runtime/data/dataset.ts';
 import { DataError } from '../runtime/data/dataset.ts';
 import type { Backend } from '../runtime/train/create-session.ts';
 import { parseOverrides, printDiagnostics, UsageError } from './io.ts';
 
 export function compileForRun(file: string, model: string | undefined, sets: readonly string[] | undefined): ModelGraph | undefined {
-  if (!existsSync(file)) throw new UsageError(`cannot read ${file}: no such file`);
+  if (!statSync(file, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`cannot read ${unreadableReason(file)}`);
   const result = compileModel({ file, model, overrides: parseOverrides(sets) });
   printDiagnostics(result.diagnostics);
   return hasErrors(result.diagnostics) ? undefined : result.graph;
@@ -24,15 +24,17 @@ export function parseBackend(value: string | undefined): Backend {
 }
 
 /**
- * The model's image size, and whether the data must be centre-padded or cropped to it (28x28
- * Fashion-MNIST into LeNet-5's 32x32). Channels and classes must match: they are the model's to
- * change (`--set channels=1`), not the data's.
+ * For image classification data: the model's image size, and whether the data must be
+ * centre-padded or cropped to it (28x28 Fashion-MNIST into LeNet-5's 32x32). Channels and classes
+ * must match: they are the model's to change (`--set channels=1`), not the data's. A model whose
+ * inputs are not one H x W x C image gets the images as they are; binding its feeds says what is wrong.
  */
 export function dataFit(graph: ModelGraph, data: Dataset): { height: number; width: number; needsFit: boolean } {
-  const input = graph.inputs.find((i) => !i.trainable);
-  if (!input || input.shape.length !== 3) throw new DataError(`model ${graph.name} does not take H x W x C images`);
-  const [height, width, channels] = input.shape;
   const [c, h, w] = data.shape;
+  const feedInputs = graph.inputs.filter((i) => !i.trainable);
+  const input = feedInputs.length === 1 ? feedInputs[0] : undefined;
+  if (!input || input.shape.length !== 3) return { height: h, width: w, needsFit: false };
+  const [height, width, channels] = input.shape;
   if (c !== channels) {
     throw new DataError(`the data has ${c} channel(s), model ${graph.name} expects ${channels}${graph.inputs.length ? `; try --set channels=${c}` : ''}`);
   }

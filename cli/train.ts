@@ -3,25 +3,34 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { loadCheckpoint, readSafetensorsFile } from '../runtime/checkpoint.ts';
-import type { Dataset } from '../runtime/data/dataset.ts';
-import { subset } from '../runtime/data/dataset.ts';
-import { BatchLoader, type PipelineOptions } from '../runtime/data/pipeline.ts';
-import { loadData } from '../runtime/data/spec.ts';
+import { checkResumable, loadCheckpoint, readWeightsFile } from '../runtime/checkpoint.ts';
+import { PickedDataset, type Dataset } from '../runtime/data/dataset.ts';
+import { labelsOf } from '../runtime/data/labels.ts';
+import { stratifiedSample, stratifiedSplit } from '../runtime/data/stratify.ts';
+import type { PipelineOptions, StreamState } from '../runtime/data/pipeline.ts';
+import type { LoadedData } from '../runtime/data/spec.ts';
+import { loadFeedData, type FeedData } from '../runtime/data/feed-data.ts';
+import { imageBatchSource, imageRecords } from '../runtime/data/image-records.ts';
+import { pickRecords, RecordLoader, type Fields, type RecordBatchSource, type Records } from '../runtime/data/records.ts';
 import { startPrefetch } from '../runtime/data/worker-pool.ts';
-import type { AugmentOptions } from '../runtime/data/augment.ts';
 import type { OptimizerConfig, Schedule } from '../runtime/optim/optimizers.ts';
-import { createSession, type Backend } from '../runtime/train/create-session.ts';
-import { fit, sessionStateFrom, type BatchSource } from '../runtime/train/fit.ts';
-import { formatDuration, ProgressBar } from '../runtime/train/progress.ts';
+import type { ModelGraph } from '../compiler/graph.ts';
+import { bindFeeds, describeBindings, parseFeedOverrides } from '../runtime/train/bind-feeds.ts';
+import { checkTrainable, createSession, type Backend } from '../runtime/train/create-session.ts';
+import { fit, sessionStateFrom } from '../runtime/train/fit.ts';
+import { describeMeasured, formatDuration, ProgressBar } from '../runtime/train/progress.ts';
 import { describeMatch, freezeUntil, matchWeights } from '../runtime/train/transfer.ts';
 import { prepareCachedTraining, type CachedTraining } from '../runtime/train/trunk-cache.ts';
+import { readWeightsFor } from '../runtime/weights/load.ts';
 import { summarize } from '../compiler/summary.ts';
 import { groupDigits } from '../compiler/checker/values.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
+import { describeAugmentation, parseAugmentation, type AugmentFlagValues } from './augment-options.ts';
+import { metricKind } from '../runtime/faces/metric-training.ts';
+import { runMetricTrain } from './train-metric.ts';
 import { parseCommand } from './command.ts';
 import { TRAIN } from './commands.ts';
-import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
+import { checkWritable, EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
 
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -37,6 +46,12 @@ function nonNegative(value: string | undefined, flag: string, fallback: number):
   return n;
 }
 
+function fraction(value: string, flag: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new UsageError(`${flag} expects a fraction between 0 and 1 (e.g. 0.2), got '${value}'`);
+  return n;
+}
+
 function parseSchedule(value: string | undefined, totalSteps: number): Schedule {
   if (value === undefined || value === 'constant') return { kind: 'constant' };
   if (value === 'cosine') return { kind: 'cosine', totalSteps };
@@ -45,37 +60,134 @@ function parseSchedule(value: string | undefined, totalSteps: number): Schedule 
   throw new UsageError(`--schedule expects constant, step:EVERY:GAMMA or cosine, got '${value}'`);
 }
 
-function parseAugment(value: string | undefined, height: number, width: number): AugmentOptions | undefined {
-  if (!value) return undefined;
-  const out: { -readonly [K in keyof AugmentOptions]: AugmentOptions[K] } = {};
-  for (const item of value.split(',').map((s) => s.trim())) {
-    switch (item) {
-      case 'mirror':
-        out.mirror = true;
-        break;
-      case 'crop':
-        out.crop = { height, width, padding: Math.max(1, Math.round(height / 8)) };
-        break;
-      case 'rotate':
-        out.rotateDegrees = 10;
-        break;
-      case 'shear':
-        out.shear = 0.1;
-        break;
-      case 'color':
-        out.colorShift = 0.1;
-        break;
-      default:
-        throw new UsageError(`--augment: unknown augmentation '${item}' (mirror, crop, rotate, shear, color)`);
-    }
+/** The training data as the loop sees it: fields, a loader that can start at a saved position, held-out records. */
+interface TrainingData {
+  readonly fields: Fields;
+  readonly length: number;
+  readonly test?: Records;
+  readonly classNames?: readonly string[];
+  /** One line for the log. */
+  readonly description: string;
+  /** The augmentation in force, for the log. */
+  readonly augmentation?: string;
+  /** The file (or spec) errors name. */
+  readonly source: string;
+  open(position: StreamState | undefined): { loader: RecordBatchSource; close: () => Promise<void> };
+}
+
+interface DataOptions {
+  readonly spec: string;
+  readonly batch: number;
+  readonly seed: number;
+  readonly limit?: number;
+  /** Hold out this fraction of each class for validation. */
+  readonly val?: number;
+  readonly augment?: AugmentFlagValues;
+  readonly workers?: string;
+  readonly freezeUntil?: string;
+  readonly cacheTrunk?: string;
+  readonly weights?: string;
+  readonly backend: Backend;
+}
+
+/** Image classification data through the image pipeline (fit, augmentation, workers, a cached trunk). */
+async function imageTrainingData(graph: ModelGraph, data: LoadedData, source: string, o: DataOptions): Promise<{ data: TrainingData; graph: ModelGraph; cached?: CachedTraining }> {
+  let train: Dataset = data.train;
+  let test = data.test;
+  const notes: string[] = [];
+  if (o.limit !== undefined && o.limit < train.length) {
+    const labels = labelsOf(train);
+    train = new PickedDataset(train, stratifiedSample((i) => labels[i]!, train.length, o.limit, o.seed));
+    notes.push(`a stratified sample of ${train.length} (seed ${o.seed})`);
   }
-  return out;
+  if (o.val !== undefined) {
+    const labels = labelsOf(train);
+    const split = stratifiedSplit((i) => labels[i]!, train.length, o.val, o.seed);
+    test = new PickedDataset(train, split.val);
+    train = new PickedDataset(train, split.train);
+    notes.push(`${train.length} for training, ${test.length} held out for validation (stratified, seed ${o.seed})`);
+  }
+  let fitted = dataFit(graph, train);
+  const augment = o.augment ? parseAugmentation(o.augment, train) : undefined;
+  let cached: CachedTraining | undefined;
+  let head = graph;
+  if (o.cacheTrunk) {
+    if (!o.freezeUntil) throw new UsageError('--cache-trunk needs --freeze-until LAYER: the trunk to cache ends at LAYER');
+    if (augment) throw new UsageError('--cache-trunk: augmented images differ every epoch, so their activations cannot be cached; drop --augment');
+    const fit = fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {};
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    cached = await prepareCachedTraining(graph, { dir: o.cacheTrunk, freezeUntil: o.freezeUntil, weightsFile: o.weights, dataSpec: o.spec, train, test, pipeline: fit, batch: o.batch, backend: o.backend, seed: o.seed, log });
+    ({ head, train, test } = cached);
+    fitted = { ...fitted, needsFit: false };
+  }
+  const fit = fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {};
+  const pipeline: PipelineOptions = { batchSize: o.batch, seed: o.seed, dropLast: true, ...fit, ...(augment ? { augment } : {}) };
+  const records = imageRecords(train, { ...fit, ...(augment ? { augment } : {}) });
+  const workers = o.workers === undefined ? (augment ? 1 : 0) : nonNegative(o.workers, '--workers', 0);
+  const trainSet = train;
+  return {
+    graph: head,
+    ...(cached ? { cached } : {}),
+    data: {
+      fields: records.fields,
+      length: train.length,
+      ...(test ? { test: imageRecords(test, fit) } : {}),
+      ...(train.classNames ? { classNames: train.classNames } : {}),
+      augmentation: describeAugmentation(augment),
+      description: `${data.description}${notes.map((n) => `; ${n}`).join('')}${fitted.needsFit ? `; images fitted to ${fitted.height}x${fitted.width}` : ''}`,
+      source,
+      open(position) {
+        if (workers > 0) {
+          const prefetch = startPrefetch(trainSet, pipeline, workers, position);
+          return { loader: imageBatchSource(prefetch.loader), close: prefetch.close };
+        }
+        return { loader: new RecordLoader(records, pipeline, position), close: async () => undefined };
+      },
+    },
+  };
+}
+
+/** Records of named tensors, bound to the model as they are. */
+function recordTrainingData(loaded: Extract<FeedData, { kind: 'records' }>, o: DataOptions): TrainingData {
+  if (o.augment) throw new UsageError('--augment applies to image data (folders, IDX, images/labels safetensors); these are records of named tensors');
+  if (o.cacheTrunk) throw new UsageError('--cache-trunk applies to image data (folders, IDX, images/labels safetensors)');
+  let train = loaded.train;
+  let test = loaded.test;
+  const notes: string[] = [];
+  const classOf = (r: Records) => (r.classOf ? (i: number) => r.classOf!(i) : undefined);
+  if (o.limit !== undefined && o.limit < train.length) {
+    train = pickRecords(train, stratifiedSample(classOf(train), train.length, o.limit, o.seed));
+    notes.push(`a ${train.classOf ? 'stratified ' : ''}sample of ${train.length} (seed ${o.seed})`);
+  }
+  if (o.val !== undefined) {
+    const split = stratifiedSplit(classOf(train), train.length, o.val, o.seed);
+    test = pickRecords(train, split.val);
+    train = pickRecords(train, split.train);
+    notes.push(`${train.length} for training, ${test.length} held out for validation (${train.classOf ? 'stratified, ' : ''}seed ${o.seed})`);
+  }
+  const pipeline = { batchSize: o.batch, seed: o.seed, dropLast: true };
+  return {
+    fields: train.fields,
+    length: train.length,
+    ...(test ? { test } : {}),
+    ...(train.classNames ? { classNames: train.classNames } : {}),
+    description: `${loaded.description}${notes.map((n) => `; ${n}`).join('')}`,
+    source: loaded.source,
+    open: (position) => ({ loader: new RecordLoader(train, pipeline, position), close: async () => undefined }),
+  };
 }
 
 export async function runTrain(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(TRAIN, argv);
   if (positionals.length !== 1) throw new UsageError('cnnc train takes one .cnn file');
   if (!values.data) throw new UsageError('cnnc train needs --data, e.g. --data fashion-mnist');
+  const compiled = compileForRun(positionals[0], values.model, values.set);
+  if (!compiled) return EXIT_ERRORS;
+  let graph = values['freeze-until'] ? freezeUntil(compiled, values['freeze-until']) : compiled;
+  // Triplet and Siamese pair models on identity-labelled images: P x K batches, mined triplets.
+  const metric = metricKind(graph);
+  const loaded = loadFeedData(values.data);
+  if (metric && loaded.kind === 'images') return runMetricTrain(graph, metric, positionals[0], values, loaded.data);
   const epochs = positiveInt(values.epochs, '--epochs', 5);
   const batch = positiveInt(values.batch, '--batch', 64);
   const seed = nonNegative(values.seed, '--seed', 0);
@@ -83,30 +195,35 @@ export async function runTrain(argv: string[]): Promise<number> {
   const kind = values.optimizer ?? 'momentum';
   if (!['sgd', 'momentum', 'rmsprop', 'adam'].includes(kind)) throw new UsageError(`--optimizer expects sgd, momentum, rmsprop or adam, got '${kind}'`);
   if (values.resume && !existsSync(values.resume)) throw new UsageError(`--resume: no checkpoint at ${values.resume}`);
+  const overrides = parseFeedOverrides(values.feed);
 
-  const compiled = compileForRun(positionals[0], values.model, values.set);
-  if (!compiled) return EXIT_ERRORS;
-  let graph = compiled;
-  if (values['freeze-until']) graph = freezeUntil(graph, values['freeze-until']);
+  checkTrainable(graph);
 
-  const data = loadData(values.data);
-  let train: Dataset = data.train;
-  if (values.limit) train = subset(train, 0, Math.min(train.length, positiveInt(values.limit, '--limit', train.length)));
-  let fitted = dataFit(graph, train);
-  const augment = parseAugment(values.augment, fitted.height, fitted.width);
-  let test = data.test;
+  const dataOptions: DataOptions = {
+    spec: values.data,
+    batch,
+    seed,
+    ...(values.limit !== undefined ? { limit: positiveInt(values.limit, '--limit', 1) } : {}),
+    ...(values.val !== undefined ? { val: fraction(values.val, '--val') } : {}),
+    ...(values.augment !== undefined ? { augment: values } : {}),
+    ...(values.workers !== undefined ? { workers: values.workers } : {}),
+    ...(values['freeze-until'] !== undefined ? { freezeUntil: values['freeze-until'] } : {}),
+    ...(values['cache-trunk'] !== undefined ? { cacheTrunk: values['cache-trunk'] } : {}),
+    ...(values.weights !== undefined ? { weights: values.weights } : {}),
+    backend,
+  };
+  let data: TrainingData;
   let cached: CachedTraining | undefined;
-  if (values['cache-trunk']) {
-    if (!values['freeze-until']) throw new UsageError('--cache-trunk needs --freeze-until LAYER: the trunk to cache ends at LAYER');
-    if (augment) throw new UsageError('--cache-trunk: augmented images differ every epoch, so their activations cannot be cached; drop --augment');
-    const fit = fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {};
-    const log = (line: string) => process.stderr.write(`${line}\n`);
-    cached = await prepareCachedTraining(graph, { dir: values['cache-trunk'], freezeUntil: values['freeze-until'], weightsFile: values.weights, dataSpec: values.data, train, test, pipeline: fit, batch, backend, seed, log });
-    ({ head: graph, train, test } = cached);
-    fitted = { ...fitted, needsFit: false };
+  if (loaded.kind === 'images') {
+    const prepared = await imageTrainingData(graph, loaded.data, loaded.source, dataOptions);
+    ({ data, graph, cached } = prepared);
+  } else {
+    data = recordTrainingData(loaded, dataOptions);
   }
-  const pipeline: PipelineOptions = { batchSize: batch, seed, dropLast: true, ...(fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {}), ...(augment ? { augment } : {}) };
-  const stepsPerEpoch = Math.floor(train.length / batch);
+  // Every feed is bound and checked before anything is compiled or written.
+  const bindings = bindFeeds(graph, data.fields, overrides, data.source);
+  const stepsPerEpoch = Math.floor(data.length / batch);
+  if (stepsPerEpoch === 0) throw new UsageError(`--batch ${batch} is larger than the training data (${data.length} examples)`);
   const optimizer: OptimizerConfig = {
     kind: kind as OptimizerConfig['kind'],
     lr: nonNegative(values.lr, '--lr', 0.01),
@@ -121,19 +238,23 @@ export async function runTrain(argv: string[]): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`cnnc train: ${graph.name} (${positionals[0]}): ${groupDigits(summary.totals.params)} parameters (${groupDigits(summary.totals.trainable)} trainable), ${groupDigits(summary.totals.macs)} MACs per example`);
   log(`device: ${session.device}${session.deviceNote ? ` (${session.deviceNote})` : ''}`);
-  log(`data: ${data.description}${values.limit ? `, first ${train.length} for training` : ''}${fitted.needsFit ? `; images fitted to ${fitted.height}x${fitted.width}` : ''}`);
+  log(`data: ${data.description}`);
+  log(`feeds: ${describeBindings(bindings)}`);
+  log(`augmentation: ${data.augmentation ?? 'none'}`);
   log(`optimizer: ${optimizer.kind}, lr ${optimizer.lr}, batch ${batch}, ${epochs} epoch(s) of ${stepsPerEpoch} steps`);
 
   if (values.weights) {
-    const file = readSafetensorsFile(values.weights).tensors;
-    const match = matchWeights(file, session.shapes, new Set((await session.saveState()).optimizer.keys()));
+    const loaded = await readWeightsFor(graph, values.weights);
+    log(loaded.note);
+    const match = matchWeights(loaded.tensors, session.shapes, new Set((await session.saveState()).optimizer.keys()));
     await session.loadState(match.state);
     for (const line of describeMatch(match, session.shapes.keys())) log(`weights ${values.weights}: ${line}`);
   }
-  let position;
+  let position: StreamState | undefined;
   let step = 0;
   if (values.resume) {
     const ckpt = loadCheckpoint(values.resume);
+    checkResumable(ckpt, session.shapes, values.resume, graph.name);
     await session.loadState(sessionStateFrom(ckpt.weights, ckpt.optimizer, values.resume));
     const { epoch, batchInEpoch, rng } = ckpt.position;
     position = { epoch, batchInEpoch, rng };
@@ -141,17 +262,9 @@ export async function runTrain(argv: string[]): Promise<number> {
   }
 
   const out = values.out ?? join('out', `${graph.name}.safetensors`);
+  checkWritable(out, '--out');
   mkdirSync(dirname(out), { recursive: true });
-  const workers = values.workers === undefined ? (augment ? 1 : 0) : nonNegative(values.workers, '--workers', 0);
-  let closeLoader = async () => undefined as void;
-  let loader: BatchSource;
-  if (workers > 0) {
-    const prefetch = startPrefetch(train, pipeline, workers, position);
-    loader = prefetch.loader;
-    closeLoader = prefetch.close;
-  } else {
-    loader = new BatchLoader(train, pipeline, position);
-  }
+  const { loader, close: closeLoader } = data.open(position);
   if (position) {
     const atEnd = position.batchInEpoch >= loader.planner.batchesPerEpoch;
     const where = atEnd ? `the start of epoch ${position.epoch + 2}` : `epoch ${position.epoch + 1}, batch ${position.batchInEpoch + 1}`;
@@ -170,18 +283,20 @@ export async function runTrain(argv: string[]): Promise<number> {
   try {
     const outcome = await fit(session, loader, {
       epochs,
+      bindings,
       step,
       checkpoint: out,
-      ...(test ? { test: { dataset: test, pipeline: fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {} } } : {}),
+      ...(values['save-every'] ? { saveEvery: Number(values['save-every']) } : {}),
+      ...(data.test ? { test: data.test } : {}),
       onProgress: (p) => bar.update(p),
       onEpoch: (e) =>
         bar.finishEpoch(
-          `epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}${e.accuracy === undefined ? '' : `, accuracy ${(e.accuracy * 100).toFixed(1)}%`}` +
-            (e.testAccuracy === undefined ? '' : ` | test loss ${e.testLoss!.toFixed(4)}, accuracy ${(e.testAccuracy * 100).toFixed(2)}%`) +
-            ` | ${formatDuration(e.seconds)}, ${Math.round(e.imagesPerSecond)} img/s`,
+          `epoch ${e.epoch}/${epochs}: ${describeMeasured(session, e)}` +
+            (e.test ? ` | test ${describeMeasured(session, e.test)}` : '') +
+            ` | ${formatDuration(e.seconds)}, ${Math.round(e.examplesPerSecond)} img/s`,
         ),
       shouldStop: () => stopRequested,
-      info: { model: graph.name, file: basename(positionals[0]), optimizer: optimizer.kind, lr: optimizer.lr, batch, seed },
+      info: { model: graph.name, file: basename(positionals[0]), optimizer: optimizer.kind, lr: optimizer.lr, batch, seed, ...(data.classNames ? { class_names: [...data.classNames] } : {}) },
     });
     const seconds = (performance.now() - started) / 1000;
     if (outcome.kind === 'diverged') {
@@ -196,8 +311,8 @@ export async function runTrain(argv: string[]): Promise<number> {
     process.stdout.write(
       [
         `trained ${graph.name} for ${outcome.epochs.length} epoch(s), ${outcome.step} steps, in ${formatDuration(seconds)} on ${session.device}`,
-        ...(last?.accuracy === undefined ? [] : [`final training loss ${last.loss.toFixed(4)}, accuracy ${(last.accuracy * 100).toFixed(2)}%`]),
-        ...(last?.testAccuracy === undefined ? [] : [`test accuracy ${(last.testAccuracy * 100).toFixed(2)}% (loss ${last.testLoss!.toFixed(4)})`]),
+        ...(last ? [`final training ${describeMeasured(session, last)}`] : []),
+        ...(last?.test ? [`test ${describeMeasured(session, last.test)}`] : []),
         `checkpoint: ${out}`,
         '',
       ].join('\n'),

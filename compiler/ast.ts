@@ -3,6 +3,9 @@
 
 import type { Span } from './span.ts';
 
+/** The name of a part the AST builder dropped after reporting it: checking stops there quietly. */
+export const ERROR_NAME = '<error>';
+
 export type BinaryOperator = '+' | '-' | '*' | '/' | '%';
 
 export type Expr =

@@ -3,8 +3,46 @@
 // errors are already reported by the parser.
 
 import type { CstElement, CstNode, IToken } from 'chevrotain';
-import type { Argument, BinaryOperator, Declaration, Expr, Identifier, Parameter, Stage, Statement } from './ast.ts';
+import { ERROR_NAME, type Argument, type BinaryOperator, type Declaration, type Expr, type Identifier, type Parameter, type Stage, type Statement } from './ast.ts';
+import { diagnostic, type Diagnostic } from './diagnostics.ts';
 import type { Span } from './span.ts';
+
+/**
+ * How deep one expression's tree may be. `a + b + c` is a left-leaning tree as deep as it has
+ * operators, and the checker, hover and the loss collector walk it recursively.
+ */
+export const MAX_EXPRESSION_DEPTH = 256;
+
+function children(e: Expr): readonly Expr[] {
+  switch (e.kind) {
+    case 'negate':
+      return [e.operand];
+    case 'binary':
+      return [e.left, e.right];
+    case 'dims':
+      return e.items;
+    case 'call':
+      return [e.callee, ...e.args.map((a) => a.value)];
+    case 'member':
+      return [e.object];
+    case 'layer':
+      return e.args.map((a) => a.value);
+    default:
+      return [];
+  }
+}
+
+/** Depth of an expression tree, without recursion (the tree may be deep: that is what is measured). */
+function depthOf(root: Expr): number {
+  let max = 0;
+  const stack: [Expr, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [e, d] = stack.pop()!;
+    if (d > max) max = d;
+    for (const c of children(e)) stack.push([c, d + 1]);
+  }
+  return max;
+}
 
 function isToken(e: CstElement): e is IToken {
   return (e as IToken).image !== undefined;
@@ -51,6 +89,11 @@ function childrenInOrder(n: CstNode): CstElement[] {
 }
 
 export class AstBuilder {
+  /** Structure the builder refused to keep (too deep), as diagnostics. */
+  readonly problems: Diagnostic[] = [];
+  /** The first token of what each broken statement left over before its line's end. */
+  readonly strays: IToken[] = [];
+
   /** `docs` maps a line number to the text of the `///` comment on it. */
   constructor(
     private readonly file: string,
@@ -119,6 +162,7 @@ export class AstBuilder {
       const name = this.identifier(token(model, 'Identifier'));
       if (!name) return undefined;
       const params = this.params(node(model, 'paramList'));
+      this.reportDuplicates(name.name, params.map((p) => p.name));
       const span = this.nodeSpan(model);
       return { kind: 'model', name, params, body: this.body(node(model, 'body')), doc: this.docAbove(span.startLine), span };
     }
@@ -127,10 +171,12 @@ export class AstBuilder {
       const name = this.identifier(token(block, 'Identifier'));
       if (!name) return undefined;
       const inputs = tokens(node(block, 'inputList'), 'Identifier').map((t) => ({ name: t.image, span: this.tokenSpan(t) }));
+      const params = this.params(node(block, 'paramList'));
+      this.reportDuplicates(name.name, [...params.map((p) => p.name), ...inputs]);
       return {
         kind: 'block',
         name,
-        params: this.params(node(block, 'paramList')),
+        params,
         inputs,
         body: this.body(node(block, 'body')),
         doc: this.docAbove(this.nodeSpan(block).startLine),
@@ -138,6 +184,16 @@ export class AstBuilder {
       };
     }
     return undefined;
+  }
+
+  /** A parameter or input name written twice in one header: the second would silently shadow the first. */
+  private reportDuplicates(owner: string, names: readonly Identifier[]): void {
+    const seen = new Map<string, Identifier>();
+    for (const n of names) {
+      const first = seen.get(n.name);
+      if (first) this.problems.push(diagnostic('duplicateName', n.span, `${owner} has two parameters or inputs named '${n.name}' (the first at column ${first.span.startColumn})`, 'rename one of them'));
+      else seen.set(n.name, n);
+    }
   }
 
   private params(list: CstNode | undefined): Parameter[] {
@@ -152,6 +208,10 @@ export class AstBuilder {
   }
 
   private body(body: CstNode | undefined): Statement[] {
+    for (const stray of nodes(body, 'stray')) {
+      const first = tokens(stray, 'Stray')[0];
+      if (first) this.strays.push(first);
+    }
     return nodes(body, 'statement')
       .map((s) => this.statement(s))
       .filter((s): s is Statement => s !== undefined);
@@ -242,8 +302,18 @@ export class AstBuilder {
     return out;
   }
 
-  /** A flat `operand (operator operand)*` run, with `x` below `+ -` below `* / %`. */
+  /** An expression, or a placeholder the checker skips quietly when it is too deep to keep. */
   expression(n: CstNode | undefined): Expr | undefined {
+    const e = this.flatExpression(n);
+    if (!e || depthOf(e) <= MAX_EXPRESSION_DEPTH) return e;
+    this.problems.push(
+      diagnostic('tooDeep', e.span, `expression nests deeper than ${MAX_EXPRESSION_DEPTH} levels (each operator and parenthesis is one)`, 'split it into named values, or use `repeat`/`for`'),
+    );
+    return { kind: 'name', name: ERROR_NAME, span: e.span };
+  }
+
+  /** A flat `operand (operator operand)*` run, with `x` below `+ -` below `* / %`. */
+  private flatExpression(n: CstNode | undefined): Expr | undefined {
     if (!n) return undefined;
     const operands: Expr[] = [];
     const operators: string[] = [];
@@ -295,7 +365,7 @@ export class AstBuilder {
           result = { kind: 'name', name: atom.image, span };
           break;
         case 'LParen': {
-          const inner = elems[i] && !isToken(elems[i]) ? this.expression(elems[i] as CstNode) : undefined;
+          const inner = elems[i] && !isToken(elems[i]) ? this.flatExpression(elems[i] as CstNode) : undefined;
           const close = elems[i + 1];
           i += 2;
           if (!inner) return undefined;

@@ -2,21 +2,30 @@
 // and expands a chosen model into its typed graph. This is the API the CLI, the language server,
 // the benchmarks and the back end call.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSource, type ParseResult } from '../grammar/index.ts';
 import type { BlockDecl, ModelDecl } from './ast.ts';
 import { expandModel } from './checker/expand.ts';
-import { diagnostic, didYouMean, type Diagnostic } from './diagnostics.ts';
+import { Codes, diagnostic, didYouMean, type Diagnostic } from './diagnostics.ts';
 import type { ModelGraph } from './graph.ts';
+import { spanAt } from './span.ts';
 
 export const STDLIB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../stdlib');
 
 /** Reads a file's text; the language server substitutes its open, unsaved documents. */
 export type ReadText = (path: string) => string | undefined;
 
-const readFromDisk: ReadText = (path) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+const readFromDisk: ReadText = (path) => (statSync(path, { throwIfNoEntry: false })?.isFile() ? readFileSync(path, 'utf8') : undefined);
+
+/** Why a source file could not be read: missing, or a folder where a file is expected. */
+export function unreadableReason(path: string): string {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) return `${path} is a folder, not a .cnn file`;
+  if (stat && !stat.isFile()) return `${path} is not a regular file`;
+  return `${path}: no such file`;
+}
 
 export interface Program {
   /** The file the program was loaded from, resolved. */
@@ -50,7 +59,7 @@ export function loadProgram(file: string, text?: string, readText: ReadText = re
         const imported = readText(target);
         if (imported === undefined) {
           const hint = decl.isStdlib ? `the standard library has: ${listStdlib().join(', ')}` : undefined;
-          diagnostics.push(diagnostic('importFailed', decl.span, `cannot import '${decl.target}': ${target} not found`, hint));
+          diagnostics.push(diagnostic('importFailed', decl.span, `cannot import '${decl.target}': ${unreadableReason(target)}`, hint));
           continue;
         }
         visit(target, imported);
@@ -73,9 +82,12 @@ export function loadProgram(file: string, text?: string, readText: ReadText = re
 
   const source = text ?? readText(root);
   if (source === undefined) {
-    diagnostics.push(diagnostic('importFailed', { file, startOffset: 0, endOffset: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 }, `cannot read ${file}`));
+    diagnostics.push(diagnostic('importFailed', { file, startOffset: 0, endOffset: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 }, `cannot read ${file}: ${unreadableReason(root)}`));
   } else {
     visit(root, source);
+    if (source.replace(/^\uFEFF/, '').trim() === '') {
+      diagnostics.push(diagnostic('emptyFile', spanAt(file, source, 0, 0), `${file} is empty: there is nothing to check`, 'declare a model, e.g. `model M { input x: 28 x 28 x 1 ... }`'));
+    }
   }
   return { root, files, blocks, models, diagnostics };
 }
@@ -114,7 +126,10 @@ export interface CompileResult {
 
 function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
+  // A line with a syntax error is reported once: what the checker makes of its remains follows from it.
+  const broken = new Set(diagnostics.filter((d) => d.code === Codes.syntaxError.code || d.code === Codes.lexError.code).map((d) => `${d.span.file}|${d.span.startLine}`));
   return diagnostics.filter((d) => {
+    if (d.code !== Codes.syntaxError.code && d.code !== Codes.lexError.code && broken.has(`${d.span.file}|${d.span.startLine}`)) return false;
     const key = `${d.code}|${d.span.file}|${d.span.startOffset}|${d.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
@@ -152,12 +167,14 @@ export function compileModel(options: CompileOptions): CompileResult {
 }
 
 /** Every diagnostic of a file: syntax, imports, and each of its models expanded with defaults. */
-export function checkFile(file: string, text?: string, readText?: ReadText): { program: Program; diagnostics: Diagnostic[]; graphs: ModelGraph[] } {
+export function checkFile(file: string, text?: string, readText?: ReadText, budgetMs?: number): { program: Program; diagnostics: Diagnostic[]; graphs: ModelGraph[] } {
   const program = loadProgram(file, text, readText);
   const diagnostics = [...program.diagnostics];
   const graphs: ModelGraph[] = [];
+  // One time budget for all the file's models (an editor checks on every keystroke).
+  const deadline = budgetMs === undefined ? undefined : { at: performance.now() + budgetMs, ms: budgetMs };
   for (const model of rootModels(program)) {
-    const expanded = expandModel(model, { blocks: program.blocks });
+    const expanded = expandModel(model, { blocks: program.blocks, ...(deadline ? { deadline } : {}) });
     diagnostics.push(...expanded.diagnostics);
     if (expanded.graph) graphs.push(expanded.graph);
   }

@@ -8,6 +8,7 @@
 
 import type { LayerNode, LayerOp, ModelGraph } from './graph.ts';
 import { formatShape, groupDigits, humanBytes, humanCount, product } from './checker/values.ts';
+import { formatReceptiveField, receptiveFields } from './receptive-field.ts';
 
 const BYTES_PER_VALUE = 4;
 
@@ -22,6 +23,11 @@ export interface LayerSummary {
   readonly trainableParams: number;
   readonly macs: number;
   readonly activationBytes: number;
+  /**
+   * Per spatial axis, the input pixels one output unit sees (size) and the distance between
+   * neighbouring units' views (stride); null where a unit sees the whole input (dense, global pool).
+   */
+  readonly receptiveField: { readonly size: readonly number[]; readonly stride: readonly number[] } | null;
   readonly doc?: string;
 }
 
@@ -51,6 +57,7 @@ export function layerActivationBytes(layer: LayerNode): number {
 }
 
 export function summarize(graph: ModelGraph): ModelSummary {
+  const fields = receptiveFields(graph);
   const layers = graph.layers.map((l): LayerSummary => {
     const params = l.params.reduce((s, p) => s + product(p.shape), 0);
     const trainableParams = l.params.filter((p) => p.trainable).reduce((s, p) => s + product(p.shape), 0);
@@ -63,6 +70,7 @@ export function summarize(graph: ModelGraph): ModelSummary {
       trainableParams,
       macs: l.macs,
       activationBytes: layerActivationBytes(l),
+      receptiveField: fieldJson(fields.get(l.name)),
       ...(l.doc ? { doc: l.doc } : {}),
     };
   });
@@ -85,16 +93,23 @@ export function summarize(graph: ModelGraph): ModelSummary {
   };
 }
 
+function fieldJson(rf: { size: readonly number[]; stride: readonly number[] } | undefined): LayerSummary['receptiveField'] {
+  return rf ? { size: rf.size, stride: rf.stride } : null;
+}
+
 /** The Keras-like table. */
 export function formatSummary(s: ModelSummary, file: string): string {
-  const rows: string[][] = [['Layer (op)', 'Output shape', 'Params', 'MACs', 'Memory', 'Inputs']];
-  for (const i of s.inputs) rows.push([`${i.name} (input${i.trainable ? ', trainable' : ''})`, formatShape(i.shape), '0', '0', humanBytes(product(i.shape) * BYTES_PER_VALUE), '']);
+  const rows: string[][] = [['Layer (op)', 'Output shape', 'Params', 'MACs', 'Memory', 'RF/stride', 'Inputs']];
+  for (const i of s.inputs) {
+    const rf = i.shape.length >= 2 ? '1/1' : '-';
+    rows.push([`${i.name} (input${i.trainable ? ', trainable' : ''})`, formatShape(i.shape), '0', '0', humanBytes(product(i.shape) * BYTES_PER_VALUE), rf, '']);
+  }
   for (const l of s.layers) {
     const params = l.params === l.trainableParams ? groupDigits(l.params) : `${groupDigits(l.params)}*`;
-    rows.push([`${l.name} (${l.op})`, formatShape(l.outputShape), params, l.macs ? humanCount(l.macs) : '0', l.activationBytes ? humanBytes(l.activationBytes) : '-', l.inputs.join(', ')]);
+    rows.push([`${l.name} (${l.op})`, formatShape(l.outputShape), params, l.macs ? humanCount(l.macs) : '0', l.activationBytes ? humanBytes(l.activationBytes) : '-', formatReceptiveField(l.receptiveField ?? undefined), l.inputs.join(', ')]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const numeric = new Set([2, 3, 4]);
+  const numeric = new Set([2, 3, 4, 5]);
   const line = (r: string[]) =>
     r
       .map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))

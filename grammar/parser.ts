@@ -35,10 +35,17 @@ export class CnnParser extends CstParser {
     return token.tokenType === T.Cross || (token.tokenType === T.Identifier && token.image === 'x');
   }
 
-  /** `stride 2`: a known keyword-argument name directly followed by the start of a value. */
+  /**
+   * `stride 2`: a known keyword-argument name directly followed by the start of a value. Any other
+   * name directly followed by a name, number or string (`padding same`, `kernel 3`) is read as a
+   * keyword too, so the checker can say which keyword was meant instead of the parser losing the line.
+   */
   private atKeywordArgument(): boolean {
     const name = this.LA(1);
-    return name.tokenType === T.Identifier && KEYWORD_ARGS.has(name.image) && startsExpression.has(this.LA(2).tokenType);
+    if (name.tokenType !== T.Identifier) return false;
+    const next = this.LA(2);
+    if (KEYWORD_ARGS.has(name.image)) return startsExpression.has(next.tokenType);
+    return next.tokenType === T.NumberLiteral || next.tokenType === T.StringLiteral || (next.tokenType === T.Identifier && next.image !== 'x');
   }
 
   /**
@@ -51,6 +58,12 @@ export class CnnParser extends CstParser {
     if (name.tokenType !== T.Identifier) return false;
     const next = this.LA(2);
     if (next.tokenType === T.NumberLiteral || next.tokenType === T.StringLiteral) return true;
+    // `conv -8, 3x3`: a minus glued to a number after a space is a negative argument, not `conv - 8`.
+    if (next.tokenType === T.Minus) {
+      const after = this.LA(3);
+      const spaced = next.startOffset > (name.endOffset ?? name.startOffset) + 1;
+      return spaced && after.tokenType === T.NumberLiteral && after.startOffset === (next.endOffset ?? next.startOffset) + 1;
+    }
     if (next.tokenType === T.LParen) return next.startOffset > (name.endOffset ?? name.startOffset) + 1;
     return next.tokenType === T.Identifier && next.image !== 'x';
   }
@@ -112,6 +125,8 @@ export class CnnParser extends CstParser {
     this.MANY(() => this.CONSUME(T.Newline));
     this.MANY2(() => {
       this.SUBRULE(this.statement);
+      // What a broken statement could not use, up to the line's end (reported by the AST builder).
+      this.OPTION(() => this.SUBRULE(this.stray));
       // A statement ends at a newline, or right before the closing brace.
       this.OR([
         { ALT: () => this.AT_LEAST_ONE(() => this.CONSUME2(T.Newline)) },
@@ -119,6 +134,10 @@ export class CnnParser extends CstParser {
       ]);
     });
     this.CONSUME(T.RBrace);
+  });
+
+  public stray = this.RULE('stray', () => {
+    this.AT_LEAST_ONE(() => this.CONSUME(T.Stray));
   });
 
   public statement = this.RULE('statement', () => {

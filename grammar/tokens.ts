@@ -68,7 +68,17 @@ export const BlockComment = createToken({
   line_breaks: true,
   group: Lexer.SKIPPED,
 });
-export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r]+/, group: Lexer.SKIPPED });
+/** An unclosed `/*`: one error naming it, instead of one per character of what follows. */
+export const UnterminatedComment = createToken({ name: 'UnterminatedComment', pattern: /\/\*[\s\S]*/, line_breaks: true });
+// A carriage return is blank space (the `\n` of CRLF ends the line); so is the byte-order mark
+// Windows editors write at the start of a UTF-8 file.
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\uFEFF]+/, group: Lexer.SKIPPED });
+
+/**
+ * Every token that cannot end a statement belongs to this category, so the grammar can skip what a
+ * broken statement left over (`conv 8, 3x3 same`) up to the line's end and go on with the next.
+ */
+export const Stray = createToken({ name: 'Stray', pattern: Lexer.NA });
 
 export const allTokens: TokenType[] = [
   WhiteSpace,
@@ -76,6 +86,7 @@ export const allTokens: TokenType[] = [
   DocComment,
   LineComment,
   BlockComment,
+  UnterminatedComment,
   Arrow,
   StringLiteral,
   NumberLiteral,
@@ -109,11 +120,17 @@ export const allTokens: TokenType[] = [
   RParen,
   LBrace,
   RBrace,
+  Stray,
 ];
+
+for (const t of allTokens) {
+  if (t !== Stray && t !== Newline && t !== LBrace && t !== RBrace && t.GROUP === undefined) t.CATEGORIES = [Stray];
+}
 
 export const keywordTokens = [Import, Model, Block, Input, Output, Loss, Return, Freeze, Share, Repeat, For, In, As, Trainable];
 
-export const cnnLexer = new Lexer(allTokens, { ensureOptimizations: false, positionTracking: 'full' });
+// Only `\n` ends a line: counting the `\r` of CRLF too would put every later line at 2n-1.
+export const cnnLexer = new Lexer(allTokens, { ensureOptimizations: false, positionTracking: 'full', lineTerminatorsPattern: /\n/g, lineTerminatorCharacters: ['\n'] });
 
 const continuesAfter = new Set<TokenType>([Arrow, Comma, Equals, Plus, Minus, Star, Slash, Percent, LParen, Colon, DotDot, Dot]);
 const continuesBefore = new Set<TokenType>([Arrow, RParen, Comma]);

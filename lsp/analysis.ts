@@ -34,9 +34,15 @@ export function pathToUri(path: string): string {
   return pathToFileURL(path).href;
 }
 
+/**
+ * How long one check may take in the editor. The server answers one message at a time, so a
+ * check that ran for seconds would hold every hover and the next edit behind it.
+ */
+export const CHECK_BUDGET_MS = 1000;
+
 export function analyse(doc: OpenDocument, readText?: ReadText): Analysis {
   const path = uriToPath(doc.uri);
-  const { program, diagnostics, graphs } = checkFile(path, doc.text, readText);
+  const { program, diagnostics, graphs } = checkFile(path, doc.text, readText, CHECK_BUDGET_MS);
   const source = program.files.get(program.root)?.source ?? { file: path, text: doc.text, declarations: [] };
   return { uri: doc.uri, path, version: doc.version, text: doc.text, source, program, diagnostics, graphs };
 }

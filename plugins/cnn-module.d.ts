@@ -1,5 +1,7 @@
-// Types for `import model from './net.cnn'` (the cnnc Vite and esbuild plugins). Reference this
-// file from a tsconfig's `types`/`include`, or with `/// <reference path=".../cnn-module.d.ts" />`.
+/// <reference types="@webgpu/types" />
+// Types for `import model from './net.cnn'` (the cnnc Vite and esbuild plugins). In a project that
+// installed cnnc: `/// <reference types="cnnc/cnn-module" />` (or `"types": ["cnnc/cnn-module"]` in
+// tsconfig); inside this repository, reference this file by path.
 
 declare module '*.cnn' {
   /** The model's name (`LeNet5`). */
@@ -10,6 +12,25 @@ declare module '*.cnn' {
   export const graph: import('../compiler/graph.ts').ModelGraph;
   /** Warnings of the build (errors fail it). */
   export const diagnostics: readonly import('../compiler/diagnostics.ts').Diagnostic[];
-  const model: { readonly name: string; readonly summary: typeof summary; readonly graph: typeof graph; readonly diagnostics: typeof diagnostics };
+  // With the plugins' `bundle` option, the module also carries the training bundle (what `cnnc
+  // build` writes, kernels inlined). Without it these exports are absent at run time.
+  /** Creates the model on a WebGPU device, with seeded weights or `options.weights`. */
+  export function createModel(device: GPUDevice, options?: import('../runtime/bundle/model.ts').ModelOptions): Promise<import('../runtime/bundle/model.ts').BundledModel>;
+  /** Examples per training step, evaluation and prediction. */
+  export const BATCH: number;
+  /** One example's shape, channels first. */
+  export const IMAGE_SHAPE: readonly number[];
+  export const CLASSES: number;
+  export const MODEL: string;
+  /** Weights in PyTorch layout and how they start. */
+  export const WEIGHTS: readonly import('../runtime/bundle/plan.ts').WeightSpec[];
+  const model: {
+    readonly name: string;
+    readonly summary: typeof summary;
+    readonly graph: typeof graph;
+    readonly diagnostics: typeof diagnostics;
+    /** With the `bundle` option. */
+    readonly createModel: typeof createModel;
+  };
   export default model;
 }

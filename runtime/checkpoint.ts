@@ -234,3 +234,61 @@ export function saveCheckpoint(path: string, ckpt: Checkpoint, hooks?: AtomicWri
 export function loadCheckpoint(path: string): Checkpoint {
   return decodeCheckpoint(readBytes(path, 'checkpoint'), path);
 }
+
+// --- validation of loaded weights ---
+
+/**
+ * Refuses tensors that are not F32 or hold NaN or infinity. A NaN weight loads silently and then
+ * hides (ReLU maps it to 0, the divergence guard never sees it) and the next checkpoint carries it.
+ */
+export function checkLoadableTensors(tensors: ReadonlyMap<string, HostTensor>, path: string): void {
+  for (const [name, t] of tensors) {
+    if (t.dtype !== 'F32') throw new CheckpointError(path, `tensor '${name}' is ${t.dtype}; cnnc loads F32 weights (convert with tensor.float() before saving)`);
+    const data = t.data as Float32Array;
+    let bad = 0;
+    let first = -1;
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) {
+        if (first < 0) first = i;
+        bad++;
+      }
+    }
+    if (bad > 0) {
+      throw new CheckpointError(path, `tensor '${name}' holds ${bad} non-finite value(s) (${data[first]} at index ${first}); it was saved from a run that diverged: use an earlier checkpoint`);
+    }
+  }
+}
+
+/** A weights file (safetensors) for eval, predict or --weights: F32 and finite, every tensor. */
+export function readWeightsFile(path: string): Map<string, HostTensor> {
+  const { tensors } = readSafetensorsFile(path);
+  checkLoadableTensors(tensors, path);
+  return tensors;
+}
+
+/**
+ * Resuming continues a run exactly, so the checkpoint must hold every tensor the session has
+ * (weights and optimizer state), each with the session's shape, and nothing else: a missing
+ * tensor would be re-initialised and an extra one means the file belongs to another model.
+ */
+export function checkResumable(ckpt: Checkpoint, expected: ReadonlyMap<string, readonly number[]>, path: string, model: string): void {
+  const held = new Map([...ckpt.weights, ...ckpt.optimizer]);
+  checkLoadableTensors(held, path);
+  const missing = [...expected.keys()].filter((n) => !held.has(n));
+  const extra = [...held.keys()].filter((n) => !expected.has(n));
+  const reshaped = [...expected].filter(([n, shape]) => {
+    const t = held.get(n);
+    return t !== undefined && (t.shape.length !== shape.length ? t.data.length !== shape.reduce((a, b) => a * b, 1) : t.shape.some((d, i) => d !== shape[i]));
+  });
+  const problems = [
+    ...missing.map((n) => `missing ${n}`),
+    ...extra.map((n) => `unexpected ${n}`),
+    ...reshaped.map(([n, shape]) => `${n} is [${held.get(n)!.shape.join(', ')}], the model has [${shape.join(', ')}]`),
+  ];
+  if (problems.length === 0) return;
+  const saved = typeof ckpt.info.model === 'string' && ckpt.info.model !== model ? ` (it was saved from model ${ckpt.info.model})` : '';
+  throw new CheckpointError(
+    path,
+    `cannot resume model ${model} from this checkpoint${saved}: ${problems.slice(0, 4).join('; ')}${problems.length > 4 ? ` (and ${problems.length - 4} more)` : ''}; resume needs the same model and optimizer, or start from its weights with --weights`,
+  );
+}

@@ -39,3 +39,12 @@ export function isResident(p: PreparedProgram): p is ResidentProgram {
   const r = p as Partial<ResidentProgram>;
   return typeof r.load === 'function' && typeof r.step === 'function' && typeof r.save === 'function';
 }
+
+/** Runs a prepared program repeatedly, keeping `store` on the device where the backend can. */
+export function repeatedRunner(prepared: PreparedProgram, store: TensorStore): (feeds: Feeds) => Promise<Map<string, Float32Array>> {
+  if (isResident(prepared)) {
+    prepared.load(store);
+    return (feeds) => prepared.step(feeds);
+  }
+  return (feeds) => prepared.run(feeds, store);
+}

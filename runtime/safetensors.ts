@@ -38,6 +38,16 @@ interface HeaderEntry {
 }
 
 /** Reads all tensors of a safetensors file. `source` names the file in errors. */
+const TO_SAFETENSORS = "convert it in Python: from safetensors.torch import save_file; save_file(torch.load('FILE.pt'), 'FILE.safetensors')";
+
+/** Files people pass as weights that are not safetensors: PyTorch's zip and pickle formats, NumPy. */
+function otherFormat(bytes: Uint8Array): string | undefined {
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return `this is a zip archive (a PyTorch .pt/.pth file?), not safetensors; ${TO_SAFETENSORS}`;
+  if (bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) return `this is a Python pickle (an old PyTorch .pt file?), not safetensors; ${TO_SAFETENSORS}`;
+  if (bytes[0] === 0x93 && String.fromCharCode(...bytes.subarray(1, 6)) === 'NUMPY') return 'this is a NumPy .npy file, not safetensors; save the arrays with safetensors.numpy.save_file';
+  return undefined;
+}
+
 export function readSafetensors(bytes: Uint8Array, source: string): Map<string, HostTensor> {
   return readSafetensorsWithMetadata(bytes, source).tensors;
 }
@@ -48,6 +58,8 @@ export function readSafetensorsWithMetadata(bytes: Uint8Array, source: string): 
     throw new SafetensorsError(source, problem);
   };
   if (bytes.byteLength < 8) fail(`file is ${bytes.byteLength} bytes, too short for the 8-byte header length`);
+  const other = otherFormat(bytes);
+  if (other) fail(other);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen64 = view.getBigUint64(0, true);
   if (headerLen64 > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen64} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);

@@ -3,14 +3,14 @@
 // It never throws on user input; a layer that cannot be typed stops the chain it is in, and the
 // rest of the model is still checked.
 
-import type { Argument, BlockDecl, Expr, ModelDecl, Stage, Statement } from '../ast.ts';
-import { diagnostic, didYouMean, type Diagnostic, type DiagnosticKind } from '../diagnostics.ts';
+import { ERROR_NAME, type Argument, type BlockDecl, type Expr, type ModelDecl, type Stage, type Statement } from '../ast.ts';
+import { Codes, diagnostic, didYouMean, type Diagnostic, type DiagnosticKind } from '../diagnostics.ts';
 import type { InputNode, LayerAttrs, LayerNode, LossTerm, ModelGraph, ParamSpec } from '../graph.ts';
 import type { Span } from '../span.ts';
 import type { LayerInput, LayerSpec, LayerType } from './layer-spec.ts';
 import { LAYERS } from './layers/index.ts';
 import { LOSSES, type PendingLossTerm } from './loss.ts';
-import { describeValue, SYMBOLS, type ArgValue, type TensorValue, type Value } from './values.ts';
+import { describeValue, formatNumber, SYMBOLS, type ArgValue, type TensorValue, type Value } from './values.ts';
 
 /** A block instance declared with `share`: every application uses the first one's weights. */
 interface SharedInstance {
@@ -64,6 +64,8 @@ export interface ExpandOptions {
   readonly blocks: ReadonlyMap<string, BlockDecl>;
   /** `--set k=v` values for the model's parameters. */
   readonly overrides?: Readonly<Record<string, number>>;
+  /** Stop with a diagnostic at this performance.now() time (the language server's budget per check). */
+  readonly deadline?: { readonly at: number; readonly ms: number };
 }
 
 export interface ExpandResult {
@@ -81,15 +83,37 @@ const PARAM_SUFFIX: Readonly<Record<ParamSpec['role'], string>> = {
   running_var: 'running_var',
 };
 
-/** Expansion limits: a typo like `repeat 1e9` must end in a diagnostic, not a hang. */
+/**
+ * Expansion limits: a typo like `repeat 1e9` must end in a diagnostic, not a hang, and an editor
+ * checks on every keystroke: 50,000 layers (30 times ResNet-152's) check in about a second. They are
+ * checked as the expansion grows (nested loops and blocks that apply blocks multiply), and
+ * passing one abandons the whole model at once.
+ */
 const MAX_LOOP_ITERATIONS = 100_000;
-const MAX_LAYERS = 200_000;
+const MAX_LAYERS = 50_000;
+/** Statements run in all, counting every loop iteration and block application. */
+const MAX_STATEMENTS = 250_000;
+/** Blocks applying blocks: each level is a few stack frames of the expander. */
+export const MAX_BLOCK_DEPTH = 64;
 
 /** Thrown (and caught in expandModel) to abandon a chain after its error was reported. */
 class ChainStopped {}
 
+/** Thrown once a limit on the whole expansion is passed: nothing more of the model is expanded. */
+class ExpansionAborted {}
+
 /** Bound to a name whose definition failed: later uses stop quietly instead of cascading errors. */
 const POISON: Value = { kind: 'symbol', name: '<error>' };
+
+/**
+ * The running value after an input failed: the next line that continues from it stops quietly
+ * (its error would only follow from the first), and a line that starts from a named value goes on.
+ */
+const BROKEN: TensorValue = { kind: 'tensor', name: '<error>', shape: [] };
+
+function declaresInput(statements: readonly Statement[]): boolean {
+  return statements.some((st) => st.kind === 'input' || ((st.kind === 'repeat' || st.kind === 'for') && declaresInput(st.body)));
+}
 
 export function expandModel(model: ModelDecl, options: ExpandOptions): ExpandResult {
   return new Expander(options).model(model);
@@ -113,7 +137,23 @@ class Expander {
     throw new ChainStopped();
   }
 
+  private abort(span: Span, message: string, hint: string): never {
+    this.report('tooLarge', span, message, hint);
+    throw new ExpansionAborted();
+  }
+
+  private statementsRun = 0;
+
   model(model: ModelDecl): ExpandResult {
+    try {
+      return this.expandModel(model);
+    } catch (e) {
+      if (!(e instanceof ExpansionAborted)) throw e;
+      return { diagnostics: this.diagnostics };
+    }
+  }
+
+  private expandModel(model: ModelDecl): ExpandResult {
     const scope = this.newScope('', true, [], undefined);
     const overrides = { ...this.options.overrides };
     for (const p of model.params) {
@@ -144,7 +184,7 @@ class Expander {
       return true;
     });
 
-    if (this.inputs.length === 0) {
+    if (this.inputs.length === 0 && !declaresInput(model.body)) {
       this.report('noInput', model.name.span, `model ${model.name.name} has no input`, 'declare one, e.g. `input image: 32 x 32 x 3`');
     }
 
@@ -155,7 +195,7 @@ class Expander {
         if (t) outputNames.push(t.name);
       }
     }
-    if (outputs.length === 0 && scope.current) outputNames.push(scope.current.name);
+    if (outputs.length === 0 && scope.current && scope.current !== BROKEN) outputNames.push(scope.current.name);
 
     const loss = losses.flatMap((l) => this.lossTerms(l.expr, scope, outputNames));
     const frozen = this.frozenLayers(freezes, scope);
@@ -182,6 +222,7 @@ class Expander {
     const later = collectBoundNames(statements);
     for (const [name, span] of later) if (!scope.bindings.has(name)) scope.laterNames.set(name, span);
     for (const st of statements) {
+      this.countStatement(st.span);
       if (st.kind === 'chain' && st.target) scope.laterNames.delete(st.target.name);
       if (st.kind === 'input' || st.kind === 'share') scope.laterNames.delete(st.name.name);
       try {
@@ -190,6 +231,10 @@ class Expander {
         if (!(e instanceof ChainStopped)) throw e;
         const failed = st.kind === 'chain' ? st.target : st.kind === 'input' || st.kind === 'share' ? st.name : undefined;
         if (failed) scope.bindings.set(failed.name, { kind: 'value', value: POISON, span: failed.span });
+        // A failed input leaves nothing to continue from: the lines after it would only report that.
+        // A failed layer does not: the next line continues from the last good value, so an editor
+        // still sees the file's other, independent errors.
+        if (st.kind === 'input') scope.current = BROKEN;
       }
     }
   }
@@ -221,7 +266,7 @@ class Expander {
       case 'repeat': {
         const count = this.integer(st.count, scope, 'repeat count', 0);
         this.checkIterations(count, st.count.span);
-        for (let i = 1; i <= count; i++) this.loopBody(st.body, scope, String(i), special);
+        for (let i = 1; i <= count; i++) this.loopBody(st.body, scope, String(i), special, st.span);
         return;
       }
       case 'for': {
@@ -231,7 +276,7 @@ class Expander {
         const saved = scope.bindings.get(st.variable.name);
         for (let i = from; i <= to; i++) {
           scope.bindings.set(st.variable.name, { kind: 'value', value: { kind: 'number', value: i }, span: st.variable.span });
-          this.loopBody(st.body, scope, String(i), special);
+          this.loopBody(st.body, scope, String(i), special, st.span);
         }
         if (saved) scope.bindings.set(st.variable.name, saved);
         else scope.bindings.delete(st.variable.name);
@@ -250,7 +295,20 @@ class Expander {
     if (count > MAX_LOOP_ITERATIONS) this.stop('wrongArguments', span, `a loop of ${count} iterations is over the limit of ${MAX_LOOP_ITERATIONS}`);
   }
 
-  private loopBody(body: readonly Statement[], scope: Scope, iteration: string, special: (st: Statement) => boolean): void {
+  /** Every statement run and every loop iteration (even of an empty body) counts against MAX_STATEMENTS. */
+  private countStatement(span: Span): void {
+    const deadline = this.options.deadline;
+    // Reading the clock every 256 statements keeps its cost out of the profile.
+    if (deadline && (this.statementsRun & 255) === 0 && performance.now() > deadline.at) {
+      this.abort(span, `checking stopped after ${deadline.ms} ms: this model is too large to check as you type`, 'run `cnnc check` on the file for the full result');
+    }
+    if (++this.statementsRun > MAX_STATEMENTS) {
+      this.abort(span, `the model expands to more than ${MAX_STATEMENTS.toLocaleString('en-US')} statements (loops and blocks multiply)`, 'lower a repeat count or a loop range');
+    }
+  }
+
+  private loopBody(body: readonly Statement[], scope: Scope, iteration: string, special: (st: Statement) => boolean, span: Span): void {
+    this.countStatement(span);
     const saved = scope.loopSuffix;
     scope.loopSuffix = `${saved}_${iteration}`;
     this.body(body, scope, special);
@@ -278,6 +336,11 @@ class Expander {
     const e = st.value;
     const callee = e.kind === 'call' ? e.callee : e;
     const args = e.kind === 'call' ? e.args : [];
+    if (callee.kind === 'name' && !this.options.blocks.has(callee.name) && !LAYERS[callee.name]) {
+      // Only blocks can be shared: suggest among them, never the name being declared.
+      const guess = didYouMean(callee.name, this.options.blocks.keys());
+      return this.stop('unknownName', callee.span, `unknown block '${callee.name}'`, guess ? `did you mean '${guess}'?` : this.options.blocks.size > 0 ? `blocks: ${[...this.options.blocks.keys()].join(', ')}` : 'declare it with `block name(params)(x) { ... }`');
+    }
     if (callee.kind !== 'name' || !this.options.blocks.has(callee.name)) {
       return this.stop('wrongValueKind', e.span, '`share` takes a block with its parameters, e.g. `share encoder = facenet_encoder(128)`');
     }
@@ -308,6 +371,7 @@ class Expander {
 
   private stage(stage: Stage, scope: Scope, input: TensorValue | undefined, first: boolean, name: string | undefined, nameSpan: Span | undefined, doc: string | undefined): TensorValue {
     const e = stage.expr;
+    if (e.kind === 'name' && e.name === ERROR_NAME) throw new ChainStopped();
     if (e.kind === 'layer') {
       const spec = LAYERS[e.op];
       if (!spec) return this.unknownCallee(e.op, e.opSpan, scope);
@@ -347,6 +411,7 @@ class Expander {
   }
 
   private implicitInput(input: TensorValue | undefined, op: string, span: Span): TensorValue {
+    if (input === BROKEN) throw new ChainStopped();
     if (input) return input;
     return this.stop('noInput', span, `${op} has no input: nothing comes before it`, 'declare an `input` first, or start the line from a named value: `x -> ...`');
   }
@@ -404,7 +469,9 @@ class Expander {
       args,
       inputs,
       report: (kind, s, message, hint, fix) => {
-        this.report(kind, s, message, hint, fix);
+        // A warning on a line inside a block holds for one application of it: say which.
+        const instance = Codes[kind].severity === 'warning' && scope.prefix !== '' ? ` (in ${scope.prefix.slice(0, -1)})` : '';
+        this.report(kind, s, message + instance, hint, fix);
         if (kind !== 'fractionalSize') failed = true;
       },
     });
@@ -413,7 +480,7 @@ class Expander {
   }
 
   private addLayer(typed: LayerType, inputs: readonly LayerInput[], scope: Scope, name: string | undefined, nameSpan: Span | undefined, span: Span, doc: string | undefined): TensorValue {
-    if (this.layers.length >= MAX_LAYERS) this.stop('wrongArguments', span, `the model expands to more than ${MAX_LAYERS} layers`);
+    if (this.layers.length >= MAX_LAYERS) this.abort(span, `the model expands to more than ${MAX_LAYERS.toLocaleString('en-US')} layers`, 'lower a repeat count, or apply blocks fewer times');
     let full: string;
     if (name !== undefined) {
       full = scope.prefix + name;
@@ -467,6 +534,9 @@ class Expander {
       const cycle = [...scope.blockStack.slice(scope.blockStack.indexOf(block.name.name)), block.name.name].join(' -> ');
       return this.stop('recursiveBlock', span, `block ${block.name.name} uses itself (${cycle}); blocks cannot be recursive`, 'unroll it with `repeat` or `for`');
     }
+    if (scope.blockStack.length >= MAX_BLOCK_DEPTH) {
+      return this.abort(span, `blocks nested deeper than ${MAX_BLOCK_DEPTH} levels (${scope.blockStack[0]} -> ... -> ${block.name.name})`, 'flatten some blocks into their callers');
+    }
     if (inputs.length !== block.inputs.length) {
       return this.stop('wrongArguments', span, `block ${block.name.name} takes ${block.inputs.length} input(s) (${block.inputs.map((i) => i.name).join(', ')}), got ${inputs.length}`);
     }
@@ -487,6 +557,7 @@ class Expander {
     inner.current = inputs[0];
     this.body(block.body, inner, () => false);
     const out = inner.returned ?? inner.current;
+    if (out === BROKEN) throw new ChainStopped();
     if (!out) return this.stop('wrongArguments', block.span, `block ${block.name.name} produces nothing`);
     return out;
   }
@@ -547,7 +618,7 @@ class Expander {
   private integer(e: Expr, scope: Scope, what: string, min: number): number {
     const v = this.eval(e, scope);
     if (v.kind !== 'number') return this.stop('wrongValueKind', e.span, `${what} must be a number, got ${describeValue(v)}`);
-    if (!Number.isInteger(v.value)) return this.stop('notAnInteger', e.span, `${what} must be a whole number, got ${v.value}`);
+    if (!Number.isInteger(v.value)) return this.stop('notAnInteger', e.span, `${what} must be a whole number, got ${formatNumber(v.value)}`);
     if (v.value < min) return this.stop('wrongArguments', e.span, `${what} must be at least ${min}, got ${v.value}`);
     return v.value;
   }
@@ -555,12 +626,12 @@ class Expander {
   private eval(e: Expr, scope: Scope, name?: string, nameSpan?: Span): Value {
     switch (e.kind) {
       case 'number':
-        return { kind: 'number', value: e.value };
+        return { kind: 'number', value: this.representable(e.value, e.span, e.raw) };
       case 'string':
         return this.stop('wrongValueKind', e.span, 'strings are only used in `import` lines');
       case 'name': {
         const b = scope.bindings.get(e.name);
-        if (b?.kind === 'value' && b.value === POISON) throw new ChainStopped();
+        if ((b?.kind === 'value' && b.value === POISON) || e.name === ERROR_NAME) throw new ChainStopped();
         if (b?.kind === 'value') return b.value;
         const layer = this.layerNames.get(scope.prefix + e.name);
         if (layer) return { kind: 'tensor', name: layer.name, shape: layer.shape };
@@ -601,6 +672,18 @@ class Expander {
       case 'layer':
         return this.stop('wrongValueKind', e.span, `a layer (${e.op}) cannot be used as a value here; give it an input with \`->\``);
     }
+  }
+
+  /**
+   * Numbers beyond 2^53 are no longer exact (a size of 1e26 printed as 26x26x1e+26), and 1e999 is
+   * infinity: both are refused where they are written.
+   */
+  private representable(value: number, span: Span, written: string): number {
+    if (!Number.isFinite(value)) return this.stop('numberOutOfRange', span, `${written} is too large to be a number (it overflows to infinity)`);
+    if (Math.abs(value) > Number.MAX_SAFE_INTEGER) {
+      return this.stop('numberOutOfRange', span, `${written} is beyond 2^53 (9,007,199,254,740,991), where whole numbers are no longer exact`, 'no size or setting needs a number this large');
+    }
+    return value;
   }
 
   private memberPath(e: Expr): string | undefined {
@@ -649,7 +732,7 @@ class Expander {
       return this.stop('divisionByZero', e.span, `division by zero: ${a} ${e.op} ${b}`);
     }
     const value = e.op === '+' ? a + b : e.op === '-' ? a - b : e.op === '*' ? a * b : e.op === '/' ? a / b : a % b;
-    return { kind: 'number', value };
+    return { kind: 'number', value: this.representable(value, e.span, `${a} ${e.op} ${b}`) };
   }
 
   private call(e: Extract<Expr, { kind: 'call' }>, scope: Scope, name: string | undefined, nameSpan: Span | undefined): Value {
@@ -727,6 +810,7 @@ class Expander {
 
   /** Flattens `a * (b * f(x) + g(y))` into weighted terms. */
   private collectLoss(e: Expr, weight: number, scope: Scope, outputs: readonly string[], out: PendingLossTerm[]): void {
+    if (e.kind === 'name' && e.name === ERROR_NAME) throw new ChainStopped();
     if (e.kind === 'binary' && (e.op === '+' || e.op === '-')) {
       this.collectLoss(e.left, weight, scope, outputs, out);
       this.collectLoss(e.right, e.op === '-' ? -weight : weight, scope, outputs, out);
@@ -767,6 +851,7 @@ class Expander {
       const first = outputs[0] === undefined ? undefined : this.layerNames.get(outputs[0]);
       const input = outputs[0] === undefined ? undefined : this.inputs.find((i) => i.name === outputs[0]);
       const shape = first?.shape ?? input?.shape;
+      if (!shape && scope.current === BROKEN) throw new ChainStopped();
       if (!shape) this.stop('lossShape', e.span, `${fnExpr.name} has nothing to apply to: the model has no output`);
       args.push({ kind: 'tensor', name: outputs[0], shape });
     }

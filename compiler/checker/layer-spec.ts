@@ -2,10 +2,10 @@
 // output shape, parameter shapes and MAC count out. Rules report problems through `ctx.report`
 // and return undefined when the layer cannot be typed.
 
-import type { Diagnostic, DiagnosticKind } from '../diagnostics.ts';
+import { didYouMean, type Diagnostic, type DiagnosticKind } from '../diagnostics.ts';
 import type { LayerAttrs, ParamRole, Shape } from '../graph.ts';
 import type { Span } from '../span.ts';
-import { describeValue, formatShape, type ArgValue, type TensorValue, type Value } from './values.ts';
+import { describeValue, formatNumber, formatShape, type ArgValue, type TensorValue, type Value } from './values.ts';
 
 export interface LayerInput {
   readonly value: TensorValue;
@@ -43,6 +43,25 @@ export interface LayerSpec {
 /** `maxpool_2`'s 28x28x6 */
 export function describeInput(input: LayerInput): string {
   return `${formatShape(input.value.shape)} from ${input.value.name}`;
+}
+
+/** Other frameworks' names for our keywords (Keras, PyTorch): `padding same` means `pad same`. */
+const KEYWORD_ALIASES: Readonly<Record<string, string>> = {
+  padding: 'pad',
+  strides: 'stride',
+  dilation_rate: 'dilation',
+  use_bias: 'bias',
+  epsilon: 'eps',
+  p: 'rate',
+  drop: 'rate',
+};
+
+/** `did you mean 'pad'?` for a keyword the layer does not take, from aliases, prefixes and spelling. */
+function keywordHint(name: string, known: readonly string[]): string | undefined {
+  const alias = KEYWORD_ALIASES[name];
+  const guess = alias !== undefined && known.includes(alias) ? alias : (known.find((k) => name.startsWith(k) || k.startsWith(name)) ?? didYouMean(name, known));
+  if (guess !== undefined) return `did you mean '${guess}'?`;
+  return known.length > 0 ? `its keywords: ${known.join(', ')}` : undefined;
 }
 
 /**
@@ -91,7 +110,7 @@ export class ArgReader {
     if (v.kind !== 'number') return this.fail(arg.span, `${this.ctx.op}: ${what} must be a number, got ${describeValue(v)}`);
     if (!Number.isInteger(v.value)) {
       this.ok = false;
-      this.ctx.report('notAnInteger', arg.span, `${this.ctx.op}: ${what} must be a whole number, got ${v.value}`);
+      this.ctx.report('notAnInteger', arg.span, `${this.ctx.op}: ${what} must be a whole number, got ${formatNumber(v.value)}`);
       return undefined;
     }
     if (v.value < min) return this.fail(arg.span, `${this.ctx.op}: ${what} must be at least ${min}, got ${v.value}`);
@@ -141,7 +160,7 @@ export class ArgReader {
       this.fail(extra.span, `${this.ctx.op}: unexpected argument ${describeValue(extra.value)}`);
     }
     for (const [name, arg] of this.keywords) {
-      if (!this.usedKeywords.has(name)) this.fail(arg.span, `${this.ctx.op} takes no keyword '${name}'`);
+      if (!this.usedKeywords.has(name)) this.fail(arg.span, `${this.ctx.op} takes no keyword '${name}'`, keywordHint(name, [...this.usedKeywords]));
     }
     return this.ok;
   }

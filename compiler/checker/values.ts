@@ -31,10 +31,15 @@ export function formatShape(shape: Shape): string {
   return shape.length === 0 ? 'a scalar' : shape.join('x');
 }
 
+/** Whole numbers as they are; fractions to 6 significant digits (`3.33333`, not `3.3333333333333335`). */
+export function formatNumber(n: number): string {
+  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(6)));
+}
+
 export function describeValue(v: Value): string {
   switch (v.kind) {
     case 'number':
-      return String(v.value);
+      return formatNumber(v.value);
     case 'dims':
       return v.values.join('x');
     case 'symbol':
@@ -68,6 +73,8 @@ export function humanCount(n: number): string {
 /** `61.0 MB` in powers of 1000, `1.2 KB`, `512 B`. */
 export function humanBytes(n: number): string {
   const units: [number, string][] = [
+    [1e15, 'PB'],
+    [1e12, 'TB'],
     [1e9, 'GB'],
     [1e6, 'MB'],
     [1e3, 'KB'],

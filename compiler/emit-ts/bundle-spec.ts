@@ -1,10 +1,14 @@
-// Compiles a checked model into what a bundle holds: its training step and evaluation program,
+// Compiles a checked model (any with a loss: several inputs, any targets) into what a bundle
+// holds: its training step and evaluation program,
 // planned for any WebGPU device (default limits: 8 storage buffers per kernel, 64-invocation
 // register-tiled GEMMs), plus the feeds, weights and optimizer state the runtime allocates.
 
 import type { ModelGraph, ParamSpec } from '../graph.ts';
 import { buildEvalProgram } from '../lower/programs.ts';
 import { SEED_FEED } from '../lower/lower.ts';
+import { irShape } from '../lower/layout.ts';
+import { modelFeeds } from '../../runtime/train/bind-feeds.ts';
+import { termLabel } from '../../runtime/train/metrics.ts';
 import { GPU_TILING, SOFTWARE_TILING } from '../codegen/wgsl/tiled.ts';
 import type { OptimizerConfig } from '../../runtime/optim/optimizers.ts';
 import { buildTrainStep } from '../../runtime/optim/train-step.ts';
@@ -43,31 +47,31 @@ function initOf(p: ParamSpec): WeightInit {
 
 export function compileBundle(graph: ModelGraph, options: BundleOptions): CompiledBundle {
   if (!Number.isInteger(options.batch) || options.batch < 1) throw new BundleBuildError(`batch must be a positive integer, got ${options.batch}`);
+  if (graph.loss.length === 0) throw new BundleBuildError(`model ${graph.name} declares no loss; a bundle trains its model (add e.g. \`loss cross_entropy\`)`);
   const classifier = graph.loss.find((t) => t.fn === 'cross_entropy');
-  if (classifier === undefined) {
-    throw new BundleBuildError(`model ${graph.name} has no cross_entropy loss; bundles train classifiers (loss: ${graph.loss.map((t) => t.fn).join(', ') || 'none'})`);
-  }
-  const images = graph.inputs.filter((i) => !i.trainable);
-  if (images.length !== 1) throw new BundleBuildError(`bundles feed one image input; model ${graph.name} has ${images.length} (${images.map((i) => i.name).join(', ')})`);
-  const outputName = classifier.args[0]!;
-  const outputLayer = graph.layers.find((l) => l.name === outputName);
-  if (outputLayer === undefined) throw new BundleBuildError(`the loss reads '${outputName}', which is not a layer of ${graph.name}`);
+  const feedInputs = graph.inputs.filter((i) => !i.trainable);
+  const outputLayer = classifier ? graph.layers.find((l) => l.name === classifier.args[0]) : undefined;
 
   const step = buildTrainStep(graph, options.batch, options.optimizer);
   const evalProgram = buildEvalProgram(graph, options.batch);
+  const described = new Map(modelFeeds(graph).map((f) => [f.name, f] as const));
   const feeds: FeedSpec[] = [...step.feeds].map(([name, shape]) => {
-    const kind = name === images[0]!.name ? 'images' : name === 'labels' ? 'labels' : name === SEED_FEED ? 'seed' : undefined;
-    if (kind === undefined) throw new BundleBuildError(`model ${graph.name} needs a feed '${name}' that bundles cannot supply (they feed images, labels and a dropout seed)`);
-    return { name, kind, shape: [...shape] };
+    if (name === SEED_FEED) return { name, kind: 'seed', shape: [...shape] };
+    const f = described.get(name);
+    if (!f) throw new BundleBuildError(`model ${graph.name} needs a feed '${name}' that is neither an input nor a loss target`);
+    return { name, kind: f.role, shape: [...shape], ...(f.classes !== undefined ? { classes: f.classes } : {}) };
   });
   const params = new Map(graph.layers.flatMap((l) => l.params).map((p) => [p.name, p]));
+  const trainableInputs = new Set(graph.inputs.filter((i) => i.trainable).map((i) => i.name));
   const weights: WeightSpec[] = [];
   const state: { name: string; shape: number[] }[] = [];
   for (const [name, shape] of step.persistent) {
     const p = params.get(name);
     if (p !== undefined) weights.push({ name, shape: [...shape], trainable: p.trainable, init: initOf(p) });
+    // A trainable input (style transfer's generated image) starts mid-grey; load the real start with setWeights.
+    else if (trainableInputs.has(name)) weights.push({ name, shape: [...shape], trainable: true, init: { kind: 'const', value: 0.5 } });
     else if (step.optimizerState.has(name)) state.push({ name, shape: [...shape] });
-    else throw new BundleBuildError(`model ${graph.name} keeps a tensor '${name}' that is neither a weight nor optimizer state (trainable inputs are not supported by bundles)`);
+    else throw new BundleBuildError(`model ${graph.name} keeps a tensor '${name}' that is neither a weight nor optimizer state`);
   }
 
   const target = options.target ?? 'software';
@@ -76,13 +80,14 @@ export function compileBundle(graph: ModelGraph, options: BundleOptions): Compil
   const evaluation = planProgram(evalProgram, { ...plan, prefix: 'eval' });
   const wgsl: Record<string, string> = {};
   for (const [k, v] of [...train.wgsl, ...evaluation.wgsl]) wgsl[k] = v;
-  const feedShape = feeds.find((f) => f.kind === 'images')!.shape;
+  const image = feedInputs.length === 1 && feedInputs[0]!.shape.length === 3 ? feeds.find((f) => f.name === feedInputs[0]!.name) : undefined;
   const spec: BundleSpec = {
     model: graph.name,
     batch: options.batch,
-    input: { name: images[0]!.name, shape: feedShape.slice(1) },
-    output: { name: outputName, classes: outputLayer.shape.reduce((a, b) => a * b, 1) },
+    ...(image && outputLayer ? { input: { name: image.name, shape: image.shape.slice(1) }, output: { name: outputLayer.name, classes: outputLayer.shape.reduce((a, b) => a * b, 1) } } : {}),
     feeds,
+    outputs: graph.outputs.map((name) => ({ name, shape: irShape(graph.layers.find((l) => l.name === name)?.shape ?? [], 1).slice(1) })),
+    terms: graph.loss.map(termLabel),
     weights,
     state,
     train: train.plan,

@@ -26,6 +26,7 @@ export type UnaryFn =
   | 'leaky_relu' // x > 0 ? x : alpha * x
   | 'tanh'
   | 'sigmoid' // 1 / (1 + exp(-x))
+  | 'softplus' // log(1 + exp(x)), as max(x, 0) + log1p(exp(-|x|)): exact where exp(x) saturates
   | 'step'; // x > 0 ? 1 : 0
 
 /** Binary elementwise functions over two tensors of identical shape. */

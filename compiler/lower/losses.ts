@@ -9,8 +9,11 @@ export interface LossContext {
   readonly batch: number;
   /** Node of a layer or input by name. */
   value(name: string): number;
-  /** The forward node a layer was lowered from, when the layer is a softmax: its logits. */
-  softmaxLogits(name: string): number | undefined;
+  /**
+   * The logits a layer was computed from, when the layer is that activation (`softmax`,
+   * `sigmoid`): losses fuse with it into their stable logits form.
+   */
+  logitsOf(name: string, activation: 'softmax' | 'sigmoid'): number | undefined;
   /** The batch's target tensor for this term (labels: [N] class indices as f32). */
   target(term: LossTerm): number;
   /** Trainable weights (role 'weight') for the l2 term. */
@@ -42,10 +45,23 @@ function softmaxCe(b: GraphBuilder, logits: number, target: number): number {
   return b.add({ op: 'softmax_cross_entropy' }, [logits, target], [b.shape(logits)[0]!]);
 }
 
-/** Stable logistic loss with logits z and 0/1 targets t: max(z, 0) - z t + log(1 + exp(-|z|)). */
+/** Probabilities are kept this far from 0 and 1 where a loss cannot fuse with its activation. */
+const PROBABILITY_EPS = 1e-7;
+
+/** log(p) with p clamped to [eps, 1]: a probability of exactly 0 gives a large loss, not -Infinity and NaN. */
+function safeLog(b: GraphBuilder, p: number): number {
+  return b.unary('log', b.binary('max', p, b.constant(PROBABILITY_EPS, b.shape(p))));
+}
+
+/**
+ * Logistic loss with logits z and targets t in [0, 1]: t softplus(-z) + (1 - t) softplus(z), which
+ * is softplus(z) - z t written so that a confident right answer (z = 20, t = 1, or z = -20, t = 0)
+ * is the tiny softplus(-20) = 2e-9 itself rather than a float32 difference of two 20s (0).
+ */
 function logisticLoss(b: GraphBuilder, z: number, t: number): number {
-  const soft = b.unary('log', b.affine(b.unary('exp', b.unary('neg', b.unary('abs', z))), 1, 1));
-  return b.binary('add', b.binary('sub', b.unary('relu', z), b.binary('mul', z, t)), soft);
+  const positive = b.binary('mul', t, b.unary('softplus', b.unary('neg', z)));
+  const negative = b.binary('mul', b.affine(t, -1, 1), b.unary('softplus', z));
+  return b.binary('add', positive, negative);
 }
 
 function gram(b: GraphBuilder, a: number): number {
@@ -60,17 +76,20 @@ export const LOSS_LOWERING: Readonly<Record<string, LossLowering>> = {
     const probs = arg(ctx, term, 0);
     const classes = b.shape(probs)[1]!;
     const onehot = b.add({ op: 'one_hot', classes }, [ctx.target(term)], b.shape(probs));
-    const logits = ctx.softmaxLogits(term.args[0]!);
+    const logits = ctx.logitsOf(term.args[0]!, 'softmax');
     if (logits !== undefined) return meanAll(b, softmaxCe(b, logits, onehot));
     // Probabilities from elsewhere: -sum t log p per example.
-    return perExample(b, b.binary('mul', onehot, b.unary('log', probs)), ctx.batch, -1);
+    return perExample(b, b.binary('mul', onehot, safeLog(b, probs)), ctx.batch, -1);
   },
   binary_cross_entropy: (ctx, term) => {
     const b = ctx.b;
-    const p = arg(ctx, term, 0);
     const t = ctx.target(term);
-    const pos = b.binary('mul', t, b.unary('log', p));
-    const neg = b.binary('mul', b.affine(t, -1, 1), b.unary('log', b.affine(p, -1, 1)));
+    // After a sigmoid, the logits form: exact where sigmoid saturates (logit 20, target 1: 2e-9, not NaN).
+    const logits = ctx.logitsOf(term.args[0]!, 'sigmoid');
+    if (logits !== undefined) return meanAll(b, logisticLoss(b, logits, t));
+    const p = arg(ctx, term, 0);
+    const pos = b.binary('mul', t, safeLog(b, p));
+    const neg = b.binary('mul', b.affine(t, -1, 1), safeLog(b, b.affine(p, -1, 1)));
     return b.affine(meanAll(b, b.binary('add', pos, neg)), -1, 0);
   },
   mse: (ctx, term) => meanAll(ctx.b, sq(ctx.b, ctx.b.binary('sub', arg(ctx, term, 0), reference(ctx, term)))),

@@ -26,6 +26,8 @@ export interface LoweredModel {
   readonly values: ReadonlyMap<string, number>;
   /** The scalar loss, when the model declares one. */
   readonly loss?: number;
+  /** Each loss term's unweighted scalar value, in the order of `graph.loss`. */
+  readonly terms: readonly number[];
   readonly trainable: readonly TrainableLeaf[];
   /** Every parameter and state tensor the program reads, in PyTorch layout, by name. */
   readonly persistent: ReadonlyMap<string, readonly number[]>;
@@ -49,7 +51,8 @@ export function lowerModel(graph: ModelGraph, options: LowerOptions): LoweredMod
   const persistent = new Map<string, readonly number[]>();
   const feeds = new Map<string, readonly number[]>();
   const updates: IrUpdate[] = [];
-  const softmaxInputs = new Map<string, number>();
+  /** Layers that are a softmax or a sigmoid: the activation and the node it was applied to. */
+  const activationInputs = new Map<string, { readonly op: string; readonly input: number }>();
   const salts = new Map<string, number>();
   const owners = new Map(graph.layers.map((l) => [l.name, l] as const));
 
@@ -112,7 +115,7 @@ export function lowerModel(graph: ModelGraph, options: LowerOptions): LoweredMod
     if (want.join() !== got.join()) {
       throw new IrError(`layer ${layer.name} (${layer.attrs.op}) lowered to [${got.join(', ')}], the checker says [${want.join(', ')}]`);
     }
-    if (layer.attrs.op === 'softmax') softmaxInputs.set(layer.name, inputs[0]!);
+    if (layer.attrs.op === 'softmax' || layer.attrs.op === 'sigmoid') activationInputs.set(layer.name, { op: layer.attrs.op, input: inputs[0]! });
     values.set(layer.name, out);
   }
 
@@ -124,7 +127,10 @@ export function lowerModel(graph: ModelGraph, options: LowerOptions): LoweredMod
       if (v === undefined) throw new IrError(`loss reads '${name}', which is no layer or input`);
       return v;
     },
-    softmaxLogits: (name) => softmaxInputs.get(name),
+    logitsOf: (name, activation) => {
+      const a = activationInputs.get(name);
+      return a?.op === activation ? a.input : undefined;
+    },
     target(term: LossTerm) {
       if (!term.target) throw new IrError(`${term.fn} needs a target but declares none`);
       const shape = irShape(term.target.shape, batch);
@@ -134,11 +140,14 @@ export function lowerModel(graph: ModelGraph, options: LowerOptions): LoweredMod
     weights: () => trainable.filter((t) => t.role === 'weight').map((t) => t.node),
   };
   let loss: number | undefined;
+  const terms: number[] = [];
   for (const term of graph.loss) {
     const lower = LOSS_LOWERING[term.fn];
     if (!lower) throw new IrError(`loss '${term.fn}' is not supported by the IR yet`);
-    const value = b.affine(lower(lossCtx, term), term.weight, 0);
+    const unweighted = lower(lossCtx, term);
+    terms.push(unweighted);
+    const value = b.affine(unweighted, term.weight, 0);
     loss = loss === undefined ? value : b.binary('add', loss, value);
   }
-  return { builder: b, values, loss, trainable, persistent, feeds, updates };
+  return { builder: b, values, loss, terms, trainable, persistent, feeds, updates };
 }

@@ -15,15 +15,27 @@ export function buildInferenceProgram(graph: ModelGraph, batch: number): IrProgr
 }
 
 /**
- * Loss and outputs in eval mode (running statistics, no dropout), for evaluation: outputs `loss`
- * and `output:<layer>` for each model output.
+ * What a training or evaluation program reports besides its updates: `loss`, `term:<i>` (each
+ * loss term unweighted, in the order of `graph.loss`), `output:<layer>` for each model output and
+ * `value:<name>` for each observed layer or input (what metrics read).
  */
-export function buildEvalProgram(graph: ModelGraph, batch: number): IrProgram {
-  const m = lowerModel(graph, { batch, mode: 'eval' });
+export function lossOutputs(graph: ModelGraph, m: LoweredModel, observe: readonly string[]): Map<string, number> {
   if (m.loss === undefined) throw new IrError(`model ${graph.name} declares no loss`);
   const outputs = new Map<string, number>([['loss', m.loss]]);
+  m.terms.forEach((node, i) => outputs.set(`term:${i}`, node));
   for (const name of graph.outputs) outputs.set(`output:${name}`, m.values.get(name)!);
-  return pruneProgram({ nodes: m.builder.nodes, outputs, updates: [] });
+  for (const name of observe) {
+    const node = m.values.get(name);
+    if (node === undefined) throw new IrError(`model ${graph.name} has no layer or input '${name}'`);
+    outputs.set(`value:${name}`, node);
+  }
+  return outputs;
+}
+
+/** Loss and outputs in eval mode (running statistics, no dropout), for evaluation: see lossOutputs. */
+export function buildEvalProgram(graph: ModelGraph, batch: number, observe: readonly string[] = []): IrProgram {
+  const m = lowerModel(graph, { batch, mode: 'eval' });
+  return pruneProgram({ nodes: m.builder.nodes, outputs: lossOutputs(graph, m, observe), updates: [] });
 }
 
 export interface GradProgram {

@@ -16,11 +16,14 @@ export interface ModelOptions {
   readonly weights?: Uint8Array;
 }
 
-/** One batch: images NCHW (batch x C x H x W floats) and one class index per image. */
+/** A classifier's batch: images NCHW (batch x C x H x W floats) and one class index per image. */
 export interface Batch {
   readonly images: Float32Array;
   readonly labels: ArrayLike<number>;
 }
+
+/** Any model's batch: every input and loss target by name, batch axis first, PyTorch layout (NCHW). */
+export type FeedValues = Readonly<Record<string, Float32Array | ArrayLike<number>>>;
 
 export interface FitOptions {
   readonly epochs?: number;
@@ -28,20 +31,28 @@ export interface FitOptions {
   readonly onStep?: (step: number, loss: number) => void;
 }
 
-/** A bundled model; `W` is the union of its weight names. */
-export interface BundledModel<W extends string = string> {
+/**
+ * A bundled model; `W` is the union of its weight names, `F` its feeds (inputs and loss targets by
+ * name), `I` its inputs and `O` its outputs. A classifier also takes `{ images, labels }` batches.
+ */
+export interface BundledModel<W extends string = string, F = FeedValues, I = FeedValues, O = Record<string, Float32Array>> {
   readonly name: string;
   readonly batch: number;
   /** Dispatches per training step (one command buffer). */
   readonly dispatches: number;
-  /** One optimizer step on a full batch; resolves to the batch's mean loss. */
-  trainStep(batch: Batch): Promise<number>;
+  /** One optimizer step on a full batch; resolves to the batch's loss (the weighted sum of its terms). */
+  trainStep(batch: F | Batch): Promise<number>;
   /** Trains on every batch, `epochs` times, keeping one step in flight while the next is encoded. */
-  fit(batches: Iterable<Batch> | AsyncIterable<Batch>, options?: FitOptions): Promise<{ readonly steps: number; readonly losses: readonly number[] }>;
-  /** Mean loss and accuracy over up to `batch` examples (a short batch is padded). */
-  evaluate(batch: Batch): Promise<{ readonly loss: number; readonly accuracy: number }>;
-  /** Class probabilities, `count x classes`, for `count` images (at most one batch). */
+  fit(batches: Iterable<F | Batch> | AsyncIterable<F | Batch>, options?: FitOptions): Promise<{ readonly steps: number; readonly losses: readonly number[] }>;
+  /**
+   * Inference-mode loss of a batch and each loss term; a classifier also gets its accuracy over up
+   * to `batch` examples (a short batch is padded); other models evaluate full batches.
+   */
+  evaluate(batch: F | Batch): Promise<{ readonly loss: number; readonly terms: readonly number[]; readonly accuracy?: number }>;
+  /** A classifier's probabilities, `count x classes`, for `count` images (at most one batch). */
   predict(images: Float32Array): Promise<Float32Array>;
+  /** Every output for up to `batch` examples of the inputs, `count` rows each. */
+  predict(inputs: I): Promise<O>;
   /** Every weight (not optimizer state), read back from the device. */
   getWeights(): Promise<Map<W, Float32Array>>;
   /** Replaces weights by name; unknown names and wrong sizes are errors. */
@@ -54,7 +65,7 @@ export interface BundledModel<W extends string = string> {
 
 const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 
-export async function createBundledModel<W extends string = string>(device: GPUDevice, spec: BundleSpec, options: ModelOptions = {}): Promise<BundledModel<W>> {
+export async function createBundledModel<W extends string = string, F = FeedValues, I = FeedValues, O = Record<string, Float32Array>>(device: GPUDevice, spec: BundleSpec, options: ModelOptions = {}): Promise<BundledModel<W, F, I, O>> {
   const seed = options.seed ?? 0;
   const tensors = new Map<string, GPUBuffer>();
   const make = (name: string, shape: readonly number[]): void => {
@@ -71,39 +82,62 @@ export async function createBundledModel<W extends string = string>(device: GPUD
   const cache = new PipelineCache(device);
   const [train, evaluation] = await Promise.all([preparePlan(device, spec.train, spec.wgsl, tensors, cache), preparePlan(device, spec.eval, spec.wgsl, tensors, cache)]);
   const weightByName = new Map(spec.weights.map((w) => [w.name, w]));
-  const imageSize = size(spec.input.shape);
-  const classes = spec.output.classes;
-  const probabilities = `output:${spec.output.name}`;
+  const perExample = (f: FeedSpec): number => size(f.shape.slice(1));
   let steps = 0;
 
-  const feed = (f: FeedSpec, images: Float32Array, labels: ArrayLike<number>): void => {
-    if (f.kind === 'images') {
-      if (images.length !== size(f.shape)) throw new BundleError(`'${f.name}' needs ${size(f.shape)} floats (shape ${f.shape.join('x')}), got ${images.length}`);
-      write(f.name, images);
-    } else if (f.kind === 'labels') {
-      if (labels.length !== size(f.shape)) throw new BundleError(`labels: need ${size(f.shape)} class indices, got ${labels.length}`);
-      write(f.name, Float32Array.from(labels));
-    } else {
-      write(f.name, new Float32Array([(seed * 1_000_003 + steps) % 16_777_216]));
-    }
+  /** The values for feed `f` in `given`: by name, or a classifier batch's `images` / `labels`. */
+  const valueOf = (f: FeedSpec, given: FeedValues | Batch): ArrayLike<number> | undefined => {
+    const named = (given as FeedValues)[f.name];
+    if (named !== undefined) return named;
+    if (f.kind === 'input' && f.name === spec.input?.name && 'images' in given) return given.images;
+    if (f.kind === 'target' && f.classes !== undefined && 'labels' in given) return given.labels;
+    return undefined;
   };
-  /** A full batch from `count` images: the rest repeat the first (their results are dropped). */
-  const padded = (images: Float32Array, labels: ArrayLike<number>): { images: Float32Array; labels: Float32Array; count: number } => {
-    const count = images.length / imageSize;
+  /** How many examples `given` holds (from its first input); every other feed must hold as many. */
+  const countOf = (given: FeedValues | Batch): number => {
+    const first = spec.feeds.find((f) => f.kind === 'input');
+    if (!first) return spec.batch;
+    const v = valueOf(first, given);
+    if (v === undefined) throw new BundleError(`no '${first.name}' in the batch (feeds: ${spec.feeds.filter((f) => f.kind !== 'seed').map((f) => f.name).join(', ')})`);
+    const count = v.length / perExample(first);
     if (!Number.isInteger(count) || count < 1 || count > spec.batch) {
-      throw new BundleError(`expected 1 to ${spec.batch} images of ${spec.input.shape.join('x')} (${imageSize} floats each), got ${images.length} floats`);
+      throw new BundleError(`'${first.name}' needs 1 to ${spec.batch} examples of ${perExample(first)} floats (shape ${first.shape.join('x')}), got ${v.length}`);
     }
-    const out = new Float32Array(spec.batch * imageSize);
-    const outLabels = new Float32Array(spec.batch);
-    for (let i = 0; i < spec.batch; i++) {
-      const from = i < count ? i : 0;
-      out.set(images.subarray(from * imageSize, (from + 1) * imageSize), i * imageSize);
-      outLabels[i] = labels[from] ?? 0;
-    }
-    return { images: out, labels: outLabels, count };
+    return count;
   };
-  const submitStep = (batch: Batch): Promise<number> => {
-    for (const f of spec.feeds) feed(f, batch.images, batch.labels);
+  /**
+   * Uploads every feed for `count` examples, padded to the batch by repeating the first example
+   * (their results are dropped). Targets may be absent when only outputs are read (`zeros`).
+   */
+  const upload = (given: FeedValues | Batch, count: number, missingTargets: 'error' | 'zeros'): void => {
+    for (const f of spec.feeds) {
+      if (f.kind === 'seed') {
+        write(f.name, new Float32Array([(seed * 1_000_003 + steps) % 16_777_216]));
+        continue;
+      }
+      const n = perExample(f);
+      const v = valueOf(f, given);
+      if (v === undefined) {
+        if (f.kind === 'target' && missingTargets === 'zeros') {
+          write(f.name, new Float32Array(size(f.shape)));
+          continue;
+        }
+        throw new BundleError(`no '${f.name}' in the batch (feeds: ${spec.feeds.filter((x) => x.kind !== 'seed').map((x) => x.name).join(', ')})`);
+      }
+      if (v.length !== count * n) throw new BundleError(`'${f.name}' needs ${count * n} floats (${count} x ${f.shape.slice(1).join('x') || 'a scalar'}), got ${v.length}`);
+      const out = new Float32Array(size(f.shape));
+      for (let i = 0; i < spec.batch; i++) {
+        const from = i < count ? i : 0;
+        for (let j = 0; j < n; j++) out[i * n + j] = v[from * n + j]!;
+      }
+      write(f.name, out);
+    }
+  };
+  const termNames = spec.terms.map((_, i) => `term:${i}`);
+  const submitStep = (batch: FeedValues | Batch): Promise<number> => {
+    const count = countOf(batch);
+    if (count !== spec.batch) throw new BundleError(`a training step takes a full batch of ${spec.batch} examples, got ${count}`);
+    upload(batch, count, 'error');
     steps++;
     return train.run(['loss']).then((out) => out.get('loss')![0]!);
   };
@@ -144,7 +178,7 @@ export async function createBundledModel<W extends string = string>(device: GPUD
   };
   if (options.weights !== undefined) loadWeights(options.weights, 'options.weights');
 
-  return {
+  const model: BundledModel<W> = {
     name: spec.model,
     batch: spec.batch,
     dispatches: train.dispatches,
@@ -170,26 +204,44 @@ export async function createBundledModel<W extends string = string>(device: GPUD
       return { steps: losses.length, losses };
     },
     async evaluate(batch) {
-      const p = padded(batch.images, batch.labels);
-      for (const f of spec.feeds) feed(f, p.images, p.labels);
-      const out = (await evaluation.run([probabilities])).get(probabilities)!;
+      const count = countOf(batch);
+      const classifier = spec.output;
+      if (count !== spec.batch && !classifier) throw new BundleError(`evaluate takes a full batch of ${spec.batch} examples, got ${count}`);
+      upload(batch, count, 'error');
+      const probabilities = classifier ? `output:${classifier.name}` : undefined;
+      const out = await evaluation.run(['loss', ...termNames, ...(probabilities ? [probabilities] : [])]);
+      const terms = termNames.map((t) => out.get(t)![0]!);
+      if (!classifier || !probabilities) return { loss: out.get('loss')![0]!, terms };
+      // Accuracy (and, for a short batch, the loss) from the probabilities of the real examples only.
+      const labelFeed = spec.feeds.find((f) => f.kind === 'target' && f.classes !== undefined)!;
+      const labels = valueOf(labelFeed, batch)!;
+      const p = out.get(probabilities)!;
+      const classes = classifier.classes;
       let loss = 0;
       let correct = 0;
-      for (let i = 0; i < p.count; i++) {
-        const row = out.subarray(i * classes, (i + 1) * classes);
+      for (let i = 0; i < count; i++) {
+        const row = p.subarray(i * classes, (i + 1) * classes);
         let best = 0;
         for (let k = 1; k < classes; k++) if (row[k]! > row[best]!) best = k;
-        if (best === p.labels[i]) correct++;
-        loss -= Math.log(Math.max(row[p.labels[i]!]!, 1e-30));
+        if (best === labels[i]) correct++;
+        loss -= Math.log(Math.max(row[labels[i]!]!, 1e-30));
       }
-      return { loss: loss / p.count, accuracy: correct / p.count };
+      return { loss: count === spec.batch && spec.terms.length === 1 ? out.get('loss')![0]! : loss / count, terms, accuracy: correct / count };
     },
-    async predict(images) {
-      const p = padded(images, new Float32Array(spec.batch));
-      for (const f of spec.feeds) feed(f, p.images, p.labels);
-      const out = (await evaluation.run([probabilities])).get(probabilities)!;
-      return out.slice(0, p.count * classes);
-    },
+    predict: (async (given: Float32Array | FeedValues) => {
+      if (given instanceof Float32Array) {
+        if (!spec.input || !spec.output) throw new BundleError(`model ${spec.model} is not a classifier of one image input: call predict({ ${spec.feeds.filter((f) => f.kind === 'input').map((f) => f.name).join(', ')} })`);
+        const feeds = { [spec.input.name]: given };
+        const count = countOf(feeds);
+        upload(feeds, count, 'zeros');
+        const name = `output:${spec.output.name}`;
+        return (await evaluation.run([name])).get(name)!.slice(0, count * spec.output.classes);
+      }
+      const count = countOf(given);
+      upload(given, count, 'zeros');
+      const out = await evaluation.run(spec.outputs.map((o) => `output:${o.name}`));
+      return Object.fromEntries(spec.outputs.map((o) => [o.name, out.get(`output:${o.name}`)!.slice(0, count * size(o.shape))]));
+    }) as BundledModel<W>['predict'],
     // The names come from the spec, whose weight names W lists.
     getWeights: () => readTensors(spec.weights.map((w) => w.name)) as Promise<Map<W, Float32Array>>,
     setWeights,
@@ -206,4 +258,6 @@ export async function createBundledModel<W extends string = string>(device: GPUD
       for (const b of tensors.values()) b.destroy();
     },
   };
+  // F, I and O only name the spec's feeds and outputs for the generated module's types: the same records at run time.
+  return model as unknown as BundledModel<W, F, I, O>;
 }

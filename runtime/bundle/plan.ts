@@ -2,13 +2,21 @@
 // program (training step, evaluation) as buffers, dispatches, outputs and updates. Plain data:
 // the emitter writes it into the bundle's module and manifest.json, the runtime only reads it.
 
-/** Role of a tensor fed with every batch. */
-export type FeedKind = 'images' | 'labels' | 'seed';
+/** Role of a tensor fed with every batch: a model input, a loss target, or the dropout seed (the runtime's). */
+export type FeedKind = 'input' | 'target' | 'seed';
 
 export interface FeedSpec {
   readonly name: string;
   readonly kind: FeedKind;
   /** With the batch axis first. */
+  readonly shape: readonly number[];
+  /** Class indices (a cross_entropy target), given as plain numbers. */
+  readonly classes?: number;
+}
+
+/** A model output: its layer name and one example's shape (PyTorch layout). */
+export interface OutputSpec {
+  readonly name: string;
   readonly shape: readonly number[];
 }
 
@@ -59,11 +67,15 @@ export interface ProgramPlan {
 export interface BundleSpec {
   readonly model: string;
   readonly batch: number;
-  /** The image input, one example's shape (C, H, W). */
-  readonly input: { readonly name: string; readonly shape: readonly number[] };
-  /** The layer whose softmax output gives class probabilities, and how many classes. */
-  readonly output: { readonly name: string; readonly classes: number };
+  /** A classifier's image input, one example's shape (C, H, W): what `{ images, labels }` batches and `predict(images)` feed. */
+  readonly input?: { readonly name: string; readonly shape: readonly number[] };
+  /** A classifier's probabilities layer (its cross_entropy term's), and how many classes. */
+  readonly output?: { readonly name: string; readonly classes: number };
   readonly feeds: readonly FeedSpec[];
+  /** The model's outputs, as `predict(feeds)` returns them. */
+  readonly outputs: readonly OutputSpec[];
+  /** Each loss term, `binary_cross_entropy(face)`, as the programs output them (`term:<i>`). */
+  readonly terms: readonly string[];
   readonly weights: readonly WeightSpec[];
   readonly state: readonly StateSpec[];
   readonly train: ProgramPlan;

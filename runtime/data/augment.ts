@@ -1,6 +1,7 @@
 // The course's data augmentations on one CHW float image, all driven by a seeded Rng so that a given
 // (seed, epoch, batch, example) always gives the same image, on any thread.
-// Order: rotation + shear (one affine warp) -> random crop -> mirror -> colour shift -> PCA colour.
+// Order: geometry (rotation + shear, local warp, scale crop: one resampling) -> random crop ->
+// mirror -> colour shift -> PCA colour.
 
 import { Rng } from './random.ts';
 import { DataError, type Dataset } from './dataset.ts';
@@ -28,6 +29,16 @@ export interface AugmentOptions {
   colorShift?: number;
   /** AlexNet's PCA colour augmentation: adds sum_k alpha_k * lambda_k * p_k, alpha_k ~ N(0, std^2). 3 channels only. */
   pca?: { std: number; basis: PcaBasis };
+  /**
+   * Local (elastic) warping: a smooth random displacement field, uniform in [-magnitude, +magnitude]
+   * pixels at the nodes of a `grid` x `grid` lattice over the image and bicubically smooth between.
+   */
+  warp?: { magnitude: number; grid: number };
+  /**
+   * Random crop of a window covering a uniform share in [minScale, 1] of each side (same share for
+   * both), at a uniform position, resized back to the image's size (bilinear).
+   */
+  scaleCrop?: { minScale: number };
 }
 
 export function augmentedShape(shape: ImageShape, opts: AugmentOptions): ImageShape {
@@ -43,6 +54,8 @@ export function validateAugmentOptions(shape: ImageShape, opts: AugmentOptions):
     }
   }
   if (opts.pca && c !== 3) throw new DataError(`PCA colour augmentation needs 3 channels (RGB), the images have ${c}`);
+  if (opts.warp && !(Number.isInteger(opts.warp.grid) && opts.warp.grid >= 2)) throw new DataError(`local warp needs a grid of at least 2 x 2 nodes, got ${opts.warp.grid}`);
+  if (opts.scaleCrop && !(opts.scaleCrop.minScale > 0 && opts.scaleCrop.minScale <= 1)) throw new DataError(`crop scale must be in (0, 1], got ${opts.scaleCrop.minScale}`);
 }
 
 /** Applies the augmentations in a fixed order, drawing from `rng`. Returns a new image and its shape. */
@@ -50,11 +63,19 @@ export function augmentImage(image: Float32Array, shape: ImageShape, opts: Augme
   let img = image;
   let s = shape;
   // Each enabled option draws a fixed number of values, so the stream of draws depends only on the options.
-  if (opts.rotateDegrees || opts.shear) {
-    const angle = ((opts.rotateDegrees ?? 0) * Math.PI) / 180 * (2 * rng.float() - 1);
-    const shear = (opts.shear ?? 0) * (2 * rng.float() - 1);
-    img = affine(img, s, angle, shear);
+  const turn = opts.rotateDegrees || opts.shear;
+  const angle = turn ? ((opts.rotateDegrees ?? 0) * Math.PI) / 180 * (2 * rng.float() - 1) : 0;
+  const shear = turn ? (opts.shear ?? 0) * (2 * rng.float() - 1) : 0;
+  const field = opts.warp ? displacementField(opts.warp, rng) : undefined;
+  let window: Window | undefined;
+  if (opts.scaleCrop) {
+    const share = opts.scaleCrop.minScale + (1 - opts.scaleCrop.minScale) * rng.float();
+    const [height, width] = [s[1] * share, s[2] * share];
+    window = { top: (s[1] - height) * rng.float(), left: (s[2] - width) * rng.float(), height, width };
   }
+  // One resampling for all geometric changes: each would blur the image again.
+  if (field || window) img = resample(img, s, geometricMap(s, angle, shear, field, window));
+  else if (turn) img = affine(img, s, angle, shear);
   if (opts.crop) {
     const p = opts.crop.padding ?? 0;
     const top = rng.int(s[1] + 2 * p - opts.crop.height + 1) - p;
@@ -146,6 +167,104 @@ export function affine(img: Float32Array, [c, h, w]: ImageShape, angle: number, 
           (pixelOrZero(img, base, h, w, y0, x0) * (1 - fx) + pixelOrZero(img, base, h, w, y0, x0 + 1) * fx) * (1 - fy) +
           (pixelOrZero(img, base, h, w, y0 + 1, x0) * (1 - fx) + pixelOrZero(img, base, h, w, y0 + 1, x0 + 1) * fx) * fy;
       }
+    }
+  }
+  return out;
+}
+
+/** Bilinear sample of one channel plane at (sy, sx), zero outside. */
+function sampleBilinear(img: Float32Array, base: number, h: number, w: number, sy: number, sx: number): number {
+  const x0 = Math.floor(sx);
+  const y0 = Math.floor(sy);
+  const fx = sx - x0;
+  const fy = sy - y0;
+  return (
+    (pixelOrZero(img, base, h, w, y0, x0) * (1 - fx) + pixelOrZero(img, base, h, w, y0, x0 + 1) * fx) * (1 - fy) +
+    (pixelOrZero(img, base, h, w, y0 + 1, x0) * (1 - fx) + pixelOrZero(img, base, h, w, y0 + 1, x0 + 1) * fx) * fy
+  );
+}
+
+/** A window of the image (fractional pixels) that a scale crop stretches over the whole output. */
+export interface Window {
+  readonly top: number;
+  readonly left: number;
+  readonly height: number;
+  readonly width: number;
+}
+
+/** A smooth displacement field over the image: random values at grid x grid nodes, bicubic between. */
+export interface DisplacementField {
+  readonly grid: number;
+  readonly dy: Float32Array;
+  readonly dx: Float32Array;
+}
+
+/** Catmull-Rom weights of the four nodes around fraction t. */
+function cubicWeights(t: number): [number, number, number, number] {
+  const t2 = t * t;
+  const t3 = t2 * t;
+  return [(-t3 + 2 * t2 - t) / 2, (3 * t3 - 5 * t2 + 2) / 2, (-3 * t3 + 4 * t2 + t) / 2, (t3 - t2) / 2];
+}
+
+/** The lattice's value at (u, v) in [0, 1]^2 (nodes at the corners and evenly between). */
+function latticeAt(nodes: Float32Array, grid: number, u: number, v: number): number {
+  const node = (i: number, j: number): number => nodes[Math.min(grid - 1, Math.max(0, i)) * grid + Math.min(grid - 1, Math.max(0, j))]!;
+  const gy = Math.min(1, Math.max(0, u)) * (grid - 1);
+  const gx = Math.min(1, Math.max(0, v)) * (grid - 1);
+  const iy = Math.min(grid - 2, Math.floor(gy));
+  const ix = Math.min(grid - 2, Math.floor(gx));
+  const wy = cubicWeights(gy - iy);
+  const wx = cubicWeights(gx - ix);
+  let out = 0;
+  for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) out += wy[a] * wx[b] * node(iy - 1 + a, ix - 1 + b);
+  return out;
+}
+
+/** A smooth random displacement field: 2 * grid * grid uniform draws in [-magnitude, magnitude] pixels. */
+export function displacementField({ magnitude, grid }: { magnitude: number; grid: number }, rng: Rng): DisplacementField {
+  const draw = (): Float32Array => {
+    const nodes = new Float32Array(grid * grid);
+    for (let i = 0; i < nodes.length; i++) nodes[i] = magnitude * (2 * rng.float() - 1);
+    return nodes;
+  };
+  const dy = draw();
+  return { grid, dy, dx: draw() };
+}
+
+/** Where output pixel (y, x) reads from in the input. */
+export type PixelMap = (y: number, x: number) => [number, number];
+
+/**
+ * Scale crop, local warp, then rotation and shear, composed: the output stretches the window over
+ * the image, each point moves by the field, and the affine map (as `affine`) finds the source.
+ */
+export function geometricMap([, h, w]: ImageShape, angle: number, shear: number, field?: DisplacementField, window?: Window): PixelMap {
+  const cos = Math.cos(angle);
+  const sin = Math.sin(angle);
+  const cy = (h - 1) / 2;
+  const cx = (w - 1) / 2;
+  return (y, x) => {
+    let py = window ? window.top + ((y + 0.5) * window.height) / h - 0.5 : y;
+    let px = window ? window.left + ((x + 0.5) * window.width) / w - 0.5 : x;
+    if (field) {
+      const [u, v] = [h > 1 ? py / (h - 1) : 0, w > 1 ? px / (w - 1) : 0];
+      [py, px] = [py + latticeAt(field.dy, field.grid, u, v), px + latticeAt(field.dx, field.grid, u, v)];
+    }
+    const dx = px - cx;
+    const dy = py - cy;
+    const ry = -sin * dx + cos * dy;
+    const rx = cos * dx + sin * dy - shear * ry;
+    return [ry + cy, rx + cx];
+  };
+}
+
+/** Each output pixel takes the input at `map`'s point (bilinear, zero outside). */
+export function resample(img: Float32Array, [c, h, w]: ImageShape, map: PixelMap): Float32Array {
+  const out = new Float32Array(img.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const [sy, sx] = map(y, x);
+      for (let ch = 0; ch < c; ch++) out[ch * h * w + y * w + x] = sampleBilinear(img, ch * h * w, h, w, sy, sx);
     }
   }
   return out;

@@ -106,6 +106,29 @@ export class SubsetDataset implements Dataset {
   }
 }
 
+/** Examples `indices` of another data set (a view, no copy): stratified samples and splits. */
+export class PickedDataset implements Dataset {
+  readonly length: number;
+  readonly shape: readonly [number, number, number];
+  readonly classes: number;
+  readonly classNames?: readonly string[];
+  constructor(
+    readonly base: Dataset,
+    readonly indices: Int32Array,
+  ) {
+    for (const i of indices) checkIndex(base, i);
+    this.length = indices.length;
+    this.shape = base.shape;
+    this.classes = base.classes;
+    this.classNames = base.classNames;
+  }
+
+  get(i: number): Example {
+    checkIndex(this, i);
+    return this.base.get(this.indices[i]!);
+  }
+}
+
 export function subset(ds: Dataset, start: number, end: number): SubsetDataset {
   return new SubsetDataset(ds, start, end);
 }

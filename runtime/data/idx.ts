@@ -96,9 +96,10 @@ export function loadIdxDataset(imagesPath: string, labelsPath: string, classes?:
   const images = readIdxFile(imagesPath);
   const labels = readIdxFile(labelsPath);
   if (images.dims.length !== 3 && images.dims.length !== 4) {
-    throw new IdxError(imagesPath, `images must have 3 (N x H x W) or 4 (N x C x H x W) dimensions, got ${images.dims.join(' x ')}`);
+    throw new IdxError(imagesPath, `images must have 3 (N x H x W) or 4 (N x C x H x W) dimensions, got ${images.dims.length} (${images.dims.join(' x ')})`);
   }
-  if (labels.dims.length !== 1) throw new IdxError(labelsPath, `labels must have 1 dimension (N), got ${labels.dims.join(' x ')}`);
+  if (labels.dims.length !== 1) throw new IdxError(labelsPath, `labels must have 1 dimension (N), got ${labels.dims.length} (${labels.dims.join(' x ')})`);
+  if (images.dims[0] === 0) throw new IdxError(imagesPath, 'holds no images (its first dimension is 0)');
   if (labels.data instanceof Float32Array || labels.data instanceof Float64Array) throw new IdxError(labelsPath, 'labels must be integers, not floats');
   if (images.dims[0] !== labels.dims[0]) {
     throw new DataError(`${imagesPath} has ${images.dims[0]} images but ${labelsPath} has ${labels.dims[0]} labels`);

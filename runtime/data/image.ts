@@ -2,6 +2,7 @@
 
 import pngjs from 'pngjs';
 import jpeg from 'jpeg-js';
+import { fitCenter } from './augment.ts';
 import { DataError } from './dataset.ts';
 
 /** Decoded pixels, RGBA 8-bit, row-major. */
@@ -12,6 +13,12 @@ export interface Rgba {
 }
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'] as const;
+
+/** The decoders' messages for a cut-off file ("read requests waiting on finished stream") in plain words. */
+function decodeProblem(message: string): string {
+  if (/finished stream|end of (file|data|stream)|unexpected end|out of bounds|offset is outside/i.test(message)) return 'the file is truncated or damaged';
+  return message;
+}
 
 /** Decodes PNG or JPEG bytes (chosen by content, not name). Errors name the file. */
 export function decodeImage(bytes: Uint8Array, source: string): Rgba {
@@ -27,7 +34,7 @@ export function decodeImage(bytes: Uint8Array, source: string): Rgba {
       return { width: img.width, height: img.height, data: img.data };
     }
   } catch (e) {
-    throw new DataError(`${source}: cannot decode ${isPng ? 'PNG' : 'JPEG'} image: ${(e as Error).message}`);
+    throw new DataError(`${source}: cannot decode ${isPng ? 'PNG' : 'JPEG'} image: ${decodeProblem((e as Error).message)}`);
   }
   throw new DataError(`${source}: not a PNG or JPEG image (starts with bytes ${Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')})`);
 }
@@ -94,4 +101,13 @@ export function boxShrink(img: Rgba, k: number): Rgba {
   const data = new Uint8Array(w * h * 4);
   for (let i = 0; i < w * h; i++) for (let c = 0; c < 4; c++) data[i * 4 + c] = Math.round(sums[i * 4 + c] / counts[i]);
   return { width: w, height: h, data };
+}
+
+/**
+ * An image as the model saw its training data: a small image (28x28 Fashion-MNIST) is centred and
+ * zero-padded as training's `fit` did; a larger one (a photo) is scaled to cover and centre-cropped.
+ */
+export function imageForModel(rgba: Rgba, height: number, width: number, channels: 1 | 3 | 4): Float32Array {
+  if (rgba.height > height || rgba.width > width) return fitImage(rgba, height, width, channels);
+  return fitCenter(fitImage(rgba, rgba.height, rgba.width, channels), [channels, rgba.height, rgba.width], height, width);
 }

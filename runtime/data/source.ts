@@ -1,6 +1,6 @@
 // Data sets described as plain, structured-cloneable data, so a worker thread can rebuild the same data set.
 
-import { ArrayDataset, DataError, SubsetDataset, type Dataset } from './dataset.ts';
+import { ArrayDataset, DataError, PickedDataset, SubsetDataset, type Dataset } from './dataset.ts';
 import { ImageFolderDataset, type ImageFolderOptions } from './image-folder.ts';
 
 export type DatasetSource =
@@ -13,7 +13,8 @@ export type DatasetSource =
       classNames?: string[];
     }
   | { kind: 'folder'; root: string; options: ImageFolderOptions }
-  | { kind: 'subset'; base: DatasetSource; start: number; end: number };
+  | { kind: 'subset'; base: DatasetSource; start: number; end: number }
+  | { kind: 'pick'; base: DatasetSource; indices: Int32Array };
 
 export function toSource(ds: Dataset): DatasetSource {
   if (ds instanceof ArrayDataset) {
@@ -22,6 +23,7 @@ export function toSource(ds: Dataset): DatasetSource {
   }
   if (ds instanceof ImageFolderDataset) return { kind: 'folder', root: ds.root, options: ds.options };
   if (ds instanceof SubsetDataset) return { kind: 'subset', base: toSource(ds.base), start: ds.start, end: ds.end };
+  if (ds instanceof PickedDataset) return { kind: 'pick', base: toSource(ds.base), indices: ds.indices };
   throw new DataError('this data set cannot be sent to worker threads (use ArrayDataset, ImageFolderDataset or subset(), or materialize() it)');
 }
 
@@ -41,5 +43,7 @@ export function fromSource(src: DatasetSource): Dataset {
       return new ImageFolderDataset(src.root, src.options);
     case 'subset':
       return new SubsetDataset(fromSource(src.base), src.start, src.end);
+    case 'pick':
+      return new PickedDataset(fromSource(src.base), src.indices);
   }
 }

@@ -36,7 +36,12 @@ export const BUNDLED_DATA = fileURLToPath(new URL('../../data/', import.meta.url
 /** The bundled split: t10k examples [0, 8000) train, [8000, 10000) test. */
 export const BUNDLED_TRAIN_COUNT = 8000;
 
-const KNOWN = 'fashion-mnist, fashion-mnist-bundled, idx:IMAGES,LABELS, folder:PATH[@HxWxC], safetensors:PATH';
+const KNOWN = 'fashion-mnist, fashion-mnist-bundled, idx:IMAGES,LABELS, folder:PATH[@HxWxC], safetensors:PATH, npz:PATH, npy:FIELD=PATH,..., pairs:DIR[@HxWxC], triplets:DIR[@HxWxC]';
+
+/** A data spec that cannot be read as one (a usage error, unlike a bad file). */
+export class DataSpecError extends DataError {
+  override name = 'DataSpecError';
+}
 
 export function parseDataSpec(spec: string): DataSpec {
   const s = spec.trim();
@@ -47,24 +52,24 @@ export function parseDataSpec(spec: string): DataSpec {
   const rest = s.slice(colon + 1);
   if (prefix === 'idx') {
     const parts = rest.split(',');
-    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new DataError(`data spec '${spec}': idx needs two files, idx:IMAGES,LABELS`);
+    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new DataSpecError(`data spec '${spec}': idx needs two files, idx:IMAGES,LABELS`);
     return { kind: 'idx', images: parts[0], labels: parts[1] };
   }
   if (prefix === 'folder') {
     const m = /^(.*?)(?:@(\d+)x(\d+)x(\d+))?$/.exec(rest)!;
-    if (!m[1]) throw new DataError(`data spec '${spec}': folder needs a path, folder:PATH[@HxWxC]`);
+    if (!m[1]) throw new DataSpecError(`data spec '${spec}': folder needs a path, folder:PATH[@HxWxC]`);
     const channels = m[4] ? Number(m[4]) : 3;
-    if (channels !== 1 && channels !== 3 && channels !== 4) throw new DataError(`data spec '${spec}': channels must be 1, 3 or 4, got ${channels}`);
+    if (channels !== 1 && channels !== 3 && channels !== 4) throw new DataSpecError(`data spec '${spec}': channels must be 1, 3 or 4, got ${channels}`);
     const height = m[2] ? Number(m[2]) : 32;
     const width = m[3] ? Number(m[3]) : 32;
-    if (height <= 0 || width <= 0) throw new DataError(`data spec '${spec}': image size must be positive, got ${height}x${width}`);
+    if (height <= 0 || width <= 0) throw new DataSpecError(`data spec '${spec}': image size must be positive, got ${height}x${width}`);
     return { kind: 'folder', path: m[1], height, width, channels };
   }
   if (prefix === 'safetensors') {
-    if (!rest) throw new DataError(`data spec '${spec}': safetensors needs a path, safetensors:PATH`);
+    if (!rest) throw new DataSpecError(`data spec '${spec}': safetensors needs a path, safetensors:PATH`);
     return { kind: 'safetensors', path: rest };
   }
-  throw new DataError(`unknown data spec '${spec}': expected one of ${KNOWN}`);
+  throw new DataSpecError(`unknown data spec '${spec}': expected one of ${KNOWN}`);
 }
 
 function requireFile(path: string, spec: string): void {

@@ -1,15 +1,15 @@
 // One compiled training step: forward, loss, backward, batchnorm running averages and the
 // optimizer update, as one IR program.
 
-import { buildGradProgram } from '../../compiler/lower/programs.ts';
+import { buildGradProgram, lossOutputs } from '../../compiler/lower/programs.ts';
 import type { ModelGraph } from '../../compiler/graph.ts';
 import { pruneProgram, type IrProgram } from '../../compiler/ir/program.ts';
 import { appendOptimizer, optimizerState, type OptimizerConfig } from './optimizers.ts';
 
 export interface TrainStep {
   /**
-   * Outputs `loss` and `output:<layer>` for each model output (for accuracy); updates every
-   * trained tensor, optimizer slot, running statistic and the step.
+   * Outputs `loss`, each loss term, the model's outputs and the observed values (lossOutputs);
+   * updates every trained tensor, optimizer slot, running statistic and the step.
    */
   readonly program: IrProgram;
   /** Every persistent tensor the program reads with its shape: params, running stats, slots. */
@@ -19,13 +19,13 @@ export interface TrainStep {
   readonly feeds: ReadonlyMap<string, readonly number[]>;
 }
 
-export function buildTrainStep(graph: ModelGraph, batch: number, optimizer: OptimizerConfig): TrainStep {
+export function buildTrainStep(graph: ModelGraph, batch: number, optimizer: OptimizerConfig, observe: readonly string[] = []): TrainStep {
   const { lowered, grads, loss } = buildGradProgram(graph, batch, 'train');
   const b = lowered.builder;
   const tensors = lowered.trainable.map((t) => ({ name: t.name, node: t.node, grad: grads.get(t.name)!, shape: b.shape(t.node) }));
   const updates = [...lowered.updates, ...appendOptimizer(b, optimizer, tensors)];
-  const outputs = new Map<string, number>([['loss', loss]]);
-  for (const name of graph.outputs) outputs.set(`output:${name}`, lowered.values.get(name)!);
+  const outputs = lossOutputs(graph, lowered, observe);
+  outputs.set('loss', loss);
   const program = pruneProgram({ nodes: b.nodes, outputs, updates });
   const slots = optimizerState(optimizer, tensors);
   const persistent = new Map<string, readonly number[]>([...lowered.persistent, ...slots]);

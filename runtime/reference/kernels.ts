@@ -178,6 +178,7 @@ const UNARY: Record<UnaryFn, (v: number, alpha: number) => number> = {
   leaky_relu: (v, a) => (v > 0 ? v : a * v),
   tanh: Math.tanh,
   sigmoid,
+  softplus: (v) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
   step: (v) => (v > 0 ? 1 : 0),
 };
 
@@ -194,6 +195,7 @@ const UNARY_DERIV: Record<UnaryFn, (v: number, alpha: number) => number> = {
   leaky_relu: (v, a) => (v > 0 ? 1 : a),
   tanh: (v) => 1 - Math.tanh(v) ** 2,
   sigmoid: (v) => sigmoid(v) * (1 - sigmoid(v)),
+  softplus: sigmoid,
   step: () => 0,
 };
 

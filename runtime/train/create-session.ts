@@ -1,18 +1,21 @@
 // Builds a TrainingSession from a typed model graph: compiles the training step (forward, loss,
-// backward, optimizer update) and the evaluation program to IR, prepares both on a backend (WebGPU
-// when an adapter exists, else the CPU reference executor), and initialises the weights.
+// backward, optimizer update) and, when first asked, evaluation and inference programs to IR;
+// prepares them on a backend (WebGPU when an adapter exists, else the CPU reference executor),
+// and initialises the weights. Any model trains that declares a loss: its feeds are its inputs and
+// its loss targets, whatever their names and ranks.
 
 import type { ModelGraph } from '../../compiler/graph.ts';
-import { buildEvalProgram } from '../../compiler/lower/programs.ts';
-import { SEED_FEED } from '../../compiler/lower/lower.ts';
-import { leavesOf } from '../../compiler/ir/program.ts';
-import { isResident, type Executor, type PreparedProgram, type TensorStore } from '../executor.ts';
+import { buildEvalProgram, buildInferenceProgram } from '../../compiler/lower/programs.ts';
+import { lowerModel, SEED_FEED } from '../../compiler/lower/lower.ts';
+import { isResident, type Executor, type Feeds, type PreparedProgram, type TensorStore } from '../executor.ts';
 import { initialWeights } from '../init.ts';
+import { checkMemoryBudget } from '../memory-budget.ts';
 import type { OptimizerConfig } from '../optim/optimizers.ts';
 import { buildTrainStep } from '../optim/train-step.ts';
 import { cpuExecutor } from '../reference/executor.ts';
-import { argmax } from './argmax.ts';
-import type { SessionState, StepResult, TrainingSession } from './session.ts';
+import { modelFeeds, type ModelFeed } from './bind-feeds.ts';
+import { measureAll, metricsFor, observedValues, termLabel } from './metrics.ts';
+import type { EvalResult, SessionState, StepResult, TrainingSession } from './session.ts';
 
 export type Backend = 'auto' | 'webgpu' | 'wasm' | 'cpu';
 
@@ -29,20 +32,9 @@ export class SessionError extends Error {
   override readonly name = 'SessionError';
 }
 
-/** The tensor a classification loss reads, for accuracy; undefined for other losses. */
-function classifierOutput(graph: ModelGraph): string | undefined {
-  const term = graph.loss.find((t) => t.fn === 'cross_entropy');
-  return term?.args[0];
-}
-
-/** What the training CLI can feed: images for one input and class labels for a cross_entropy loss. */
+/** A model with a loss can train; one without (an encoder) can only predict. */
 export function checkTrainable(graph: ModelGraph): void {
   if (graph.loss.length === 0) throw new SessionError(`model ${graph.name} declares no loss; add e.g. \`loss cross_entropy\``);
-  const feedInputs = graph.inputs.filter((i) => !i.trainable);
-  if (feedInputs.length !== 1) throw new SessionError(`cnnc train feeds one image input; model ${graph.name} has ${feedInputs.length} (${feedInputs.map((i) => i.name).join(', ')})`);
-  const needs = graph.loss.filter((t) => t.target && t.target.name !== 'labels');
-  if (needs.length > 0) throw new SessionError(`cnnc train feeds class labels; model ${graph.name}'s loss ${needs[0].fn} needs '${needs[0].target!.name}' targets`);
-  if (!classifierOutput(graph)) throw new SessionError(`cnnc train needs a cross_entropy loss to train a classifier; model ${graph.name} has ${graph.loss.map((t) => t.fn).join(', ')}`);
 }
 
 /**
@@ -77,18 +69,26 @@ export async function pickExecutor(backend: Backend): Promise<{ executor: Execut
   }
 }
 
+/** The per-step dropout seed: a function of the run's seed and the step, so a resumed run draws the same masks. */
+function dropoutSeed(seed: number, step: number): Float32Array {
+  return new Float32Array([(seed * 1_000_003 + step) % 16_777_216]);
+}
+
+function sliceRows(x: Float32Array, count: number, batch: number): Float32Array {
+  return count === batch ? x : x.subarray(0, (x.length / batch) * count);
+}
+
 export async function createSession(graph: ModelGraph, options: SessionOptions): Promise<TrainingSession> {
-  checkTrainable(graph);
-  const output = classifierOutput(graph)!;
-  const input = graph.inputs.find((i) => !i.trainable)!;
-  const classes = graph.layers.find((l) => l.name === output)?.shape[0] ?? 0;
-  const step = options.optimizer ? buildTrainStep(graph, options.batch, options.optimizer) : undefined;
-  const evalProgram = buildEvalProgram(graph, options.batch);
+  if (options.optimizer) checkTrainable(graph);
+  checkMemoryBudget(graph, options.batch, options.optimizer !== undefined);
+  const feeds = modelFeeds(graph);
+  const metrics = graph.loss.length > 0 ? metricsFor(graph) : [];
+  const observe = observedValues(metrics);
+  const step = options.optimizer ? buildTrainStep(graph, options.batch, options.optimizer, observe) : undefined;
   const { executor, device, note, close } = await pickExecutor(options.backend);
   const train: PreparedProgram | undefined = step ? await executor.prepare(step.program) : undefined;
-  const evaluate = await executor.prepare(evalProgram);
 
-  const persistent = step?.persistent ?? new Map(leavesOf(evalProgram).filter((l) => l.role !== 'feed').map((l) => [l.name, l.shape] as const));
+  const persistent = step?.persistent ?? lowerModel(graph, { batch: options.batch, mode: 'eval' }).persistent;
   const initial = initialWeights(graph, options.seed);
   const store: TensorStore = new Map();
   for (const [name, shape] of persistent) {
@@ -97,10 +97,9 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
     store.set(name, value && value.length === size ? value : new Float32Array(size));
   }
   // On WebGPU the weights stay on the device between steps; the host copy (`store`) is refreshed
-  // only when someone reads it (a checkpoint, an evaluation on the other program).
+  // only when someone reads it (a checkpoint, an evaluation on another program).
   let weightsVersion = 0;
   let hostVersion = 0;
-  let evalVersion = -1;
   if (train && isResident(train)) train.load(store);
   const refreshHost = async () => {
     if (hostVersion === weightsVersion) return;
@@ -111,64 +110,81 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
   const shapes = new Map<string, readonly number[]>([...persistent]);
   let stepCount = 0;
 
-  const feedsFor = (images: Float32Array, labels: Int32Array) => {
-    const feeds = new Map<string, Float32Array>([
-      [input.name, images],
-      ['labels', Float32Array.from(labels)],
-    ]);
-    if (step?.feeds.has(SEED_FEED)) feeds.set(SEED_FEED, new Float32Array([(options.seed * 1_000_003 + stepCount) % 16_777_216]));
-    return feeds;
-  };
-  const countCorrect = (probabilities: Float32Array, labels: Int32Array, count: number): number => {
-    let correct = 0;
-    for (let i = 0; i < count; i++) {
-      if (argmax(probabilities.subarray(i * classes, (i + 1) * classes)) === labels[i]) correct++;
+  // Evaluation and inference programs are compiled for the exact number of examples asked for
+  // (a full batch, and the shorter last one), so losses and batchnorm-free outputs are exact.
+  const programs = new Map<string, { prepared: PreparedProgram; version: number }>();
+  const runProgram = async (kind: 'eval' | 'predict', count: number, input: Feeds): Promise<Map<string, Float32Array>> => {
+    const key = `${kind}:${count}`;
+    let entry = programs.get(key);
+    if (!entry) {
+      const program = kind === 'eval' ? buildEvalProgram(graph, count, observe) : buildInferenceProgram(graph, count);
+      entry = { prepared: await executor.prepare(program), version: -1 };
+      programs.set(key, entry);
     }
-    return correct;
+    await refreshHost();
+    const p = entry.prepared;
+    if (isResident(p)) {
+      if (entry.version !== weightsVersion) p.load(store);
+      entry.version = weightsVersion;
+      return p.step(input);
+    }
+    return p.run(input, new Map(store));
   };
+  const checkFeeds = (given: Feeds, count: number, roles: ReadonlySet<ModelFeed['role']>): Map<string, Float32Array> => {
+    const out = new Map<string, Float32Array>();
+    for (const f of feeds) {
+      if (!roles.has(f.role)) continue;
+      const value = given.get(f.name);
+      const size = count * f.shape.reduce((a, b) => a * b, 1);
+      if (!value) throw new SessionError(`no feed '${f.name}' (${f.what}); feeds given: ${[...given.keys()].join(', ') || 'none'}`);
+      if (value.length !== size) throw new SessionError(`feed '${f.name}' has ${value.length} values; ${count} examples of ${f.what} need ${size}`);
+      out.set(f.name, value);
+    }
+    return out;
+  };
+  const results = (out: ReadonlyMap<string, Float32Array>, given: Feeds, count: number): StepResult => ({
+    loss: out.get('loss')![0]!,
+    terms: graph.loss.map((_, i) => out.get(`term:${i}`)![0]!),
+    tallies: measureAll(metrics, out, given, count),
+  });
+  const modelOutputs = (out: ReadonlyMap<string, Float32Array>, count: number, batch: number) =>
+    new Map(graph.outputs.map((name) => [name, sliceRows(out.get(`output:${name}`)!, count, batch)] as const));
+  const ALL = new Set<ModelFeed['role']>(['input', 'target']);
+  const INPUTS = new Set<ModelFeed['role']>(['input']);
 
   return {
     batchSize: options.batch,
     device,
     ...(note ? { deviceNote: note } : {}),
     shapes,
-    async trainStep(images, labels): Promise<StepResult> {
-      if (!train) throw new SessionError('this session was opened for inference only');
-      const feeds = feedsFor(images, labels);
+    feeds,
+    terms: graph.loss.map((t) => ({ label: termLabel(t), weight: t.weight })),
+    metrics,
+    outputs: graph.outputs,
+    outputShapes: new Map(graph.outputs.map((name) => [name, graph.layers.find((l) => l.name === name)?.shape ?? graph.inputs.find((i) => i.name === name)?.shape ?? []] as const)),
+    async trainStep(given): Promise<StepResult> {
+      if (!train || !step) throw new SessionError('this session was opened for inference only');
+      const input = checkFeeds(given, options.batch, ALL);
+      if (step.feeds.has(SEED_FEED)) input.set(SEED_FEED, dropoutSeed(options.seed, stepCount));
       stepCount++;
       let out: Map<string, Float32Array>;
       if (isResident(train)) {
         weightsVersion++;
-        out = await train.step(feeds);
+        out = await train.step(input);
       } else {
-        out = await train.run(feeds, store);
+        out = await train.run(input, store);
       }
-      const probabilities = out.get(`output:${output}`)!;
-      return { loss: out.get('loss')![0], correct: countCorrect(probabilities, labels, labels.length) };
+      return results(out, input, options.batch);
     },
-    async evaluate(images, labels, count) {
-      // The program's batch is fixed: pad a short batch by repeating its first example.
-      const size = images.length / Math.max(1, labels.length);
-      const padded = new Float32Array(options.batch * size);
-      const paddedLabels = new Int32Array(options.batch);
-      for (let i = 0; i < options.batch; i++) {
-        const from = i < count ? i : 0;
-        padded.set(images.subarray(from * size, (from + 1) * size), i * size);
-        paddedLabels[i] = labels[from];
-      }
-      await refreshHost();
-      let out: Map<string, Float32Array>;
-      if (isResident(evaluate)) {
-        if (evalVersion !== weightsVersion) evaluate.load(store);
-        evalVersion = weightsVersion;
-        out = await evaluate.step(feedsFor(padded, paddedLabels));
-      } else {
-        out = await evaluate.run(feedsFor(padded, paddedLabels), new Map(store));
-      }
-      const probabilities = out.get(`output:${output}`)!.subarray(0, count * classes);
-      let loss = 0;
-      for (let i = 0; i < count; i++) loss -= Math.log(Math.max(probabilities[i * classes + labels[i]], 1e-30));
-      return { loss: loss / Math.max(1, count), probabilities };
+    async evaluate(given, count): Promise<EvalResult> {
+      if (graph.loss.length === 0) throw new SessionError(`model ${graph.name} declares no loss to evaluate`);
+      const input = checkFeeds(given, count, ALL);
+      const out = await runProgram('eval', count, input);
+      return { ...results(out, input, count), outputs: modelOutputs(out, count, count) };
+    },
+    async predict(given, count) {
+      const out = await runProgram('predict', count, checkFeeds(given, count, INPUTS));
+      return modelOutputs(out, count, count);
     },
     async saveState(): Promise<SessionState> {
       await refreshHost();
@@ -190,7 +206,7 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
     },
     dispose(): void {
       train?.dispose();
-      evaluate.dispose();
+      for (const p of programs.values()) p.prepared.dispose();
       close();
     },
   };

@@ -1,56 +1,85 @@
-// The training loop: batches from a resumable loader, a checkpoint after each epoch (written
+// The training loop over named feeds: batches of fields from a resumable loader, bound to the
+// model's inputs and targets, a checkpoint after each epoch (written
 // atomically), exact resume (same next batch, same optimizer state), Ctrl-C saves and stops, and a
 // non-finite loss stops with the step named and the last good checkpoint kept.
 
 import { existsSync } from 'node:fs';
-import { saveCheckpoint } from '../checkpoint.ts';
-import type { Dataset } from '../data/dataset.ts';
-import { evalBatches, type Batch, type BatchJob, type PipelineOptions, type StreamState } from '../data/pipeline.ts';
+import { saveCheckpoint, type Json } from '../checkpoint.ts';
+import type { BatchJob, StreamState } from '../data/pipeline.ts';
+import { evalRecordBatches, type RecordBatchSource, type Records } from '../data/records.ts';
 import type { HostTensor } from '../tensor.ts';
-import { argmax } from './argmax.ts';
-import type { ProgressState } from './progress.ts';
-import type { SessionState, StepResult, TrainingSession } from './session.ts';
-
-/** How evaluation prepares images (fit, normalise); the batch is the session's. */
-export type EvalPipeline = Omit<PipelineOptions, 'shuffle' | 'augment' | 'dropLast' | 'seed' | 'batchSize'>;
-
-/** A BatchLoader or a PrefetchLoader (runtime/data). */
-export interface BatchSource {
-  next(): (Batch & { job: BatchJob }) | Promise<Batch & { job: BatchJob }>;
-  state(): StreamState;
-  readonly planner: { readonly batchesPerEpoch: number };
-}
+import { feedsOf, type FeedBinding } from './bind-feeds.ts';
+import type { Tally } from './metrics.ts';
+import { progressDetails, type ProgressState } from './progress.ts';
+import type { EvalResult, SessionState, StepResult, TrainingSession } from './session.ts';
 
 export interface FitOptions {
   readonly epochs: number;
+  /** How the model's feeds read the loader's fields (bind-feeds.ts). */
+  readonly bindings: readonly FeedBinding[];
   /** Optimizer steps already taken (when resuming). */
   readonly step?: number;
   /** Checkpoint written after each epoch and on Ctrl-C. */
   readonly checkpoint?: string;
-  readonly test?: { readonly dataset: Dataset; readonly pipeline: EvalPipeline };
+  /** Also write the checkpoint after every this many steps (mid-epoch; resume continues exactly). */
+  readonly saveEvery?: number;
+  /** Held-out records, evaluated after each epoch with the same bindings. */
+  readonly test?: Records;
   readonly onProgress?: (p: ProgressState) => void;
   readonly onEpoch?: (e: EpochReport) => void;
   /** Set by the caller (SIGINT): the loop saves and returns after the current step. */
   readonly shouldStop?: () => boolean;
   /** Extra fields for the checkpoint's info (model name, optimizer settings). */
-  readonly info?: Record<string, string | number>;
+  readonly info?: Record<string, Json>;
 }
 
-export interface EpochReport {
+/** Loss, each term and each metric (in the session's order) averaged over examples. */
+export interface Measured {
+  readonly loss: number;
+  readonly terms: readonly number[];
+  readonly metrics: readonly number[];
+}
+
+export interface EpochReport extends Measured {
   /** 1-based, as printed. */
   readonly epoch: number;
-  readonly loss: number;
-  readonly accuracy?: number;
-  readonly testLoss?: number;
-  readonly testAccuracy?: number;
+  readonly test?: Measured;
   readonly seconds: number;
-  readonly imagesPerSecond: number;
+  readonly examplesPerSecond: number;
 }
 
 export type FitOutcome =
   | { readonly kind: 'done'; readonly epochs: readonly EpochReport[]; readonly step: number }
   | { readonly kind: 'interrupted'; readonly epochs: readonly EpochReport[]; readonly step: number }
   | { readonly kind: 'diverged'; readonly message: string; readonly epochs: readonly EpochReport[]; readonly step: number };
+
+/** Running sums of a loss, its terms and metrics over examples. */
+export class Accumulator {
+  private loss = 0;
+  private examples = 0;
+  private terms: number[];
+  private tallies: Tally[];
+  constructor(private readonly session: Pick<TrainingSession, 'terms' | 'metrics'>) {
+    this.terms = session.terms.map(() => 0);
+    this.tallies = session.metrics.map(() => ({ sum: 0, count: 0 }));
+  }
+  add(r: StepResult, count: number): void {
+    this.loss += r.loss * count;
+    this.examples += count;
+    r.terms.forEach((t, i) => (this.terms[i]! += t * count));
+    r.tallies.forEach((t, i) => {
+      this.tallies[i]!.sum += t.sum;
+      this.tallies[i]!.count += t.count;
+    });
+  }
+  get count(): number {
+    return this.examples;
+  }
+  value(): Measured {
+    const n = Math.max(1, this.examples);
+    return { loss: this.loss / n, terms: this.terms.map((t) => t / n), metrics: this.tallies.map((t) => t.sum / Math.max(1, t.count)) };
+  }
+}
 
 function toHost(map: Map<string, Float32Array>, shapes: ReadonlyMap<string, readonly number[]>): Map<string, HostTensor> {
   const out = new Map<string, HostTensor>();
@@ -71,7 +100,7 @@ export function sessionStateFrom(weights: Map<string, HostTensor>, optimizer: Ma
   return { weights: convert(weights), optimizer: convert(optimizer) };
 }
 
-export async function writeTrainingCheckpoint(session: TrainingSession, path: string, position: StreamState, step: number, info: Record<string, string | number>): Promise<void> {
+export async function writeTrainingCheckpoint(session: TrainingSession, path: string, position: StreamState, step: number, info: Record<string, Json>): Promise<void> {
   const state = await session.saveState();
   saveCheckpoint(path, {
     weights: toHost(state.weights, session.shapes),
@@ -81,27 +110,24 @@ export async function writeTrainingCheckpoint(session: TrainingSession, path: st
   });
 }
 
-/** Loss, accuracy and confusion matrix of a whole data set in inference mode. */
-export async function evaluateDataset(
+/**
+ * Loss, terms and metrics of every example of `records` in inference mode; `onBatch` sees each
+ * batch's result and feeds (a confusion matrix, predictions).
+ */
+export async function evaluateRecords(
   session: TrainingSession,
-  dataset: Dataset,
-  pipeline: EvalPipeline,
-): Promise<{ loss: number; accuracy: number; confusion: number[][] }> {
-  const classes = dataset.classes;
-  const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-  let lossSum = 0;
-  let seen = 0;
-  for (const batch of evalBatches(dataset, { ...pipeline, batchSize: session.batchSize })) {
-    const count = batch.labels.length;
-    const { loss, probabilities } = await session.evaluate(batch.images, batch.labels, count);
-    lossSum += loss * count;
-    for (let i = 0; i < count; i++) {
-      confusion[batch.labels[i]][argmax(probabilities.subarray(i * classes, (i + 1) * classes))]++;
-    }
-    seen += count;
+  records: Records,
+  bindings: readonly FeedBinding[],
+  onBatch?: (result: EvalResult, feeds: ReadonlyMap<string, Float32Array>, count: number) => void,
+): Promise<Measured> {
+  const acc = new Accumulator(session);
+  for (const batch of evalRecordBatches(records, session.batchSize)) {
+    const feeds = feedsOf(bindings, batch);
+    const result = await session.evaluate(feeds, batch.count);
+    acc.add(result, batch.count);
+    onBatch?.(result, feeds, batch.count);
   }
-  const correct = confusion.reduce((s, row, i) => s + row[i], 0);
-  return { loss: lossSum / Math.max(1, seen), accuracy: correct / Math.max(1, seen), confusion };
+  return acc.value();
 }
 
 interface InFlight {
@@ -115,7 +141,7 @@ interface InFlight {
  * device never idles waiting for the host. A step is never submitted past the end of an epoch or
  * after a stop request, so checkpoints always hold the weights of the position they record.
  */
-export async function fit(session: TrainingSession, loader: BatchSource, options: FitOptions): Promise<FitOutcome> {
+export async function fit(session: TrainingSession, loader: RecordBatchSource, options: FitOptions): Promise<FitOutcome> {
   const batchesPerEpoch = loader.planner.batchesPerEpoch;
   const info = options.info ?? {};
   const reports: EpochReport[] = [];
@@ -127,10 +153,9 @@ export async function fit(session: TrainingSession, loader: BatchSource, options
   let batchesThisRun = 0;
   let imagesThisRun = 0;
   let epochStart = performance.now();
-  let lossSum = 0;
-  let correct = 0;
-  let counted = 0;
-  let hasAccuracy = true;
+  let epoch = new Accumulator(session);
+
+  const isSavePoint = (steps: number): boolean => options.saveEvery !== undefined && steps % options.saveEvery === 0;
 
   const submitNext = async (): Promise<InFlight | undefined> => {
     const position = loader.state();
@@ -138,7 +163,7 @@ export async function fit(session: TrainingSession, loader: BatchSource, options
     if (nextEpoch >= options.epochs) return undefined;
     const batch = await loader.next();
     if (batch.job.batchInEpoch === 0 || batchesThisRun === 0) epochStart = performance.now();
-    return { job: batch.job, count: batch.labels.length, result: session.trainStep(batch.images, batch.labels) };
+    return { job: batch.job, count: batch.count, result: session.trainStep(feedsOf(options.bindings, batch)) };
   };
 
   /** Takes a finished step's result: statistics, progress, epoch end; an outcome when training must stop. */
@@ -156,40 +181,28 @@ export async function fit(session: TrainingSession, loader: BatchSource, options
         step,
       };
     }
-    if (job.batchInEpoch === 0 || batchesThisRun === 0) {
-      lossSum = correct = counted = 0;
-      hasAccuracy = true;
-    }
-    lossSum += result.loss * count;
-    counted += count;
-    if (result.correct === undefined) hasAccuracy = false;
-    else correct += result.correct;
+    if (job.batchInEpoch === 0 || batchesThisRun === 0) epoch = new Accumulator(session);
+    epoch.add(result, count);
     batchesThisRun++;
     imagesThisRun += count;
     const elapsed = (performance.now() - runStart) / 1000;
+    const running = epoch.value();
     options.onProgress?.({
       epoch: job.epoch + 1,
       epochs: options.epochs,
       batch: job.batchInEpoch + 1,
       batches: batchesPerEpoch,
-      loss: lossSum / counted,
-      ...(hasAccuracy ? { accuracy: correct / counted } : {}),
+      loss: running.loss,
+      details: progressDetails(session, running),
       imagesPerSecond: imagesThisRun / Math.max(elapsed, 1e-9),
       etaSeconds: (elapsed / batchesThisRun) * (totalBatches - batchesThisRun),
     });
+    // Nothing ran ahead of a save point (see the loop), so the weights are those of `job.after`.
+    if (options.checkpoint && isSavePoint(step) && !job.lastInEpoch) await writeTrainingCheckpoint(session, options.checkpoint, job.after, step, info);
     if (job.lastInEpoch) {
       const seconds = (performance.now() - epochStart) / 1000;
-      let report: EpochReport = {
-        epoch: job.epoch + 1,
-        loss: lossSum / counted,
-        ...(hasAccuracy ? { accuracy: correct / counted } : {}),
-        seconds,
-        imagesPerSecond: counted / seconds,
-      };
-      if (options.test) {
-        const t = await evaluateDataset(session, options.test.dataset, options.test.pipeline);
-        report = { ...report, testLoss: t.loss, testAccuracy: t.accuracy };
-      }
+      const test = options.test ? await evaluateRecords(session, options.test, options.bindings) : undefined;
+      const report: EpochReport = { epoch: job.epoch + 1, ...running, ...(test ? { test } : {}), seconds, examplesPerSecond: epoch.count / seconds };
       reports.push(report);
       if (options.checkpoint) await writeTrainingCheckpoint(session, options.checkpoint, job.after, step, info);
       options.onEpoch?.(report);
@@ -199,7 +212,8 @@ export async function fit(session: TrainingSession, loader: BatchSource, options
 
   let pending: InFlight | undefined;
   for (;;) {
-    const mayRunAhead = pending === undefined || (!pending.job.lastInEpoch && !options.shouldStop?.());
+    // The step in flight is `step + 1`: when a checkpoint follows it, the next step waits.
+    const mayRunAhead = pending === undefined || (!pending.job.lastInEpoch && !isSavePoint(step + 1) && !options.shouldStop?.());
     const next = mayRunAhead ? await submitNext() : undefined;
     if (pending) {
       const outcome = await settle(pending);

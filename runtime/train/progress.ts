@@ -1,5 +1,10 @@
-// The training progress bar: epoch, a bar, loss, accuracy, images/s and ETA on one line that
-// redraws in a terminal; in a log (not a TTY) one line per tenth of an epoch instead.
+// The training progress bar: epoch, a bar, loss, each loss term and the metrics that fit the loss
+// (accuracy, binary accuracy, MSE/MAE...), examples/s and ETA on one line that redraws in a
+// terminal; in a log (not a TTY) one line per tenth of an epoch instead. Also the epoch line and
+// `cnnc eval`'s summary, which show the same quantities in words.
+
+import { formatMetric } from './metrics.ts';
+import type { TrainingSession } from './session.ts';
 
 export interface ProgressState {
   readonly epoch: number;
@@ -9,8 +14,8 @@ export interface ProgressState {
   readonly batches: number;
   /** Running mean over this epoch. */
   readonly loss: number;
-  /** Running accuracy over this epoch, 0..1, when the loss has classes. */
-  readonly accuracy?: number;
+  /** Running loss terms and metrics over this epoch, formatted (`acc 45.0%`). */
+  readonly details: readonly string[];
   readonly imagesPerSecond: number;
   /** Seconds until the whole run ends. */
   readonly etaSeconds: number;
@@ -33,7 +38,7 @@ export function formatProgress(p: ProgressState, width = 24): string {
     `[${bar}]`,
     `${p.batch}/${p.batches}`,
     `loss ${p.loss.toFixed(4)}`,
-    ...(p.accuracy === undefined ? [] : [`acc ${(p.accuracy * 100).toFixed(1)}%`]),
+    ...p.details,
     `${p.imagesPerSecond >= 100 ? Math.round(p.imagesPerSecond).toLocaleString('en-US') : p.imagesPerSecond.toFixed(1)} img/s`,
     `ETA ${formatDuration(p.etaSeconds)}`,
   ];
@@ -72,4 +77,26 @@ export class ProgressBar {
     this.lastTenth = -1;
     this.stream.write(`${message}\n`);
   }
+}
+
+/** Loss, terms and metrics averaged over examples, in the session's order. */
+export interface MeasuredValues {
+  readonly loss: number;
+  readonly terms: readonly number[];
+  readonly metrics: readonly number[];
+}
+
+type Described = Pick<TrainingSession, 'terms' | 'metrics'>;
+
+/** Short forms for the bar: each term of a weighted sum (`binary_cross_entropy(face) 0.6931`) and each metric (`acc 45.0%`). */
+export function progressDetails(session: Described, m: MeasuredValues): string[] {
+  const terms = session.terms.length > 1 ? session.terms.map((t, i) => `${t.label} ${m.terms[i]!.toFixed(4)}`) : [];
+  return [...terms, ...session.metrics.map((s, i) => `${s.short} ${formatMetric(s, m.metrics[i]!)}`)];
+}
+
+/** In words, for epoch lines and eval: `loss 0.3012 (binary_cross_entropy(face) 0.2 + ...), binary accuracy 91.2%`. */
+export function describeMeasured(session: Described, m: MeasuredValues, lossWord = 'loss'): string {
+  const terms = session.terms.length > 1 ? ` (${session.terms.map((t, i) => `${t.weight === 1 ? '' : `${t.weight} * `}${t.label} ${m.terms[i]!.toFixed(4)}`).join(' + ')})` : '';
+  const metrics = session.metrics.map((s, i) => `, ${s.name} ${formatMetric(s, m.metrics[i]!, 2)}`).join('');
+  return `${lossWord} ${m.loss.toFixed(4)}${terms}${metrics}`;
 }

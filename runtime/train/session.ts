@@ -1,10 +1,24 @@
 // What the training loop needs from a compiled model on a backend: one call per step, evaluation,
-// and its state for checkpoints. `createSession` (create-session.ts) builds one from a ModelGraph.
+// inference, and its state for checkpoints. Every call takes named feeds (the model's inputs and
+// loss targets by name, batch axis first, PyTorch layout; bind-feeds.ts maps data fields to
+// them). `createSession` (create-session.ts) builds one from a ModelGraph.
+
+import type { Feeds } from '../executor.ts';
+import type { ModelFeed } from './bind-feeds.ts';
+import type { MetricSpec, Tally } from './metrics.ts';
 
 export interface StepResult {
+  /** The weighted sum of the loss terms, averaged as each term defines. */
   readonly loss: number;
-  /** Correct top-1 predictions in the batch, where the loss is a classification loss. */
-  readonly correct?: number;
+  /** Each loss term's unweighted value, in the order of `TrainingSession.terms`. */
+  readonly terms: readonly number[];
+  /** Each metric's sum and count over the batch, in the order of `TrainingSession.metrics`. */
+  readonly tallies: readonly Tally[];
+}
+
+export interface EvalResult extends StepResult {
+  /** The model's outputs by layer name, `count` rows each. */
+  readonly outputs: ReadonlyMap<string, Float32Array>;
 }
 
 export interface SessionState {
@@ -14,8 +28,14 @@ export interface SessionState {
   readonly optimizer: Map<string, Float32Array>;
 }
 
+export interface LossTermInfo {
+  /** `binary_cross_entropy(face)`. */
+  readonly label: string;
+  readonly weight: number;
+}
+
 export interface TrainingSession {
-  /** The batch the programs were compiled for; evaluation pads shorter batches. */
+  /** The batch the training program was compiled for. */
   readonly batchSize: number;
   /** Where it runs, for the user: `cpu (reference executor)`, `webgpu: SwiftShader (core)`. */
   readonly device: string;
@@ -23,10 +43,20 @@ export interface TrainingSession {
   readonly deviceNote?: string;
   /** Shapes of weights and optimizer state, by name. */
   readonly shapes: ReadonlyMap<string, readonly number[]>;
-  /** One step on a full batch: images NCHW, labels as class indices. */
-  trainStep(images: Float32Array, labels: Int32Array): Promise<StepResult>;
-  /** Inference-mode forward of up to batchSize examples: mean loss and class probabilities [count, classes]. */
-  evaluate(images: Float32Array, labels: Int32Array, count: number): Promise<{ loss: number; probabilities: Float32Array }>;
+  /** What every step and evaluation reads (inputs, then loss targets). */
+  readonly feeds: readonly ModelFeed[];
+  readonly terms: readonly LossTermInfo[];
+  readonly metrics: readonly MetricSpec[];
+  /** The model's outputs (layer names), as `predict` and `evaluate` return them. */
+  readonly outputs: readonly string[];
+  /** Each output's shape per example in the course's notation (H x W x C, as the checker types it). */
+  readonly outputShapes: ReadonlyMap<string, readonly number[]>;
+  /** One training step on a full batch of feeds. */
+  trainStep(feeds: Feeds): Promise<StepResult>;
+  /** Inference-mode loss, metrics and outputs of `count` examples (any count up to any size). */
+  evaluate(feeds: Feeds, count: number): Promise<EvalResult>;
+  /** Inference-mode outputs of `count` examples; reads the model's inputs only. */
+  predict(feeds: Feeds, count: number): Promise<Map<string, Float32Array>>;
   saveState(): Promise<SessionState>;
   loadState(state: SessionState): Promise<void>;
   dispose(): void;

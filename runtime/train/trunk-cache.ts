@@ -22,6 +22,7 @@ import type { HostTensor } from '../tensor.ts';
 import { pickExecutor, SessionError, type Backend } from './create-session.ts';
 import type { SessionState, TrainingSession } from './session.ts';
 import { matchWeights } from './transfer.ts';
+import { readWeightsFor } from '../weights/load.ts';
 
 const CACHE_VERSION = 1;
 const META_KEY = 'cnnc_trunk_cache';
@@ -238,8 +239,14 @@ export function withFrozenTrunk(head: TrainingSession, trunk: ReadonlyMap<string
     batchSize: head.batchSize,
     device: head.device,
     shapes: new Map([...trunkShapes, ...head.shapes]),
-    trainStep: (images, labels) => head.trainStep(images, labels),
-    evaluate: (images, labels, count) => head.evaluate(images, labels, count),
+    feeds: head.feeds,
+    terms: head.terms,
+    metrics: head.metrics,
+    outputs: head.outputs,
+    outputShapes: head.outputShapes,
+    trainStep: (feeds) => head.trainStep(feeds),
+    evaluate: (feeds, count) => head.evaluate(feeds, count),
+    predict: (feeds, count) => head.predict(feeds, count),
     async saveState(): Promise<SessionState> {
       const state = await head.saveState();
       const weights = new Map<string, Float32Array>();
@@ -308,7 +315,7 @@ export async function prepareCachedTraining(graph: ModelGraph, options: CachedTr
   const shapes = new Map<string, readonly number[]>();
   for (const l of graph.layers) for (const p of l.params) shapes.set(p.name, p.shape);
   if (options.weightsFile) {
-    const match = matchWeights(readSafetensorsFile(options.weightsFile).tensors, shapes, new Set());
+    const match = matchWeights((await readWeightsFor(graph, options.weightsFile)).tensors, shapes, new Set());
     for (const [name, value] of match.state.weights) weights.set(name, value);
   }
   const trunkNames = new Set(leavesOf(buildInferenceProgram(trunk, 1)).filter((l) => l.role !== 'feed').map((l) => l.name));

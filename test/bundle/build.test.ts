@@ -40,11 +40,11 @@ describe('cnnc build', () => {
     expect(manifest.model).toBe('LeNet5');
     expect(manifest.batch).toBe(BATCH);
     expect(manifest.input).toEqual({ name: 'image', shape: [1, 32, 32] });
-    expect(manifest.feeds.map((f) => [f.name, f.kind, f.shape])).toEqual([['image', 'images', [BATCH, 1, 32, 32]], ['labels', 'labels', [BATCH]]]);
+    expect(manifest.feeds.map((f) => [f.name, f.kind, f.shape])).toEqual([['image', 'input', [BATCH, 1, 32, 32]], ['labels', 'target', [BATCH]]]);
     expect(manifest.optimizer).toEqual({ kind: 'adam', lr: 0.002 });
     expect(manifest.weights.map((w) => w.name)).toEqual(['conv_1.weight', 'conv_1.bias', 'conv_2.weight', 'conv_2.bias', 'dense_1.weight', 'dense_1.bias', 'dense_2.weight', 'dense_2.bias', 'dense_3.weight', 'dense_3.bias']);
     expect(manifest.weights.reduce((s, w) => s + w.shape.reduce((p, d) => p * d, 1), 0)).toBe(61_706);
-    expect(manifest.train.outputs.map((o) => o.name)).toEqual(['loss', 'output:softmax_1']);
+    expect(manifest.train.outputs.map((o) => o.name)).toEqual(['loss', 'term:0', 'output:softmax_1']);
     const files = readdirSync(join(built.dir, 'kernels')).sort();
     expect(files).toEqual([...manifest.train.kernels, ...manifest.eval.kernels].map((k) => k.file.replace('kernels/', '')).sort());
     const module = readFileSync(built.module, 'utf8');
@@ -122,8 +122,8 @@ describe('cnnc build', () => {
     const cases: [string[], RegExp][] = [
       [[...BUILD_ARGS], /missing -o DIR/],
       [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--optimizer', 'lion'], /--optimizer expects sgd, momentum, rmsprop, adam, got 'lion'/],
-      [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--batch', '0'], /--batch expects a positive integer, got '0'/],
-      [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--lr', 'fast'], /--lr expects a positive number, got 'fast'/],
+      [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--batch', '0'], /--batch expects a whole number of at least 1, got '0'/],
+      [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--lr', 'fast'], /--lr expects a number greater than 0, got 'fast'/],
       [[...BUILD_ARGS, '-o', join(built.dir, 'x'), '--target', 'tpu'], /--target expects software or gpu, got 'tpu'/],
       [['-o', join(built.dir, 'x')], /expected one FILE, got 0/],
       [[join(built.dir, 'none.cnn'), '-o', join(built.dir, 'x')], /no such file/],
@@ -146,7 +146,7 @@ describe('cnnc build', () => {
     writeFileSync(lossless, 'model NoLoss() {\n  input image: 8 x 8 x 1\n  conv 2, 3x3\n}\n');
     const r2 = build([lossless, '-o', join(built.dir, 'out2')]);
     expect(r2.code).toBe(1);
-    expect(r2.stderr).toMatch(/lossless\.cnn: error: model NoLoss has no cross_entropy loss/);
+    expect(r2.stderr).toMatch(/lossless\.cnn: error: model NoLoss declares no loss/);
     expect(existsSync(join(built.dir, 'out1'))).toBe(false);
     expect(existsSync(join(built.dir, 'out2'))).toBe(false);
   }, 60_000);

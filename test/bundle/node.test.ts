@@ -87,8 +87,8 @@ await describeWithGpu('a LeNet-5 bundle imported in Node', (gpu) => {
       for (let i = 0; i < 3; i++) expect(pa.subarray(i * 10, i * 10 + 10).reduce((s, p) => s + p, 0)).toBeCloseTo(1, 5);
       expect(() => c.setWeights(new Map([['conv_1.weight', new Float32Array(3)]]))).toThrow(/conv_1.weight.*3 values.*150/);
       expect(() => c.setWeights(new Map([['conv_9.weight', new Float32Array(3)]]))).toThrow("model LeNet5 has no weight 'conv_9.weight'");
-      await expect(c.trainStep({ images: new Float32Array(5), labels: [1] })).rejects.toThrow("'image' needs 8192 floats (shape 8x1x32x32), got 5");
-      await expect(c.predict(new Float32Array(9 * 1024))).rejects.toThrow('expected 1 to 8 images of 1x32x32 (1024 floats each), got 9216 floats');
+      await expect(c.trainStep({ images: new Float32Array(5), labels: [1] })).rejects.toThrow("'image' needs 1 to 8 examples of 1024 floats (shape 8x1x32x32), got 5");
+      await expect(c.predict(new Float32Array(9 * 1024))).rejects.toThrow("'image' needs 1 to 8 examples of 1024 floats (shape 8x1x32x32), got 9216");
     } finally {
       for (const m of [a, c, c2]) m.dispose();
     }

@@ -28,7 +28,7 @@ describe('cnnModuleSource with the bundle option', () => {
     const out = cnnModuleSource(join(REPO, 'tmp/noloss.cnn'), text, { readText: () => text, bundle: BUNDLE });
     expect(out.code).toBeUndefined();
     expect(out.errors.map((e) => [e.text, e.location.line, e.location.lineText])).toEqual([
-      ['bundle: cannot compile the training bundle: model NoLoss has no cross_entropy loss; bundles train classifiers (loss: none)', 1, 'model NoLoss() {'],
+      ['bundle: cannot compile the training bundle: model NoLoss declares no loss; a bundle trains its model (add e.g. `loss cross_entropy`)', 1, 'model NoLoss() {'],
     ]);
   });
 });

@@ -13,7 +13,7 @@ describe('gradient checks: elementwise', () => {
   const unary: [UnaryFn, Init][] = [
     ['neg', 'normal'], ['exp', 'normal'], ['log', 'positive'], ['sqrt', 'positive'], ['rsqrt', 'positive'],
     ['square', 'normal'], ['abs', 'away'], ['relu', 'away'], ['leaky_relu', 'away'], ['tanh', 'normal'],
-    ['sigmoid', 'normal'],
+    ['sigmoid', 'normal'], ['softplus', 'normal'],
   ];
   for (const [fn, init] of unary) {
     it(`unary ${fn}`, () => {

@@ -46,7 +46,7 @@ describe('cnnc summary', () => {
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout) as Record<string, unknown> & { layers: Record<string, unknown>[]; totals: Record<string, number> };
     expect(Object.keys(json)).toEqual(['model', 'inputs', 'layers', 'totals']);
-    expect(Object.keys(json.layers[0])).toEqual(['name', 'op', 'inputs', 'outputShape', 'params', 'trainableParams', 'macs', 'activationBytes']);
+    expect(Object.keys(json.layers[0])).toEqual(['name', 'op', 'inputs', 'outputShape', 'params', 'trainableParams', 'macs', 'activationBytes', 'receptiveField']);
     expect(json.layers[0]).toMatchObject({ name: 'conv_1', op: 'conv2d', inputs: ['image'], outputShape: [28, 28, 6], params: 456, macs: 28 * 28 * 6 * 5 * 5 * 3 });
     expect(json.totals).toEqual({ params: 62006, trainable: 62006, nonTrainable: 0, macs: 651720, activationBytes: 44664, paramBytes: 248024 });
   });
@@ -77,8 +77,8 @@ describe('cnnc graph', () => {
     const r = cnnc(['graph', 'examples/bottleneck.cnn', '--model', 'Bottleneck']);
     expect(r.code).toBe(0);
     expect(r.stdout.startsWith('<svg')).toBe(true);
-    expect(r.stdout.match(/<rect /g)).toHaveLength(3);
-    expect(r.stdout.match(/<line /g)).toHaveLength(2);
-    expect(r.stdout).toContain('conv2d → 28x28x32');
+    expect(r.stdout.match(/class="node"/g)).toHaveLength(3);
+    expect(r.stdout.match(/class="edge"/g)).toHaveLength(2);
+    expect(r.stdout).toContain('→ 28x28x32');
   });
 });

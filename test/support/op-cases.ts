@@ -13,7 +13,7 @@ const conv2s1 = { rank: 2 as const, stride: [1, 1], padBefore: [2, 0], padAfter:
 const conv3 = { rank: 3 as const, stride: [1, 2, 1], padBefore: [1, 1, 0], padAfter: [0, 1, 1], dilation: [1, 1, 2] };
 const pool2 = { rank: 2 as const, kernel: [3, 2], stride: [2, 2], padBefore: [1, 0], padAfter: [1, 1] };
 
-const UNARY: UnaryFn[] = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'abs', 'sign', 'relu', 'leaky_relu', 'tanh', 'sigmoid', 'step'];
+const UNARY: UnaryFn[] = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'abs', 'sign', 'relu', 'leaky_relu', 'tanh', 'sigmoid', 'softplus', 'step'];
 const POSITIVE = new Set<UnaryFn>(['log', 'sqrt', 'rsqrt']);
 
 export const OP_CASES: [string, Build][] = [

@@ -27,14 +27,16 @@ describe('wasm backend selection', () => {
     const session = await createSession(graph, { batch: 8, optimizer: { kind: 'sgd', lr: 0.05 }, backend: 'wasm', seed: 1 });
     try {
       expect(session.device).toMatch(/^wasm/);
-      const images = randomArray(8 * 32 * 32, 3, 0, 1);
-      const labels = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
-      const first = (await session.trainStep(images, labels)).loss;
+      const feeds = new Map([
+        ['image', randomArray(8 * 32 * 32, 3, 0, 1)],
+        ['labels', Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7])],
+      ]);
+      const first = (await session.trainStep(feeds)).loss;
       let last = first;
-      for (let i = 0; i < 10; i++) last = (await session.trainStep(images, labels)).loss;
+      for (let i = 0; i < 10; i++) last = (await session.trainStep(feeds)).loss;
       expect(last).toBeLessThan(first);
       const before = (await session.saveState()).weights;
-      await session.trainStep(images, labels);
+      await session.trainStep(feeds);
       const after = (await session.saveState()).weights;
       expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
       expect([...after].some(([name, v]) => v.some((x, i) => x !== before.get(name)![i]))).toBe(true);

@@ -22,6 +22,7 @@ export const MATH_FUNCTIONS = {
     const s = 1 / (1 + Math.exp(-v));
     return s * (1 - s);
   },
+  softplus: (v: number): number => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
   sign: Math.sign,
   pow: Math.pow,
 } as const;
@@ -92,7 +93,7 @@ export function emitElementwise(f: Body, attrs: OpAttrs, a: readonly Operand[], 
           return;
         case 'leaky_relu': pick(x, x, () => { k(attrs.alpha); x(); mul(); }); return;
         case 'step': pick(x, () => k(1), () => k(0)); return;
-        case 'exp': case 'log': case 'tanh': case 'sigmoid': case 'sign': math(attrs.fn, x); return;
+        case 'exp': case 'log': case 'tanh': case 'sigmoid': case 'softplus': case 'sign': math(attrs.fn, x); return;
       }
       break;
     case 'unary_grad': {
@@ -110,6 +111,7 @@ export function emitElementwise(f: Body, attrs: OpAttrs, a: readonly Operand[], 
         case 'exp': dy(); math('exp', xv); mul(); return;
         case 'tanh': dy(); math('tanhGrad', xv); mul(); return;
         case 'sigmoid': dy(); math('sigmoidGrad', xv); mul(); return;
+        case 'softplus': dy(); math('sigmoid', xv); mul(); return;
       }
       break;
     }

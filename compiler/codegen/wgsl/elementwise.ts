@@ -17,6 +17,17 @@ export function channelInputs(op: string): readonly number[] {
   return [];
 }
 
+/**
+ * log1p(exp(-|x|)) without a log1p builtin. With u = exp(-|x|) in (0, 1]: below 0.01 the series
+ * u - u^2/2 + u^3/3 - u^4/4 (relative error under 1e-8), above it log(1 + u). The series is used
+ * rather than the `log(w) * u / (w - 1)` trick because some drivers (Mesa's GLES) reassociate
+ * `w - 1` back into `u` and lose it.
+ */
+function log1pExpNegAbs(x: string): string {
+  const u = `exp(-abs(${x}))`;
+  return `select(log(1.0 + ${u}), ${u} * (1.0 - ${u} * (0.5 - ${u} * (0.33333334 - ${u} * 0.25))), ${u} < 0.01)`;
+}
+
 function unaryExpr(fn: UnaryFn, x: string, alpha: number): string {
   switch (fn) {
     case 'neg': return `(-${x})`;
@@ -31,6 +42,7 @@ function unaryExpr(fn: UnaryFn, x: string, alpha: number): string {
     case 'leaky_relu': return `select(${f32Lit(alpha)} * ${x}, ${x}, ${x} > 0.0)`;
     case 'tanh': return `tanh(${x})`;
     case 'sigmoid': return `(1.0 / (1.0 + exp(-${x})))`;
+    case 'softplus': return `(max(${x}, 0.0) + ${log1pExpNegAbs(x)})`;
     case 'step': return `select(0.0, 1.0, ${x} > 0.0)`;
   }
 }
@@ -50,6 +62,7 @@ function unaryGradExpr(fn: UnaryFn, dy: string, x: string, alpha: number): strin
     case 'leaky_relu': return `select(${f32Lit(alpha)} * ${dy}, ${dy}, ${x} > 0.0)`;
     case 'tanh': return `(${dy} * (1.0 - tanh(${x}) * tanh(${x})))`;
     case 'sigmoid': return `(${dy} * (1.0 / (1.0 + exp(-${x}))) * (1.0 - 1.0 / (1.0 + exp(-${x}))))`;
+    case 'softplus': return `(${dy} / (1.0 + exp(-${x})))`;
   }
 }
 

@@ -1,0 +1,52 @@
+// A read-only HTTP server for a folder of static files on 127.0.0.1 (the playground).
+
+import { readFile, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, resolve, sep } from 'node:path';
+
+const TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.gz': 'application/octet-stream',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
+
+export interface Served {
+  readonly url: string;
+  readonly server: Server;
+}
+
+/** Serves `root` on 127.0.0.1:`port` (0: any free port). Nothing outside `root` is served. */
+export async function serveStatic(root: string, port: number): Promise<Served> {
+  const base = resolve(root);
+  const server = createServer((request, response) => {
+    void (async () => {
+      let path: string;
+      try {
+        path = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
+      } catch {
+        response.writeHead(400).end();
+        return;
+      }
+      const file = resolve(base, `.${path.endsWith('/') ? `${path}index.html` : path}`);
+      if (file !== base && !file.startsWith(base + sep)) {
+        response.writeHead(403).end();
+        return;
+      }
+      try {
+        if (!(await stat(file)).isFile()) throw new Error('not a file');
+        response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(await readFile(file));
+      } catch {
+        response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
+      }
+    })();
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', () => done());
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
+}

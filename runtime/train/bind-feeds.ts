@@ -1,0 +1,165 @@
+// Binding a model's per-batch tensors to a data set's fields. What a model reads with each batch
+// (its feeds) are its non-trainable inputs and the targets of its loss terms; each binds to a field
+// of the same name, a sole image input to `images`, or to the field `--feed NAME=FIELD` names.
+// Shapes, dtypes and class ranges are checked here, before the first step, and a mismatch names
+// the field, the model's input or target, both shapes in the course's H x W x C notation, and the data.
+
+import type { ModelGraph } from '../../compiler/graph.ts';
+import { irShape } from '../../compiler/lower/layout.ts';
+import { IMAGE_FIELD } from '../data/image-records.ts';
+import { elementCount, type FieldBatch, type Fields, type FieldSpec } from '../data/records.ts';
+import type { Feeds } from '../executor.ts';
+
+export class FeedError extends Error {
+  override readonly name = 'FeedError';
+}
+
+/** A tensor the model reads with every batch. */
+export interface ModelFeed {
+  /** The program's feed name: the input's name, or the loss target's (`labels`, `targets`, `targets:landmarks`). */
+  readonly name: string;
+  readonly role: 'input' | 'target';
+  /** Per-example shape in PyTorch layout ([C, H, W], [] for a class index). */
+  readonly shape: readonly number[];
+  readonly dtype: 'f32' | 'i32';
+  /** For class-index targets: how many classes the model predicts. */
+  readonly classes?: number;
+  /** For the user: `input 'image'`, `target 'labels' of cross_entropy(y)`. */
+  readonly what: string;
+}
+
+/** The course's notation of a per-example PyTorch-layout shape: [3, 64, 64] is `64 x 64 x 3`. */
+export function courseShape(shape: readonly number[]): string {
+  if (shape.length === 0) return 'a scalar';
+  if (shape.length === 1) return String(shape[0]);
+  return [...shape.slice(1), shape[0]].join(' x ');
+}
+
+/** The same shape channels last ([C, H, W] -> [H, W, C]), as Keras and NumPy users store images. */
+function channelsLast(shape: readonly number[]): readonly number[] {
+  return shape.length < 2 ? shape : [...shape.slice(1), shape[0]!];
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+/** Equal but for axes of size 1 ([N] labels for a [N, 1] target, [F, 1, 1] cached activations for [F]): the same values in the same order. */
+const sameValues = (a: readonly number[], b: readonly number[]): boolean => sameShape(a.filter((d) => d !== 1), b.filter((d) => d !== 1));
+
+/** Every feed of a model, inputs first, then loss targets in the order of its terms. */
+export function modelFeeds(graph: ModelGraph): ModelFeed[] {
+  const feeds: ModelFeed[] = [];
+  for (const input of graph.inputs) {
+    if (input.trainable) continue;
+    feeds.push({ name: input.name, role: 'input', shape: irShape(input.shape, 1).slice(1), dtype: 'f32', what: `input '${input.name}'` });
+  }
+  for (const term of graph.loss) {
+    const target = term.target;
+    if (!target || feeds.some((f) => f.name === target.name)) continue;
+    const classes = target.dtype === 'i32' ? graph.layers.find((l) => l.name === term.args[0])?.shape[0] : undefined;
+    feeds.push({
+      name: target.name,
+      role: 'target',
+      shape: irShape(target.shape, 1).slice(1),
+      dtype: target.dtype,
+      ...(classes !== undefined ? { classes } : {}),
+      what: `target '${target.name}' of ${term.fn}(${term.args.join(', ')})`,
+    });
+  }
+  return feeds;
+}
+
+export interface FeedBinding {
+  readonly feed: ModelFeed;
+  readonly field: string;
+  /** The field stores the feed channels last (N x H x W x C): batches are transposed to channels first. */
+  readonly channelsLast: boolean;
+}
+
+/** Parses `--feed NAME=FIELD` options. */
+export function parseFeedOverrides(values: readonly string[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values ?? []) {
+    const eq = v.indexOf('=');
+    if (eq <= 0 || eq === v.length - 1) throw new FeedError(`--feed expects INPUT=FIELD (e.g. --feed anchor=image_a), got '${v}'`);
+    out.set(v.slice(0, eq).trim(), v.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+/** The field a feed reads when no --feed names one. */
+function defaultField(feed: ModelFeed, feeds: readonly ModelFeed[], fields: Fields): string | undefined {
+  if (fields.has(feed.name)) return feed.name;
+  const inputs = feeds.filter((f) => f.role === 'input');
+  if (feed.role === 'input' && inputs.length === 1 && fields.has(IMAGE_FIELD)) return IMAGE_FIELD;
+  // A second target of another shape is named `targets:<tensor>`: the field may be named after the tensor.
+  const colon = feed.name.indexOf(':');
+  if (colon > 0 && fields.has(feed.name.slice(colon + 1))) return feed.name.slice(colon + 1);
+  return undefined;
+}
+
+function checkField(model: string, feed: ModelFeed, field: string, spec: FieldSpec, source: string): boolean {
+  let last = false;
+  if (!sameValues(spec.shape, feed.shape)) {
+    last = feed.shape.length >= 2 && sameShape(spec.shape, channelsLast(feed.shape));
+    if (!last) {
+      throw new FeedError(`${source}: field '${field}' is ${courseShape(spec.shape)} per example, model ${model}'s ${feed.what} is ${courseShape(feed.shape)}`);
+    }
+  }
+  if (feed.dtype === 'i32' && spec.dtype !== 'i32') {
+    throw new FeedError(`${source}: field '${field}' holds floating-point values; model ${model}'s ${feed.what} needs integer class indices`);
+  }
+  if (feed.classes !== undefined && spec.classes !== undefined && spec.classes > feed.classes) {
+    throw new FeedError(`${source}: field '${field}' has class labels up to ${spec.classes - 1}; model ${model}'s ${feed.what} has ${feed.classes} classes (0..${feed.classes - 1})`);
+  }
+  return last;
+}
+
+/**
+ * Binds every feed of the model to a field and checks it. `source` names the data (a file) in errors.
+ * Overrides name a feed and a field: `anchor` -> `image_a`.
+ */
+export function bindFeeds(graph: ModelGraph, fields: Fields, overrides: ReadonlyMap<string, string>, source: string, feeds = modelFeeds(graph)): FeedBinding[] {
+  const fieldList = [...fields.keys()].join(', ') || 'none';
+  for (const name of overrides.keys()) {
+    if (!feeds.some((f) => f.name === name)) {
+      throw new FeedError(`--feed ${name}=${overrides.get(name)}: model ${graph.name} has no input or loss target '${name}' (it reads ${feeds.map((f) => f.name).join(', ') || 'nothing'})`);
+    }
+  }
+  return feeds.map((feed) => {
+    const field = overrides.get(feed.name) ?? defaultField(feed, feeds, fields);
+    if (field === undefined) {
+      throw new FeedError(`${source}: no field for model ${graph.name}'s ${feed.what} (${courseShape(feed.shape)}); the data has ${fieldList}; name one with --feed ${feed.name}=FIELD`);
+    }
+    const spec = fields.get(field);
+    if (!spec) throw new FeedError(`${source}: no field '${field}' for model ${graph.name}'s ${feed.what}; the data has ${fieldList}`);
+    return { feed, field, channelsLast: checkField(graph.name, feed, field, spec, source) };
+  });
+}
+
+/** One line per binding, for the start of training: `image <- images (64 x 64 x 3)`. */
+export function describeBindings(bindings: readonly FeedBinding[]): string {
+  return bindings.map((b) => `${b.feed.name} <- ${b.field} (${courseShape(b.feed.shape)}${b.channelsLast ? ', stored channels last' : ''})`).join(', ');
+}
+
+/** [count, ...spatial, C] -> [count, C, ...spatial]. */
+function toChannelsFirst(data: Float32Array, count: number, shape: readonly number[]): Float32Array {
+  const c = shape[0]!;
+  const plane = elementCount(shape.slice(1));
+  const out = new Float32Array(data.length);
+  for (let n = 0; n < count; n++) {
+    const base = n * c * plane;
+    for (let p = 0; p < plane; p++) for (let ch = 0; ch < c; ch++) out[base + ch * plane + p] = data[base + p * c + ch];
+  }
+  return out;
+}
+
+/** The program's feeds for a batch of fields. */
+export function feedsOf(bindings: readonly FeedBinding[], batch: FieldBatch): Map<string, Float32Array> {
+  const feeds = new Map<string, Float32Array>();
+  for (const b of bindings) {
+    const value = batch.fields.get(b.field)!;
+    feeds.set(b.feed.name, b.channelsLast ? toChannelsFirst(value, batch.count, b.feed.shape) : value);
+  }
+  return feeds;
+}
+
+export type { Feeds };

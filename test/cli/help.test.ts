@@ -1,0 +1,44 @@
+// `--help` of every command and the README's table of commands come from cli/commands.ts.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { commandTable, withCommandTable } from '../../cli/command-table.ts';
+import { COMMANDS } from '../../cli/commands.ts';
+import { main } from '../../cli/main.ts';
+
+const README = join(import.meta.dirname, '../../README.md');
+
+function captured(): { text: () => string } {
+  const chunks: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  return { text: () => chunks.join('') };
+}
+
+describe('--help', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it.each(COMMANDS.map((c) => [c.name, c] as const))('cnnc %s --help lists every option and exits 0', async (name, spec) => {
+    const out = captured();
+    expect(await main([name, '--help'])).toBe(0);
+    const text = out.text();
+    expect(text.startsWith(`usage: cnnc ${name} `)).toBe(true);
+    for (const flag of Object.keys(spec.options)) expect(text).toContain(`--${flag}`);
+  });
+});
+
+describe("README's table of commands", () => {
+  it('is current (regenerate: node bin/run-ts.js scripts/readme-commands.ts)', () => {
+    const readme = readFileSync(README, 'utf8');
+    expect(withCommandTable(readme, COMMANDS)).toBe(readme);
+  });
+
+  it('has one row per command, pipes escaped', () => {
+    const table = commandTable([{ name: 'x', args: 'A|B', summary: 'does x', options: {}, load: async () => async () => 0 }]);
+    expect(table.split('\n')).toEqual(['| command | does |', '| --- | --- |', '| `cnnc x A\\|B` | does x |']);
+    expect(commandTable(COMMANDS).split('\n')).toHaveLength(COMMANDS.length + 2);
+  });
+});

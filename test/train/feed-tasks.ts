@@ -1,0 +1,189 @@
+// Small learnable tasks for every family of model the named feeds train: each writes a model and
+// its data (safetensors, NumPy .npz, class folders of PNGs) into a folder and says how to train it
+// and what its fitting metric must reach. Data is generated from a seed, so runs are repeatable.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { zipSync } from 'fflate';
+import pngjs from 'pngjs';
+import { writeSafetensorsFile } from '../../runtime/checkpoint.ts';
+import { Rng } from '../../runtime/data/random.ts';
+import type { HostTensor } from '../../runtime/tensor.ts';
+
+export interface FeedTask {
+  readonly name: string;
+  readonly model: string;
+  /** `--data` and any other options for `cnnc train`. */
+  readonly args: readonly string[];
+  /** The epoch line's metric that must beat `chance + margin` (or, `lower`, stay under `chance - margin`). */
+  readonly metric: string;
+  readonly chance: number;
+  readonly margin: number;
+  readonly lower?: boolean;
+}
+
+/** One .npy file's bytes (version 1, little-endian, C order). */
+export function npyBytes(descr: '<f4' | '<i8' | '|u1', shape: readonly number[], data: Float32Array | BigInt64Array | Uint8Array): Uint8Array {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const out = new Uint8Array(10 + header.length + data.byteLength);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 255, header.length >> 8]);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
+  return out;
+}
+
+function writeNpz(path: string, arrays: Record<string, Uint8Array>): void {
+  writeFileSync(path, zipSync(Object.fromEntries(Object.entries(arrays).map(([k, v]) => [`${k}.npy`, v]))));
+}
+
+const f32 = (shape: number[], data: Float32Array): HostTensor => ({ dtype: 'F32', shape, data });
+
+/** Class folders of 8x8 grey PNGs: class k is a bright bar at row/column position k, plus noise. */
+export function writeClassFolders(root: string, classes: number, perClass: number, seed: number, noise = 0.35): void {
+  const rng = Rng.seeded(seed);
+  for (let k = 0; k < classes; k++) {
+    const dir = join(root, `person_${k}`);
+    mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < perClass; i++) {
+      const png = new pngjs.PNG({ width: 8, height: 8 });
+      for (let p = 0; p < 64; p++) {
+        const [y, x] = [Math.floor(p / 8), p % 8];
+        const on = k % 2 === 0 ? y === 2 + (k >> 1) * 2 || y === 3 + (k >> 1) * 2 : x === 2 + (k >> 1) * 2 || x === 3 + (k >> 1) * 2;
+        const v = Math.max(0, Math.min(255, Math.round(255 * ((on ? 0.7 : 0.15) + noise * (rng.float() - 0.5)))));
+        png.data[p * 4] = png.data[p * 4 + 1] = png.data[p * 4 + 2] = v;
+        png.data[p * 4 + 3] = 255;
+      }
+      writeFileSync(join(dir, `${i}.png`), pngjs.PNG.sync.write(png));
+    }
+  }
+}
+
+const ENCODER = `block enc()(x) {
+  x -> conv 8, 3x3, pad same -> relu -> maxpool 2x2 -> flatten -> dense 8 -> l2_normalize
+}`;
+
+/** Writes every task's model and data under `dir`. */
+export function writeFeedTasks(dir: string): FeedTask[] {
+  mkdirSync(dir, { recursive: true });
+  const rng = Rng.seeded(2024);
+  const model = (name: string, text: string) => {
+    writeFileSync(join(dir, `${name}.cnn`), text);
+    return join(dir, `${name}.cnn`);
+  };
+  const tasks: FeedTask[] = [];
+
+  // Happy House (BCE) from an .npz a Keras user would have: x channels last, y uint8 (N, 1).
+  {
+    const n = 192;
+    const x = new Float32Array(n * 16 * 16 * 3);
+    const y = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      y[i] = i % 2;
+      for (let p = 0; p < 16 * 16 * 3; p++) x[i * 768 + p] = 0.6 * rng.float() + (y[i] && Math.floor(p / 48) < 8 && p % 3 === 0 ? 0.35 : 0);
+    }
+    writeNpz(join(dir, 'happy.npz'), { x: npyBytes('<f4', [n, 16, 16, 3], x), y: npyBytes('|u1', [n, 1], y) });
+    const file = model('happy', 'model Happy {\n  input image: 16 x 16 x 3\n  conv 4, 3x3, pad same -> batchnorm -> relu\n  maxpool 4x4\n  flatten\n  dense 1 -> sigmoid\n  loss binary_cross_entropy\n}\n');
+    tasks.push({ name: 'binary cross-entropy (Happy House)', model: file, args: ['--data', `npz:${join(dir, 'happy.npz')}`, '--feed', 'image=x', '--feed', 'targets=y', '--epochs', '3', '--lr', '0.01'], metric: 'binary accuracy', chance: 0.5, margin: 0.3 });
+  }
+
+  // Landmarks-style regression: a face probability (BCE) and 4 coordinates (MSE) from one backbone.
+  {
+    const n = 192;
+    const image = new Float32Array(n * 144);
+    const face = new Float32Array(n);
+    const points = new Float32Array(n * 4);
+    for (let i = 0; i < n; i++) {
+      face[i] = i % 2;
+      const [px, py] = [2 + rng.int(8), 2 + rng.int(8)];
+      for (let p = 0; p < 144; p++) image[i * 144 + p] = 0.2 * rng.float();
+      if (face[i]) {
+        for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) image[i * 144 + (py + dy) * 12 + px + dx] = 1;
+        points.set([px / 12, py / 12, (px + 1) / 12, (py + 1) / 12], i * 4);
+      } else {
+        points.set([0.5, 0.5, 0.5, 0.5], i * 4);
+      }
+    }
+    writeSafetensorsFile(join(dir, 'landmarks.safetensors'), { image: f32([n, 1, 12, 12], image), targets: f32([n, 1], face), landmarks: f32([n, 4], points) });
+    // Chance for a regression: the MSE of always predicting the mean point.
+    const mean = [0, 1, 2, 3].map((k) => points.filter((_, i) => i % 4 === k).reduce((a, b) => a + b, 0) / n);
+    const variance = points.reduce((s, v, i) => s + (v - mean[i % 4]!) ** 2, 0) / points.length;
+    const file = model('landmarks', 'model SmallLandmarks {\n  input image: 12 x 12 x 1\n  features = image -> flatten -> dense 32 -> relu\n  face = features -> dense 1 -> sigmoid\n  landmarks = features -> dense 4\n  output face, landmarks\n  loss binary_cross_entropy(face) + mse(landmarks)\n}\n');
+    tasks.push({ name: 'regression (Landmarks)', model: file, args: ['--data', `safetensors:${join(dir, 'landmarks.safetensors')}`, '--epochs', '10', '--optimizer', 'adam', '--lr', '0.01'], metric: 'mse', chance: variance, margin: variance / 2, lower: true });
+  }
+
+  // Classification with localization: [pc, bx, by, bh, bw, c1, c2].
+  {
+    const n = 192;
+    const image = new Float32Array(n * 144);
+    const targets = new Float32Array(n * 7);
+    for (let i = 0; i < n; i++) {
+      for (let p = 0; p < 144; p++) image[i * 144 + p] = 0.2 * rng.float();
+      if (i % 2 === 0) continue; // no object: pc = 0, the rest is ignored
+      const cls = rng.int(2);
+      const [x, y] = [rng.int(9), rng.int(9)];
+      for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) image[i * 144 + (y + dy) * 12 + x + dx] = cls ? 1 : 0.6;
+      targets.set([1, (x + 1.5) / 12, (y + 1.5) / 12, 0.25, 0.25, cls ? 0 : 1, cls ? 1 : 0], i * 7);
+    }
+    writeSafetensorsFile(join(dir, 'localization.safetensors'), { image: f32([n, 1, 12, 12], image), targets: f32([n, 7], targets) });
+    const file = model('localization', 'model SmallLocalization {\n  input image: 12 x 12 x 1\n  conv 8, 3x3, pad same -> relu\n  flatten\n  dense 32 -> relu\n  y = dense 7\n  loss localization(y, classes 2)\n}\n');
+    tasks.push({ name: 'localization', model: file, args: ['--data', `safetensors:${join(dir, 'localization.safetensors')}`, '--epochs', '8', '--optimizer', 'adam', '--lr', '0.003'], metric: 'object accuracy', chance: 0.5, margin: 0.3 });
+  }
+
+  // Triplets sampled from class folders (a Siamese encoder shared by three inputs).
+  writeClassFolders(join(dir, 'people'), 4, 48, 5, 0.9);
+  {
+    const file = model('siamese', `${ENCODER}\nmodel Siamese {\n  input anchor: 8 x 8 x 1\n  input positive: 8 x 8 x 1\n  input negative: 8 x 8 x 1\n  share e = enc()\n  a = e(anchor)\n  p = e(positive)\n  n = e(negative)\n  output a, p, n\n  loss triplet(a, p, n, alpha 0.5)\n}\n`);
+    tasks.push({ name: 'triplet (Siamese)', model: file, args: ['--data', `triplets:${join(dir, 'people')}@8x8x1`, '--epochs', '2', '--optimizer', 'adam', '--lr', '0.01'], metric: 'triplet accuracy', chance: 0.5, margin: 0.3 });
+    const verify = model('verify', `${ENCODER}\nmodel Verify {\n  input first: 8 x 8 x 1\n  input second: 8 x 8 x 1\n  share e = enc()\n  a = e(first)\n  b = e(second)\n  abs(a - b) as distance\n  dense 1 as logistic -> sigmoid\n  loss binary_cross_entropy\n}\n`);
+    tasks.push({ name: 'face verification (pairs)', model: verify, args: ['--data', `pairs:${join(dir, 'people')}@8x8x1`, '--epochs', '6', '--optimizer', 'adam', '--lr', '0.02'], metric: 'binary accuracy', chance: 0.5, margin: 0.2 });
+  }
+
+  // A YOLO-style detector: 4x4 grid, one anchor, two classes; one object per image.
+  {
+    const n = 192;
+    const image = new Float32Array(n * 256);
+    const targets = new Float32Array(n * 7 * 16); // [7, 4, 4] per image (channels first)
+    for (let i = 0; i < n; i++) {
+      for (let p = 0; p < 256; p++) image[i * 256 + p] = 0.2 * rng.float();
+      const [cx, cy, cls] = [rng.int(4), rng.int(4), rng.int(2)];
+      for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) image[i * 256 + (cy * 4 + dy) * 16 + cx * 4 + dx] = cls ? 1 : 0.6;
+      const cell = cy * 4 + cx;
+      [1, 0.4, 0.4, 0.2, 0.2, cls ? 0 : 1, cls ? 1 : 0].forEach((v, ch) => (targets[i * 112 + ch * 16 + cell] = v));
+    }
+    writeSafetensorsFile(join(dir, 'yolo.safetensors'), { image: f32([n, 1, 16, 16], image), targets: f32([n, 7, 4, 4], targets) });
+    const file = model('yolo', 'model TinyYolo {\n  input image: 16 x 16 x 1\n  conv 8, 3x3, pad same -> relu\n  maxpool 2x2\n  conv 16, 3x3, pad same -> relu\n  maxpool 2x2\n  grid = conv 7, 1x1\n  loss yolo(grid, anchors 1, classes 2)\n}\n');
+    tasks.push({ name: 'YOLO detector', model: file, args: ['--data', `safetensors:${join(dir, 'yolo.safetensors')}`, '--epochs', '4', '--optimizer', 'adam', '--lr', '0.01'], metric: 'object cell accuracy', chance: 1 / 16, margin: 0.5 });
+  }
+
+  // conv1d on signals (npz, integer labels): slow against fast sines.
+  {
+    const n = 192;
+    const signal = new Float32Array(n * 32);
+    const labels = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = BigInt(i % 2);
+      const f = i % 2 ? 0.9 : 0.25;
+      const phase = rng.float() * 6.28;
+      for (let t = 0; t < 32; t++) signal[i * 32 + t] = Math.sin(f * t + phase) + 0.3 * (rng.float() - 0.5);
+    }
+    writeNpz(join(dir, 'signals.npz'), { signal: npyBytes('<f4', [n, 1, 32], signal), labels: npyBytes('<i8', [n], labels) });
+    const file = model('signal', 'model SignalNet {\n  input signal: 32 x 1\n  conv1d 8, 5 -> relu\n  maxpool1d 4\n  flatten\n  dense 2 -> softmax\n  loss cross_entropy\n}\n');
+    tasks.push({ name: 'conv1d', model: file, args: ['--data', `npz:${join(dir, 'signals.npz')}`, '--epochs', '3', '--optimizer', 'adam', '--lr', '0.01'], metric: 'accuracy', chance: 0.5, margin: 0.3 });
+  }
+
+  // conv3d on volumes: which half of the volume is bright.
+  {
+    const n = 128;
+    const volume = new Float32Array(n * 512);
+    const labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i % 2;
+      for (let p = 0; p < 512; p++) volume[i * 512 + p] = 0.5 * rng.float() + (Math.floor(p / 64) < 4 === (labels[i] === 1) ? 0.3 : 0);
+    }
+    writeSafetensorsFile(join(dir, 'volumes.safetensors'), { volume: f32([n, 1, 8, 8, 8], volume), labels: { dtype: 'I32', shape: [n], data: labels } });
+    const file = model('volume', 'model VolumeNet {\n  input volume: 8 x 8 x 8 x 1\n  conv3d 4, 3 -> relu\n  maxpool3d 2\n  flatten\n  dense 2 -> softmax\n  loss cross_entropy\n}\n');
+    tasks.push({ name: 'conv3d', model: file, args: ['--data', `safetensors:${join(dir, 'volumes.safetensors')}`, '--epochs', '2', '--optimizer', 'adam', '--lr', '0.01'], metric: 'accuracy', chance: 0.5, margin: 0.3 });
+  }
+  return tasks;
+}

@@ -1,0 +1,141 @@
+// Named feeds through the public `cnnc train` command: every family of model the checker accepts
+// trains on small generated data (BCE, regression, localization, triplet, pairs, YOLO, conv1d,
+// conv3d), its loss falls well below its start and its fitting metric beats chance by a stated
+// margin; resume is exact for a multi-input model; bad feeds end in one line, exit 1, nothing
+// written; predict writes any model's outputs; every family compiles to a bundle.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compileBundle } from '../../compiler/emit-ts/bundle-spec.ts';
+import { compileModel } from '../../compiler/program.ts';
+import { loadCheckpoint } from '../../runtime/checkpoint.ts';
+import { CNNC } from '../support/cli.ts';
+import { npyBytes, writeClassFolders, writeFeedTasks } from './feed-tasks.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'cnnc-feeds-'));
+const tasks = writeFeedTasks(dir);
+
+/** `cnnc ARGS` in a child process, without blocking the other concurrent tests. */
+function run(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CNNC, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const train = (model: string, args: readonly string[], out: string) => run(['train', model, ...args, '--backend', 'cpu', '--batch', '32', '--out', out]);
+
+describe('cnnc train on named feeds', () => {
+  for (const task of tasks) {
+    it.concurrent(`${task.name}: the loss falls and ${task.metric} beats chance`, async () => {
+      const r = await train(task.model, task.args, join(dir, `${task.model.split('/').at(-1)}.ckpt.safetensors`));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/^feeds: .+ <- .+/m);
+      const start = Number(/ 1\/\d+ +loss ([\d.]+)/.exec(r.stderr)![1]);
+      const lines = r.stderr.split('\n').filter((l) => /^epoch \d+\/\d+: /.test(l));
+      const last = lines.at(-1)!;
+      const end = Number(/: loss ([\d.]+)/.exec(last)![1]);
+      expect(end, last).toBeLessThan(0.6 * start);
+      const m = new RegExp(`, ${task.metric} ([\\d.]+)(%?)`).exec(last);
+      expect(m, last).not.toBeNull();
+      const value = Number(m![1]) / (m![2] ? 100 : 1);
+      if (task.lower) expect(value, last).toBeLessThan(task.chance - task.margin);
+      else expect(value, last).toBeGreaterThan(task.chance + task.margin);
+    });
+  }
+
+  it('compiles a bundle for every family', () => {
+    for (const task of tasks) {
+      const graph = compileModel({ file: task.model }).graph!;
+      const bundle = compileBundle(graph, { batch: 4, optimizer: { kind: 'adam', lr: 0.01 } });
+      const inputs = graph.inputs.map((i) => i.name);
+      expect(bundle.spec.feeds.filter((f) => f.kind === 'input').map((f) => f.name), task.name).toEqual(inputs);
+      expect(bundle.spec.feeds.some((f) => f.kind === 'target') || graph.loss.every((t) => !t.target), task.name).toBe(true);
+      expect(bundle.spec.terms.length).toBe(graph.loss.length);
+    }
+  });
+
+  it.concurrent('--resume continues a multi-input model bit for bit', async () => {
+    const siamese = tasks.find((t) => t.metric === 'triplet accuracy')!;
+    const args = siamese.args.filter((a, i, all) => a !== '--epochs' && all[i - 1] !== '--epochs');
+    const straight = join(dir, 'straight.safetensors');
+    const split = join(dir, 'split.safetensors');
+    const [a, b] = await Promise.all([train(siamese.model, [...args, '--epochs', '2'], straight), train(siamese.model, [...args, '--epochs', '1'], split)]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const c = await train(siamese.model, [...args, '--epochs', '2', '--resume', split], split);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toMatch(/resuming from .* at the start of epoch 2/);
+    const [x, y] = [loadCheckpoint(straight), loadCheckpoint(split)];
+    expect([...y.weights.keys()]).toEqual([...x.weights.keys()]);
+    for (const [name, t] of x.weights) expect(Buffer.from((y.weights.get(name)!.data as Float32Array).buffer).equals(Buffer.from((t.data as Float32Array).buffer)), name).toBe(true);
+  });
+
+  it.concurrent('bad feeds end in one line, exit 1, and write no checkpoint', async () => {
+    const signal = tasks.find((t) => t.name === 'conv1d')!;
+    const happy = tasks.find((t) => t.metric === 'binary accuracy')!;
+    const floatLabels = join(dir, 'float-labels.npz');
+    const wideLabels = join(dir, 'wide-labels.safetensors');
+    const notZip = join(dir, 'not-a-zip.npz');
+    writeFileSync(notZip, 'this is not a zip archive');
+    const { zipSync } = await import('fflate');
+    const signalData = new Float32Array(8 * 32);
+    writeFileSync(floatLabels, zipSync({ 'signal.npy': npyBytes('<f4', [8, 1, 32], signalData), 'labels.npy': npyBytes('<f4', [8], new Float32Array(8)) }));
+    const { writeSafetensorsFile } = await import('../../runtime/checkpoint.ts');
+    writeSafetensorsFile(wideLabels, { signal: { dtype: 'F32', shape: [8, 1, 32], data: signalData }, labels: { dtype: 'I32', shape: [8], data: Int32Array.from([0, 1, 2, 3, 4, 0, 1, 2]) } });
+    const existing = join(dir, 'existing.safetensors');
+    writeFileSync(existing, 'previous checkpoint');
+    const cases: [string, string[], RegExp][] = [
+      [happy.model, ['--data', happy.args[1]!, '--feed', 'image=nope'], /no field 'nope' for model Happy's input 'image'; the data has x, y/],
+      [happy.model, ['--data', happy.args[1]!], /no field for model Happy's input 'image' \(16 x 16 x 3\); the data has x, y; name one with --feed image=FIELD/],
+      [signal.model, ['--data', happy.args[1]!, '--feed', 'signal=x', '--feed', 'labels=y'], /happy\.npz: field 'x' is 16 x 3 x 16 per example, model SignalNet's input 'signal' is 32 x 1/],
+      [signal.model, ['--data', `npz:${floatLabels}`], /field 'labels' holds floating-point values; model SignalNet's target 'labels' of cross_entropy\(.*\) needs integer class indices/],
+      [signal.model, ['--data', `safetensors:${wideLabels}`], /field 'labels' has class labels up to 4; model SignalNet's target 'labels' .* has 2 classes \(0\.\.1\)/],
+      [signal.model, ['--data', `npz:${notZip}`], /not-a-zip\.npz: not a NumPy \.npz archive \(not a zip file\)/],
+    ];
+    const results = await Promise.all(cases.map(([model, args]) => train(model, args, existing)));
+    results.forEach((r, i) => {
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stderr).toMatch(/^cnnc train: /);
+      expect(r.stderr).toMatch(cases[i]![2]);
+    });
+    expect(readFileSync(existing, 'utf8')).toBe('previous checkpoint');
+  });
+
+  it.concurrent('predict writes any model\'s outputs by name, and names classes from the checkpoint', async () => {
+    const landmarks = tasks.find((t) => t.metric === 'mse')!;
+    const weights = join(dir, 'landmarks-predict.safetensors');
+    const t0 = await train(landmarks.model, [...landmarks.args.slice(0, 2), '--epochs', '1'], weights);
+    expect(t0.code, t0.stderr).toBe(0);
+    const e = await run(['eval', landmarks.model, '--weights', weights, '--data', landmarks.args[1]!, '--backend', 'cpu']);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/^loss [\d.]+ \(binary_cross_entropy\(face\) [\d.]+ \+ mse\(landmarks\) [\d.]+\)\nbinary accuracy [\d.]+%\nmse [\d.]+\nmae [\d.]+\n$/);
+    const json = join(dir, 'outputs.json');
+    const p = await run(['predict', landmarks.model, '--weights', weights, '--data', landmarks.args[1]!, '--out', json, '--backend', 'cpu']);
+    expect(p.code, p.stderr).toBe(0);
+    const out = JSON.parse(readFileSync(json, 'utf8')) as Record<string, { shape: number[]; values: number[][] }>;
+    expect(out.face!.shape).toEqual([192, 1]);
+    expect(out.landmarks!.shape).toEqual([192, 4]);
+    expect(out.landmarks!.values[0]).toHaveLength(4);
+
+    const people = join(dir, 'classes');
+    writeClassFolders(people, 3, 12, 9);
+    const model = join(dir, 'classify.cnn');
+    writeFileSync(model, 'model Classify {\n  input image: 8 x 8 x 1\n  flatten\n  dense 3 -> softmax\n  loss cross_entropy\n}\n');
+    const ckpt = join(dir, 'classify.safetensors');
+    const t = await train(model, ['--data', `folder:${people}@8x8x1`, '--epochs', '1'], ckpt);
+    expect(t.code, t.stderr).toBe(0);
+    const c = await run(['predict', model, '--weights', ckpt, join(people, 'person_1', '0.png'), '--top', '3', '--backend', 'cpu']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/\d+\.\d+% +1 person_1/);
+    expect(existsSync(ckpt)).toBe(true);
+  });
+});
