@@ -2,6 +2,8 @@
 // loads only that command's module, and turns user errors into one line and exit 2.
 
 import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { setMachineMemory } from '../runtime/memory-budget.ts';
 import { escapeControl } from '../compiler/terminal-text.ts';
 import { helpText, wantsHelp } from './command.ts';
 import { describeFsError } from './fs-errors.ts';
@@ -37,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`cnnc ${pkg.version}\n`);
     return EXIT_OK;
   }
+  setMachineMemory(totalmem());
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     process.stderr.write(`cnnc: unknown command '${escapeControl(name)}'\n${usage()}`);

@@ -1,8 +1,6 @@
 // A model too large for this machine is refused before anything is allocated, with the size it
 // needs and the limit, instead of a `RangeError: Invalid typed array length` from deep inside.
 
-import { constants } from 'node:buffer';
-import { totalmem } from 'node:os';
 import { humanBytes, product } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 
@@ -19,14 +17,23 @@ export interface MemoryLimits {
   readonly totalBytes: number;
 }
 
-export const MACHINE_LIMITS: MemoryLimits = { tensorBytes: constants.MAX_LENGTH, totalBytes: totalmem() };
+/** V8's largest typed array on 64-bit machines (Node's buffer.constants.MAX_LENGTH), in bytes. */
+const MAX_ARRAY_BYTES = 2 ** 32;
+
+// Browser-safe defaults (pages cannot ask for the machine's memory); the CLI sets the real total.
+let machineLimits: MemoryLimits = { tensorBytes: MAX_ARRAY_BYTES, totalBytes: Number.POSITIVE_INFINITY };
+
+/** Called once by the command line with the machine's memory (node:os totalmem). */
+export function setMachineMemory(totalBytes: number): void {
+  machineLimits = { ...machineLimits, totalBytes };
+}
 
 /**
  * Throws when one tensor of a batch (a parameter, or a layer's output for `batch` examples) is
  * beyond the largest array, or when weights (with gradients and optimizer state when training)
  * and activations together are beyond the machine's memory.
  */
-export function checkMemoryBudget(graph: ModelGraph, batch: number, training: boolean, limits: MemoryLimits = MACHINE_LIMITS): void {
+export function checkMemoryBudget(graph: ModelGraph, batch: number, training: boolean, limits: MemoryLimits = machineLimits): void {
   let paramBytes = 0;
   let activationBytes = 0;
   const tensors = [
