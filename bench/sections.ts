@@ -7,7 +7,8 @@ import { devicePeak, gemmLine } from './gemm-peak.ts';
 import { lspLatencySection } from './lsp.ts';
 import { startupSection } from './startup.ts';
 import { kernelProfileSection } from './kernel-profile.ts';
-import { findBenchModel } from './models.ts';
+import { cpuSection } from './cpu-section.ts';
+import { benchModels, findBenchModel } from './models.ts';
 import { defaultPlans, runTrainingSection } from './training-section.ts';
 
 function trainingSection(id: string): Section {
@@ -55,6 +56,11 @@ export const sections: readonly Section[] = [
   },
   trainingSection('lenet5'),
   trainingSection('resnet8'),
+  {
+    name: 'cpu',
+    description: 'train LeNet-5 and ResNet-8 (batch 64, SGD) and run them forward on the wasm back end, the CPU reference executor and PyTorch on the same threads, interleaved',
+    run: (context) => cpuSection(benchModels, context),
+  },
   {
     name: 'kernels',
     description: "each kernel of LeNet-5's training step (batch 64, SGD) timed alone: where a step's time goes",

@@ -5,7 +5,7 @@ import { defineCommand, type CommandSpec } from './command.ts';
 
 const MODEL = { type: 'string', arg: 'NAME', help: 'model in FILE (default: the first)' } as const;
 const SET = { type: 'string', multiple: true, arg: 'k=v', help: 'model parameter, e.g. --set channels=1' } as const;
-const BACKEND = { type: 'string', arg: 'B', help: 'auto | webgpu | cpu (default auto)' } as const;
+const BACKEND = { type: 'string', arg: 'B', help: 'auto | webgpu | wasm | cpu (default auto: a hardware GPU, else wasm)' } as const;
 export const AUGMENTATIONS = ['mirror', 'crop', 'rotate', 'shear', 'color', 'pca', 'warp'] as const;
 
 /** `--augment` and its magnitude flags (string values as parsed), each with its default. */
@@ -64,7 +64,7 @@ export const GRAD = defineCommand({
     input: { type: 'string', arg: 'X', help: 'input batch (safetensors)' },
     labels: { type: 'string', arg: 'Y', help: 'loss targets (safetensors)' },
     out: { type: 'string', arg: 'G', help: 'where to write the loss and gradients' },
-    backend: { type: 'string', arg: 'B', help: 'cpu | webgpu (default cpu)' },
+    backend: { type: 'string', arg: 'B', help: 'cpu | wasm | webgpu (default cpu)' },
     model: MODEL,
     set: SET,
     seed: { type: 'string', value: 'natural', arg: 'N', help: 'dropout seed, an integer in [0, 2^24) (default 0)' },

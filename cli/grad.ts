@@ -1,4 +1,4 @@
-// `cnnc grad FILE --weights W --input X [--labels Y] --out G [--backend cpu|webgpu]`: the loss
+// `cnnc grad FILE --weights W --input X [--labels Y] --out G [--backend cpu|wasm|webgpu]`: the loss
 // and every gradient for one batch, in train mode (batch statistics, dropout with --seed),
 // written to safetensors under the weights' names plus a scalar `loss`.
 //
@@ -65,6 +65,10 @@ function batchOf(graph: ModelGraph, inputs: Map<string, HostTensor>, path: strin
 
 async function executorFor(backend: string): Promise<{ executor: Executor; release: () => void }> {
   if (backend === 'cpu') return { executor: cpuExecutor, release: () => undefined };
+  if (backend === 'wasm') {
+    const { executor, close } = (await import('../runtime/wasm/select.ts')).openWasmExecutor();
+    return { executor, release: close };
+  }
   const { acquireDevice } = await import('../runtime/webgpu/device.ts');
   const { WebGpuExecutor } = await import('../runtime/webgpu/executor.ts');
   try {
@@ -100,7 +104,7 @@ async function grad(argv: string[]): Promise<number> {
     if (!values[flag]) throw new GradError(`missing --${flag}\n${USAGE}`);
   }
   const backend = values.backend ?? 'cpu';
-  if (backend !== 'cpu' && backend !== 'webgpu') throw new GradError(`--backend must be cpu or webgpu, got '${backend}'`);
+  if (backend !== 'cpu' && backend !== 'wasm' && backend !== 'webgpu') throw new GradError(`--backend must be cpu, wasm or webgpu, got '${backend}'`);
   const seed = Number(values.seed ?? '0');
   if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 24) throw new GradError(`--seed must be an integer in [0, 2^24), got '${values.seed}'`);
   let overrides: Record<string, number>;

@@ -19,7 +19,7 @@ export function compileForRun(file: string, model: string | undefined, sets: rea
 
 export function parseBackend(value: string | undefined): Backend {
   const backend = value ?? 'auto';
-  if (backend !== 'auto' && backend !== 'webgpu' && backend !== 'cpu') throw new UsageError(`--backend expects auto, webgpu or cpu, got '${backend}'`);
+  if (backend !== 'auto' && backend !== 'webgpu' && backend !== 'wasm' && backend !== 'cpu') throw new UsageError(`--backend expects auto, webgpu, wasm or cpu, got '${backend}'`);
   return backend;
 }
 

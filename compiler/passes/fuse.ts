@@ -53,7 +53,8 @@ export interface FuseOptions {
 
 const TILED_OPS = new Set(['matmul', 'conv', 'conv_grad_input', 'conv_grad_weight', 'conv_grad_weight_split', 'conv_grad_columns']);
 
-interface Group {
+/** One kernel of the plan before any code is generated: the WGSL and wasm back ends both read it. */
+export interface Group {
   anchor: { attrs: KernelAttrs; inputs: number[]; shapes: (readonly number[])[]; shape: readonly number[] };
   /** Epilogue ops, in order: step k computes chain value k + 1 from any earlier ones. */
   steps: IrNode[];
@@ -70,6 +71,19 @@ interface Group {
 }
 
 export function fuseProgram(program: IrProgram, options: FuseOptions): KernelProgram {
+  const plan = groupProgram(program, options);
+  const kernels = plan.groups.map((g) => emitGroup(g, plan.values, program.nodes, options.tiling, plan.storageOf));
+  return { program, kernels, values: plan.values, storageOf: plan.storageOf };
+}
+
+/** The fusion plan: kernel groups in run order, the values they read and write, reshape aliases. */
+export interface GroupPlan {
+  readonly groups: readonly Group[];
+  readonly values: readonly ValueInfo[];
+  readonly storageOf: (id: number) => number;
+}
+
+export function groupProgram(program: IrProgram, options: FuseOptions): GroupPlan {
   const nodes = program.nodes;
   const values: ValueInfo[] = nodes.map((n) => ({ id: n.id, shape: n.shape, kind: n.attrs.op === 'leaf' ? 'leaf' : n.attrs.op === 'const' ? 'const' : 'node' }));
   const alias = new Map<number, number>();
@@ -234,8 +248,7 @@ export function fuseProgram(program: IrProgram, options: FuseOptions): KernelPro
     return false;
   }
 
-  const kernels = [...groups].sort((p, q) => p.order - q.order).map((g) => emitGroup(g, values, nodes, options.tiling, storageOf));
-  return { program, kernels, values, storageOf };
+  return { groups: [...groups].sort((p, q) => p.order - q.order), values, storageOf };
 }
 
 /** WGSL for one group: bindings, a `store` function holding the epilogue, and the anchor's main. */

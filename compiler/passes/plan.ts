@@ -4,7 +4,7 @@
 // live to the end of the step.
 
 import { sizeOf } from '../ir/ops.ts';
-import type { KernelProgram } from './fuse.ts';
+import type { FusedKernel, KernelProgram } from './fuse.ts';
 
 export interface MemoryPlan {
   /** Slot of each planned value (by value id); leaves and consts have none. */
@@ -19,7 +19,12 @@ export interface MemoryPlan {
   readonly fixedBytes: number;
 }
 
-export function planMemory(kp: KernelProgram): MemoryPlan {
+/** What planning reads of a kernel program (the wasm back end plans from the fusion groups). */
+export type PlanInput = Pick<KernelProgram, 'program' | 'values' | 'storageOf'> & {
+  readonly kernels: readonly Pick<FusedKernel, 'args' | 'reads' | 'outputs'>[];
+};
+
+export function planMemory(kp: PlanInput): MemoryPlan {
   const END = Number.MAX_SAFE_INTEGER;
   const lastUse = new Map<number, number>();
   const firstDef = new Map<number, number>();

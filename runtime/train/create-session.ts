@@ -17,7 +17,7 @@ import { modelFeeds, type ModelFeed } from './bind-feeds.ts';
 import { measureAll, metricsFor, observedValues, termLabel } from './metrics.ts';
 import type { EvalResult, SessionState, StepResult, TrainingSession } from './session.ts';
 
-export type Backend = 'auto' | 'webgpu' | 'cpu';
+export type Backend = 'auto' | 'webgpu' | 'wasm' | 'cpu';
 
 export interface SessionOptions {
   readonly batch: number;
@@ -41,23 +41,29 @@ export function checkTrainable(graph: ModelGraph): void {
  * The executor for a backend choice. `auto` takes a WebGPU adapter when one exists, except a
  * software one (SwiftShader, llvmpipe): those emulate a GPU on the CPU, train about as fast as the
  * CPU reference executor (a LeNet-5 step of 64: 228 vs 207 ms; ResNet-8: 4.4 vs 5.5 s) and first
- * spend seconds compiling kernels, so `auto` says so and uses the CPU; `webgpu` takes any adapter.
+ * spend seconds compiling kernels, so `auto` says so and uses the wasm back end (fused SIMD kernels
+ * on every core); `webgpu` takes any adapter, `cpu` is the reference executor.
  */
 export async function pickExecutor(backend: Backend): Promise<{ executor: Executor; device: string; note?: string; close: () => void }> {
   if (backend === 'cpu') return { executor: cpuExecutor, device: 'cpu (reference executor)', close: () => undefined };
+  const { openWasmExecutor } = await import('../wasm/select.ts');
+  if (backend === 'wasm') return openWasmExecutor();
+  const onCpu = (why: string, release: () => void) => {
+    const wasm = openWasmExecutor();
+    return { ...wasm, note: [why, wasm.note].filter((n) => n !== undefined).join('; '), close: () => (wasm.close(), release()) };
+  };
   const { acquireDevice, NoWebGpuError } = await import('../webgpu/device.ts');
   const { WebGpuExecutor } = await import('../webgpu/executor.ts');
   try {
     const gpu = await acquireDevice();
     if (backend === 'auto' && gpu.caps.preferRegisterTiles) {
       // Released with the session: Dawn aborts when its instance goes while the process runs on.
-      const note = `the only WebGPU adapter, ${gpu.name}, is a software one, no faster than the CPU executor; --backend webgpu uses it`;
-      return { executor: cpuExecutor, device: 'cpu (reference executor)', note, close: () => gpu.release() };
+      return onCpu(`the only WebGPU adapter, ${gpu.name}, is a software one, slower than the wasm back end; --backend webgpu uses it`, () => gpu.release());
     }
     return { executor: new WebGpuExecutor(gpu), device: `webgpu: ${gpu.name}`, close: () => gpu.release() };
   } catch (e) {
     if (backend === 'auto' && e instanceof NoWebGpuError) {
-      return { executor: cpuExecutor, device: 'cpu (reference executor)', note: 'no WebGPU adapter found', close: () => undefined };
+      return onCpu('no WebGPU adapter found: using the wasm back end', () => undefined);
     }
     throw e;
   }

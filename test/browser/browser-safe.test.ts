@@ -26,6 +26,7 @@ const BROWSER_SAFE = [
   'runtime/webgpu/executor.ts',
   'runtime/webgpu/device.ts',
   'runtime/webgpu/pipelines.ts',
+  'runtime/wasm/executor.ts',
 ];
 
 describe('browser-safe modules', () => {

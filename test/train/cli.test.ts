@@ -78,7 +78,7 @@ describe('cnnc train from the command line', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'cnnc-cli-')), 'auto.safetensors');
     const r = cnnc(['train', 'stdlib/lenet5.cnn', '--set', 'channels=1', '--data', 'fashion-mnist-bundled', '--epochs', '1', '--limit', '128', '--out', out]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^device: (webgpu: .+|cpu \(reference executor\) \((no WebGPU adapter found|the only WebGPU adapter, .+, is a software one.*)\))$/m);
+    expect(r.stderr).toMatch(/^device: (webgpu: .+|wasm \(\d+ threads?\) \((no WebGPU adapter found.*|the only WebGPU adapter, .+, is a software one.*)\))$/m);
     expect(r.stdout).toMatch(/trained LeNet5 for 1 epoch\(s\), 2 steps/);
   });
 
