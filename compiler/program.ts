@@ -51,7 +51,7 @@ export function loadProgram(file: string, text?: string, readText: ReadText = re
   const visit = (path: string, source: string) => {
     const parsed = parseSource(source, path === root ? file : path);
     files.set(path, parsed);
-    diagnostics.push(...parsed.diagnostics);
+    for (const d of parsed.diagnostics) diagnostics.push(d);
     for (const decl of parsed.source.declarations) {
       if (decl.kind === 'import') {
         const target = decl.isStdlib ? stdlibPath(decl.target) : resolve(dirname(path), decl.target);
@@ -162,7 +162,7 @@ export function compileModel(options: CompileOptions): CompileResult {
   }
   if (!model) return { program, diagnostics: sortDiagnostics(dedupe(diagnostics)) };
   const expanded = expandModel(model, { blocks: program.blocks, overrides: options.overrides });
-  diagnostics.push(...expanded.diagnostics);
+  for (const d of expanded.diagnostics) diagnostics.push(d); // a spread of a huge list overflows the stack
   return { program, graph: expanded.graph, diagnostics: sortDiagnostics(dedupe(diagnostics)) };
 }
 
@@ -175,7 +175,7 @@ export function checkFile(file: string, text?: string, readText?: ReadText, budg
   const deadline = budgetMs === undefined ? undefined : { at: performance.now() + budgetMs, ms: budgetMs };
   for (const model of rootModels(program)) {
     const expanded = expandModel(model, { blocks: program.blocks, ...(deadline ? { deadline } : {}) });
-    diagnostics.push(...expanded.diagnostics);
+    for (const d of expanded.diagnostics) diagnostics.push(d); // a spread of a huge list overflows the stack
     if (expanded.graph) graphs.push(expanded.graph);
   }
   return { program, diagnostics: sortDiagnostics(dedupe(diagnostics)), graphs };

@@ -73,7 +73,7 @@ describe('cnnc grad', () => {
     expect(await runGrad(noLabels)).toBe(2);
     expect(stderr).toContain("the loss needs 'labels' [4] per batch: pass --labels");
     expect(await runGrad(args(['--backend', 'tpu']))).toBe(2);
-    expect(stderr).toContain("--backend must be cpu or webgpu, got 'tpu'");
+    expect(stderr).toContain("--backend must be cpu, wasm or webgpu, got 'tpu'");
     writeFileSync(join(dir, 'junk.safetensors'), 'not a safetensors file');
     expect(await runGrad(args(['--weights', join(dir, 'junk.safetensors')]))).toBe(2);
     expect(stderr).toMatch(/cnnc grad: weights file .*junk\.safetensors: /);
