@@ -6,7 +6,7 @@ import { GraphBuilder } from '../../compiler/ir/build.ts';
 import { sizeOf } from '../../compiler/ir/ops.ts';
 import type { IrProgram } from '../../compiler/ir/program.ts';
 import { leavesOf } from '../../compiler/ir/program.ts';
-import type { TensorStore } from '../../runtime/executor.ts';
+import type { PreparedProgram, TensorStore } from '../../runtime/executor.ts';
 import { cpuExecutor } from '../../runtime/reference/executor.ts';
 import type { GpuContext } from '../../runtime/webgpu/device.ts';
 import { WebGpuExecutor, type WebGpuExecutorOptions, type WebGpuPrepared } from '../../runtime/webgpu/executor.ts';
@@ -58,12 +58,19 @@ export function programOf(b: GraphBuilder, outputs: Record<string, number>): IrP
 
 /** Runs `program` on the CPU and on `gpu` and expects every output (and update) to match. */
 export async function expectMatchesCpu(gpu: GpuContext, program: IrProgram, tolerance = 1e-4, inputs = randomInputs(program), options: WebGpuExecutorOptions = {}): Promise<WebGpuPrepared> {
-  const cpuStore: TensorStore = new Map([...inputs.store].map(([k, v]) => [k, v.slice()]));
-  const gpuStore: TensorStore = new Map([...inputs.store].map(([k, v]) => [k, v.slice()]));
+  return expectPreparedMatchesCpu(await new WebGpuExecutor(gpu, options).prepare(program), tolerance, inputs);
+}
+
+export const copyStore = (s: TensorStore): TensorStore => new Map([...s].map(([k, v]) => [k, v.slice()]));
+
+/** Runs a program prepared on another backend and on the CPU reference; every output and update must match. */
+export async function expectPreparedMatchesCpu<P extends PreparedProgram>(prepared: P, tolerance: number, inputs = randomInputs(prepared.program)): Promise<P> {
+  const { program } = prepared;
+  const cpuStore = copyStore(inputs.store);
+  const otherStore = copyStore(inputs.store);
   const cpu = await (await cpuExecutor.prepare(program)).run(inputs.feeds, cpuStore);
-  const prepared = await new WebGpuExecutor(gpu, options).prepare(program);
   try {
-    const got = await prepared.run(inputs.feeds, gpuStore);
+    const got = await prepared.run(inputs.feeds, otherStore);
     for (const [name, want] of cpu) {
       const have = got.get(name);
       expect(have, `output ${name}`).toBeDefined();
@@ -71,7 +78,7 @@ export async function expectMatchesCpu(gpu: GpuContext, program: IrProgram, tole
       expect(relativeError(have!, want), `output ${name}`).toBeLessThanOrEqual(tolerance);
     }
     for (const u of program.updates) {
-      expect(relativeError(gpuStore.get(u.name)!, cpuStore.get(u.name)!), `update ${u.name}`).toBeLessThanOrEqual(tolerance);
+      expect(relativeError(otherStore.get(u.name)!, cpuStore.get(u.name)!), `update ${u.name}`).toBeLessThanOrEqual(tolerance);
     }
   } finally {
     prepared.dispose();
