@@ -149,10 +149,11 @@ export function writeFeedTasks(dir: string): FeedTask[] {
       const [cx, cy, cls] = [rng.int(4), rng.int(4), rng.int(2)];
       for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) image[i * 256 + (cy * 4 + dy) * 16 + cx * 4 + dx] = cls ? 1 : 0.6;
       const cell = cy * 4 + cx;
-      [1, 0.4, 0.4, 0.2, 0.2, cls ? 0 : 1, cls ? 1 : 0].forEach((v, ch) => (targets[i * 112 + ch * 16 + cell] = v));
+      // YAD2K's target layout: mask, centre offset in the cell, log of the size over the anchor's (1 x 1 cell), one-hot class.
+      [1, 0.375, 0.375, Math.log(0.75), Math.log(0.75), cls ? 0 : 1, cls ? 1 : 0].forEach((v, ch) => (targets[i * 112 + ch * 16 + cell] = v));
     }
     writeSafetensorsFile(join(dir, 'yolo.safetensors'), { image: f32([n, 1, 16, 16], image), targets: f32([n, 7, 4, 4], targets) });
-    const file = model('yolo', 'model TinyYolo {\n  input image: 16 x 16 x 1\n  conv 8, 3x3, pad same -> relu\n  maxpool 2x2\n  conv 16, 3x3, pad same -> relu\n  maxpool 2x2\n  grid = conv 7, 1x1\n  loss yolo(grid, anchors 1, classes 2)\n}\n');
+    const file = model('yolo', 'model TinyYolo {\n  input image: 16 x 16 x 1\n  conv 8, 3x3, pad same -> relu\n  maxpool 2x2\n  conv 16, 3x3, pad same -> relu\n  maxpool 2x2\n  grid = conv 7, 1x1\n  loss yolo(grid, classes 2, anchors 1 x 1)\n}\n');
     tasks.push({ name: 'YOLO detector', model: file, args: ['--data', `safetensors:${join(dir, 'yolo.safetensors')}`, '--epochs', '4', '--optimizer', 'adam', '--lr', '0.01'], metric: 'object cell accuracy', chance: 1 / 16, margin: 0.5 });
   }
 
