@@ -1,4 +1,5 @@
-// A read-only HTTP server for a folder of static files on 127.0.0.1 (the playground).
+// A read-only HTTP server for a folder of static files on 127.0.0.1 (the playground, and the
+// pages of the browser tests, which add files held in memory).
 
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -8,10 +9,16 @@ import { extname, resolve, sep } from 'node:path';
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.map': 'application/json',
   '.css': 'text/css; charset=utf-8',
   '.gz': 'application/octet-stream',
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+  '.wgsl': 'text/plain; charset=utf-8',
+  '.cnn': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
 };
 
 export interface Served {
@@ -19,8 +26,11 @@ export interface Served {
   readonly server: Server;
 }
 
-/** Serves `root` on 127.0.0.1:`port` (0: any free port). Nothing outside `root` is served. */
-export async function serveStatic(root: string, port: number): Promise<Served> {
+/**
+ * Serves `root` on 127.0.0.1:`port` (0: any free port), plus `virtual` files (URL path -> text)
+ * held in memory. Nothing outside `root` is served.
+ */
+export async function serveStatic(root: string, port: number, virtual: Readonly<Record<string, string>> = {}): Promise<Served> {
   const base = resolve(root);
   const server = createServer((request, response) => {
     void (async () => {
@@ -28,7 +38,16 @@ export async function serveStatic(root: string, port: number): Promise<Served> {
       try {
         path = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
       } catch {
-        response.writeHead(400).end();
+        response.writeHead(400, { 'content-type': 'text/plain' }).end(`bad request path: ${request.url}`);
+        return;
+      }
+      if (path === '/favicon.ico') {
+        response.writeHead(204).end(); // keeps a 404 line out of the page console
+        return;
+      }
+      const page = virtual[path];
+      if (page !== undefined) {
+        response.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/plain', 'cache-control': 'no-store' }).end(page);
         return;
       }
       const file = resolve(base, `.${path.endsWith('/') ? `${path}index.html` : path}`);

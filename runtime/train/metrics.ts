@@ -92,18 +92,18 @@ const objectCell =
     for (let i = 0; i < count; i++) {
       let best = -Infinity;
       let hit = false;
-      let any = false;
+      let hasObject = false;
       for (let a = 0; a < anchors; a++) {
         for (let c = 0; c < cells; c++) {
           const at = i * per + a * (5 + classes) * cells + c;
-          if (t![at]! >= 0.5) any = true;
+          if (t![at]! >= 0.5) hasObject = true;
           if (y![at]! > best) {
             best = y![at]!;
             hit = t![at]! >= 0.5;
           }
         }
       }
-      if (!any) continue;
+      if (!hasObject) continue;
       counted++;
       if (hit) sum++;
     }

@@ -5,13 +5,12 @@
 // Without chromium a suite is skipped loudly, unless CNNC_REQUIRE_WEBGPU=1, where it fails.
 
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extname, join, relative, resolve, sep } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { build, type BuildFailure, type Plugin } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { describe } from 'vitest';
+import { serveStatic } from '../../cli/static-server.ts';
 
 export const CHROMIUM_PATH = process.env.CNNC_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -61,62 +60,13 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.wgsl': 'text/plain; charset=utf-8',
-  '.cnn': 'text/plain; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
 /**
  * Serves `root` read-only on 127.0.0.1 at a random port, plus `virtual` files (URL path -> text)
  * held in memory. The server closes itself after `lifetimeMs` so that a test that forgets it
  * cannot keep the process alive.
  */
 export async function serveFolder(root: string, lifetimeMs = 120_000, virtual: Readonly<Record<string, string>> = {}): Promise<StaticServer> {
-  const base = resolve(root);
-  const server: Server = createServer((request, response) => {
-    void (async () => {
-      let path: string;
-      try {
-        path = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
-      } catch {
-        response.writeHead(400, { 'content-type': 'text/plain' }).end(`bad request path: ${request.url}`);
-        return;
-      }
-      if (path === '/favicon.ico') {
-        response.writeHead(204).end(); // keeps a 404 line out of the page console
-        return;
-      }
-      const page = virtual[path];
-      if (page !== undefined) {
-        response.writeHead(200, { 'content-type': CONTENT_TYPES[extname(path)] ?? 'text/plain', 'cache-control': 'no-store' }).end(page);
-        return;
-      }
-      const file = resolve(base, `.${path.endsWith('/') ? `${path}index.html` : path}`);
-      // Nothing outside the served folder, whatever `..` the request holds.
-      if (file !== base && !file.startsWith(base + sep)) {
-        response.writeHead(403).end();
-        return;
-      }
-      try {
-        if (!(await stat(file)).isFile()) throw new Error('not a file');
-        const body = await readFile(file);
-        response.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-        response.end(body);
-      } catch {
-        response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
-      }
-    })();
-  });
-  await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => done());
-  });
+  const { url, server } = await serveStatic(root, 0, virtual);
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closed ??= new Promise<void>((done) => {
@@ -128,8 +78,7 @@ export async function serveFolder(root: string, lifetimeMs = 120_000, virtual: R
   };
   const timer = setTimeout(() => void close(), lifetimeMs);
   timer.unref();
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/`, close };
+  return { url, close };
 }
 
 // ---------------------------------------------------------------------------------------------
