@@ -10,10 +10,10 @@ import { describeFsError } from './fs-errors.ts';
 import { COMMANDS } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE } from './io.ts';
 
-/** Error classes (by name) that describe bad input rather than a bug in cnnc. */
-/** Data that does not fit the model (a missing field, a wrong shape or dtype, a label out of range) is an error in the input, not in the usage: exit 1. */
+/** Data that does not fit the model (a missing field, a wrong shape or dtype, a label out of range): exit 1. */
 const DATA_ERRORS = new Set(['DataError', 'FeedError', 'NameMapError', 'KerasH5Error', 'FaceError', 'AnnotationError']);
-const USER_ERRORS = new Set(['UsageError', 'DataError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError', 'FeedError', 'DataSpecError', 'NoBrowserError', 'NameMapError', 'NonFiniteLossError', 'KerasH5Error', 'OnnxExportError', 'PytorchExportError', 'MemoryBudgetError', 'FaceError', 'AnnotationError']);
+/** Every error class (by name) that describes bad input rather than a bug in cnnc; those not above exit 2. */
+const USER_ERRORS = new Set([...DATA_ERRORS, 'UsageError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError', 'DataSpecError', 'NoBrowserError', 'NonFiniteLossError', 'OnnxExportError', 'PytorchExportError', 'MemoryBudgetError']);
 
 /** A user error's message as printed after `cnnc NAME: `: escaped, and without naming the command twice. */
 export function userMessage(name: string, message: string): string {
