@@ -23,12 +23,37 @@ export const KEYWORD_ARGS = new Set([
   'after',
 ]);
 
+/**
+ * How many in-repetition recoveries may nest. Chevrotain resumes a repetition after an error by
+ * calling it again from inside itself, so a file with thousands of broken lines in one loop would
+ * overflow the stack; past this many, the rest of the loop is reported as one error instead.
+ */
+const MAX_NESTED_RECOVERIES = 200;
+
+type RepetitionRecovery = (this: CnnParser, ...args: unknown[]) => void;
+
 const startsExpression = new Set<TokenType>([T.NumberLiteral, T.Identifier, T.LParen, T.Minus, T.StringLiteral]);
 
 export class CnnParser extends CstParser {
   constructor() {
     super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: 'full' });
     this.performSelfAnalysis();
+    this.boundRepetitionRecovery();
+  }
+
+  private boundRepetitionRecovery(): void {
+    const parser = this as unknown as { attemptInRepetitionRecovery: RepetitionRecovery };
+    const recover = parser.attemptInRepetitionRecovery;
+    let depth = 0;
+    parser.attemptInRepetitionRecovery = function (this: CnnParser, ...args: unknown[]): void {
+      if (depth >= MAX_NESTED_RECOVERIES) return;
+      depth++;
+      try {
+        recover.apply(this, args);
+      } finally {
+        depth--;
+      }
+    };
   }
 
   private isByIdentifier(token: IToken): boolean {

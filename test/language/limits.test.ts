@@ -42,6 +42,12 @@ describe('nesting is bounded with a diagnostic', () => {
     expect(ds.map((d) => d.code)).toEqual(['CNN107']);
     expect(ds[0].message).toMatch(/^blocks nested deeper than 64 levels/);
   });
+  it('thousands of broken lines in one loop: the parser recovers a bounded number of times', () => {
+    const ds = diagnose(`{el M {\n  input x: 8\n${'  dense 8\n'.repeat(5000)}}\n`);
+    expect(ds.length).toBeGreaterThan(1);
+    expect(ds.length).toBeLessThan(400);
+    expect(ds.every((d) => d.code === 'CNN002' || d.code === 'CNN001')).toBe(true);
+  });
   it('moderate nesting still checks', () => {
     expect(diagnose(model(`  conv ${'('.repeat(40)}4${')'.repeat(40)}, 3x3`))).toEqual([]);
     expect(diagnose(blockChain(30, 1))).toEqual([]);
