@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { compileModel, type ReadText } from '../compiler/program.ts';
-import { Codes, type Diagnostic } from '../compiler/diagnostics.ts';
+import { Codes, type Diagnostic } from '../grammar/diagnostics.ts';
 import { summarize } from '../compiler/summary.ts';
 import { transformSync } from 'esbuild';
 import { BundleBuildError, compileBundle } from '../compiler/emit-ts/bundle-spec.ts';

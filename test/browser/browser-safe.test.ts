@@ -11,7 +11,7 @@ const REPO = resolve(import.meta.dirname, '../..');
 const BROWSER_SAFE = [
   'grammar/index.ts',
   'compiler/checker/expand.ts',
-  'compiler/diagnostics.ts',
+  'grammar/diagnostics.ts',
   'compiler/summary.ts',
   'compiler/diagram.ts',
   'compiler/format/printer.ts',

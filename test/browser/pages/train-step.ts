@@ -3,9 +3,9 @@
 // the page's WebGPU device (navigator.gpu). Returns the loss and the updated parameters; the test
 // compares them with the CPU reference executor in Node on the same data.
 
-import type { BlockDecl, ModelDecl } from '../../../compiler/ast.ts';
+import type { BlockDecl, ModelDecl } from '../../../grammar/ast.ts';
 import { expandModel } from '../../../compiler/checker/expand.ts';
-import { formatDiagnostic } from '../../../compiler/diagnostics.ts';
+import { formatDiagnostic } from '../../../grammar/diagnostics.ts';
 import { parseSource } from '../../../grammar/index.ts';
 import type { OptimizerConfig } from '../../../runtime/optim/optimizers.ts';
 import { buildTrainStep, resetOptimizerState } from '../../../runtime/optim/train-step.ts';
