@@ -3,8 +3,9 @@
 
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { BUNDLE_TARGETS, compileBundle, type BundleTarget } from '../compiler/emit-ts/bundle-spec.ts';
+import { BUNDLE_TARGETS, BundleBuildError, compileBundle, type BundleTarget } from '../compiler/emit-ts/bundle-spec.ts';
 import { emitBundle } from '../compiler/emit-ts/emit-module.ts';
+import { IrError } from '../compiler/ir/build.ts';
 import type { OptimizerConfig } from '../compiler/optim/optimizers.ts';
 import { helpText, parseCommand } from './command.ts';
 import { BUILD } from './commands.ts';
@@ -12,9 +13,6 @@ import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, writeFileAtomic } from '.
 import { compileForRun } from './model-input.ts';
 
 const OPTIMIZERS = ['sgd', 'momentum', 'rmsprop', 'adam'] as const;
-
-/** Error classes whose message is the whole story for the user (bad model for a bundle, IR limits). */
-const BUILD_ERRORS = new Set(['BundleBuildError', 'IrError', 'SessionError']);
 
 function positiveInt(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -85,7 +83,8 @@ export async function runBuild(argv: string[]): Promise<number> {
       process.stderr.write(`cnnc build: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    if (e instanceof Error && BUILD_ERRORS.has(e.name)) {
+    // A model a bundle cannot hold, or IR limits: reported against the model file.
+    if (e instanceof BundleBuildError || e instanceof IrError) {
       process.stderr.write(`${file}: error: ${e.message}\n`);
       return EXIT_ERRORS;
     }

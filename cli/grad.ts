@@ -22,11 +22,13 @@ import { readWeightsFor, toModelNames } from '../runtime/weights/load.ts';
 import { parseCommand } from './command.ts';
 import { GRAD } from './commands.ts';
 import { EXIT_OK, EXIT_USAGE, parseOverrides, printDiagnostics, writeFileAtomic } from './io.ts';
+import { UserError } from '../grammar/user-error.ts';
 
 const USAGE = `usage: cnnc grad ${GRAD.args} (cnnc grad --help lists the options)`;
 
 /** A user-facing failure: printed as `cnnc grad: message`, exit 2. */
-class GradError extends Error {}
+class GradError extends UserError {
+}
 
 function readTensors(path: string, what: string): Map<string, HostTensor> {
   let bytes: Uint8Array;

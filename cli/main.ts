@@ -1,19 +1,16 @@
 // `cnnc COMMAND ...`: finds the command's description (commands.ts), answers `--help` from it,
-// loads only that command's module, and turns user errors into one line and exit 2.
+// loads only that command's module, and turns user errors into one line and exit 1 (data) or 2.
 
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { setMachineMemory } from '../runtime/memory-budget.ts';
 import { escapeControl } from '../grammar/terminal-text.ts';
+import { UserError } from '../grammar/user-error.ts';
 import { helpText, wantsHelp } from './command.ts';
 import { describeFsError } from './fs-errors.ts';
 import { COMMANDS } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE } from './io.ts';
 
-/** Data that does not fit the model (a missing field, a wrong shape or dtype, a label out of range): exit 1. */
-const DATA_ERRORS = new Set(['DataError', 'FeedError', 'NameMapError', 'KerasH5Error', 'FaceError', 'AnnotationError']);
-/** Every error class (by name) that describes bad input rather than a bug in cnnc; those not above exit 2. */
-const USER_ERRORS = new Set([...DATA_ERRORS, 'UsageError', 'IdxError', 'SafetensorsError', 'CheckpointError', 'SessionError', 'NoWebGpuError', 'DeviceLimitError', 'RngStateError', 'BundleBuildError', 'GraphSplitError', 'DataSpecError', 'NoBrowserError', 'NonFiniteLossError', 'OnnxExportError', 'PytorchExportError', 'MemoryBudgetError']);
 
 /** A user error's message as printed after `cnnc NAME: `: escaped, and without naming the command twice. */
 export function userMessage(name: string, message: string): string {
@@ -53,9 +50,9 @@ export async function main(argv: string[]): Promise<number> {
     return await (await command.load())(rest);
   } catch (e) {
     // Bad input (usage, files, data, weights, devices) is the user's to fix: the message, no stack.
-    if (e instanceof Error && USER_ERRORS.has(e.name)) {
+    if (e instanceof UserError) {
       process.stderr.write(`cnnc ${name}: ${userMessage(name, e.message)}\n`);
-      return DATA_ERRORS.has(e.name) ? EXIT_ERRORS : EXIT_USAGE;
+      return e.kind === 'data' ? EXIT_ERRORS : EXIT_USAGE;
     }
     const fsProblem = describeFsError(e);
     if (fsProblem !== undefined) {

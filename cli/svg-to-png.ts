@@ -3,10 +3,11 @@
 
 import { existsSync } from 'node:fs';
 import { UsageError } from './io.ts';
+import { UserError } from '../grammar/user-error.ts';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 
-export class NoBrowserError extends Error {
+export class NoBrowserError extends UserError {
   override readonly name = 'NoBrowserError';
 }
 

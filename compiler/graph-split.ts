@@ -4,8 +4,9 @@
 
 import { didYouMean } from '../grammar/diagnostics.ts';
 import type { InputNode, ModelGraph } from './graph.ts';
+import { UserError } from '../grammar/user-error.ts';
 
-export class GraphSplitError extends Error {
+export class GraphSplitError extends UserError {
   override readonly name = 'GraphSplitError';
 }
 

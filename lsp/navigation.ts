@@ -10,6 +10,7 @@ import type { Span } from '../grammar/span.ts';
 import { pathToUri, type Analysis } from './analysis.ts';
 import { contains, spanToRange, wordAt } from './positions.ts';
 import { bodyDecls, declarationAt, definitionsIn, nameUses, type BodyDecl } from './syntax.ts';
+import { UserError } from '../grammar/user-error.ts';
 
 const location = (span: Span): Location => ({ uri: pathToUri(span.file), range: spanToRange(span) });
 
@@ -78,7 +79,7 @@ export function references(analysis: Analysis, offset: number, includeDeclaratio
   return spans.filter((s) => includeDeclaration || s.startOffset !== declaration.startOffset || s.file !== declaration.file).map(location);
 }
 
-export class RenameError extends Error {}
+export class RenameError extends UserError {}
 
 export function rename(analysis: Analysis, offset: number, newName: string, others: readonly Analysis[] = []): WorkspaceEdit {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(newName)) throw new RenameError(`'${newName}' is not a valid name`);

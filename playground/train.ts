@@ -6,8 +6,9 @@ import type { ModelGraph } from '../compiler/graph.ts';
 import { createSession } from '../runtime/train/create-session.ts';
 import { argmax } from '../runtime/train/argmax.ts';
 import { imageBatch, TRAIN_COUNT, type Fashion } from './fashion.ts';
+import { UserError } from '../grammar/user-error.ts';
 
-export class PlaygroundError extends Error {
+export class PlaygroundError extends UserError {
   override readonly name = 'PlaygroundError';
 }
 

@@ -7,8 +7,9 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readSafetensorsWithMetadata, writeSafetensors, SafetensorsError, type SafetensorsMetadata } from './safetensors.ts';
 import type { HostTensor } from './tensor.ts';
+import { UserError } from '../grammar/user-error.ts';
 
-export class CheckpointError extends Error {
+export class CheckpointError extends UserError {
   readonly path: string;
   constructor(path: string, problem: string) {
     super(`${path}: ${problem}`);

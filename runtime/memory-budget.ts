@@ -3,10 +3,11 @@
 
 import { humanBytes, product } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
+import { UserError } from '../grammar/user-error.ts';
 
 const BYTES_PER_VALUE = 4;
 
-export class MemoryBudgetError extends Error {
+export class MemoryBudgetError extends UserError {
   override readonly name = 'MemoryBudgetError';
 }
 

@@ -6,11 +6,12 @@
 // Pure module (no node: imports) so that browser bundles can use it.
 
 import { DTYPE_BYTES, elementCount, isDType, allocData, shapeToString, tensorBytes, type DType, type HostTensor } from './tensor.ts';
+import { UserError } from '../grammar/user-error.ts';
 
 export type SafetensorsMetadata = Record<string, string>;
 
 /** Raised for any malformed file; the message names the file and what is wrong. */
-export class SafetensorsError extends Error {
+export class SafetensorsError extends UserError {
   readonly source: string;
   constructor(source: string, problem: string) {
     super(`${source}: invalid safetensors file: ${problem}`);

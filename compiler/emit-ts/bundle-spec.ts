@@ -13,8 +13,9 @@ import type { OptimizerConfig } from '../optim/optimizers.ts';
 import { buildTrainStep } from '../optim/train-step.ts';
 import type { BundleSpec, FeedSpec, WeightInit, WeightSpec } from '../../runtime/bundle/plan.ts';
 import { planProgram, type PlannedProgram } from './plan-program.ts';
+import { UserError } from '../../grammar/user-error.ts';
 
-export class BundleBuildError extends Error {
+export class BundleBuildError extends UserError {
   override readonly name = 'BundleBuildError';
 }
 

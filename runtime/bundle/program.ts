@@ -5,6 +5,7 @@
 
 import { PipelineCache } from '../webgpu/pipelines.ts';
 import type { ProgramPlan } from './plan.ts';
+import { UserError } from '../../grammar/user-error.ts';
 
 const STORAGE = (): number => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 
@@ -21,7 +22,7 @@ export interface PreparedPlan {
   dispose(): void;
 }
 
-export class BundleError extends Error {
+export class BundleError extends UserError {
   override readonly name = 'BundleError';
 }
 

@@ -1,5 +1,7 @@
 // The Dataset interface every reader produces, and in-memory datasets built on it.
 
+import { UserError, type UserErrorKind } from '../../grammar/user-error.ts';
+
 /** One example: its image as a Float32Array in CHW order (one slice of an NCHW batch) and its class label. */
 export interface Example {
   image: Float32Array;
@@ -18,7 +20,8 @@ export interface Dataset {
   get(i: number): Example;
 }
 
-export class DataError extends Error {
+export class DataError extends UserError {
+  override readonly kind: UserErrorKind = 'data';
   constructor(message: string) {
     super(message);
     this.name = 'DataError';

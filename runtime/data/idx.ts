@@ -5,8 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { ArrayDataset, DataError } from './dataset.ts';
+import type { UserErrorKind } from '../../grammar/user-error.ts';
 
 export class IdxError extends DataError {
+  /** A malformed file is a usage error, unlike data that does not fit the model. */
+  override readonly kind: UserErrorKind = 'usage';
   constructor(source: string, problem: string) {
     super(`${source}: invalid IDX file: ${problem}`);
     this.name = 'IdxError';

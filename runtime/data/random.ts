@@ -2,7 +2,9 @@
 // so it can be saved in a checkpoint and restored exactly: training resumes on the same next batch.
 // Math.random is never used for anything that must be reproducible.
 
-export class RngStateError extends Error {
+import { UserError } from '../../grammar/user-error.ts';
+
+export class RngStateError extends UserError {
   constructor(state: string) {
     super(`bad RNG state ${JSON.stringify(state)}: expected 'xoshiro128ss:' followed by 32 hex digits, not all zero`);
     this.name = 'RngStateError';

@@ -12,6 +12,7 @@ import { DataError, subset, type Dataset } from './dataset.ts';
 import { loadIdxDataset } from './idx.ts';
 import { ImageFolderDataset } from './image-folder.ts';
 import { loadSafetensorsDataset } from './safetensors-dataset.ts';
+import type { UserErrorKind } from '../../grammar/user-error.ts';
 
 export type DataSpec =
   | { kind: 'fashion-mnist' }
@@ -40,6 +41,7 @@ const KNOWN = 'fashion-mnist, fashion-mnist-bundled, idx:IMAGES,LABELS, folder:P
 
 /** A data spec that cannot be read as one (a usage error, unlike a bad file). */
 export class DataSpecError extends DataError {
+  override readonly kind: UserErrorKind = 'usage';
   override name = 'DataSpecError';
 }
 

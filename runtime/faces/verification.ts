@@ -2,8 +2,11 @@
 // the best threshold and the true-accept rate at a fixed false-accept rate. A pair is accepted
 // ("same identity") when its Euclidean distance is at most the threshold, as in the course.
 
+import { UserError, type UserErrorKind } from '../../grammar/user-error.ts';
+
 /** Raised for input that cannot give a verification answer (no same-identity pairs, ...). */
-export class FaceError extends Error {
+export class FaceError extends UserError {
+  override readonly kind: UserErrorKind = 'data';
   override readonly name = 'FaceError';
 }
 

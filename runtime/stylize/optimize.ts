@@ -7,6 +7,7 @@ import { hoistInvariants } from '../../compiler/ir/hoist.ts';
 import { repeatedRunner, type Executor, type Feeds, type TensorStore } from '../executor.ts';
 import { BoxedAdam } from './adam.ts';
 import { encodePixels, gradToPixels, PIXEL_MAX, type ChannelAffine } from './pixels.ts';
+import { UserError } from '../../grammar/user-error.ts';
 
 export interface StepReport {
   /** Updates done so far (0 before the first). */
@@ -27,7 +28,7 @@ export interface OptimizeOptions {
   readonly onStep?: (report: StepReport) => void | Promise<void>;
 }
 
-export class NonFiniteLossError extends Error {
+export class NonFiniteLossError extends UserError {
   override readonly name = 'NonFiniteLossError';
 }
 

@@ -9,8 +9,10 @@ import type { ModelGraph } from '../../compiler/graph.ts';
 import { IMAGE_FIELD } from '../data/image-records.ts';
 import { elementCount, type FieldBatch, type Fields, type FieldSpec } from '../data/records.ts';
 import type { Feeds } from '../executor.ts';
+import { UserError, type UserErrorKind } from '../../grammar/user-error.ts';
 
-export class FeedError extends Error {
+export class FeedError extends UserError {
+  override readonly kind: UserErrorKind = 'data';
   override readonly name = 'FeedError';
 }
 

@@ -16,6 +16,7 @@ import { cpuExecutor } from '../reference/executor.ts';
 import { modelFeeds, termLabel, type ModelFeed } from '../../compiler/feeds.ts';
 import { measureAll, metricsFor, observedValues } from './metrics.ts';
 import type { EvalResult, SessionState, StepResult, TrainingSession } from './session.ts';
+import { UserError } from '../../grammar/user-error.ts';
 
 export type Backend = 'auto' | 'webgpu' | 'wasm' | 'cpu';
 
@@ -28,7 +29,7 @@ export interface SessionOptions {
   readonly seed: number;
 }
 
-export class SessionError extends Error {
+export class SessionError extends UserError {
   override readonly name = 'SessionError';
 }
 

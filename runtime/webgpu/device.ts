@@ -3,6 +3,8 @@
 // Node's modules are imported only on the Node path, by computed names that bundlers for the
 // browser leave alone, so this file also loads in a page.
 
+import { UserError } from '../../grammar/user-error.ts';
+
 export type DawnBackend = 'vulkan' | 'opengles';
 export type FeatureLevel = 'core' | 'compatibility';
 
@@ -36,7 +38,7 @@ export interface AcquireOptions {
   readonly backend?: DawnBackend;
 }
 
-export class NoWebGpuError extends Error {
+export class NoWebGpuError extends UserError {
   override readonly name = 'NoWebGpuError';
 }
 

@@ -12,8 +12,9 @@ import { tilingFor, type Tiling } from '../../compiler/codegen/wgsl/tiled.ts';
 import type { Executor, Feeds, PreparedProgram, TensorStore } from '../executor.ts';
 import type { GpuContext } from './device.ts';
 import { PipelineCache } from './pipelines.ts';
+import { UserError } from '../../grammar/user-error.ts';
 
-export class DeviceLimitError extends Error {
+export class DeviceLimitError extends UserError {
   override readonly name = 'DeviceLimitError';
 }
 

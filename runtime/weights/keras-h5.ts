@@ -7,8 +7,10 @@
 
 import { readFileSync } from 'node:fs';
 import type { HostTensor } from '../tensor.ts';
+import { UserError, type UserErrorKind } from '../../grammar/user-error.ts';
 
-export class KerasH5Error extends Error {
+export class KerasH5Error extends UserError {
+  override readonly kind: UserErrorKind = 'data';
   constructor(path: string, problem: string) {
     super(`${path}: ${problem}`);
     this.name = 'KerasH5Error';

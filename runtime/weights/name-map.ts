@@ -11,7 +11,10 @@
 // `.running_var`) carries over. `{x}` matches one dot-free segment and is copied into TO. Rules
 // are tried in order, the first that matches wins; a name no rule matches is kept as it is.
 
-export class NameMapError extends Error {
+import { UserError, type UserErrorKind } from '../../grammar/user-error.ts';
+
+export class NameMapError extends UserError {
+  override readonly kind: UserErrorKind = 'data';
   constructor(message: string) {
     super(message);
     this.name = 'NameMapError';

@@ -23,7 +23,10 @@ const SKIPPED = new Set(['node_modules', 'dist', 'out', 'tmp']);
  * The one sanctioned import against the order: the compiler writes bundle plans in the runtime's
  * plan types (its contract), as types only, so no runtime code is loaded by the compiler.
  */
-const CONTRACTS: readonly { readonly from: string; readonly to: string }[] = [{ from: 'compiler/emit-ts/', to: 'runtime/bundle/plan.ts' }];
+const CONTRACTS: readonly { readonly from: string; readonly to: string }[] = [
+  { from: 'compiler/emit-ts/', to: 'runtime/bundle/plan.ts' },
+  { from: 'compiler/emit-ts/', to: 'runtime/webgpu/plan.ts' },
+];
 
 interface Import {
   readonly file: string;

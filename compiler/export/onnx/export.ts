@@ -5,8 +5,9 @@
 import type { LayerNode, LayerOp, ModelGraph, ParamRole, Shape } from '../../graph.ts';
 import { irShape } from '../../lower/layout.ts';
 import { encodeModel, ONNX_OPSET, type AttrValue, type OnnxNode, type OnnxTensor, type OnnxValue } from './proto.ts';
+import { UserError } from '../../../grammar/user-error.ts';
 
-export class OnnxExportError extends Error {
+export class OnnxExportError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'OnnxExportError';

@@ -4,8 +4,9 @@
 
 import type { LayerNode, LayerOp, LossTerm, ModelGraph, Shape } from '../../graph.ts';
 import { irShape } from '../../lower/layout.ts';
+import { UserError } from '../../../grammar/user-error.ts';
 
-export class PytorchExportError extends Error {
+export class PytorchExportError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'PytorchExportError';
