@@ -5,7 +5,7 @@
 
 import { CompletionItemKind, type CompletionItem, type SignatureHelp } from 'vscode-languageserver';
 import type { BlockDecl } from '../grammar/ast.ts';
-import { LAYERS } from '../compiler/checker/layers/index.ts';
+import { LAYERS } from '../compiler/layers/index.ts';
 import { LOSSES } from '../compiler/checker/loss.ts';
 import { KEYWORD_ARGS } from '../grammar/parser.ts';
 import type { Analysis } from './analysis.ts';

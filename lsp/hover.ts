@@ -4,7 +4,7 @@
 
 import type { Hover } from 'vscode-languageserver';
 import type { BlockDecl } from '../grammar/ast.ts';
-import { LAYERS } from '../compiler/checker/layers/index.ts';
+import { LAYERS } from '../compiler/layers/index.ts';
 import { LOSSES } from '../compiler/checker/loss.ts';
 import { applyRule } from '../compiler/checker/output-size.ts';
 import type { LayerNode } from '../compiler/graph.ts';

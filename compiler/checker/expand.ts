@@ -7,8 +7,8 @@ import { ERROR_NAME, type Argument, type BlockDecl, type Expr, type ModelDecl, t
 import { Codes, diagnostic, didYouMean, type Diagnostic, type DiagnosticKind } from '../../grammar/diagnostics.ts';
 import type { InputNode, LayerAttrs, LayerNode, LossTerm, ModelGraph, ParamSpec } from '../graph.ts';
 import type { Span } from '../../grammar/span.ts';
-import type { LayerInput, LayerSpec, LayerType } from './layer-spec.ts';
-import { LAYERS } from './layers/index.ts';
+import type { LayerInput, LayerSpec, LayerType } from '../layers/definition.ts';
+import { LAYERS } from '../layers/index.ts';
 import { LOSSES, type PendingLossTerm } from './loss.ts';
 import { describeValue, formatNumber, SYMBOLS, type ArgValue, type TensorValue, type Value } from './values.ts';
 

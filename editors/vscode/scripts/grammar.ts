@@ -4,7 +4,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LAYERS } from '../../../compiler/checker/layers/index.ts';
+import { LAYERS } from '../../../compiler/layers/index.ts';
 import { LOSSES } from '../../../compiler/checker/loss.ts';
 import { SYMBOLS } from '../../../compiler/checker/values.ts';
 import { KEYWORD_ARGS } from '../../../grammar/parser.ts';

@@ -1,7 +1,7 @@
 // Fully connected layers and batch normalisation: the two per-feature parameterised layers.
 
-import { ArgReader, describeInput, type LayerSpec, type LayerType } from '../layer-spec.ts';
-import { formatShape } from '../values.ts';
+import { ArgReader, describeInput, type LayerSpec, type LayerType } from './definition.ts';
+import { formatShape } from '../checker/values.ts';
 
 export const dense: LayerSpec = {
   inputs: 'one',

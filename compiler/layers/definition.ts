@@ -5,7 +5,7 @@
 import { didYouMean, type Diagnostic, type DiagnosticKind } from '../../grammar/diagnostics.ts';
 import type { LayerAttrs, ParamRole, Shape } from '../graph.ts';
 import type { Span } from '../../grammar/span.ts';
-import { describeValue, formatNumber, formatShape, type ArgValue, type TensorValue, type Value } from './values.ts';
+import { describeValue, formatNumber, formatShape, type ArgValue, type TensorValue, type Value } from '../checker/values.ts';
 
 export interface LayerInput {
   readonly value: TensorValue;

@@ -1,7 +1,7 @@
 // Layers with several inputs: residual `add` and channel `concat` (inception, YOLO passthrough).
 
-import { ArgReader, describeInput, type LayerSpec, type LayerType } from '../layer-spec.ts';
-import { formatShape } from '../values.ts';
+import { ArgReader, describeInput, type LayerSpec, type LayerType } from './definition.ts';
+import { formatShape } from '../checker/values.ts';
 
 function sameArray(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);

@@ -1,6 +1,6 @@
 // Every layer the language knows, by the name written in .cnn files.
 
-import type { LayerSpec } from '../layer-spec.ts';
+import type { LayerSpec } from './definition.ts';
 import { batchnorm, dense } from './dense.ts';
 import { abs, dropout, l2Normalize, leakyRelu, linear, relu, sigmoid, softmax, tanh } from './elementwise.ts';
 import { add, concat, subtract } from './merge.ts';

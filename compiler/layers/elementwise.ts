@@ -1,7 +1,7 @@
 // Layers that keep their input's shape: activations, dropout, L2 normalisation.
 
-import type { PlainAttrs } from '../../graph.ts';
-import { ArgReader, type LayerSpec, type LayerType } from '../layer-spec.ts';
+import type { PlainAttrs } from '../graph.ts';
+import { ArgReader, type LayerSpec, type LayerType } from './definition.ts';
 
 function activation(op: PlainAttrs['op'], doc: string): LayerSpec {
   return {

@@ -1,10 +1,10 @@
 // Convolution and pooling over 1, 2 or 3 spatial axes: `conv` and `maxpool` take their rank from the
 // input, `conv2d` and friends insist on one.
 
-import type { SpatialRank } from '../../graph.ts';
-import { ArgReader, describeInput, type LayerContext, type LayerInput, type LayerSpec, type LayerType } from '../layer-spec.ts';
-import { applyRule, resolvePadding, type Padding } from '../output-size.ts';
-import { formatShape, product, type ArgValue } from '../values.ts';
+import type { SpatialRank } from '../graph.ts';
+import { ArgReader, describeInput, type LayerContext, type LayerInput, type LayerSpec, type LayerType } from './definition.ts';
+import { applyRule, resolvePadding, type Padding } from '../checker/output-size.ts';
+import { formatShape, product, type ArgValue } from '../checker/values.ts';
 
 const rankNames: Record<SpatialRank, string> = { 1: 'L x C', 2: 'H x W x C', 3: 'D x H x W x C' };
 

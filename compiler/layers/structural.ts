@@ -1,7 +1,7 @@
 // Layers that move values without arithmetic: flatten, reshape, zero_pad, space_to_depth, upsample.
 
-import { ArgReader, describeInput, type LayerSpec, type LayerType } from '../layer-spec.ts';
-import { formatShape, product } from '../values.ts';
+import { ArgReader, describeInput, type LayerSpec, type LayerType } from './definition.ts';
+import { formatShape, product } from '../checker/values.ts';
 
 export const flatten: LayerSpec = {
   inputs: 'one',
