@@ -1,17 +1,23 @@
-// What every layer rule gets and gives: evaluated arguments and input tensors in, attributes,
-// output shape, parameter shapes and MAC count out. Rules report problems through `ctx.report`
-// and return undefined when the layer cannot be typed.
+// A layer is one definition: the names written in .cnn files and their keyword arguments (the
+// parser's keyword set is generated from these), the signature and documentation (completion,
+// hover, the language reference), the shape rule with the arithmetic shown in errors and hovers,
+// its parameters, how the summary shows and counts it, its receptive field, and its lowering to IR.
+// LAYER_DEFINITIONS (index.ts) holds one per LayerOp, so tsc names a missing one.
 
-import { didYouMean, type Diagnostic, type DiagnosticKind } from '../../grammar/diagnostics.ts';
-import type { LayerAttrs, ParamRole, Shape } from '../graph.ts';
+import type { Diagnostic, DiagnosticKind } from '../../grammar/diagnostics.ts';
 import type { Span } from '../../grammar/span.ts';
-import { describeValue, formatNumber, formatShape, type ArgValue, type TensorValue, type Value } from '../checker/values.ts';
+import type { AttrsOf, LayerNode, LayerOp, ParamRole, ParamSpec, Shape } from '../graph.ts';
+import { IrError, type GraphBuilder } from '../ir/build.ts';
+import type { IrUpdate } from '../ir/program.ts';
+import type { ReceptiveField } from '../receptive-field.ts';
+import { formatShape, type ArgValue, type TensorValue } from '../checker/values.ts';
 
 export interface LayerInput {
   readonly value: TensorValue;
   readonly span: Span;
 }
 
+/** What a shape rule gets: the name as written, evaluated arguments and the input tensors. */
 export interface LayerContext {
   /** The name as written (`conv`, `conv2d`, `maxpool`). */
   readonly op: string;
@@ -22,22 +28,74 @@ export interface LayerContext {
   report(kind: DiagnosticKind, span: Span, message: string, hint?: string, fix?: Diagnostic['fix']): void;
 }
 
-export interface LayerType {
-  readonly attrs: LayerAttrs;
+/** What a shape rule gives: attributes, output shape, parameter shapes and MAC count. */
+export interface LayerType<K extends LayerOp = LayerOp> {
+  readonly attrs: AttrsOf<K>;
   readonly shape: Shape;
   readonly params: readonly { readonly role: ParamRole; readonly shape: Shape }[];
   readonly macs: number;
 }
 
-export interface LayerSpec {
+/** What a lowering gets: the IR builder and the model's parameters, state and feeds. */
+export interface LoweringContext {
+  readonly b: GraphBuilder;
+  readonly batch: number;
+  /** 'train': batch statistics, running-average updates, dropout; 'eval': running statistics, no dropout. */
+  readonly mode: 'train' | 'eval';
+  /** Node of a parameter by its full name, created on first use. */
+  param(name: string): number;
+  /** Running statistics etc.: persistent non-trainable state by name. */
+  state(name: string): number;
+  /** The per-step seed (a feed), for dropout. */
+  seed(): number;
+  /** Where running-average updates go. */
+  readonly updates: IrUpdate[];
+  /** The parameter specs of the layer owning `layer`'s parameters (itself, or a shared instance). */
+  ownerParams(layer: LayerNode): readonly ParamSpec[];
+  /** A distinct number per dropout layer. */
+  salt(layer: LayerNode): number;
+}
+
+/** The output-size rule of a layer and its numbers per spatial axis, for hovers. */
+export interface SizeArithmetic {
+  /** `floor((n + 2p - f)/s) + 1` */
+  readonly rule: string;
+  /** `height: (32 + 2*0 - 5) + 1 = 28` per spatial axis. */
+  readonly axes: readonly string[];
+}
+
+/** One row of the language reference's layer table (docs/language.md). */
+export interface LayerReference {
+  readonly example: string;
+  readonly output: string;
+  readonly parameters: string;
+  readonly macs: string;
+}
+
+// Methods (not function-typed fields) so a LayerDefinition<'conv'> is usable where any definition
+// is: callers pick the definition by `attrs.op`, so the attributes always match.
+export interface LayerDefinition<K extends LayerOp = LayerOp> {
+  /** The names written in .cnn files; the first is the one documentation uses. */
+  readonly names: readonly string[];
   /** How many input tensors: exactly one, or two and more (add, concat). */
   readonly inputs: 'one' | 'many';
-  /** Keyword arguments it takes, for completion and signature help. */
+  /** Keyword arguments it takes (`stride 2`): the parser, completion and highlighting read them. */
   readonly keywords: readonly string[];
   /** One-line signature for editors: `conv filters, k x k [, stride s] [, pad p|same|valid] ...`. */
   readonly signature: string;
   readonly doc: string;
-  type(ctx: LayerContext): LayerType | undefined;
+  readonly reference: LayerReference;
+  /** Runs in place on its input or is a view of it: no activation memory of its own. */
+  readonly inPlace: boolean;
+  /** The shape rule: reports problems through `ctx.report` and returns undefined when it cannot type the layer. */
+  type(ctx: LayerContext): LayerType<K> | undefined;
+  /** `conv2d`, `maxpool3d`, `dense`: how summaries and diagrams name it. */
+  display(attrs: AttrsOf<K>): string;
+  /** The output-size arithmetic a hover shows, for layers whose size follows a rule. */
+  arithmetic(attrs: AttrsOf<K>, input: Shape): SizeArithmetic | undefined;
+  /** The receptive field of its output from its inputs' (undefined: a unit sees the whole input). */
+  receptiveField(attrs: AttrsOf<K>, inputs: readonly ReceptiveField[]): ReceptiveField | undefined;
+  lower(ctx: LoweringContext, layer: LayerNode, attrs: AttrsOf<K>, inputs: readonly number[]): number;
 }
 
 /** `maxpool_2`'s 28x28x6 */
@@ -45,123 +103,28 @@ export function describeInput(input: LayerInput): string {
   return `${formatShape(input.value.shape)} from ${input.value.name}`;
 }
 
-/** Other frameworks' names for our keywords (Keras, PyTorch): `padding same` means `pad same`. */
-const KEYWORD_ALIASES: Readonly<Record<string, string>> = {
-  padding: 'pad',
-  strides: 'stride',
-  dilation_rate: 'dilation',
-  use_bias: 'bias',
-  epsilon: 'eps',
-  p: 'rate',
-  drop: 'rate',
-};
-
-/** `did you mean 'pad'?` for a keyword the layer does not take, from aliases, prefixes and spelling. */
-function keywordHint(name: string, known: readonly string[]): string | undefined {
-  const alias = KEYWORD_ALIASES[name];
-  const guess = alias !== undefined && known.includes(alias) ? alias : (known.find((k) => name.startsWith(k) || k.startsWith(name)) ?? didYouMean(name, known));
-  if (guess !== undefined) return `did you mean '${guess}'?`;
-  return known.length > 0 ? `its keywords: ${known.join(', ')}` : undefined;
+/** `length`, `height, width` or `depth, height, width` for a spatial rank. */
+export function axisNames(rank: number): string[] {
+  return rank === 1 ? ['length'] : rank === 2 ? ['height', 'width'] : ['depth', 'height', 'width'];
 }
 
-/**
- * Reads a layer's arguments in order: positional ones first, keywords by name. `finish` reports
- * whatever was not read, so a misspelled keyword or an extra value is never silently ignored.
- */
-export class ArgReader {
-  private positionalIndex = 0;
-  private readonly positional: ArgValue[];
-  private readonly keywords = new Map<string, ArgValue>();
-  private readonly usedKeywords = new Set<string>();
-  ok = true;
+// Shared answers for the many layers whose field, arithmetic or display are the plain ones.
 
-  constructor(private readonly ctx: LayerContext) {
-    this.positional = ctx.args.filter((a) => a.name === undefined);
-    for (const a of ctx.args) {
-      if (a.name === undefined) continue;
-      if (this.keywords.has(a.name)) this.fail(a.span, `${ctx.op}: keyword '${a.name}' given twice`);
-      this.keywords.set(a.name, a);
-    }
-  }
+/** A unit sees what the unit under it in the first input sees (elementwise layers, padding). */
+export const sameField = (_attrs: unknown, [first]: readonly ReceptiveField[]): ReceptiveField | undefined => first;
+/** A unit sees the whole input (dense, flatten, global pooling). */
+export const wholeField = (): undefined => undefined;
+export const noArithmetic = (): undefined => undefined;
+export const opName = (attrs: { readonly op: string }): string => attrs.op;
 
-  fail(span: Span, message: string, hint?: string): undefined {
-    this.ok = false;
-    this.ctx.report('wrongArguments', span, message, hint);
-    return undefined;
-  }
+/** The IR node of the parameter with `role` of a layer (its own, or its shared owner's). */
+export function ownedParam(ctx: LoweringContext, layer: LayerNode, role: ParamRole): number {
+  return ctx.param(ownedName(ctx, layer, role));
+}
 
-  nextPositional(): ArgValue | undefined {
-    return this.positional[this.positionalIndex++];
-  }
-
-  keyword(name: string): ArgValue | undefined {
-    this.usedKeywords.add(name);
-    return this.keywords.get(name);
-  }
-
-  /** A required or optional positional argument, else the keyword of the same name. */
-  arg(name: string): ArgValue | undefined {
-    return this.keyword(name) ?? this.nextPositional();
-  }
-
-  /** A positive (or non-negative) whole number. */
-  integer(arg: ArgValue, what: string, min = 1): number | undefined {
-    const v = arg.value;
-    if (v.kind !== 'number') return this.fail(arg.span, `${this.ctx.op}: ${what} must be a number, got ${describeValue(v)}`);
-    if (!Number.isInteger(v.value)) {
-      this.ok = false;
-      this.ctx.report('notAnInteger', arg.span, `${this.ctx.op}: ${what} must be a whole number, got ${formatNumber(v.value)}`);
-      return undefined;
-    }
-    if (v.value < min) return this.fail(arg.span, `${this.ctx.op}: ${what} must be at least ${min}, got ${v.value}`);
-    return v.value;
-  }
-
-  number(arg: ArgValue, what: string): number | undefined {
-    if (arg.value.kind !== 'number') return this.fail(arg.span, `${this.ctx.op}: ${what} must be a number, got ${describeValue(arg.value)}`);
-    return arg.value.value;
-  }
-
-  /** `5x5`, or `5` repeated over `rank` axes. */
-  sizes(arg: ArgValue, what: string, rank: number, min = 1): number[] | undefined {
-    const v: Value = arg.value;
-    if (v.kind === 'number') {
-      const n = this.integer(arg, what, min);
-      return n === undefined ? undefined : Array<number>(rank).fill(n);
-    }
-    if (v.kind !== 'dims') return this.fail(arg.span, `${this.ctx.op}: ${what} must be a size like ${Array(rank).fill(3).join('x')}, got ${describeValue(v)}`);
-    if (v.values.length !== rank) {
-      return this.fail(arg.span, `${this.ctx.op}: ${what} ${v.values.join('x')} has ${v.values.length} axes, the input has ${rank} spatial axes`);
-    }
-    for (const n of v.values) {
-      if (!Number.isInteger(n)) {
-        this.ok = false;
-        this.ctx.report('notAnInteger', arg.span, `${this.ctx.op}: ${what} must be whole numbers, got ${v.values.join('x')}`);
-        return undefined;
-      }
-      if (n < min) return this.fail(arg.span, `${this.ctx.op}: ${what} must be at least ${min}, got ${v.values.join('x')}`);
-    }
-    return [...v.values];
-  }
-
-  symbol(arg: ArgValue, what: string, allowed: readonly string[]): string | undefined {
-    if (arg.value.kind === 'symbol' && allowed.includes(arg.value.name)) return arg.value.name;
-    return this.fail(arg.span, `${this.ctx.op}: ${what} must be one of ${allowed.join(', ')}, got ${describeValue(arg.value)}`);
-  }
-
-  /** `on`/`off`/`true`/`false` */
-  flag(arg: ArgValue, what: string): boolean | undefined {
-    const s = this.symbol(arg, what, ['on', 'off', 'true', 'false']);
-    return s === undefined ? undefined : s === 'on' || s === 'true';
-  }
-
-  finish(): boolean {
-    for (const extra of this.positional.slice(this.positionalIndex)) {
-      this.fail(extra.span, `${this.ctx.op}: unexpected argument ${describeValue(extra.value)}`);
-    }
-    for (const [name, arg] of this.keywords) {
-      if (!this.usedKeywords.has(name)) this.fail(arg.span, `${this.ctx.op} takes no keyword '${name}'`, keywordHint(name, [...this.usedKeywords]));
-    }
-    return this.ok;
-  }
+/** The layer's parameter name with `role` (for state such as running statistics). */
+export function ownedName(ctx: LoweringContext, layer: LayerNode, role: ParamRole): string {
+  const spec = ctx.ownerParams(layer).find((p) => p.role === role);
+  if (!spec) throw new IrError(`layer ${layer.name} has no ${role} parameter`);
+  return spec.name;
 }
