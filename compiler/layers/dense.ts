@@ -55,9 +55,9 @@ export const batchnorm: LayerDefinition<'batchnorm'> = {
   names: ['batchnorm'],
   inputs: 'one',
   keywords: ['eps', 'momentum'],
-  signature: 'batchnorm [, eps 1e-5] [, momentum 0.1]',
+  signature: 'batchnorm [eps 1e-5] [, momentum 0.1]',
   doc: 'Batch normalisation over the last (channel) axis: gamma and beta are trained, the running mean and variance are not (4C parameters, 2C trainable, as Keras counts). Momentum follows PyTorch: running = (1 - m) running + m batch.',
-  reference: { example: '`batchnorm, eps 1e-5, momentum 0.1`', output: 'unchanged', parameters: '`4C` (gamma, beta trainable; running mean and variance not)', macs: '0' },
+  reference: { example: '`batchnorm eps 1e-5, momentum 0.1`', output: 'unchanged', parameters: '`4C` (gamma, beta trainable; running mean and variance not)', macs: '0' },
   inPlace: false,
   type(ctx): LayerType<'batchnorm'> | undefined {
     const [input] = ctx.inputs;

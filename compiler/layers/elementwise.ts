@@ -37,7 +37,8 @@ export const l2Normalize: LayerDefinition<'l2_normalize'> = {
   ),
   inPlace: false,
 };
-export const abs = activation('abs', '|x|, elementwise (the Siamese distance |f(a) - f(b)|).', 'unchanged', (ctx, x) => ctx.b.unary('abs', x));
+const absBase = activation('abs', '|x|, elementwise (the Siamese distance |f(a) - f(b)|).', 'unchanged', (ctx, x) => ctx.b.unary('abs', x));
+export const abs: LayerDefinition<'abs'> = { ...absBase, reference: { ...absBase.reference, example: '`abs(a - b)`' } };
 
 export const leakyRelu: LayerDefinition<'leaky_relu'> = {
   ...keepsShape,

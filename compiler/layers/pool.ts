@@ -16,7 +16,7 @@ function pool<K extends 'maxpool' | 'avgpool'>(op: K, what: string): LayerDefini
     inputs: 'one',
     keywords: ['stride', 'pad', 'round'],
     signature: `${base} f x f [, stride s] [, pad p | same | valid] [, round floor | ceil]`,
-    doc: `${what} pooling (1D, 2D or 3D from the input). Stride defaults to the window size; \`round ceil\` rounds the output size up as Caffe and torchvision ceil_mode do. Average pooling divides by the number of input (not padding) values in the window.`,
+    doc: `${what} pooling (1D, 2D or 3D from the input). Stride defaults to the window size; \`round ceil\` rounds the output size up as Caffe and torchvision ceil_mode do.${op === 'avgpool' ? ' Average pooling divides by the number of input (not padding) values in the window.' : ''}`,
     reference: { example: `\`${base} 2x2, stride 2, round ceil\``, output: 'each spatial axis by the rule; C channels', parameters: '0', macs: '0' },
     inPlace: false,
     type(ctx): LayerType<K> | undefined {

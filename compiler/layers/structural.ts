@@ -136,7 +136,7 @@ export const upsample: LayerDefinition<'upsample'> = {
   reference: { example: '`upsample 2`', output: 'each spatial axis `n * s` (nearest neighbour)', parameters: '0', macs: '0' },
   inPlace: false,
   keywords: ['scale'],
-  signature: 'upsample s | s1 x s2',
+  signature: 'upsample [scale] s | s1 x s2',
   doc: 'Nearest-neighbour upsampling: each spatial axis n becomes n * s.',
   type(ctx): LayerType<'upsample'> | undefined {
     const [input] = ctx.inputs;

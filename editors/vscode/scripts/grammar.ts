@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { LAYERS } from '../../../compiler/layers/index.ts';
 import { LOSSES } from '../../../compiler/checker/loss.ts';
 import { SYMBOLS } from '../../../compiler/checker/values.ts';
-import { KEYWORD_ARGS } from '../../../grammar/parser.ts';
+import { KEYWORD_ARGS } from '../../../grammar/keyword-args.ts';
 import { keywordTokens } from '../../../grammar/tokens.ts';
 
 export const GRAMMAR_PATH = fileURLToPath(new URL('../syntaxes/cnn.tmLanguage.json', import.meta.url));
