@@ -40,6 +40,8 @@ type NoFields = Readonly<Record<never, never>>;
 /** Each layer op and its attributes besides `op`: one entry per layer definition. */
 export interface LayerFields {
   readonly conv: ConvFields;
+  /** Output padding: extra rows and columns after each spatial axis, below the stride. */
+  readonly conv_transpose: ConvFields & { readonly outputPadding: readonly number[] };
   readonly maxpool: PoolFields;
   readonly avgpool: PoolFields;
   readonly global_avgpool: NoFields;

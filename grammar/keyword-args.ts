@@ -12,6 +12,7 @@ export const KEYWORD_ARGS: ReadonlySet<string> = new Set([
   'dilation',
   'eps',
   'momentum',
+  'output_padding',
   'pad',
   'rate',
   'round',

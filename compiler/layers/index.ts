@@ -4,6 +4,7 @@
 import type { LayerAttrs, LayerOp } from '../graph.ts';
 import type { LayerDefinition } from './definition.ts';
 import { conv } from './conv.ts';
+import { convTranspose } from './conv-transpose.ts';
 import { batchnorm, dense } from './dense.ts';
 import { abs, dropout, l2Normalize, leakyRelu, linear, relu, sigmoid, softmax, tanh } from './elementwise.ts';
 import { add, concat, subtract } from './merge.ts';
@@ -13,6 +14,7 @@ import { flatten, reshape, spaceToDepth, upsample, zeroPad } from './structural.
 /** Keyed by op, so tsc names a layer op without a definition. */
 export const LAYER_DEFINITIONS: { readonly [K in LayerOp]: LayerDefinition<K> } = {
   conv,
+  conv_transpose: convTranspose,
   maxpool,
   avgpool,
   global_avgpool: globalAvgpool,
