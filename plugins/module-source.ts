@@ -12,7 +12,7 @@ import { summarize } from '../compiler/summary.ts';
 import { transformSync } from 'esbuild';
 import { BundleBuildError, compileBundle } from '../compiler/emit-ts/bundle-spec.ts';
 import { modelModule } from '../compiler/emit-ts/emit-module.ts';
-import type { OptimizerConfig } from '../runtime/optim/optimizers.ts';
+import type { OptimizerConfig } from '../compiler/optim/optimizers.ts';
 
 /** What the module's training bundle is compiled for. */
 export interface CnnBundleOptions {

@@ -22,7 +22,7 @@ const BROWSER_SAFE = [
   'runtime/tensor.ts',
   'runtime/safetensors.ts',
   'runtime/reference/executor.ts',
-  'runtime/optim/train-step.ts',
+  'compiler/optim/train-step.ts',
   'runtime/webgpu/executor.ts',
   'runtime/webgpu/device.ts',
   'runtime/webgpu/pipelines.ts',
