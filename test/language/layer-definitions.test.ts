@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFINITIONS, LAYER_DEFINITIONS, LAYERS } from '../../compiler/layers/index.ts';
+import { definitionOf, DEFINITIONS, LAYER_DEFINITIONS, LAYERS } from '../../compiler/layers/index.ts';
 import { keywordArgumentsSource, layerTable, withLayerTable } from '../../compiler/layers/reference.ts';
 import { lowerModel } from '../../compiler/lower/lower.ts';
 import { compileModel } from '../../compiler/program.ts';
@@ -53,7 +53,8 @@ describe('layer definitions', () => {
     const graph = ok!.graph!;
     const layer = graph.layers[graph.layers.length - 1]!;
     expect(layer.attrs.op).toBe(op);
-    expect(d.display(layer.attrs as never)).toMatch(new RegExp(`^${op}`));
+    expect(definitionOf(layer.attrs)).toBe(d);
+    expect(definitionOf(layer.attrs).display(layer.attrs)).toMatch(new RegExp(`^${op}`));
     // Lowering checks each layer's IR shape against the checker's and throws on a difference.
     const lowered = lowerModel(graph, { batch: 2, mode: 'train' });
     const node = lowered.values.get(layer.name)!;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { LAYER_DEFINITIONS } from '../../compiler/layers/index.ts';
 import { compileModel } from '../../compiler/program.ts';
 import { Rng } from '../../runtime/data/random.ts';
+import { describeLayer } from '../../lsp/hover.ts';
 import { createSession } from '../../runtime/train/create-session.ts';
 
 const UNET = `${import.meta.dirname}/../../stdlib/segmentation.cnn`;
@@ -22,8 +23,10 @@ describe('conv_transpose', () => {
     expect(layer.shape).toEqual([28, 28, 8]);
     expect(layer.params.map((p) => p.shape)).toEqual([[4, 8, 3, 3], [8]]);
     expect(layer.macs).toBe(14 * 14 * 4 * 8 * 9);
-    const arithmetic = LAYER_DEFINITIONS.conv_transpose.arithmetic(layer.attrs as never, layer.inputShapes[0]!);
+    if (layer.attrs.op !== 'conv_transpose') throw new Error(`got ${layer.attrs.op}`);
+    const arithmetic = LAYER_DEFINITIONS.conv_transpose.arithmetic(layer.attrs, layer.inputShapes[0]!);
     expect(arithmetic?.axes).toEqual(['height: (14 - 1)*2 - 2*1 + 3 + 1 = 28', 'width: (14 - 1)*2 - 2*1 + 3 + 1 = 28']);
+    expect(describeLayer(layer)).toContain('output size (n - 1)s - 2p + f + op:\n- height: (14 - 1)*2 - 2*1 + 3 + 1 = 28\n- width: (14 - 1)*2 - 2*1 + 3 + 1 = 28');
     expect(check('conv_transpose1d 2, 4, stride 3, dilation 2', '5 x 3').graph!.layers[0]!.shape).toEqual([(5 - 1) * 3 + 2 * 3 + 1, 2]);
   });
 
