@@ -1,5 +1,6 @@
 // conv_transpose's shape rule, its errors and hover arithmetic, and the stdlib U-Net that uses it
-// learning a foreground mask for a few steps on the CPU reference executor.
+// learning a foreground mask for a few steps on the CPU reference executor, and the same steps on
+// the wasm back end.
 
 import { describe, expect, it } from 'vitest';
 import { LAYER_DEFINITIONS } from '../../compiler/layers/index.ts';
@@ -67,5 +68,22 @@ describe('the stdlib U-Net', () => {
     session.dispose();
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(losses[losses.length - 1]!).toBeLessThan(0.8 * losses[0]!);
+  }, 60_000);
+
+  it('takes the same steps on the wasm back end as on the CPU reference', async () => {
+    const { graph } = compileModel({ file: UNET, model: 'UNetSmall', overrides: { width: 2 } });
+    const image = Float32Array.from({ length: 2 * 3 * 32 * 32 }, (_, i) => Math.sin(i));
+    const targets = Float32Array.from({ length: 2 * 32 * 32 }, (_, i) => (i % 7 < 3 ? 1 : 0));
+    const losses = async (backend: 'cpu' | 'wasm') => {
+      const session = await createSession(graph!, { batch: 2, optimizer: { kind: 'sgd', lr: 0.05 }, backend, seed: 1 });
+      const out: number[] = [];
+      for (let step = 0; step < 3; step++) out.push((await session.trainStep(new Map([['image', image], ['targets', targets]]))).loss);
+      session.dispose();
+      return out;
+    };
+    const cpu = await losses('cpu');
+    const wasm = await losses('wasm');
+    expect(cpu[2]!).toBeLessThan(cpu[0]!);
+    for (let i = 0; i < cpu.length; i++) expect(Math.abs(wasm[i]! - cpu[i]!)).toBeLessThan(1e-4 * Math.abs(cpu[i]!));
   }, 60_000);
 });
