@@ -11,8 +11,8 @@ export type Shape = readonly number[];
 /** Spatial rank of a convolution or pooling layer. */
 export type SpatialRank = 1 | 2 | 3;
 
-export interface ConvAttrs {
-  readonly op: 'conv';
+/** Attributes of a convolution (`conv`) and, with output padding, of a transposed one. */
+export interface ConvFields {
   readonly rank: SpatialRank;
   readonly filters: number;
   readonly kernel: readonly number[];
@@ -25,8 +25,7 @@ export interface ConvAttrs {
   readonly bias: boolean;
 }
 
-export interface PoolAttrs {
-  readonly op: 'maxpool' | 'avgpool';
+export interface PoolFields {
   readonly rank: SpatialRank;
   readonly kernel: readonly number[];
   readonly stride: readonly number[];
@@ -36,84 +35,46 @@ export interface PoolAttrs {
   readonly ceil: boolean;
 }
 
-export interface GlobalPoolAttrs {
-  readonly op: 'global_avgpool' | 'global_maxpool';
-}
+type NoFields = Readonly<Record<never, never>>;
 
-export interface DenseAttrs {
-  readonly op: 'dense';
-  readonly units: number;
-  readonly bias: boolean;
-}
-
-export interface BatchNormAttrs {
-  readonly op: 'batchnorm';
-  readonly eps: number;
-  readonly momentum: number;
-}
-
-export interface DropoutAttrs {
-  readonly op: 'dropout';
-  readonly rate: number;
-}
-
-export interface LeakyReluAttrs {
-  readonly op: 'leaky_relu';
-  readonly alpha: number;
-}
-
-export interface PlainAttrs {
-  readonly op:
-    | 'relu'
-    | 'tanh'
-    | 'sigmoid'
-    | 'softmax'
-    | 'linear'
-    | 'flatten'
-    | 'add'
-    | 'subtract'
-    | 'abs'
-    | 'concat'
-    | 'l2_normalize';
-}
-
-export interface ReshapeAttrs {
-  readonly op: 'reshape';
-  readonly shape: Shape;
-}
-
-export interface ZeroPadAttrs {
-  readonly op: 'zero_pad';
-  readonly padBefore: readonly number[];
-  readonly padAfter: readonly number[];
-}
-
-export interface SpaceToDepthAttrs {
-  readonly op: 'space_to_depth';
-  readonly block: number;
-}
-
-export interface UpsampleAttrs {
-  readonly op: 'upsample';
+/** Each layer op and its attributes besides `op`: one entry per layer definition. */
+export interface LayerFields {
+  readonly conv: ConvFields;
+  /** Output padding: extra rows and columns after each spatial axis, below the stride. */
+  readonly conv_transpose: ConvFields & { readonly outputPadding: readonly number[] };
+  readonly maxpool: PoolFields;
+  readonly avgpool: PoolFields;
+  readonly global_avgpool: NoFields;
+  readonly global_maxpool: NoFields;
+  readonly dense: { readonly units: number; readonly bias: boolean };
+  readonly batchnorm: { readonly eps: number; readonly momentum: number };
+  readonly dropout: { readonly rate: number };
+  readonly leaky_relu: { readonly alpha: number };
+  readonly relu: NoFields;
+  readonly tanh: NoFields;
+  readonly sigmoid: NoFields;
+  readonly softmax: NoFields;
+  readonly linear: NoFields;
+  readonly flatten: NoFields;
+  readonly add: NoFields;
+  readonly subtract: NoFields;
+  readonly abs: NoFields;
+  readonly concat: NoFields;
+  readonly l2_normalize: NoFields;
+  readonly reshape: { readonly shape: Shape };
+  readonly zero_pad: { readonly padBefore: readonly number[]; readonly padAfter: readonly number[] };
+  readonly space_to_depth: { readonly block: number };
   /** Nearest-neighbour scale factor per spatial axis. */
-  readonly scale: readonly number[];
+  readonly upsample: { readonly scale: readonly number[] };
 }
 
-export type LayerAttrs =
-  | ConvAttrs
-  | PoolAttrs
-  | GlobalPoolAttrs
-  | DenseAttrs
-  | BatchNormAttrs
-  | DropoutAttrs
-  | LeakyReluAttrs
-  | PlainAttrs
-  | ReshapeAttrs
-  | ZeroPadAttrs
-  | SpaceToDepthAttrs
-  | UpsampleAttrs;
+export type LayerOp = keyof LayerFields;
 
-export type LayerOp = LayerAttrs['op'];
+/** The attributes of layers of op `K` (of each op, for a union). */
+export type AttrsOf<K extends LayerOp> = K extends LayerOp ? { readonly op: K } & LayerFields[K] : never;
+
+export type LayerAttrs = AttrsOf<LayerOp>;
+
 
 /** Role of a parameter tensor; decides its initialiser and whether the optimizer touches it. */
 export type ParamRole = 'weight' | 'bias' | 'gamma' | 'beta' | 'running_mean' | 'running_var';

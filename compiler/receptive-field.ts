@@ -5,6 +5,7 @@
 // start_out = start_in + ((k - 1)/2 - p) j_in, with a dilated kernel's k = d (k - 1) + 1.
 
 import type { LayerNode, ModelGraph, Shape } from './graph.ts';
+import { definitionOf } from './layers/index.ts';
 
 export interface ReceptiveField {
   readonly size: readonly number[];
@@ -17,7 +18,8 @@ function spatialRank(shape: Shape): number {
   return shape.length >= 2 ? shape.length - 1 : 0;
 }
 
-function window(rf: ReceptiveField, kernel: readonly number[], stride: readonly number[], padBefore: readonly number[], dilation?: readonly number[]): ReceptiveField {
+/** The field after a window of `kernel` (dilated) moving by `stride`, padded by `padBefore`. */
+export function windowField(rf: ReceptiveField, kernel: readonly number[], stride: readonly number[], padBefore: readonly number[], dilation?: readonly number[]): ReceptiveField {
   const k = kernel.map((f, i) => (dilation?.[i] ?? 1) * (f - 1) + 1);
   return {
     size: rf.size.map((r, i) => r + (k[i]! - 1) * rf.stride[i]!),
@@ -28,39 +30,10 @@ function window(rf: ReceptiveField, kernel: readonly number[], stride: readonly 
 
 /** A layer's field from its inputs' (undefined: the layer's units see the whole input). */
 function fieldOf(layer: LayerNode, inputs: readonly (ReceptiveField | undefined)[]): ReceptiveField | undefined {
-  const a = layer.attrs;
   const first = inputs[0];
   if (!first || spatialRank(layer.shape) !== first.size.length) return undefined;
-  switch (a.op) {
-    case 'conv':
-      return window(first, a.kernel, a.stride, a.padBefore, a.dilation);
-    case 'maxpool':
-    case 'avgpool':
-      return window(first, a.kernel, a.stride, a.padBefore);
-    case 'space_to_depth': {
-      const b = first.size.map(() => a.block);
-      return window(first, b, b, b.map(() => 0));
-    }
-    case 'zero_pad':
-      return { ...first, start: first.start.map((s, i) => s - a.padBefore[i]! * first.stride[i]!) };
-    case 'upsample':
-      return { size: first.size, stride: first.stride.map((j, i) => j / a.scale[i]!), start: first.start.map((s, i) => s + (0.5 / a.scale[i]! - 0.5) * first.stride[i]!) };
-    case 'add':
-    case 'subtract':
-    case 'concat': {
-      // Merged branches: a unit sees the union of its inputs' views; the widest one bounds it.
-      if (inputs.some((f) => !f)) return undefined;
-      return (inputs as ReceptiveField[]).reduce((w, f) => (f.size[0]! > w.size[0]! ? f : w));
-    }
-    case 'global_avgpool':
-    case 'global_maxpool':
-    case 'dense':
-    case 'flatten':
-    case 'reshape':
-      return undefined;
-    default:
-      return first;
-  }
+  const known = inputs.filter((f) => f !== undefined);
+  return known.length === inputs.length ? definitionOf(layer.attrs).receptiveField(layer.attrs, known) : undefined;
 }
 
 /** The receptive field of every input and layer with spatial axes, by name. */

@@ -6,13 +6,12 @@
 // dropout) or are views of it (flatten, reshape). For VGG-16 this is the sum of the input and of
 // every conv, pool and dense output.
 
-import type { LayerNode, LayerOp, ModelGraph } from './graph.ts';
+import type { LayerNode, ModelGraph } from './graph.ts';
+import { definitionOf } from './layers/index.ts';
 import { formatShape, groupDigits, humanBytes, humanCount, product } from './checker/values.ts';
 import { formatReceptiveField, receptiveFields } from './receptive-field.ts';
 
 const BYTES_PER_VALUE = 4;
-
-const IN_PLACE: ReadonlySet<LayerOp> = new Set(['relu', 'leaky_relu', 'tanh', 'sigmoid', 'softmax', 'linear', 'abs', 'dropout', 'flatten', 'reshape']);
 
 export interface LayerSummary {
   readonly name: string;
@@ -48,12 +47,11 @@ export interface ModelSummary {
 
 /** `conv2d`, `maxpool3d`, `dense`: the op with its rank where it has one. */
 export function displayOp(layer: LayerNode): string {
-  const a = layer.attrs;
-  return a.op === 'conv' || a.op === 'maxpool' || a.op === 'avgpool' ? `${a.op}${a.rank}d` : a.op;
+  return definitionOf(layer.attrs).display(layer.attrs);
 }
 
 export function layerActivationBytes(layer: LayerNode): number {
-  return IN_PLACE.has(layer.attrs.op) ? 0 : product(layer.shape) * BYTES_PER_VALUE;
+  return definitionOf(layer.attrs).inPlace ? 0 : product(layer.shape) * BYTES_PER_VALUE;
 }
 
 export function summarize(graph: ModelGraph): ModelSummary {

@@ -2,26 +2,8 @@
 // cst-to-ast and checker stages. Error recovery is on so an editor sees every error in a broken file.
 
 import { CstParser, EMPTY_ALT, type IToken, type TokenType } from 'chevrotain';
+import { KEYWORD_ARGS } from './keyword-args.ts';
 import * as T from './tokens.ts';
-
-/** Keyword-argument names: `stride 2`, `pad same`. Only these may precede a value without a comma. */
-export const KEYWORD_ARGS = new Set([
-  'stride',
-  'pad',
-  'dilation',
-  'bias',
-  'round',
-  'eps',
-  'momentum',
-  'alpha',
-  'rate',
-  'scale',
-  'classes',
-  'anchors',
-  'weight',
-  'before',
-  'after',
-]);
 
 /**
  * How many in-repetition recoveries may nest. Chevrotain resumes a repetition after an error by

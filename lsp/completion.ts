@@ -5,9 +5,9 @@
 
 import { CompletionItemKind, type CompletionItem, type SignatureHelp } from 'vscode-languageserver';
 import type { BlockDecl } from '../grammar/ast.ts';
-import { LAYERS } from '../compiler/checker/layers/index.ts';
+import { LAYERS } from '../compiler/layers/index.ts';
 import { LOSSES } from '../compiler/checker/loss.ts';
-import { KEYWORD_ARGS } from '../grammar/parser.ts';
+import { KEYWORD_ARGS } from '../grammar/keyword-args.ts';
 import type { Analysis } from './analysis.ts';
 import { declarationAt, definitionsIn } from './syntax.ts';
 

@@ -4,9 +4,8 @@
 
 import type { Hover } from 'vscode-languageserver';
 import type { BlockDecl } from '../grammar/ast.ts';
-import { LAYERS } from '../compiler/checker/layers/index.ts';
+import { definitionOf, LAYERS } from '../compiler/layers/index.ts';
 import { LOSSES } from '../compiler/checker/loss.ts';
-import { applyRule } from '../compiler/checker/output-size.ts';
 import type { LayerNode } from '../compiler/graph.ts';
 import type { Analysis } from './analysis.ts';
 import { shapeText } from './inlay-hints.ts';
@@ -27,22 +26,6 @@ export function paramCount(layer: LayerNode): { total: number; trainable: number
   return { total, trainable };
 }
 
-/** `height (32 + 2*0 - 5) + 1 = 28` per spatial axis of a convolution or pooling layer. */
-export function outputArithmetic(layer: LayerNode): string[] {
-  const a = layer.attrs;
-  if (a.op !== 'conv' && a.op !== 'maxpool' && a.op !== 'avgpool') return [];
-  const input = layer.inputShapes[0] ?? [];
-  const spatial = input.slice(0, -1);
-  const names = spatial.length === 1 ? ['length'] : spatial.length === 2 ? ['height', 'width'] : ['depth', 'height', 'width'];
-  return spatial.map((n, i) => {
-    const dilation = a.op === 'conv' ? a.dilation[i] : 1;
-    const f = dilation * (a.kernel[i] - 1) + 1;
-    const r = applyRule({ n, f, s: a.stride[i], padBefore: a.padBefore[i], padAfter: a.padAfter[i] }, a.op !== 'conv' && a.ceil);
-    const rounded = r.out === r.exact ? '' : ` -> ${r.out}`;
-    return `${names[i]}: ${r.arithmetic}${rounded}`;
-  });
-}
-
 export function describeLayer(layer: LayerNode, source?: string): string {
   const lines: string[] = [];
   lines.push(`**${layer.name}** (${layer.attrs.op})${layer.frozen ? ' frozen' : ''}`);
@@ -59,8 +42,8 @@ export function describeLayer(layer: LayerNode, source?: string): string {
     lines.push('parameters: 0');
   }
   lines.push(`MACs: ${number(layer.macs)}`);
-  const arithmetic = outputArithmetic(layer);
-  if (arithmetic.length > 0) lines.push(`output size floor((n + 2p - f)/s) + 1:\n${arithmetic.map((l) => `- ${l}`).join('\n')}`);
+  const arithmetic = definitionOf(layer.attrs).arithmetic(layer.attrs, layer.inputShapes[0] ?? []);
+  if (arithmetic) lines.push(`output size ${arithmetic.rule}:\n${arithmetic.axes.map((l) => `- ${l}`).join('\n')}`);
   if (layer.doc) lines.push(layer.doc);
   return lines.join('\n\n');
 }

@@ -159,6 +159,16 @@ def heartbeat(classes=5):
     return nn.Sequential(*layers, nn.Linear(64, 32), nn.Linear(32, 32), nn.Linear(32, classes))
 
 
+def unet_small(channels=3, width=16):
+    """Ronneberger et al. 2015, two levels: double 3x3 convs, 2x2 transposed convs up, 1x1 head."""
+    def double(cin, cout):
+        return [nn.Conv2d(cin, cout, 3, padding=1), nn.Conv2d(cout, cout, 3, padding=1)]
+    w = width
+    return nn.ModuleList([*double(channels, w), *double(w, 2 * w), *double(2 * w, 4 * w),
+                          nn.ConvTranspose2d(4 * w, 2 * w, 2, stride=2), *double(4 * w, 2 * w),
+                          nn.ConvTranspose2d(2 * w, w, 2, stride=2), *double(2 * w, w), nn.Conv2d(w, 1, 1)])
+
+
 def ct_volume():
     """keras.io "3D image classification from CT scans" (Zunair): 4 conv3d + batchnorm stages, GAP, dense."""
     layers = []
@@ -220,6 +230,7 @@ def main() -> None:
         ('facenet_triplet', 'facenet.cnn', 'FaceNetTriplet', facenet_encoder(), 'one shared course encoder, rebuilt in torch'),
         ('style_transfer', 'style_transfer.cnn', 'StyleTransfer', frozen(tv.vgg19(weights=None).features), f'{tv_source} vgg19().features, frozen'),
         ('heartbeat', 'signals.cnn', 'Heartbeat', heartbeat(), 'Kachuee et al. 2018, built in torch'),
+        ('unet_small', 'segmentation.cnn', 'UNetSmall', unet_small(), 'Ronneberger et al. 2015 at two levels, built in torch'),
         ('ct_volume', 'volumes.cnn', 'CTVolume', ct_volume(), 'keras.io 3D CT classification example, built in torch'),
     ]
     models = {}

@@ -175,6 +175,12 @@ class Model:
             x = F.pad(x, torch_pad(a['padBefore'], a['padAfter']))
             b = params[self.owned(layer, 'bias')] if a['bias'] else None
             return conv(x, params[self.owned(layer, 'weight')], b, stride=a['stride'], dilation=a['dilation'])
+        if op == 'conv_transpose':
+            assert a['padBefore'] == a['padAfter'], 'transposed convolutions pad symmetrically'
+            conv = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[a['rank']]
+            b = params[self.owned(layer, 'bias')] if a['bias'] else None
+            return conv(x, params[self.owned(layer, 'weight')], b, stride=a['stride'], padding=a['padBefore'],
+                        output_padding=a['outputPadding'], dilation=a['dilation'])
         if op in ('maxpool', 'avgpool'):
             assert a['padBefore'] == a['padAfter'], 'fixtures use symmetric pool padding'
             r = a['rank']

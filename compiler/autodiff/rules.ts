@@ -92,7 +92,12 @@ export const GRAD_RULES: { readonly [K in OpName]: GradRule } = {
       b.add({ op: 'conv_grad_weight', ...geom }, [x, dy], b.shape(w)),
     ];
   },
-  conv_grad_input: noGradient,
+  // As a layer's forward op (transposed convolution): its adjoint is the convolution itself.
+  conv_grad_input: (b, n, dy) => {
+    const { op: _op, ...geom } = at(n, 'conv_grad_input');
+    const [x, w] = [n.inputs[0]!, n.inputs[1]!];
+    return [b.conv(dy, w, geom), b.add({ op: 'conv_grad_weight', ...geom }, [dy, x], b.shape(w))];
+  },
   conv_grad_weight: noGradient,
   pool: (b, n, dy) => {
     const { op: _op, ...geom } = at(n, 'pool');

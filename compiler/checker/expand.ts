@@ -7,8 +7,8 @@ import { ERROR_NAME, type Argument, type BlockDecl, type Expr, type ModelDecl, t
 import { Codes, diagnostic, didYouMean, type Diagnostic, type DiagnosticKind } from '../../grammar/diagnostics.ts';
 import type { InputNode, LayerAttrs, LayerNode, LossTerm, ModelGraph, ParamSpec } from '../graph.ts';
 import type { Span } from '../../grammar/span.ts';
-import type { LayerInput, LayerSpec, LayerType } from './layer-spec.ts';
-import { LAYERS } from './layers/index.ts';
+import type { LayerDefinition, LayerInput, LayerType } from '../layers/definition.ts';
+import { LAYERS } from '../layers/index.ts';
 import { LOSSES, type PendingLossTerm } from './loss.ts';
 import { describeValue, formatNumber, SYMBOLS, type ArgValue, type TensorValue, type Value } from './values.ts';
 
@@ -449,12 +449,12 @@ class Expander {
     return this.layerWithInputs(spec, op, calleeSpan, e.span, args, inputs, scope, name, nameSpan, doc);
   }
 
-  private layer(spec: LayerSpec, op: string, opSpan: Span, span: Span, args: ArgValue[], input: TensorValue, scope: Scope, name: string | undefined, nameSpan: Span | undefined, doc: string | undefined): TensorValue {
+  private layer(spec: LayerDefinition, op: string, opSpan: Span, span: Span, args: ArgValue[], input: TensorValue, scope: Scope, name: string | undefined, nameSpan: Span | undefined, doc: string | undefined): TensorValue {
     const inputs = [{ value: input, span }];
     return this.layerWithInputs(spec, op, opSpan, span, args, inputs, scope, name, nameSpan, doc);
   }
 
-  private layerWithInputs(spec: LayerSpec, op: string, opSpan: Span, span: Span, args: ArgValue[], inputs: LayerInput[], scope: Scope, name: string | undefined, nameSpan: Span | undefined, doc: string | undefined): TensorValue {
+  private layerWithInputs(spec: LayerDefinition, op: string, opSpan: Span, span: Span, args: ArgValue[], inputs: LayerInput[], scope: Scope, name: string | undefined, nameSpan: Span | undefined, doc: string | undefined): TensorValue {
     if (spec.inputs === 'one' && inputs.length !== 1) {
       return this.stop('wrongArguments', span, `${op} takes one input, got ${inputs.length}`);
     }

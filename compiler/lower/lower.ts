@@ -4,7 +4,8 @@
 import type { LayerNode, LossTerm, ModelGraph, ParamSpec } from '../graph.ts';
 import { GraphBuilder, IrError } from '../ir/build.ts';
 import type { IrUpdate } from '../ir/program.ts';
-import { LAYER_LOWERING, type LayerContext } from './layers.ts';
+import type { LoweringContext } from '../layers/definition.ts';
+import { definitionOf } from '../layers/index.ts';
 import { irShape } from './layout.ts';
 import { LOSS_LOWERING, type LossContext } from './losses.ts';
 
@@ -69,7 +70,7 @@ export function lowerModel(graph: ModelGraph, options: LowerOptions): LoweredMod
     }
   }
 
-  const ctx: LayerContext = {
+  const ctx: LoweringContext = {
     b,
     batch,
     mode,
@@ -109,7 +110,7 @@ export function lowerModel(graph: ModelGraph, options: LowerOptions): LoweredMod
       if (v === undefined) throw new IrError(`layer ${layer.name} reads '${name}', which is not defined before it`);
       return v;
     });
-    const out = LAYER_LOWERING[layer.attrs.op](ctx, layer, inputs);
+    const out = definitionOf(layer.attrs).lower(ctx, layer, layer.attrs, inputs);
     const want = irShape(layer.shape, batch);
     const got = b.shape(out);
     if (want.join() !== got.join()) {

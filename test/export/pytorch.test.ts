@@ -70,11 +70,12 @@ const worstRelative = (got: ArrayLike<number>, want: ArrayLike<number>): number 
 };
 
 describe('cnnc export --to pytorch', () => {
-  it('model.py gives cnnc\'s loss and gradients: LeNet-5, ResNet blocks, a triplet model', { timeout: 600_000 }, () => {
+  it('model.py gives cnnc\'s loss and gradients: LeNet-5, ResNet blocks, a triplet model, a U-Net', { timeout: 600_000 }, () => {
     const cases = [
       { file: 'stdlib/lenet5.cnn', model: 'LeNet5', id: 'lenet' },
       { file: 'test/export/models/pytorch.cnn', model: 'ResNetBlocks', id: 'resnet' },
       { file: 'test/export/models/pytorch.cnn', model: 'TinyTriplet', id: 'triplet' },
+      { file: 'stdlib/segmentation.cnn', model: 'UNetSmall', id: 'unet' },
       // The course's triplet model itself (96x96 faces, 3.7M parameters): CNNC_LONG=1 only.
       ...(process.env.CNNC_LONG === '1' ? [{ file: 'stdlib/facenet.cnn', model: 'FaceNetTriplet', id: 'facenet' }] : []),
     ];

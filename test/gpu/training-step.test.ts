@@ -1,5 +1,5 @@
 // Whole training steps (forward, loss, backward, batchnorm statistics, optimizer update) on
-// WebGPU against the CPU reference: LeNet-5, a small ResNet and an inception module, compiled
+// WebGPU against the CPU reference: LeNet-5, a small ResNet, an inception module and a U-Net, compiled
 // from .cnn files. Loss, outputs and every updated tensor must agree within 1e-4 relative.
 
 import { expect, it } from 'vitest';
@@ -42,6 +42,7 @@ const cases: Case[] = [
   { name: 'LeNet-5 (SGD)', file: 'stdlib/lenet5.cnn', overrides: { channels: 1 }, optimizer: { kind: 'sgd', lr: 0.05 }, batch: 3, staged: true },
   { name: 'ResNet-8 (momentum, weight decay)', file: 'bench/resnet8.cnn', optimizer: { kind: 'momentum', lr: 0.05, weightDecay: 1e-4 }, batch: 2 },
   { name: 'inception module (SGD, cosine schedule)', file: 'test/gpu/small-inception.cnn', text: INCEPTION, optimizer: { kind: 'sgd', lr: 0.1, schedule: { kind: 'cosine', totalSteps: 10 } }, batch: 3, staged: true },
+  { name: 'U-Net with transposed convolutions (SGD)', file: 'stdlib/segmentation.cnn', overrides: { width: 2 }, optimizer: { kind: 'sgd', lr: 0.05 }, batch: 2 },
 ];
 
 /**

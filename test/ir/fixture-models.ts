@@ -29,4 +29,5 @@ export const FIXTURE_MODELS: readonly FixtureModel[] = [
   { id: 'triplet', file: MODELS, model: 'Triplet', batch: 3 },
   { id: 'style_transfer', file: MODELS, model: 'StyleTransfer', batch: 1 },
   { id: 'localization', file: MODELS, model: 'Localization', batch: 4 },
+  { id: 'op_ConvTranspose', file: OPS, model: 'ConvTranspose', batch: 3, steps: true },
 ];

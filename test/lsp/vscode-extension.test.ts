@@ -8,7 +8,7 @@ import Module, { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LAYERS } from '../../compiler/checker/layers/index.ts';
+import { LAYERS } from '../../compiler/layers/index.ts';
 import { cnnGrammar, GRAMMAR_PATH, grammarText } from '../../editors/vscode/scripts/grammar.ts';
 import { ROOT, serverCommand, uriOf } from './client.ts';
 

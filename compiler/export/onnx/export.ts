@@ -69,6 +69,12 @@ const LAYERS: Readonly<Record<LayerOp, (e: LayerEmitter) => void>> = {
     const inputs = [e.inputs[0]!, e.param('weight'), ...(a.bias ? [e.param('bias')] : [])];
     e.node('Conv', inputs, { kernel_shape: a.kernel, strides: a.stride, pads: [...a.padBefore, ...a.padAfter], dilations: a.dilation });
   },
+  conv_transpose(e) {
+    const a = e.layer.attrs;
+    if (a.op !== 'conv_transpose') throw new OnnxExportError('conv_transpose');
+    const inputs = [e.inputs[0]!, e.param('weight'), ...(a.bias ? [e.param('bias')] : [])];
+    e.node('ConvTranspose', inputs, { kernel_shape: a.kernel, strides: a.stride, pads: [...a.padBefore, ...a.padAfter], dilations: a.dilation, output_padding: a.outputPadding });
+  },
   maxpool: pool,
   avgpool: pool,
   global_avgpool: globalPool('ReduceMean'),

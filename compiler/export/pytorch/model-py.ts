@@ -55,6 +55,12 @@ const LAYERS: Readonly<Record<LayerOp, LayerEmit>> = {
     const module = `nn.Conv${a.rank}d(${channels(l.inputShapes[0]!)}, ${a.filters}, ${py(a.kernel)}, stride=${py(a.stride)}, padding=${py(symmetric ? a.padBefore : a.kernel.map(() => 0))}, dilation=${py(a.dilation)}, bias=${py(a.bias)})`;
     return { module, value: symmetric ? `${m}(${x})` : `${m}(F.pad(${x}, ${py(torchPad(a.padBefore, a.padAfter))}))` };
   },
+  conv_transpose(l, x, m) {
+    const a = l.attrs;
+    if (a.op !== 'conv_transpose') throw new PytorchExportError('conv_transpose');
+    const module = `nn.ConvTranspose${a.rank}d(${channels(l.inputShapes[0]!)}, ${a.filters}, ${py(a.kernel)}, stride=${py(a.stride)}, padding=${py(a.padBefore)}, output_padding=${py(a.outputPadding)}, bias=${py(a.bias)}, dilation=${py(a.dilation)})`;
+    return { module, value: `${m}(${x})` };
+  },
   maxpool(l, x) {
     const a = l.attrs;
     if (a.op !== 'maxpool') throw new PytorchExportError('maxpool');

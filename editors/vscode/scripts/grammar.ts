@@ -4,10 +4,10 @@
 
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LAYERS } from '../../../compiler/checker/layers/index.ts';
+import { LAYERS } from '../../../compiler/layers/index.ts';
 import { LOSSES } from '../../../compiler/checker/loss.ts';
 import { SYMBOLS } from '../../../compiler/checker/values.ts';
-import { KEYWORD_ARGS } from '../../../grammar/parser.ts';
+import { KEYWORD_ARGS } from '../../../grammar/keyword-args.ts';
 import { keywordTokens } from '../../../grammar/tokens.ts';
 
 export const GRAMMAR_PATH = fileURLToPath(new URL('../syntaxes/cnn.tmLanguage.json', import.meta.url));

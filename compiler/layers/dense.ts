@@ -1,14 +1,19 @@
 // Fully connected layers and batch normalisation: the two per-feature parameterised layers.
 
-import { ArgReader, describeInput, type LayerSpec, type LayerType } from '../layer-spec.ts';
-import { formatShape } from '../values.ts';
+import { allBut, IrError } from '../ir/build.ts';
+import { ArgReader } from './arguments.ts';
+import { describeInput, noArithmetic, opName, ownedName, ownedParam, sameField, wholeField, type LayerDefinition, type LayerType } from './definition.ts';
+import { formatShape } from '../checker/values.ts';
 
-export const dense: LayerSpec = {
+export const dense: LayerDefinition<'dense'> = {
+  names: ['dense'],
   inputs: 'one',
   keywords: ['bias'],
   signature: 'dense units [, bias on | off]',
   doc: 'Fully connected layer: a vector of n to a vector of `units`; (n + 1) * units parameters with bias.',
-  type(ctx): LayerType | undefined {
+  reference: { example: '`dense 120, bias on`', output: '`units` (input must be a vector)', parameters: '`(n + 1) * units`', macs: '`n * units`' },
+  inPlace: false,
+  type(ctx): LayerType<'dense'> | undefined {
     const [input] = ctx.inputs;
     const reader = new ArgReader(ctx);
     const unitsArg = reader.arg('units');
@@ -36,14 +41,25 @@ export const dense: LayerSpec = {
     if (bias) params.push({ role: 'bias', shape: [units] });
     return { attrs: { op: 'dense', units, bias }, shape: [units], params, macs: n * units };
   },
+  display: opName,
+  arithmetic: noArithmetic,
+  receptiveField: wholeField,
+  lower(ctx, layer, a, [x]) {
+    if (ctx.b.shape(x!).length !== 2) throw new IrError(`dense ${layer.name}: input [${ctx.b.shape(x!).join(', ')}] is not a vector`);
+    const y = ctx.b.matmul(x!, ownedParam(ctx, layer, 'weight'), false, true);
+    return a.bias ? ctx.b.biasAdd(y, ownedParam(ctx, layer, 'bias')) : y;
+  },
 };
 
-export const batchnorm: LayerSpec = {
+export const batchnorm: LayerDefinition<'batchnorm'> = {
+  names: ['batchnorm'],
   inputs: 'one',
   keywords: ['eps', 'momentum'],
-  signature: 'batchnorm [, eps 1e-5] [, momentum 0.1]',
+  signature: 'batchnorm [eps 1e-5] [, momentum 0.1]',
   doc: 'Batch normalisation over the last (channel) axis: gamma and beta are trained, the running mean and variance are not (4C parameters, 2C trainable, as Keras counts). Momentum follows PyTorch: running = (1 - m) running + m batch.',
-  type(ctx): LayerType | undefined {
+  reference: { example: '`batchnorm eps 1e-5, momentum 0.1`', output: 'unchanged', parameters: '`4C` (gamma, beta trainable; running mean and variance not)', macs: '0' },
+  inPlace: false,
+  type(ctx): LayerType<'batchnorm'> | undefined {
     const [input] = ctx.inputs;
     const reader = new ArgReader(ctx);
     const epsArg = reader.keyword('eps');
@@ -67,5 +83,30 @@ export const batchnorm: LayerSpec = {
       ],
       macs: 0,
     };
+  },
+  display: opName,
+  arithmetic: noArithmetic,
+  receptiveField: sameField,
+  lower(ctx, layer, { eps, momentum }, [x]) {
+    const b = ctx.b;
+    const shape = b.shape(x!);
+    const gamma = ownedParam(ctx, layer, 'gamma');
+    const beta = ownedParam(ctx, layer, 'beta');
+    const meanName = ownedName(ctx, layer, 'running_mean');
+    const varName = ownedName(ctx, layer, 'running_var');
+    const rm = ctx.state(meanName);
+    const rv = ctx.state(varName);
+    // Frozen batchnorm runs in inference mode (Keras' transfer-learning convention).
+    if (ctx.mode === 'eval' || layer.frozen) return b.add({ op: 'batchnorm', eps }, [x!, rm, rv, gamma, beta], shape);
+    const axes = allBut(shape.length, 1);
+    const count = shape.reduce((p, d, i) => (i === 1 ? p : p * d), 1);
+    const mean = b.reduce('mean', x!, axes);
+    // PyTorch: normalise with the biased variance, track the unbiased one.
+    const unbiased = b.affine(b.reduce('var', x!, axes), count / Math.max(1, count - 1), 0);
+    if (layer.paramOwner === layer.name || !ctx.updates.some((u) => u.name === meanName)) {
+      ctx.updates.push({ name: meanName, value: b.axpby(1 - momentum, rm, momentum, mean) });
+      ctx.updates.push({ name: varName, value: b.axpby(1 - momentum, rv, momentum, unbiased) });
+    }
+    return b.add({ op: 'batchnorm_train', eps }, [x!, gamma, beta], shape);
   },
 };

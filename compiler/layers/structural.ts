@@ -1,25 +1,41 @@
 // Layers that move values without arithmetic: flatten, reshape, zero_pad, space_to_depth, upsample.
 
-import { ArgReader, describeInput, type LayerSpec, type LayerType } from '../layer-spec.ts';
-import { formatShape, product } from '../values.ts';
+import { irShape } from '../lower/layout.ts';
+import { windowField } from '../receptive-field.ts';
+import { ArgReader } from './arguments.ts';
+import { describeInput, noArithmetic, opName, sameField, wholeField, type LayerDefinition, type LayerType } from './definition.ts';
+import { formatShape, product } from '../checker/values.ts';
 
-export const flatten: LayerSpec = {
+export const flatten: LayerDefinition<'flatten'> = {
+  names: ['flatten'],
   inputs: 'one',
+  reference: { example: '`flatten`', output: '`prod(shape)` (channel-major, as PyTorch flattens NCHW)', parameters: '0', macs: '0' },
+  inPlace: true,
   keywords: [],
   signature: 'flatten',
   doc: 'Unrolls H x W x C into a vector of H*W*C (channel-major, as PyTorch flattens NCHW).',
-  type(ctx): LayerType | undefined {
+  type(ctx): LayerType<'flatten'> | undefined {
     if (!new ArgReader(ctx).finish()) return undefined;
     return { attrs: { op: 'flatten' }, shape: [product(ctx.inputs[0].value.shape)], params: [], macs: 0 };
   },
+  display: opName,
+  arithmetic: noArithmetic,
+  receptiveField: wholeField,
+  lower(ctx, _layer, _a, [x]) {
+    const s = ctx.b.shape(x!);
+    return ctx.b.reshape(x!, [s[0]!, s.slice(1).reduce((p, d) => p * d, 1)]);
+  },
 };
 
-export const reshape: LayerSpec = {
+export const reshape: LayerDefinition<'reshape'> = {
+  names: ['reshape'],
   inputs: 'one',
+  reference: { example: '`reshape 7 x 7 x 64`', output: 'the given shape (same element count)', parameters: '0', macs: '0' },
+  inPlace: true,
   keywords: [],
   signature: 'reshape d1 x d2 x ...',
   doc: 'Reinterprets the values in a new shape with the same number of elements.',
-  type(ctx): LayerType | undefined {
+  type(ctx): LayerType<'reshape'> | undefined {
     const [input] = ctx.inputs;
     const reader = new ArgReader(ctx);
     const shapeArg = reader.arg('shape');
@@ -36,14 +52,21 @@ export const reshape: LayerSpec = {
     }
     return { attrs: { op: 'reshape', shape }, shape, params: [], macs: 0 };
   },
+  display: opName,
+  arithmetic: noArithmetic,
+  receptiveField: wholeField,
+  lower: (ctx, layer, _a, [x]) => ctx.b.reshape(x!, irShape(layer.shape, ctx.batch)),
 };
 
-export const zeroPad: LayerSpec = {
+export const zeroPad: LayerDefinition<'zero_pad'> = {
+  names: ['zero_pad'],
   inputs: 'one',
+  reference: { example: '`zero_pad 1`, `zero_pad 1x2`, `zero_pad before 0, after 1`', output: 'each spatial axis `n + 2p` (or `n + before + after`)', parameters: '0', macs: '0' },
+  inPlace: false,
   keywords: ['before', 'after'],
   signature: 'zero_pad p | p1 x p2 | before b, after a',
   doc: 'Adds p zeros on both sides of every spatial axis (n becomes n + 2p), or `before` zeros at the start and `after` at the end of each axis (Keras ZeroPadding2D(((top, bottom), (left, right)))).',
-  type(ctx): LayerType | undefined {
+  type(ctx): LayerType<'zero_pad'> | undefined {
     const [input] = ctx.inputs;
     const rank = input.value.shape.length - 1;
     if (rank < 1) {
@@ -67,14 +90,21 @@ export const zeroPad: LayerSpec = {
     const shape = [...input.value.shape.slice(0, -1).map((n, i) => n + before[i] + after[i]), input.value.shape[rank]];
     return { attrs: { op: 'zero_pad', padBefore: before, padAfter: after }, shape, params: [], macs: 0 };
   },
+  display: opName,
+  arithmetic: noArithmetic,
+  receptiveField: (a, [first]) => ({ ...first, start: first.start.map((s, i) => s - a.padBefore[i]! * first.stride[i]!) }),
+  lower: (ctx, _layer, a, [x]) => ctx.b.pad(x!, a.padBefore, a.padAfter),
 };
 
-export const spaceToDepth: LayerSpec = {
+export const spaceToDepth: LayerDefinition<'space_to_depth'> = {
+  names: ['space_to_depth'],
   inputs: 'one',
+  reference: { example: '`space_to_depth 2`', output: '`H/b x W/b x C*b*b` (H, W divisible by b)', parameters: '0', macs: '0' },
+  inPlace: false,
   keywords: [],
   signature: 'space_to_depth b',
   doc: "Moves each b x b patch into channels: H x W x C to H/b x W/b x C*b*b (YOLOv2's passthrough, TensorFlow's depth order).",
-  type(ctx): LayerType | undefined {
+  type(ctx): LayerType<'space_to_depth'> | undefined {
     const [input] = ctx.inputs;
     const reader = new ArgReader(ctx);
     const blockArg = reader.arg('block');
@@ -91,14 +121,24 @@ export const spaceToDepth: LayerSpec = {
     }
     return { attrs: { op: 'space_to_depth', block }, shape: [h / block, w / block, c * block * block], params: [], macs: 0 };
   },
+  display: opName,
+  arithmetic: noArithmetic,
+  receptiveField: (a, [first]) => {
+    const b = first.size.map(() => a.block);
+    return windowField(first, b, b, b.map(() => 0));
+  },
+  lower: (ctx, layer, a, [x]) => ctx.b.add({ op: 'space_to_depth', block: a.block }, [x!], irShape(layer.shape, ctx.batch)),
 };
 
-export const upsample: LayerSpec = {
+export const upsample: LayerDefinition<'upsample'> = {
+  names: ['upsample'],
   inputs: 'one',
+  reference: { example: '`upsample 2`', output: 'each spatial axis `n * s` (nearest neighbour)', parameters: '0', macs: '0' },
+  inPlace: false,
   keywords: ['scale'],
-  signature: 'upsample s | s1 x s2',
+  signature: 'upsample [scale] s | s1 x s2',
   doc: 'Nearest-neighbour upsampling: each spatial axis n becomes n * s.',
-  type(ctx): LayerType | undefined {
+  type(ctx): LayerType<'upsample'> | undefined {
     const [input] = ctx.inputs;
     const rank = input.value.shape.length - 1;
     if (rank < 1) {
@@ -112,4 +152,8 @@ export const upsample: LayerSpec = {
     const shape = [...input.value.shape.slice(0, -1).map((n, i) => n * scale[i]), input.value.shape[rank]];
     return { attrs: { op: 'upsample', scale }, shape, params: [], macs: 0 };
   },
+  display: opName,
+  arithmetic: noArithmetic,
+  receptiveField: (a, [first]) => ({ size: first.size, stride: first.stride.map((j, i) => j / a.scale[i]!), start: first.start.map((s, i) => s + (0.5 / a.scale[i]! - 0.5) * first.stride[i]!) }),
+  lower: (ctx, layer, a, [x]) => ctx.b.add({ op: 'upsample', scale: a.scale }, [x!], irShape(layer.shape, ctx.batch)),
 };

@@ -1,49 +1,10 @@
-// What every layer rule gets and gives: evaluated arguments and input tensors in, attributes,
-// output shape, parameter shapes and MAC count out. Rules report problems through `ctx.report`
-// and return undefined when the layer cannot be typed.
+// Reading a layer's arguments: positional ones first, keywords by name, with one clear error for a
+// missing, misspelled, mistyped or extra argument.
 
-import { didYouMean, type Diagnostic, type DiagnosticKind } from '../../grammar/diagnostics.ts';
-import type { LayerAttrs, ParamRole, Shape } from '../graph.ts';
+import { didYouMean } from '../../grammar/diagnostics.ts';
 import type { Span } from '../../grammar/span.ts';
-import { describeValue, formatNumber, formatShape, type ArgValue, type TensorValue, type Value } from './values.ts';
-
-export interface LayerInput {
-  readonly value: TensorValue;
-  readonly span: Span;
-}
-
-export interface LayerContext {
-  /** The name as written (`conv`, `conv2d`, `maxpool`). */
-  readonly op: string;
-  readonly opSpan: Span;
-  readonly span: Span;
-  readonly args: readonly ArgValue[];
-  readonly inputs: readonly LayerInput[];
-  report(kind: DiagnosticKind, span: Span, message: string, hint?: string, fix?: Diagnostic['fix']): void;
-}
-
-export interface LayerType {
-  readonly attrs: LayerAttrs;
-  readonly shape: Shape;
-  readonly params: readonly { readonly role: ParamRole; readonly shape: Shape }[];
-  readonly macs: number;
-}
-
-export interface LayerSpec {
-  /** How many input tensors: exactly one, or two and more (add, concat). */
-  readonly inputs: 'one' | 'many';
-  /** Keyword arguments it takes, for completion and signature help. */
-  readonly keywords: readonly string[];
-  /** One-line signature for editors: `conv filters, k x k [, stride s] [, pad p|same|valid] ...`. */
-  readonly signature: string;
-  readonly doc: string;
-  type(ctx: LayerContext): LayerType | undefined;
-}
-
-/** `maxpool_2`'s 28x28x6 */
-export function describeInput(input: LayerInput): string {
-  return `${formatShape(input.value.shape)} from ${input.value.name}`;
-}
+import { describeValue, formatNumber, type ArgValue, type Value } from '../checker/values.ts';
+import type { LayerContext } from './definition.ts';
 
 /** Other frameworks' names for our keywords (Keras, PyTorch): `padding same` means `pad same`. */
 const KEYWORD_ALIASES: Readonly<Record<string, string>> = {

@@ -1,0 +1,69 @@
+// Convolution over 1, 2 or 3 spatial axes.
+
+import { resolvePadding } from '../checker/output-size.ts';
+import { product } from '../checker/values.ts';
+import { windowField } from '../receptive-field.ts';
+import { ArgReader } from './arguments.ts';
+import { ownedParam, type LayerDefinition, type LayerType } from './definition.ts';
+import { describeWindow, outputSpatial, readPadding, readRounding, spatialRank, windowArithmetic, type Window } from './spatial.ts';
+
+export const conv: LayerDefinition<'conv'> = {
+  names: ['conv', 'conv1d', 'conv2d', 'conv3d'],
+  inputs: 'one',
+  keywords: ['stride', 'pad', 'dilation', 'bias', 'round'],
+  signature: 'conv filters, f x f [, stride s] [, pad p | same | valid] [, dilation d] [, bias on | off] [, round floor]',
+  doc: 'Convolution with `filters` kernels of size f x f (1D, 2D or 3D from the input). Output size per axis: floor((n + 2p - f)/s) + 1.',
+  reference: {
+    example: '`conv 32, 3x3, stride 1, pad same, dilation 1, bias on`',
+    output: 'each spatial axis by the rule; `filters` channels',
+    parameters: '`filters * (prod(k) * C + 1)` (`+1` only with bias)',
+    macs: '`prod(out spatial) * filters * prod(k) * C`',
+  },
+  inPlace: false,
+  type(ctx): LayerType<'conv'> | undefined {
+    const [input] = ctx.inputs;
+    const rank = spatialRank(ctx, input);
+    if (!rank) return undefined;
+    const reader = new ArgReader(ctx);
+    const filtersArg = reader.arg('filters');
+    const kernelArg = reader.arg('kernel');
+    if (!filtersArg || !kernelArg) {
+      reader.fail(ctx.span, `${ctx.op} needs a filter count and a kernel size, e.g. \`${ctx.op} 32, 3x3\``);
+      return undefined;
+    }
+    const filters = reader.integer(filtersArg, 'filter count');
+    const kernel = reader.sizes(kernelArg, 'kernel', rank);
+    const strideArg = reader.keyword('stride');
+    const stride = strideArg ? reader.sizes(strideArg, 'stride', rank) : Array<number>(rank).fill(1);
+    const dilationArg = reader.keyword('dilation');
+    const dilation = dilationArg ? reader.sizes(dilationArg, 'dilation', rank) : Array<number>(rank).fill(1);
+    const padding = readPadding(reader, reader.keyword('pad'), rank);
+    const biasArg = reader.keyword('bias');
+    const bias = biasArg ? reader.flag(biasArg, 'bias') : true;
+    const rounding = readRounding(reader, ['floor']);
+    if (!reader.finish() || !filters || !kernel || !stride || !dilation || !padding || bias === undefined || !rounding) return undefined;
+    const spatial = input.value.shape.slice(0, -1);
+    const effective = kernel.map((k, i) => dilation[i] * (k - 1) + 1);
+    const { before, after } = resolvePadding(padding, spatial, effective, stride);
+    const w: Window = { kernel, effective, stride, padBefore: before, padAfter: after, dilation };
+    const out = outputSpatial(ctx, input, w, rounding, describeWindow(ctx.op, w), padding);
+    if (!out) return undefined;
+    const channels = input.value.shape[input.value.shape.length - 1];
+    const params: LayerType['params'][number][] = [{ role: 'weight', shape: [filters, channels, ...kernel] }];
+    if (bias) params.push({ role: 'bias', shape: [filters] });
+    return {
+      attrs: { op: 'conv', rank, filters, kernel, stride, padBefore: before, padAfter: after, dilation, bias },
+      shape: [...out, filters],
+      params,
+      macs: product(out) * filters * product(kernel) * channels,
+    };
+  },
+  display: (a) => `conv${a.rank}d`,
+  arithmetic: (a, input) => windowArithmetic(input, a, false),
+  receptiveField: (a, [first]) => windowField(first, a.kernel, a.stride, a.padBefore, a.dilation),
+  lower(ctx, layer, a, [x]) {
+    const w = ownedParam(ctx, layer, 'weight');
+    const y = ctx.b.conv(x!, w, { rank: a.rank, stride: a.stride, padBefore: a.padBefore, padAfter: a.padAfter, dilation: a.dilation });
+    return a.bias ? ctx.b.biasAdd(y, ownedParam(ctx, layer, 'bias')) : y;
+  },
+};

@@ -1,0 +1,130 @@
+// A layer is one definition: the names written in .cnn files and their keyword arguments (the
+// parser's keyword set is generated from these), the signature and documentation (completion,
+// hover, the language reference), the shape rule with the arithmetic shown in errors and hovers,
+// its parameters, how the summary shows and counts it, its receptive field, and its lowering to IR.
+// LAYER_DEFINITIONS (index.ts) holds one per LayerOp, so tsc names a missing one.
+
+import type { Diagnostic, DiagnosticKind } from '../../grammar/diagnostics.ts';
+import type { Span } from '../../grammar/span.ts';
+import type { AttrsOf, LayerNode, LayerOp, ParamRole, ParamSpec, Shape } from '../graph.ts';
+import { IrError, type GraphBuilder } from '../ir/build.ts';
+import type { IrUpdate } from '../ir/program.ts';
+import type { ReceptiveField } from '../receptive-field.ts';
+import { formatShape, type ArgValue, type TensorValue } from '../checker/values.ts';
+
+export interface LayerInput {
+  readonly value: TensorValue;
+  readonly span: Span;
+}
+
+/** What a shape rule gets: the name as written, evaluated arguments and the input tensors. */
+export interface LayerContext {
+  /** The name as written (`conv`, `conv2d`, `maxpool`). */
+  readonly op: string;
+  readonly opSpan: Span;
+  readonly span: Span;
+  readonly args: readonly ArgValue[];
+  readonly inputs: readonly LayerInput[];
+  report(kind: DiagnosticKind, span: Span, message: string, hint?: string, fix?: Diagnostic['fix']): void;
+}
+
+/** What a shape rule gives: attributes, output shape, parameter shapes and MAC count. */
+export interface LayerType<K extends LayerOp = LayerOp> {
+  readonly attrs: AttrsOf<K>;
+  readonly shape: Shape;
+  readonly params: readonly { readonly role: ParamRole; readonly shape: Shape }[];
+  readonly macs: number;
+}
+
+/** What a lowering gets: the IR builder and the model's parameters, state and feeds. */
+export interface LoweringContext {
+  readonly b: GraphBuilder;
+  readonly batch: number;
+  /** 'train': batch statistics, running-average updates, dropout; 'eval': running statistics, no dropout. */
+  readonly mode: 'train' | 'eval';
+  /** Node of a parameter by its full name, created on first use. */
+  param(name: string): number;
+  /** Running statistics etc.: persistent non-trainable state by name. */
+  state(name: string): number;
+  /** The per-step seed (a feed), for dropout. */
+  seed(): number;
+  /** Where running-average updates go. */
+  readonly updates: IrUpdate[];
+  /** The parameter specs of the layer owning `layer`'s parameters (itself, or a shared instance). */
+  ownerParams(layer: LayerNode): readonly ParamSpec[];
+  /** A distinct number per dropout layer. */
+  salt(layer: LayerNode): number;
+}
+
+/** The output-size rule of a layer and its numbers per spatial axis, for hovers. */
+export interface SizeArithmetic {
+  /** `floor((n + 2p - f)/s) + 1` */
+  readonly rule: string;
+  /** `height: (32 + 2*0 - 5) + 1 = 28` per spatial axis. */
+  readonly axes: readonly string[];
+}
+
+/** One row of the language reference's layer table (docs/language.md). */
+export interface LayerReference {
+  readonly example: string;
+  readonly output: string;
+  readonly parameters: string;
+  readonly macs: string;
+}
+
+// Methods (not function-typed fields) so a LayerDefinition<'conv'> is usable where any definition
+// is: callers pick the definition by `attrs.op`, so the attributes always match.
+export interface LayerDefinition<K extends LayerOp = LayerOp> {
+  /** The names written in .cnn files; the first is the one documentation uses. */
+  readonly names: readonly string[];
+  /** How many input tensors: exactly one, or two and more (add, concat). */
+  readonly inputs: 'one' | 'many';
+  /** Keyword arguments it takes (`stride 2`): the parser, completion and highlighting read them. */
+  readonly keywords: readonly string[];
+  /** One-line signature for editors: `conv filters, k x k [, stride s] [, pad p|same|valid] ...`. */
+  readonly signature: string;
+  readonly doc: string;
+  readonly reference: LayerReference;
+  /** Runs in place on its input or is a view of it: no activation memory of its own. */
+  readonly inPlace: boolean;
+  /** The shape rule: reports problems through `ctx.report` and returns undefined when it cannot type the layer. */
+  type(ctx: LayerContext): LayerType<K> | undefined;
+  /** `conv2d`, `maxpool3d`, `dense`: how summaries and diagrams name it. */
+  display(attrs: AttrsOf<K>): string;
+  /** The output-size arithmetic a hover shows, for layers whose size follows a rule. */
+  arithmetic(attrs: AttrsOf<K>, input: Shape): SizeArithmetic | undefined;
+  /** The receptive field of its output from its inputs' (undefined: a unit sees the whole input). */
+  receptiveField(attrs: AttrsOf<K>, inputs: readonly ReceptiveField[]): ReceptiveField | undefined;
+  lower(ctx: LoweringContext, layer: LayerNode, attrs: AttrsOf<K>, inputs: readonly number[]): number;
+}
+
+/** `maxpool_2`'s 28x28x6 */
+export function describeInput(input: LayerInput): string {
+  return `${formatShape(input.value.shape)} from ${input.value.name}`;
+}
+
+/** `length`, `height, width` or `depth, height, width` for a spatial rank. */
+export function axisNames(rank: number): string[] {
+  return rank === 1 ? ['length'] : rank === 2 ? ['height', 'width'] : ['depth', 'height', 'width'];
+}
+
+// Shared answers for the many layers whose field, arithmetic or display are the plain ones.
+
+/** A unit sees what the unit under it in the first input sees (elementwise layers, padding). */
+export const sameField = (_attrs: unknown, [first]: readonly ReceptiveField[]): ReceptiveField | undefined => first;
+/** A unit sees the whole input (dense, flatten, global pooling). */
+export const wholeField = (): undefined => undefined;
+export const noArithmetic = (): undefined => undefined;
+export const opName = (attrs: { readonly op: string }): string => attrs.op;
+
+/** The IR node of the parameter with `role` of a layer (its own, or its shared owner's). */
+export function ownedParam(ctx: LoweringContext, layer: LayerNode, role: ParamRole): number {
+  return ctx.param(ownedName(ctx, layer, role));
+}
+
+/** The layer's parameter name with `role` (for state such as running statistics). */
+export function ownedName(ctx: LoweringContext, layer: LayerNode, role: ParamRole): string {
+  const spec = ctx.ownerParams(layer).find((p) => p.role === role);
+  if (!spec) throw new IrError(`layer ${layer.name} has no ${role} parameter`);
+  return spec.name;
+}
