@@ -5,7 +5,7 @@
 import type { IrNode } from '../ir/ops.ts';
 import { sizeOf } from '../ir/ops.ts';
 import type { IrProgram } from '../ir/program.ts';
-import { fuseProgram, type FusedKernel, type KernelProgram } from '../passes/fuse.ts';
+import { fuseProgram, type FusedKernel, type KernelProgram } from '../codegen/wgsl/program.ts';
 import { planMemory } from '../passes/plan.ts';
 import type { Tiling } from '../codegen/wgsl/tiled.ts';
 import type { BufferSpec, Dispatch, ProgramPlan } from '../../runtime/bundle/plan.ts';

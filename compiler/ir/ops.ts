@@ -285,24 +285,6 @@ export interface IrNode {
   readonly shape: readonly number[];
 }
 
-/** Ops with no data inputs. */
-export const LEAF_OPS: ReadonlySet<OpName> = new Set<OpName>(['leaf', 'const']);
-
-/**
- * Ops whose output element i depends only on input elements i, plus scalar ([]) inputs such as
- * lr and t (fusable into one loop).
- */
-export const ELEMENTWISE_OPS: ReadonlySet<OpName> = new Set<OpName>([
-  'unary',
-  'unary_grad',
-  'binary',
-  'affine',
-  'axpby',
-  'sgd_apply',
-  'rmsprop_apply',
-  'adam_apply',
-]);
-
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
