@@ -283,6 +283,11 @@ export interface IrNode {
   readonly attrs: OpAttrs;
   readonly inputs: readonly number[];
   readonly shape: readonly number[];
+  /**
+   * The model layer it was made for (lowering), or whose gradient or parameter update it computes
+   * (autodiff, optimizers); `loss` for loss terms; absent for shared pieces (learning rate, step).
+   */
+  readonly layer?: string;
 }
 
 export function sizeOf(shape: readonly number[]): number {

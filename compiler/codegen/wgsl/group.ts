@@ -5,7 +5,7 @@ import type { IrNode } from '../../ir/ops.ts';
 import { sizeOf } from '../../ir/ops.ts';
 import { channelInputs, isElementwise, type ElementwiseAttrs } from '../../ir/traits.ts';
 import type { Group } from '../../passes/fuse.ts';
-import { isTiled, type TiledAttrs } from '../../passes/kernel-ops.ts';
+import { isTiled, type KernelOpName, type TiledAttrs } from '../../passes/kernel-ops.ts';
 import type { ValueInfo } from '../../passes/lower-kernels.ts';
 import { elementwiseExpr } from './elementwise.ts';
 import { channelOf, flatBody, type FlatInput } from './flat-ops.ts';
@@ -24,6 +24,8 @@ export interface FusedKernel {
   readonly nodes: readonly number[];
   /** The IR node the anchor was lowered from (a partial kernel computes none of its own). */
   readonly source: number;
+  /** The anchor's kernel op: the IR node's op, or the piece of it this kernel computes. */
+  readonly anchor: KernelOpName;
 }
 
 function elementwiseAttrs(step: IrNode): ElementwiseAttrs {
@@ -104,7 +106,7 @@ ${fb.body}${fb.invocations === undefined ? '\n  store(i, v0);' : ''}
   }
   const label = [a.attrs.op, ...g.steps.map((s) => s.attrs.op)].join('+');
   const wgsl = [bindingDecls(bindings), helpers, store, main].filter((s) => s !== '').join('\n\n') + '\n';
-  return { kernel: { label, wgsl, bindings, workgroups }, args: [...g.bound, ...g.written, g.output], reads: g.bound.length, outputs: [...g.written, g.output], output: g.output, nodes: g.nodes, source: g.source };
+  return { kernel: { label, wgsl, bindings, workgroups }, args: [...g.bound, ...g.written, g.output], reads: g.bound.length, outputs: [...g.written, g.output], output: g.output, nodes: g.nodes, source: g.source, anchor: a.attrs.op };
 }
 
 function tiledShape(attrs: TiledAttrs, ins: readonly string[], shapes: readonly (readonly number[])[], out: readonly number[]): GemmShape {
