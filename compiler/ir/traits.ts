@@ -88,12 +88,12 @@ export type OpsOfKind<Kind extends OpKind> = { [K in OpName]: (typeof OP_TRAITS)
 export type ElementwiseAttrs = AttrsOf<OpsOfKind<'elementwise'>>;
 
 export function isElementwise(attrs: { readonly op: string }): attrs is ElementwiseAttrs {
-  return attrs.op in OP_TRAITS && OP_TRAITS[attrs.op as OpName].kind === 'elementwise';
+  return Object.hasOwn(OP_TRAITS, attrs.op) && OP_TRAITS[attrs.op as OpName].kind === 'elementwise';
 }
 
 /** Which inputs of an elementwise op are per-channel vectors (none for any other op). */
 export function channelInputs(op: string): readonly number[] {
-  return op in OP_TRAITS ? OP_TRAITS[op as OpName].channelInputs : [];
+  return Object.hasOwn(OP_TRAITS, op) ? OP_TRAITS[op as OpName].channelInputs : [];
 }
 
 /** Every op name, from the table (so the list cannot miss one). */
