@@ -48,7 +48,7 @@ export function groupProgram(program: IrProgram, options: FuseOptions): GroupPla
   return groupKernels(lowerToKernels(program, options), options.maxStorageBuffers, options.fuse ?? true);
 }
 
-export function groupKernels(graph: KernelGraph, limit: number, fuse: boolean): GroupPlan {
+function groupKernels(graph: KernelGraph, limit: number, fuse: boolean): GroupPlan {
   const { program, values, storageOf } = graph;
   const nodes = program.nodes;
   const viewed = new Set(nodes.filter((n) => OP_TRAITS[n.attrs.op].kind === 'view').map((n) => n.id));

@@ -46,7 +46,7 @@ const SPLIT_KINDS = {
 
 type SplitOfKind<Kind extends OpKind> = { [K in keyof typeof SPLIT_KINDS]: (typeof SPLIT_KINDS)[K] extends Kind ? K : never }[keyof typeof SPLIT_KINDS];
 
-export function kernelKind(attrs: KernelAttrs): OpKind {
+function kernelKind(attrs: KernelAttrs): OpKind {
   return Object.hasOwn(SPLIT_KINDS, attrs.op) ? SPLIT_KINDS[attrs.op as SplitKernelAttrs['op']] : OP_TRAITS[attrs.op as Exclude<KernelOpName, SplitKernelAttrs['op']>].kind;
 }
 
