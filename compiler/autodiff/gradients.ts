@@ -25,24 +25,27 @@ export function gradients(b: GraphBuilder, loss: number, wrt: readonly number[])
     if (!needs[i] && !zeroDerivative(b.node(i).attrs) && b.node(i).inputs.some((j) => needs[j])) needs[i] = 1;
   }
   const grad = new Map<number, number>();
-  grad.set(loss, b.constant(1, b.shape(loss)));
+  grad.set(loss, b.within(b.node(loss).layer, () => b.constant(1, b.shape(loss))));
   for (let i = loss; i >= 0; i--) {
     const dy = grad.get(i);
     if (dy === undefined || !needs[i]) continue;
     const node = b.node(i);
     if (node.inputs.length === 0) continue;
-    const dxs = GRAD_RULES[node.attrs.op](b, node, dy);
-    node.inputs.forEach((input, k) => {
-      const dx = dxs[k];
-      if (!needs[input] || dx === null || dx === undefined) return;
-      const old = grad.get(input);
-      grad.set(input, old === undefined ? dx : b.binary('add', old, dx));
+    // A node's backward ops, and the sums of gradients flowing into its inputs, belong to its layer.
+    b.within(node.layer, () => {
+      const dxs = GRAD_RULES[node.attrs.op](b, node, dy);
+      node.inputs.forEach((input, k) => {
+        const dx = dxs[k];
+        if (!needs[input] || dx === null || dx === undefined) return;
+        const old = grad.get(input);
+        grad.set(input, old === undefined ? dx : b.binary('add', old, dx));
+      });
     });
   }
   const out = new Map<number, number>();
   for (const w of wrt) {
     if (w >= b.nodes.length) throw new IrError(`gradients: no node ${w}`);
-    out.set(w, grad.get(w) ?? b.constant(0, b.shape(w)));
+    out.set(w, grad.get(w) ?? b.within(b.node(w).layer, () => b.constant(0, b.shape(w))));
   }
   return out;
 }

@@ -5,7 +5,7 @@
 import type { IrNode } from '../ir/ops.ts';
 import { sizeOf } from '../ir/ops.ts';
 import type { IrProgram } from '../ir/program.ts';
-import { fuseProgram, type FusedKernel, type KernelProgram } from '../passes/fuse.ts';
+import { fuseProgram, type FusedKernel, type KernelProgram } from '../codegen/wgsl/program.ts';
 import { planMemory } from '../passes/plan.ts';
 import type { Tiling } from '../codegen/wgsl/tiled.ts';
 import type { BufferSpec, Dispatch, ProgramPlan } from '../../runtime/bundle/plan.ts';
@@ -79,12 +79,14 @@ export function planProgram(program: IrProgram, options: PlanOptions): PlannedPr
   const updated = new Set(program.updates.map((u) => kp.storageOf(u.value)));
   const wgsl = new Map<string, string>();
   const described = kp.kernels.map((k, i): DescribedDispatch => {
-    const ops = k.nodes.map((id) => opName(program.nodes[id]!));
-    const base = ops.length > 0 ? ops : [k.kernel.label];
-    const name = `${options.prefix}-${String(i).padStart(2, '0')}-${base.join('_').replace(/[^A-Za-z0-9_]/g, '_').slice(0, 48)}`;
+    const ops = kernelOps(program, k);
+    const layer = program.nodes[k.source]!.layer;
+    // The layer and the anchor name a kernel; the comment lists its epilogue.
+    const what = [...(layer === undefined ? [] : [layer]), ops[0]!].map((s) => s.replace(/[^A-Za-z0-9_]/g, '_')).join('-');
+    const name = `${options.prefix}-${String(i).padStart(2, '0')}-${what.slice(0, 48)}`;
     wgsl.set(name, k.kernel.wgsl);
     const dispatch: Dispatch = { kernel: name, bind: k.args.map(bufferOf), reads: k.reads, groups: [...k.kernel.workgroups] as [number, number, number] };
-    return { dispatch, comment: describe(kp, k, base), phase: phaseOf(program, k, loss, updated) };
+    return { dispatch, comment: describe(kp, k, ops), phase: phaseOf(program, k, loss, updated) };
   });
   const plan: ProgramPlan = {
     buffers,
@@ -100,16 +102,28 @@ function leafName(program: IrProgram, name: string): string {
   return name;
 }
 
-/** `conv_1: conv + bias_add + relu, 8x1x32x32 -> 8x6x28x28`: the layers whose weights it reads. */
+/** The ops a kernel computes: its anchor (a piece of an op where it computes one), then its epilogue. */
+function kernelOps(program: IrProgram, k: FusedKernel): string[] {
+  const nodes = k.nodes.map((id) => program.nodes[id]!);
+  const first = nodes[0];
+  const anchor = first !== undefined && first.attrs.op === k.anchor ? opName(first) : k.anchor;
+  return [anchor, ...nodes.slice(1).map(opName)];
+}
+
+/**
+ * `image, conv_1: conv + bias_add + relu, 8x1x32x32 -> 8x6x28x28`: the feeds it reads and the
+ * layer whose value, gradient or update its anchor computes (the epilogue may finish later layers).
+ */
 function describe(kp: KernelProgram, k: FusedKernel, ops: readonly string[]): string {
   const nodes = kp.program.nodes;
   const layers = new Set<string>();
   for (const v of k.args.slice(0, k.reads)) {
     const a = nodes[v]?.attrs;
-    // `conv_1.weight` and its Adam slot `optim/conv_1.weight/m` both name layer conv_1.
-    if (a?.op === 'leaf') layers.add(a.role === 'feed' ? a.name : a.name.replace(/^optim\//, '').replace(/\/[^/]*$/, '').replace(/\.[^.]*$/, ''));
+    if (a?.op === 'leaf' && a.role === 'feed') layers.add(a.name);
   }
-  const anchor = k.nodes[0] === undefined ? undefined : nodes[k.nodes[0]];
+  const layer = nodes[k.source]!.layer;
+  if (layer !== undefined) layers.add(layer);
+  const anchor = nodes[k.source];
   const inputs = anchor === undefined ? [] : anchor.inputs.map((i) => nodes[i]!.shape).filter((s) => s.length > 0);
   const from = inputs.length === 0 ? '' : `${inputs.map(dims).join(', ')} -> `;
   const where = layers.size === 0 ? '' : `${[...layers].slice(0, 3).join(', ')}${layers.size > 3 ? ', ...' : ''}: `;
@@ -117,7 +131,7 @@ function describe(kp: KernelProgram, k: FusedKernel, ops: readonly string[]): st
 }
 
 function phaseOf(program: IrProgram, k: FusedKernel, loss: number | undefined, updated: ReadonlySet<number>): Phase {
-  const first = k.nodes[0] ?? k.output;
+  const first = k.nodes[0] ?? k.source;
   const op = program.nodes[first]?.attrs.op;
   if (k.outputs.some((o) => updated.has(o)) || op === 'lr_schedule' || op?.endsWith('_apply')) return 'update';
   if (loss === undefined || first < loss) return 'forward';

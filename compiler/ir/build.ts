@@ -42,8 +42,23 @@ export class GraphBuilder {
       if (!Number.isInteger(d) || d < 1) throw new IrError(`${attrs.op}: bad output shape ${fmt(shape)}`);
     }
     const id = this.nodes.length;
-    this.nodes.push({ id, attrs, inputs: [...inputs], shape: [...shape] });
+    const node: IrNode = { id, attrs, inputs: [...inputs], shape: [...shape] };
+    this.nodes.push(this.origin === undefined ? node : { ...node, layer: this.origin });
     return id;
+  }
+
+  /** The layer nodes added from now on are credited to (IrNode.layer). */
+  private origin: string | undefined;
+
+  /** Runs `build` with the nodes it adds credited to `layer` (undefined: to none). */
+  within<T>(layer: string | undefined, build: () => T): T {
+    const outer = this.origin;
+    this.origin = layer;
+    try {
+      return build();
+    } finally {
+      this.origin = outer;
+    }
   }
 
   /** A named leaf; asking twice for one name returns the same node (shapes must agree). */

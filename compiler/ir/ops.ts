@@ -283,25 +283,12 @@ export interface IrNode {
   readonly attrs: OpAttrs;
   readonly inputs: readonly number[];
   readonly shape: readonly number[];
+  /**
+   * The model layer it was made for (lowering), or whose gradient or parameter update it computes
+   * (autodiff, optimizers); `loss` for loss terms; absent for shared pieces (learning rate, step).
+   */
+  readonly layer?: string;
 }
-
-/** Ops with no data inputs. */
-export const LEAF_OPS: ReadonlySet<OpName> = new Set<OpName>(['leaf', 'const']);
-
-/**
- * Ops whose output element i depends only on input elements i, plus scalar ([]) inputs such as
- * lr and t (fusable into one loop).
- */
-export const ELEMENTWISE_OPS: ReadonlySet<OpName> = new Set<OpName>([
-  'unary',
-  'unary_grad',
-  'binary',
-  'affine',
-  'axpby',
-  'sgd_apply',
-  'rmsprop_apply',
-  'adam_apply',
-]);
 
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;

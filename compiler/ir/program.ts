@@ -51,7 +51,7 @@ export function pruneProgram(program: IrProgram): IrProgram {
   for (const n of program.nodes) {
     if (!live[n.id]) continue;
     remap[n.id] = nodes.length;
-    nodes.push({ id: nodes.length, attrs: n.attrs, inputs: n.inputs.map((i) => remap[i]!), shape: n.shape });
+    nodes.push({ ...n, id: nodes.length, inputs: n.inputs.map((i) => remap[i]!) });
   }
   const outputs = new Map<string, number>();
   for (const [k, v] of program.outputs) outputs.set(k, remap[v]!);

@@ -41,6 +41,9 @@ export interface LoweredModel {
 /** The name of the per-step dropout seed feed (an exact integer as f32, shape []). */
 export const SEED_FEED = 'dropout_seed';
 
+/** What IR nodes of the loss terms are credited to (IrNode.layer). */
+export const LOSS_LAYER = 'loss';
+
 export function lowerModel(graph: ModelGraph, options: LowerOptions): LoweredModel {
   const { batch, mode } = options;
   if (!Number.isInteger(batch) || batch < 1) throw new IrError(`batch size must be a positive integer, got ${batch}`);
@@ -110,7 +113,7 @@ export function lowerModel(graph: ModelGraph, options: LowerOptions): LoweredMod
       if (v === undefined) throw new IrError(`layer ${layer.name} reads '${name}', which is not defined before it`);
       return v;
     });
-    const out = definitionOf(layer.attrs).lower(ctx, layer, layer.attrs, inputs);
+    const out = b.within(layer.name, () => definitionOf(layer.attrs).lower(ctx, layer, layer.attrs, inputs));
     const want = irShape(layer.shape, batch);
     const got = b.shape(out);
     if (want.join() !== got.join()) {
@@ -145,10 +148,12 @@ export function lowerModel(graph: ModelGraph, options: LowerOptions): LoweredMod
   for (const term of graph.loss) {
     const lower = LOSS_LOWERING[term.fn];
     if (!lower) throw new IrError(`loss '${term.fn}' is not supported by the IR yet`);
-    const unweighted = lower(lossCtx, term);
-    terms.push(unweighted);
-    const value = b.affine(unweighted, term.weight, 0);
-    loss = loss === undefined ? value : b.binary('add', loss, value);
+    b.within(LOSS_LAYER, () => {
+      const unweighted = lower(lossCtx, term);
+      terms.push(unweighted);
+      const value = b.affine(unweighted, term.weight, 0);
+      loss = loss === undefined ? value : b.binary('add', loss, value);
+    });
   }
   return { builder: b, values, loss, terms, trainable, persistent, feeds, updates };
 }

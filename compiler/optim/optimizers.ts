@@ -76,7 +76,8 @@ export function appendOptimizer(b: GraphBuilder, config: OptimizerConfig, tensor
   );
   const wd = config.weightDecay ?? 0;
   const updates: IrUpdate[] = [];
-  for (const t of tensors) {
+  // Each tensor's update belongs to its layer (a trainable input is its own).
+  for (const t of tensors) b.within(b.node(t.node).layer ?? t.name, () => {
     const g = wd !== 0 ? b.axpby(1, t.grad, wd, t.node) : t.grad;
     const state = (slot: 'velocity' | 'm' | 'v'): number => b.leaf(slotName(t.name, slot), 'state', t.shape);
     switch (config.kind) {
@@ -107,7 +108,7 @@ export function appendOptimizer(b: GraphBuilder, config: OptimizerConfig, tensor
         break;
       }
     }
-  }
+  });
   updates.push({ name: STEP_STATE, value: next });
   return updates;
 }

@@ -4,7 +4,8 @@
 // live to the end of the step.
 
 import { sizeOf } from '../ir/ops.ts';
-import type { FusedKernel, KernelProgram } from './fuse.ts';
+import type { IrProgram } from '../ir/program.ts';
+import type { ValueInfo } from './lower-kernels.ts';
 
 export interface MemoryPlan {
   /** Slot of each planned value (by value id); leaves and consts have none. */
@@ -19,10 +20,14 @@ export interface MemoryPlan {
   readonly fixedBytes: number;
 }
 
-/** What planning reads of a kernel program (the wasm back end plans from the fusion groups). */
-export type PlanInput = Pick<KernelProgram, 'program' | 'values' | 'storageOf'> & {
-  readonly kernels: readonly Pick<FusedKernel, 'args' | 'reads' | 'outputs'>[];
-};
+/** What planning reads of a kernel program (WGSL kernels, or the wasm back end's fusion groups). */
+export interface PlanInput {
+  readonly program: IrProgram;
+  readonly values: readonly ValueInfo[];
+  readonly storageOf: (id: number) => number;
+  /** In run order: the values bound (`reads` inputs first) and the values written. */
+  readonly kernels: readonly { readonly args: readonly number[]; readonly reads: number; readonly outputs: readonly number[] }[];
+}
 
 export function planMemory(kp: PlanInput): MemoryPlan {
   const END = Number.MAX_SAFE_INTEGER;

@@ -5,7 +5,7 @@
 
 import type { IrNode, OpAttrs } from '../../compiler/ir/ops.ts';
 import { sizeOf } from '../../compiler/ir/ops.ts';
-import type { KernelAttrs } from '../../compiler/codegen/wgsl/flat-ops.ts';
+import type { KernelAttrs } from '../../compiler/passes/kernel-ops.ts';
 import { KERNELS } from '../reference/kernels.ts';
 
 export interface HostAnchor {

@@ -5,7 +5,7 @@
 import type { IrProgram } from '../../compiler/ir/program.ts';
 import { leavesOf } from '../../compiler/ir/program.ts';
 import { sizeOf } from '../../compiler/ir/ops.ts';
-import { fuseProgram, type KernelProgram } from '../../compiler/passes/fuse.ts';
+import { fuseProgram, type KernelProgram } from '../../compiler/codegen/wgsl/program.ts';
 import type { ConvGradForm } from '../../compiler/passes/conv-grad-plan.ts';
 import { planMemory, type MemoryPlan } from '../../compiler/passes/plan.ts';
 import { tilingFor, type Tiling } from '../../compiler/codegen/wgsl/tiled.ts';

@@ -4,7 +4,7 @@
 import { expect, it } from 'vitest';
 import { GraphBuilder } from '../../compiler/ir/build.ts';
 import { compileModel } from '../../compiler/program.ts';
-import { fuseProgram } from '../../compiler/passes/fuse.ts';
+import { fuseProgram } from '../../compiler/codegen/wgsl/program.ts';
 import { tilingFor } from '../../compiler/codegen/wgsl/tiled.ts';
 import { buildTrainStep } from '../../compiler/optim/train-step.ts';
 import { hashWgsl, PipelineCache, WgslCompileError } from '../../runtime/webgpu/pipelines.ts';

@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 import { buildInferenceProgram } from '../../compiler/lower/programs.ts';
 import type { IrProgram } from '../../compiler/ir/program.ts';
 import { compileModel, listStdlib, loadProgram, rootModels, stdlibPath } from '../../compiler/program.ts';
-import { fuseProgram } from '../../compiler/passes/fuse.ts';
+import { fuseProgram } from '../../compiler/codegen/wgsl/program.ts';
 import { GPU_TILING, tilingFor } from '../../compiler/codegen/wgsl/tiled.ts';
 import { buildTrainStep } from '../../compiler/optim/train-step.ts';
 import { compilationMessages } from '../../runtime/webgpu/pipelines.ts';

@@ -10,7 +10,7 @@ import type { IrNode, OpAttrs } from '../../ir/ops.ts';
 import { sizeOf } from '../../ir/ops.ts';
 import type { Group, GroupPlan } from '../../passes/fuse.ts';
 import type { MemoryPlan } from '../../passes/plan.ts';
-import { channelInputs, FUSABLE_OPS } from '../wgsl/elementwise.ts';
+import { channelInputs, isElementwise } from '../../ir/traits.ts';
 import { columnBytes, columnRows, convGemms, convGeometry, emitColumns, exampleIn, exampleOut, flippedGeometry, isPointwise, positions, type ConvGeometry } from './conv.ts';
 import { Body, ModuleWriter, type Local } from './encode.ts';
 import { MATH_IMPORTS } from './elementwise.ts';
@@ -106,7 +106,7 @@ export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly
     const label = [a.attrs.op, ...g.steps.map((s) => s.attrs.op)].join('+');
     // Training batchnorm's application is inference batchnorm over the batch statistics.
     const first = a.attrs.op === 'bn_apply' ? bnApplyStep(g, a.attrs.eps, addressOf) : undefined;
-    const elementwise = FUSABLE_OPS.has(a.attrs.op) || first !== undefined;
+    const elementwise = isElementwise(a.attrs) || first !== undefined;
     const dest = addressOf(g.written.includes(g.chain[0]!) ? g.chain[0]! : g.output);
     const epi = epilogueSpec(g, plan, nodes, addressOf, elementwise ? undefined : dest, first);
     const name = `k${gi}`;

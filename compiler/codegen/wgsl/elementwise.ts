@@ -1,21 +1,9 @@
 // WGSL expressions for the elementwise ops (and the per-channel ops bias_add and inference
 // batchnorm), given the WGSL expressions of their inputs. Used alone and in fused epilogues.
 
-import type { OpAttrs, UnaryFn } from '../../ir/ops.ts';
+import type { BinaryFn, UnaryFn } from '../../ir/ops.ts';
+import type { ElementwiseAttrs } from '../../ir/traits.ts';
 import { f32Lit } from './kernel.ts';
-
-/** Ops whose output element i reads input elements i, scalars, or channel vectors at channel(i). */
-export const FUSABLE_OPS: ReadonlySet<string> = new Set([
-  'unary', 'unary_grad', 'binary', 'affine', 'axpby', 'sgd_apply', 'rmsprop_apply', 'adam_apply',
-  'bias_add', 'batchnorm',
-]);
-
-/** Which inputs of a fusable op are per-channel vectors (indexed by the channel of element i). */
-export function channelInputs(op: string): readonly number[] {
-  if (op === 'bias_add') return [1];
-  if (op === 'batchnorm') return [1, 2, 3, 4];
-  return [];
-}
 
 /**
  * log1p(exp(-|x|)) without a log1p builtin. With u = exp(-|x|) in (0, 1]: below 0.01 the series
@@ -66,23 +54,23 @@ function unaryGradExpr(fn: UnaryFn, dy: string, x: string, alpha: number): strin
   }
 }
 
-/** The WGSL expression of a fusable op applied to argument expressions `a` (in input order). */
-export function elementwiseExpr(attrs: OpAttrs, a: readonly string[]): string {
+function binaryExpr(fn: BinaryFn, x: string, y: string): string {
+  switch (fn) {
+    case 'add': return `(${x} + ${y})`;
+    case 'sub': return `(${x} - ${y})`;
+    case 'mul': return `(${x} * ${y})`;
+    case 'div': return `(${x} / ${y})`;
+    case 'max': return `max(${x}, ${y})`;
+    case 'min': return `min(${x}, ${y})`;
+  }
+}
+
+/** The WGSL expression of an elementwise op applied to argument expressions `a` (in input order). */
+export function elementwiseExpr(attrs: ElementwiseAttrs, a: readonly string[]): string {
   switch (attrs.op) {
     case 'unary': return unaryExpr(attrs.fn, a[0]!, attrs.alpha);
     case 'unary_grad': return unaryGradExpr(attrs.fn, a[0]!, a[1]!, attrs.alpha);
-    case 'binary': {
-      const [x, y] = [a[0]!, a[1]!];
-      switch (attrs.fn) {
-        case 'add': return `(${x} + ${y})`;
-        case 'sub': return `(${x} - ${y})`;
-        case 'mul': return `(${x} * ${y})`;
-        case 'div': return `(${x} / ${y})`;
-        case 'max': return `max(${x}, ${y})`;
-        case 'min': return `min(${x}, ${y})`;
-      }
-      break;
-    }
+    case 'binary': return binaryExpr(attrs.fn, a[0]!, a[1]!);
     case 'affine': return `(${a[0]} * ${f32Lit(attrs.mul)} + ${f32Lit(attrs.add)})`;
     case 'axpby': return `(${f32Lit(attrs.a)} * ${a[0]} + ${f32Lit(attrs.b)} * ${a[1]})`;
     case 'sgd_apply': return `(${a[0]} - ${a[2]} * ${a[1]})`;
@@ -93,8 +81,5 @@ export function elementwiseExpr(attrs: OpAttrs, a: readonly string[]): string {
     case 'bias_add': return `(${a[0]} + ${a[1]})`;
     case 'batchnorm':
       return `((${a[0]} - ${a[1]}) * inverseSqrt(${a[2]} + ${f32Lit(attrs.eps)}) * ${a[3]} + ${a[4]})`;
-    default:
-      break;
   }
-  throw new Error(`elementwiseExpr: op '${attrs.op}' is not elementwise`);
 }

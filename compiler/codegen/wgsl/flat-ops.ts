@@ -2,31 +2,11 @@
 // define `v0`, the op's value there. Shapes and attributes are folded in as constants. Ops that
 // reduce (reduce, softmax, pooling, batch statistics) loop over what one output element needs.
 
-import type { ConvOpAttrs, OpAttrs } from '../../ir/ops.ts';
 import { sizeOf } from '../../ir/ops.ts';
-import { channelInputs, elementwiseExpr, FUSABLE_OPS } from './elementwise.ts';
+import { channelInputs, type ElementwiseAttrs } from '../../ir/traits.ts';
+import type { KernelAttrs, TiledAttrs } from '../../passes/kernel-ops.ts';
+import { elementwiseExpr } from './elementwise.ts';
 import { f32Lit, flatten, stridesOf, unflatten } from './kernel.ts';
-
-/** Kernel-level ops that are not IR ops: per-channel batch statistics for training batchnorm. */
-export type AuxAttrs =
-  /** inputs [x]; out [2, C]: mean, biased variance per channel (axis 1). */
-  | { readonly op: 'bn_stats' }
-  /** inputs [dy, x]; out [4, C]: mean(x), var(x), mean(dy), mean(dy * xhat) per channel. */
-  | { readonly op: 'bn_grad_stats'; readonly eps: number }
-  /** inputs [x, gamma, beta, stats]: training batchnorm from precomputed stats. */
-  | { readonly op: 'bn_apply'; readonly eps: number }
-  /** inputs [dy, x, gamma, stats4]: batchnorm_train_grad_x from precomputed stats. */
-  | { readonly op: 'bn_grad_x_apply'; readonly eps: number }
-  /** Tiled, inputs [x, dy]; out [splits, ...w]: conv_grad_weight over slices of (n, position). */
-  | (Omit<ConvOpAttrs, 'op'> & { readonly op: 'conv_grad_weight_split'; readonly splits: number })
-  /** inputs [parts]; out parts' shape without its leading `splits` axis: their sum. */
-  | { readonly op: 'sum_splits'; readonly splits: number }
-  /** Tiled, inputs [dy, w]; out [ci * kernel size, n * output positions]: W^T dy per column. */
-  | (Omit<ConvOpAttrs, 'op'> & { readonly op: 'conv_grad_columns' })
-  /** inputs [columns]; out x's shape: each element's sum over the taps that reach it. */
-  | (Omit<ConvOpAttrs, 'op'> & { readonly op: 'col2im'; readonly kernel: readonly number[]; readonly outSpatial: readonly number[] });
-
-export type KernelAttrs = OpAttrs | AuxAttrs;
 
 export interface FlatInput {
   readonly name: string;
@@ -85,29 +65,38 @@ const PCG = `fn pcg(v: u32) -> u32 {
   return (w >> 22u) ^ w;
 }`;
 
-/** The argument expression of input j of a fusable op at flat index `idx` of `shape`. */
-export function fusableArg(op: string, j: number, input: FlatInput, idx: string, outShape: readonly number[]): string {
+/** The argument expression of input j of an elementwise op at flat index `idx` of `shape`. */
+function elementwiseArg(attrs: ElementwiseAttrs, j: number, input: FlatInput, idx: string, outShape: readonly number[]): string {
   if (input.literal !== undefined) return input.literal;
   if (input.shape.length === 0) return `${input.name}[0]`;
-  if (channelInputs(op).includes(j)) return `${input.name}[${channelOf(idx, outShape)}]`;
+  if (channelInputs(attrs.op).includes(j)) return `${input.name}[${channelOf(idx, outShape)}]`;
   return `${input.name}[${idx}]`;
 }
 
+/** Kernel ops whose kernel is a tiled GEMM (tiled.ts), not one invocation per element. */
+type TiledOp = TiledAttrs['op'];
+
 /** The body for one output element of `attrs` with output `shape` and the given inputs. */
-export function flatBody(attrs: KernelAttrs, shape: readonly number[], ins: readonly FlatInput[]): FlatBody {
+export function flatBody(attrs: Exclude<KernelAttrs, { readonly op: TiledOp }>, shape: readonly number[], ins: readonly FlatInput[]): FlatBody {
   const coords = unflatten('i', shape, 'o');
   const none = '';
   const x = ins[0]!;
-  if (FUSABLE_OPS.has(attrs.op)) {
-    const args = ins.map((inp, j) => fusableArg(attrs.op, j, inp, 'i', shape));
-    return { helpers: none, body: `  let v0 = ${elementwiseExpr(attrs as OpAttrs, args)};` };
-  }
   switch (attrs.op) {
+    case 'unary':
+    case 'unary_grad':
+    case 'binary':
+    case 'affine':
+    case 'axpby':
+    case 'bias_add':
+    case 'batchnorm':
+    case 'sgd_apply':
+    case 'rmsprop_apply':
+    case 'adam_apply': {
+      const args = ins.map((inp, j) => elementwiseArg(attrs, j, inp, 'i', shape));
+      return { helpers: none, body: `  let v0 = ${elementwiseExpr(attrs, args)};` };
+    }
     case 'const':
       return { helpers: none, body: `  let v0 = ${f32Lit(attrs.value)};` };
-    case 'leaf':
-    case 'reshape':
-      return { helpers: none, body: `  let v0 = ${x.name}[i];` };
     case 'expand': {
       const kept = shape.map((_, a) => `o${a}`).filter((_, a) => !attrs.axes.includes(a));
       return { helpers: none, body: `${coords}\n  let v0 = ${x.name}[${flatten(kept, x.shape)}];` };
@@ -303,14 +292,11 @@ ${perChannelLoop(xin.shape, 'c', (at) => `      let g = ${dy.name}[${at}];\n    
   let v0 = ${g!.name}[c] * rs * (${dy!.name}[i] - ${st!.name}[c + ${u(2 * c)}] - xhat * ${st!.name}[c + ${u(3 * c)}]);`,
       };
     }
-    default:
-      throw new Error(`flatBody: op '${attrs.op}' has no per-element kernel (it is tiled or lowered elsewhere)`);
   }
 }
 
 /** softmax / softmax_grad / l2_normalize / l2_normalize_grad along one axis. */
-function alongAxis(attrs: KernelAttrs, shape: readonly number[], ins: readonly FlatInput[]): string {
-  if (!('axis' in attrs)) throw new Error('alongAxis needs an axis');
+function alongAxis(attrs: Extract<KernelAttrs, { readonly op: 'softmax' | 'softmax_grad' | 'l2_normalize' | 'l2_normalize_grad' }>, shape: readonly number[], ins: readonly FlatInput[]): string {
   const axis = attrs.axis;
   const len = shape[axis]!;
   const st = stridesOf(shape)[axis]!;
@@ -343,8 +329,6 @@ function alongAxis(attrs: KernelAttrs, shape: readonly number[], ins: readonly F
       );
       break;
     }
-    default:
-      throw new Error(`alongAxis: ${attrs.op}`);
   }
   return lines.join('\n');
 }
