@@ -74,10 +74,6 @@ function dropoutSeed(seed: number, step: number): Float32Array {
   return new Float32Array([(seed * 1_000_003 + step) % 16_777_216]);
 }
 
-function sliceRows(x: Float32Array, count: number, batch: number): Float32Array {
-  return count === batch ? x : x.subarray(0, (x.length / batch) * count);
-}
-
 export async function createSession(graph: ModelGraph, options: SessionOptions): Promise<TrainingSession> {
   if (options.optimizer) checkTrainable(graph);
   checkMemoryBudget(graph, options.batch, options.optimizer !== undefined);
@@ -147,8 +143,8 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
     terms: graph.loss.map((_, i) => out.get(`term:${i}`)![0]!),
     tallies: measureAll(metrics, out, given, count),
   });
-  const modelOutputs = (out: ReadonlyMap<string, Float32Array>, count: number, batch: number) =>
-    new Map(graph.outputs.map((name) => [name, sliceRows(out.get(`output:${name}`)!, count, batch)] as const));
+  // Evaluation and inference programs hold exactly `count` examples: every output row is real.
+  const modelOutputs = (out: ReadonlyMap<string, Float32Array>) => new Map(graph.outputs.map((name) => [name, out.get(`output:${name}`)!] as const));
   const ALL = new Set<ModelFeed['role']>(['input', 'target']);
   const INPUTS = new Set<ModelFeed['role']>(['input']);
 
@@ -180,11 +176,11 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
       if (graph.loss.length === 0) throw new SessionError(`model ${graph.name} declares no loss to evaluate`);
       const input = checkFeeds(given, count, ALL);
       const out = await runProgram('eval', count, input);
-      return { ...results(out, input, count), outputs: modelOutputs(out, count, count) };
+      return { ...results(out, input, count), outputs: modelOutputs(out) };
     },
     async predict(given, count) {
       const out = await runProgram('predict', count, checkFeeds(given, count, INPUTS));
-      return modelOutputs(out, count, count);
+      return modelOutputs(out);
     },
     async saveState(): Promise<SessionState> {
       await refreshHost();
