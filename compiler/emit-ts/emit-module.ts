@@ -6,8 +6,7 @@
 import { format } from 'prettier';
 import type { ModelGraph } from '../graph.ts';
 import { summarize } from '../summary.ts';
-import type { FeedSpec } from '../../runtime/bundle/plan.ts';
-import type { ProgramPlan } from '../../runtime/webgpu/plan.ts';
+import type { FeedSpec, ProgramPlan } from '../../runtime/bundle/plan.ts';
 import type { CompiledBundle } from './bundle-spec.ts';
 import type { PlannedProgram } from './plan-program.ts';
 

@@ -10,7 +10,7 @@ import { fuseProgram, type FusedKernel, type KernelProgram } from '../passes/fus
 import type { ConvGradForm } from '../passes/conv-grad-plan.ts';
 import { planMemory, type MemoryPlan } from '../passes/plan.ts';
 import type { Tiling } from '../codegen/wgsl/tiled.ts';
-import type { BufferSpec, Dispatch, ProgramPlan } from '../../runtime/webgpu/plan.ts';
+import type { BufferSpec, Dispatch, ProgramPlan } from '../../runtime/bundle/plan.ts';
 
 export type Phase = 'forward' | 'loss' | 'backward' | 'update';
 
