@@ -3,6 +3,7 @@
 // the same WebGPU runtime as `cnnc train` (runtime/webgpu/program.ts); training, evaluation and
 // prediction upload a batch and run one command buffer. Browser-safe.
 
+import { dropoutSeed } from '../dropout-seed.ts';
 import { initialValue } from '../init.ts';
 import { padBatch } from '../pad-batch.ts';
 import { readSafetensors, writeSafetensors } from '../safetensors.ts';
@@ -116,7 +117,7 @@ export async function createBundledModel<W extends string = string, F = FeedValu
   const upload = (given: FeedValues | Batch, count: number, missingTargets: 'error' | 'zeros'): void => {
     for (const f of spec.feeds) {
       if (f.kind === 'seed') {
-        write(f.name, new Float32Array([(seed * 1_000_003 + steps) % 16_777_216]));
+        write(f.name, dropoutSeed(seed, steps));
         continue;
       }
       const n = perExample(f);

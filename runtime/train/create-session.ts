@@ -8,6 +8,7 @@ import type { ModelGraph } from '../../compiler/graph.ts';
 import { buildEvalProgram, buildInferenceProgram } from '../../compiler/lower/programs.ts';
 import { lowerModel, SEED_FEED } from '../../compiler/lower/lower.ts';
 import { isResident, type Executor, type Feeds, type PreparedProgram, type TensorStore } from '../executor.ts';
+import { dropoutSeed } from '../dropout-seed.ts';
 import { initialWeights } from '../init.ts';
 import { checkMemoryBudget } from '../memory-budget.ts';
 import type { OptimizerConfig } from '../../compiler/optim/optimizers.ts';
@@ -67,11 +68,6 @@ export async function pickExecutor(backend: Backend): Promise<{ executor: Execut
     }
     throw e;
   }
-}
-
-/** The per-step dropout seed: a function of the run's seed and the step, so a resumed run draws the same masks. */
-function dropoutSeed(seed: number, step: number): Float32Array {
-  return new Float32Array([(seed * 1_000_003 + step) % 16_777_216]);
 }
 
 export async function createSession(graph: ModelGraph, options: SessionOptions): Promise<TrainingSession> {
