@@ -16,6 +16,7 @@ import type { Dataset } from '../runtime/data/dataset.ts';
 import { loadFeedData } from '../runtime/data/feed-data.ts';
 import { tileImages, upscaleFor } from '../runtime/images/grid.ts';
 import { encodePng, type ChwImage } from '../runtime/images/png.ts';
+import { padBatch } from '../runtime/pad-batch.ts';
 import { shapeToString, toFloat32 } from '../runtime/tensor.ts';
 import { pickExecutor } from '../runtime/train/create-session.ts';
 import { cropPatch, filterImages, patchBox, TopPatches, type UnitHit } from '../runtime/visualize/top-patches.ts';
@@ -101,9 +102,9 @@ export async function runVisualize(argv: string[]): Promise<number> {
       const size = input.shape.reduce((a, b) => a * b, 1);
       for (let first = 0; first < count; first += batch) {
         const n = Math.min(batch, count - first);
-        // A short last batch is padded with zeros; only its first n rows are read.
-        const feed = new Float32Array(batch * size);
-        for (let j = 0; j < n; j++) feed.set(exampleImage(data, first + j, input).data, j * size);
+        const rows = new Float32Array(n * size);
+        for (let j = 0; j < n; j++) rows.set(exampleImage(data, first + j, input).data, j * size);
+        const feed = padBatch(rows, n, batch, size);
         const out = (await run(new Map([[input.name, feed]]))).get('layer')!;
         top.add(out, [n, channels, fh, fw], first);
       }

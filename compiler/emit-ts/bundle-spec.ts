@@ -3,7 +3,7 @@
 // planned for any WebGPU device (default limits: 8 storage buffers per kernel, 64-invocation
 // register-tiled GEMMs), plus the feeds, weights and optimizer state the runtime allocates.
 
-import type { ModelGraph, ParamSpec } from '../graph.ts';
+import type { ModelGraph } from '../graph.ts';
 import { buildEvalProgram } from '../lower/programs.ts';
 import { SEED_FEED } from '../lower/lower.ts';
 import { irShape } from '../lower/layout.ts';
@@ -11,7 +11,8 @@ import { modelFeeds, termLabel } from '../feeds.ts';
 import { GPU_TILING, SOFTWARE_TILING } from '../codegen/wgsl/tiled.ts';
 import type { OptimizerConfig } from '../optim/optimizers.ts';
 import { buildTrainStep } from '../optim/train-step.ts';
-import type { BundleSpec, FeedSpec, WeightInit, WeightSpec } from '../../runtime/bundle/plan.ts';
+import type { BundleSpec, FeedSpec, WeightSpec } from '../../runtime/bundle/plan.ts';
+import { initFor } from '../param-init.ts';
 import { planProgram, type PlannedProgram } from './plan-program.ts';
 import { UserError } from '../../grammar/user-error.ts';
 
@@ -40,11 +41,6 @@ export interface CompiledBundle {
   readonly target: BundleTarget;
 }
 
-function initOf(p: ParamSpec): WeightInit {
-  if (p.role === 'weight') return { kind: 'he_uniform', fanIn: p.shape.reduce((a, b) => a * b, 1) / p.shape[0]! };
-  return { kind: 'const', value: p.role === 'gamma' || p.role === 'running_var' ? 1 : 0 };
-}
-
 export function compileBundle(graph: ModelGraph, options: BundleOptions): CompiledBundle {
   if (!Number.isInteger(options.batch) || options.batch < 1) throw new BundleBuildError(`batch must be a positive integer, got ${options.batch}`);
   if (graph.loss.length === 0) throw new BundleBuildError(`model ${graph.name} declares no loss; a bundle trains its model (add e.g. \`loss cross_entropy\`)`);
@@ -67,7 +63,7 @@ export function compileBundle(graph: ModelGraph, options: BundleOptions): Compil
   const state: { name: string; shape: number[] }[] = [];
   for (const [name, shape] of step.persistent) {
     const p = params.get(name);
-    if (p !== undefined) weights.push({ name, shape: [...shape], trainable: p.trainable, init: initOf(p) });
+    if (p !== undefined) weights.push({ name, shape: [...shape], trainable: p.trainable, init: initFor(p) });
     // A trainable input (style transfer's generated image) starts mid-grey; load the real start with setWeights.
     else if (trainableInputs.has(name)) weights.push({ name, shape: [...shape], trainable: true, init: { kind: 'const', value: 0.5 } });
     else if (step.optimizerState.has(name)) state.push({ name, shape: [...shape] });

@@ -1,12 +1,14 @@
-// Turns one IR program into the plain data a bundle runs: the fused kernels (WGSL text, named by
-// what they compute), the buffer plan (memory slots shared by liveness, one buffer per persistent
-// tensor or feed) and the dispatch list, with a one-line description of every dispatch.
+// Turns one IR program into the plain data the WebGPU runtime runs (a bundle's programs, and the
+// Node executor's): the fused kernels (WGSL text, named by what they compute), the buffer plan
+// (memory slots shared by liveness, one buffer per persistent tensor or feed) and the dispatch
+// list, with a one-line description of every dispatch.
 
 import type { IrNode } from '../ir/ops.ts';
 import { sizeOf } from '../ir/ops.ts';
 import type { IrProgram } from '../ir/program.ts';
 import { fuseProgram, type FusedKernel, type KernelProgram } from '../codegen/wgsl/program.ts';
-import { planMemory } from '../passes/plan.ts';
+import type { ConvGradForm } from '../passes/conv-grad-plan.ts';
+import { planMemory, type MemoryPlan } from '../passes/plan.ts';
 import type { Tiling } from '../codegen/wgsl/tiled.ts';
 import type { BufferSpec, Dispatch, ProgramPlan } from '../../runtime/bundle/plan.ts';
 
@@ -28,6 +30,9 @@ export interface PlannedProgram {
   readonly bufferNotes: readonly string[];
   readonly plannedBytes: number;
   readonly unplannedBytes: number;
+  /** The fused kernels, one per dispatch in order. */
+  readonly kernels: KernelProgram;
+  readonly memory: MemoryPlan;
 }
 
 export interface PlanOptions {
@@ -35,6 +40,10 @@ export interface PlanOptions {
   readonly prefix: string;
   readonly maxStorageBuffers: number;
   readonly tiling: Tiling;
+  /** Off: one kernel per IR op (tests). */
+  readonly fuse?: boolean;
+  /** Forces the direct or restructured convolution gradients (tests of both forms). */
+  readonly convGrad?: ConvGradForm;
 }
 
 const dims = (shape: readonly number[]): string => (shape.length === 0 ? 'scalar' : shape.join('x'));
@@ -47,7 +56,7 @@ function opName(n: IrNode): string {
 }
 
 export function planProgram(program: IrProgram, options: PlanOptions): PlannedProgram {
-  const kp = fuseProgram(program, { maxStorageBuffers: options.maxStorageBuffers, tiling: options.tiling });
+  const kp = fuseProgram(program, { maxStorageBuffers: options.maxStorageBuffers, tiling: options.tiling, fuse: options.fuse ?? true, convGrad: options.convGrad });
   const memory = planMemory(kp);
   const buffers: BufferSpec[] = memory.slotBytes.map((bytes) => ({ bytes }));
   const notes: string[] = memory.slotBytes.map((_, i) => `slot ${i}`);
@@ -94,7 +103,7 @@ export function planProgram(program: IrProgram, options: PlanOptions): PlannedPr
     outputs: [...program.outputs].map(([name, v]) => ({ name, buffer: bufferOf(v), shape: [...program.nodes[v]!.shape] })),
     updates: program.updates.map((u) => ({ tensor: leafName(program, u.name), from: bufferOf(u.value) })),
   };
-  return { plan, described, wgsl, bufferNotes: notes, plannedBytes: memory.plannedBytes, unplannedBytes: memory.unplannedBytes };
+  return { plan, described, wgsl, bufferNotes: notes, plannedBytes: memory.plannedBytes, unplannedBytes: memory.unplannedBytes, kernels: kp, memory };
 }
 
 function leafName(program: IrProgram, name: string): string {

@@ -1,13 +1,23 @@
 // The model object a bundle's `createModel` returns: weights and optimizer state live on the device
-// in one buffer per tensor, shared by the training step and the evaluation program; training,
-// evaluation and prediction upload a batch and run one command buffer. Browser-safe.
+// in one buffer per tensor, shared by the training step and the evaluation program, which run on
+// the same WebGPU runtime as `cnnc train` (runtime/webgpu/program.ts); training, evaluation and
+// prediction upload a batch and run one command buffer. Browser-safe.
 
+import { dropoutSeed } from '../dropout-seed.ts';
+import { initialValue } from '../init.ts';
+import { padBatch } from '../pad-batch.ts';
 import { readSafetensors, writeSafetensors } from '../safetensors.ts';
 import type { HostTensor } from '../tensor.ts';
 import { PipelineCache } from '../webgpu/pipelines.ts';
-import { initialValue } from './init.ts';
+import { checkPlanLimits, prepareGpuProgram } from '../webgpu/program.ts';
+import { DeviceTensors } from '../webgpu/tensors.ts';
 import type { BundleSpec, FeedSpec } from './plan.ts';
-import { BundleError, preparePlan } from './program.ts';
+import { UserError } from '../../grammar/user-error.ts';
+
+/** A batch, weights or a call that does not fit the bundled model. */
+export class BundleError extends UserError {
+  override readonly name = 'BundleError';
+}
 
 export interface ModelOptions {
   /** Seeds the initial weights (as `cnnc train --seed`) and dropout. Default 0. */
@@ -67,20 +77,16 @@ const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d,
 
 export async function createBundledModel<W extends string = string, F = FeedValues, I = FeedValues, O = Record<string, Float32Array>>(device: GPUDevice, spec: BundleSpec, options: ModelOptions = {}): Promise<BundledModel<W, F, I, O>> {
   const seed = options.seed ?? 0;
-  const tensors = new Map<string, GPUBuffer>();
-  const make = (name: string, shape: readonly number[]): void => {
-    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    tensors.set(name, device.createBuffer({ size: Math.max(4, size(shape) * 4), usage, label: name }));
-  };
-  for (const w of spec.weights) make(w.name, w.shape);
-  for (const s of spec.state) make(s.name, s.shape);
-  for (const f of spec.feeds) make(f.name, f.shape);
-  const write = (name: string, data: Float32Array): void => device.queue.writeBuffer(tensors.get(name)!, 0, data as Float32Array<ArrayBuffer>);
-  for (const w of spec.weights) write(w.name, initialValue(w, seed));
+  const limits = device.limits;
+  for (const plan of [spec.train, spec.eval]) checkPlanLimits(plan, limits, `this device (model ${spec.model})`);
+  const tensors = new DeviceTensors(device, [...spec.weights, ...spec.state, ...spec.feeds].map((t) => [t.name, t.shape] as const));
+  const write = (name: string, data: Float32Array): void => tensors.write(name, data);
+  for (const w of spec.weights) write(w.name, initialValue(w.name, w.shape, w.init, seed));
   for (const s of spec.state) write(s.name, new Float32Array(size(s.shape)));
 
   const cache = new PipelineCache(device);
-  const [train, evaluation] = await Promise.all([preparePlan(device, spec.train, spec.wgsl, tensors, cache), preparePlan(device, spec.eval, spec.wgsl, tensors, cache)]);
+  const wgsl = (kernel: string): string | undefined => (Object.hasOwn(spec.wgsl, kernel) ? spec.wgsl[kernel] : undefined);
+  const [train, evaluation] = await Promise.all([prepareGpuProgram(device, spec.train, wgsl, tensors, cache), prepareGpuProgram(device, spec.eval, wgsl, tensors, cache)]);
   const weightByName = new Map(spec.weights.map((w) => [w.name, w]));
   const perExample = (f: FeedSpec): number => size(f.shape.slice(1));
   let steps = 0;
@@ -106,13 +112,13 @@ export async function createBundledModel<W extends string = string, F = FeedValu
     return count;
   };
   /**
-   * Uploads every feed for `count` examples, padded to the batch by repeating the first example
-   * (their results are dropped). Targets may be absent when only outputs are read (`zeros`).
+   * Uploads every feed for `count` examples, a short batch padded with zeros (their results are
+   * dropped). Targets may be absent when only outputs are read (`zeros`).
    */
   const upload = (given: FeedValues | Batch, count: number, missingTargets: 'error' | 'zeros'): void => {
     for (const f of spec.feeds) {
       if (f.kind === 'seed') {
-        write(f.name, new Float32Array([(seed * 1_000_003 + steps) % 16_777_216]));
+        write(f.name, dropoutSeed(seed, steps));
         continue;
       }
       const n = perExample(f);
@@ -125,12 +131,7 @@ export async function createBundledModel<W extends string = string, F = FeedValu
         throw new BundleError(`no '${f.name}' in the batch (feeds: ${spec.feeds.filter((x) => x.kind !== 'seed').map((x) => x.name).join(', ')})`);
       }
       if (v.length !== count * n) throw new BundleError(`'${f.name}' needs ${count * n} floats (${count} x ${f.shape.slice(1).join('x') || 'a scalar'}), got ${v.length}`);
-      const out = new Float32Array(size(f.shape));
-      for (let i = 0; i < spec.batch; i++) {
-        const from = i < count ? i : 0;
-        for (let j = 0; j < n; j++) out[i * n + j] = v[from * n + j]!;
-      }
-      write(f.name, out);
+      write(f.name, padBatch(v, count, spec.batch, n));
     }
   };
   const termNames = spec.terms.map((_, i) => `term:${i}`);
@@ -140,24 +141,6 @@ export async function createBundledModel<W extends string = string, F = FeedValu
     upload(batch, count, 'error');
     steps++;
     return train.run(['loss']).then((out) => out.get('loss')![0]!);
-  };
-  const readTensors = async (names: readonly string[]): Promise<Map<string, Float32Array>> => {
-    const encoder = device.createCommandEncoder();
-    let total = 0;
-    const at = names.map((name) => {
-      const bytes = size(weightByName.get(name)!.shape) * 4;
-      const r = { name, offset: total, bytes };
-      total += bytes;
-      return r;
-    });
-    const staging = device.createBuffer({ size: Math.max(4, total), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    for (const r of at) encoder.copyBufferToBuffer(tensors.get(r.name)!, 0, staging, r.offset, r.bytes);
-    device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    const all = new Float32Array(staging.getMappedRange().slice(0));
-    staging.unmap();
-    staging.destroy();
-    return new Map(at.map((r) => [r.name, all.slice(r.offset / 4, (r.offset + r.bytes) / 4)]));
   };
   const setWeights = (weights: ReadonlyMap<string, Float32Array>): void => {
     for (const [name, data] of weights) {
@@ -243,10 +226,10 @@ export async function createBundledModel<W extends string = string, F = FeedValu
       return Object.fromEntries(spec.outputs.map((o) => [o.name, out.get(`output:${o.name}`)!.slice(0, count * size(o.shape))]));
     }) as BundledModel<W>['predict'],
     // The names come from the spec, whose weight names W lists.
-    getWeights: () => readTensors(spec.weights.map((w) => w.name)) as Promise<Map<W, Float32Array>>,
+    getWeights: () => tensors.read(spec.weights.map((w) => w.name)) as Promise<Map<W, Float32Array>>,
     setWeights,
     async saveWeights() {
-      const weights = await readTensors(spec.weights.map((w) => w.name));
+      const weights = await tensors.read(spec.weights.map((w) => w.name));
       const list = new Map<string, HostTensor>();
       for (const w of spec.weights) list.set(w.name, { dtype: 'F32', shape: [...w.shape], data: weights.get(w.name)! });
       return writeSafetensors(list, { format: 'pt', model: spec.model });
@@ -255,7 +238,7 @@ export async function createBundledModel<W extends string = string, F = FeedValu
     dispose() {
       train.dispose();
       evaluation.dispose();
-      for (const b of tensors.values()) b.destroy();
+      tensors.destroy();
     },
   };
   // F, I and O only name the spec's feeds and outputs for the generated module's types: the same records at run time.

@@ -1,6 +1,12 @@
 // What a generated bundle hands the runtime: the model's feeds and weights, and each compiled
-// program (training step, evaluation) as buffers, dispatches, outputs and updates. Plain data:
-// the emitter writes it into the bundle's module and manifest.json, the runtime only reads it.
+// program (training step, evaluation) as the WebGPU runtime's plan. Plain data: the emitter writes
+// it into the bundle's module and manifest.json, the runtime only reads it.
+
+import type { WeightInit } from '../../compiler/param-init.ts';
+import type { ProgramPlan } from '../webgpu/plan.ts';
+
+export type { BufferSpec, Dispatch, ProgramPlan } from '../webgpu/plan.ts';
+export type { WeightInit } from '../../compiler/param-init.ts';
 
 /** Role of a tensor fed with every batch: a model input, a loss target, or the dropout seed (the runtime's). */
 export type FeedKind = 'input' | 'target' | 'seed';
@@ -20,9 +26,6 @@ export interface OutputSpec {
   readonly shape: readonly number[];
 }
 
-/** How a weight starts: He-uniform over its fan-in, or a constant. */
-export type WeightInit = { readonly kind: 'he_uniform'; readonly fanIn: number } | { readonly kind: 'const'; readonly value: number };
-
 export interface WeightSpec {
   readonly name: string;
   readonly shape: readonly number[];
@@ -35,33 +38,6 @@ export interface WeightSpec {
 export interface StateSpec {
   readonly name: string;
   readonly shape: readonly number[];
-}
-
-/** One compute dispatch: a kernel, the buffer bound at each binding, the workgroup grid. */
-export interface Dispatch {
-  /** Key of the kernel's WGSL text (also its file name under kernels/, without `.wgsl`). */
-  readonly kernel: string;
-  /** Buffer id at binding 0, 1, ...; the last bindings are the ones written. */
-  readonly bind: readonly number[];
-  /** How many leading bindings are read-only. */
-  readonly reads: number;
-  readonly groups: readonly [number, number, number];
-}
-
-/** A device buffer: scratch owned by the program, or a persistent tensor shared by name. */
-export interface BufferSpec {
-  readonly bytes: number;
-  /** A feed's, weight's or optimizer state's name: the program binds the model's buffer for it. */
-  readonly tensor?: string;
-}
-
-export interface ProgramPlan {
-  readonly buffers: readonly BufferSpec[];
-  readonly dispatches: readonly Dispatch[];
-  /** Read back after a run: `loss`, `output:<layer>`. */
-  readonly outputs: readonly { readonly name: string; readonly buffer: number; readonly shape: readonly number[] }[];
-  /** Copies at the end of a run: the persistent tensor `tensor` takes the value in `from`. */
-  readonly updates: readonly { readonly tensor: string; readonly from: number }[];
 }
 
 export interface BundleSpec {

@@ -11,6 +11,7 @@ import { irShape } from '../../compiler/lower/layout.ts';
 import { fitCenter } from '../data/augment.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { Executor, PreparedProgram, TensorStore } from '../executor.ts';
+import { padBatch } from '../pad-batch.ts';
 import { toFloat32, type HostTensor } from '../tensor.ts';
 import { FaceError, type Encodings } from './verification.ts';
 
@@ -169,8 +170,7 @@ export async function openEncoder(graph: ModelGraph, choice: EncodingChoice, sto
       const data = new Float32Array(count * dim);
       for (let start = 0; start < count; start += batch) {
         const n = Math.min(batch, count - start);
-        const chunk = new Float32Array(batch * size);
-        chunk.set(images.subarray(start * size, (start + n) * size));
+        const chunk = padBatch(images.subarray(start * size, (start + n) * size), n, batch, size);
         const feeds = new Map([[choice.input.name, chunk]]);
         if (needsSeed) feeds.set(SEED_FEED, new Float32Array(1));
         const out = (await prepared.run(feeds, store)).get(ENCODING_OUTPUT)!;

@@ -15,6 +15,7 @@ import { saveCheckpoint } from '../checkpoint.ts';
 import { materialize, type Dataset } from '../data/dataset.ts';
 import { Rng } from '../data/random.ts';
 import type { Executor, PreparedProgram, TensorStore } from '../executor.ts';
+import { dropoutSeed } from '../dropout-seed.ts';
 import { initialWeights } from '../init.ts';
 import type { OptimizerConfig } from '../../compiler/optim/optimizers.ts';
 import { buildTrainStep, type TrainStep } from '../../compiler/optim/train-step.ts';
@@ -128,7 +129,7 @@ export async function trainMetric(graph: ModelGraph, dataset: Dataset, executor:
   const stepsPerEpoch = options.stepsPerEpoch ?? Math.max(1, Math.floor(data.length / batch));
   const epochs: EpochSummary[] = [];
   let stepCount = options.resume?.step ?? 0;
-  const seedFeed = () => new Float32Array([(options.seed * 1_000_003 + stepCount) % 16_777_216]);
+  const seedFeed = () => dropoutSeed(options.seed, stepCount);
 
   try {
     for (let epoch = options.resume?.epoch ?? 0; epoch < options.epochs; epoch++) {

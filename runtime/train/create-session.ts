@@ -8,6 +8,7 @@ import type { ModelGraph } from '../../compiler/graph.ts';
 import { buildEvalProgram, buildInferenceProgram } from '../../compiler/lower/programs.ts';
 import { lowerModel, SEED_FEED } from '../../compiler/lower/lower.ts';
 import { isResident, type Executor, type Feeds, type PreparedProgram, type TensorStore } from '../executor.ts';
+import { dropoutSeed } from '../dropout-seed.ts';
 import { initialWeights } from '../init.ts';
 import { checkMemoryBudget } from '../memory-budget.ts';
 import type { OptimizerConfig } from '../../compiler/optim/optimizers.ts';
@@ -68,15 +69,6 @@ export async function pickExecutor(backend: Backend): Promise<{ executor: Execut
     }
     throw e;
   }
-}
-
-/** The per-step dropout seed: a function of the run's seed and the step, so a resumed run draws the same masks. */
-function dropoutSeed(seed: number, step: number): Float32Array {
-  return new Float32Array([(seed * 1_000_003 + step) % 16_777_216]);
-}
-
-function sliceRows(x: Float32Array, count: number, batch: number): Float32Array {
-  return count === batch ? x : x.subarray(0, (x.length / batch) * count);
 }
 
 export async function createSession(graph: ModelGraph, options: SessionOptions): Promise<TrainingSession> {
@@ -148,8 +140,8 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
     terms: graph.loss.map((_, i) => out.get(`term:${i}`)![0]!),
     tallies: measureAll(metrics, out, given, count),
   });
-  const modelOutputs = (out: ReadonlyMap<string, Float32Array>, count: number, batch: number) =>
-    new Map(graph.outputs.map((name) => [name, sliceRows(out.get(`output:${name}`)!, count, batch)] as const));
+  // Evaluation and inference programs hold exactly `count` examples: every output row is real.
+  const modelOutputs = (out: ReadonlyMap<string, Float32Array>) => new Map(graph.outputs.map((name) => [name, out.get(`output:${name}`)!] as const));
   const ALL = new Set<ModelFeed['role']>(['input', 'target']);
   const INPUTS = new Set<ModelFeed['role']>(['input']);
 
@@ -181,11 +173,11 @@ export async function createSession(graph: ModelGraph, options: SessionOptions):
       if (graph.loss.length === 0) throw new SessionError(`model ${graph.name} declares no loss to evaluate`);
       const input = checkFeeds(given, count, ALL);
       const out = await runProgram('eval', count, input);
-      return { ...results(out, input, count), outputs: modelOutputs(out, count, count) };
+      return { ...results(out, input, count), outputs: modelOutputs(out) };
     },
     async predict(given, count) {
       const out = await runProgram('predict', count, checkFeeds(given, count, INPUTS));
-      return modelOutputs(out, count, count);
+      return modelOutputs(out);
     },
     async saveState(): Promise<SessionState> {
       await refreshHost();

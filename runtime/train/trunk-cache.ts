@@ -17,6 +17,7 @@ import { evalBatches, type Normalization } from '../data/pipeline.ts';
 import { BUNDLED_DATA, DEBIAN_FASHION_MNIST, parseDataSpec } from '../data/spec.ts';
 import type { Executor, TensorStore } from '../executor.ts';
 import { initialWeights } from '../init.ts';
+import { padBatch } from '../pad-batch.ts';
 import { cpuExecutor } from '../reference/executor.ts';
 import type { HostTensor } from '../tensor.ts';
 import { pickExecutor, SessionError, type Backend } from './create-session.ts';
@@ -184,9 +185,7 @@ export async function computeTrunkFeatures(
     let at = 0;
     for (const b of evalBatches(data, { ...pipeline, batchSize: batch })) {
       const count = b.labels.length;
-      // The program's batch is fixed: a short last batch is padded with zeros and the padding dropped.
-      const images = count === batch ? b.images : new Float32Array((b.images.length / count) * batch);
-      if (images !== b.images) images.set(b.images);
+      const images = padBatch(b.images, count, batch, b.images.length / count);
       const out = await prepared.run(new Map([[input.name, images]]), store);
       features.set(out.get(`output:${split}`)!.subarray(0, count * size), at * size);
       labels.set(b.labels, at);

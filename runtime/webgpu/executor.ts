@@ -1,22 +1,21 @@
-// The WebGPU backend: compiles an IR program into fused kernels, plans its memory, creates the
-// pipelines (async, cached by WGSL hash) and runs a whole step as one command buffer: upload,
-// every kernel, the update copies and the read-back of outputs.
+// The WebGPU backend for a program compiled in this process: plans it exactly as `cnnc build` plans
+// a bundle's programs (fused kernels, memory slots, dispatches; compiler/emit-ts/plan-program.ts),
+// puts its leaves on the device as named tensors and runs it with the bundles' runtime
+// (program.ts): a whole step is one command buffer: every kernel, the update copies and the
+// read-back of outputs.
 
 import type { IrProgram } from '../../compiler/ir/program.ts';
 import { leavesOf } from '../../compiler/ir/program.ts';
-import { sizeOf } from '../../compiler/ir/ops.ts';
-import { fuseProgram, type KernelProgram } from '../../compiler/codegen/wgsl/program.ts';
+import type { KernelProgram } from '../../compiler/codegen/wgsl/program.ts';
 import type { ConvGradForm } from '../../compiler/passes/conv-grad-plan.ts';
-import { planMemory, type MemoryPlan } from '../../compiler/passes/plan.ts';
+import type { MemoryPlan } from '../../compiler/passes/plan.ts';
 import { tilingFor, type Tiling } from '../../compiler/codegen/wgsl/tiled.ts';
+import { planProgram } from '../../compiler/emit-ts/plan-program.ts';
 import type { Executor, Feeds, PreparedProgram, TensorStore } from '../executor.ts';
 import type { GpuContext } from './device.ts';
 import { PipelineCache } from './pipelines.ts';
-import { UserError } from '../../grammar/user-error.ts';
-
-export class DeviceLimitError extends UserError {
-  override readonly name = 'DeviceLimitError';
-}
+import { checkPlanLimits, prepareGpuProgram } from './program.ts';
+import { DeviceTensors, GpuRunError } from './tensors.ts';
 
 export interface WebGpuPrepared extends PreparedProgram {
   readonly kernels: KernelProgram;
@@ -58,8 +57,6 @@ export interface WebGpuExecutorOptions {
   readonly tiling?: Tiling;
 }
 
-const USAGE = (): number => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-
 export class WebGpuExecutor implements Executor {
   readonly name: string;
   private readonly cache: PipelineCache;
@@ -71,191 +68,67 @@ export class WebGpuExecutor implements Executor {
 
   async prepare(program: IrProgram): Promise<WebGpuPrepared> {
     const { device, caps } = this.gpu;
-    const kp = fuseProgram(program, {
+    const planned = planProgram(program, {
+      prefix: 'run',
       maxStorageBuffers: Math.min(caps.maxStorageBuffersPerShaderStage, this.options.maxStorageBuffers ?? Infinity),
       tiling: this.options.tiling ?? tilingFor(caps),
       fuse: this.options.fuse ?? true,
       convGrad: this.options.convGrad,
     });
-    const memory = planMemory(kp);
-    checkLimits(kp, memory, this.gpu);
-    const pipelines = await Promise.all(kp.kernels.map((k) => this.cache.get(k.kernel.wgsl, k.kernel.label, k.kernel.bindings)));
-
-    const buffers = new Map<number, GPUBuffer>();
-    const owned: GPUBuffer[] = [];
-    const make = (bytes: number, label: string): GPUBuffer => {
-      const b = device.createBuffer({ size: Math.max(4, bytes), usage: USAGE(), label });
-      owned.push(b);
-      return b;
-    };
-    const slots = memory.slotBytes.map((b, i) => make(b, `slot ${i}`));
-    const bufferOf = (v: number): GPUBuffer => {
-      const s = kp.storageOf(v);
-      const slot = memory.slotOf.get(s);
-      if (slot !== undefined) return slots[slot]!;
-      let b = buffers.get(s);
-      if (b === undefined) {
-        b = make(sizeOf(kp.values[s]!.shape) * 4, `value ${s}`);
-        buffers.set(s, b);
-      }
-      return b;
-    };
+    checkPlanLimits(planned.plan, caps, this.gpu.name);
     const leaves = leavesOf(program);
-    for (const l of leaves) bufferOf(l.node);
-    device.pushErrorScope('validation');
-    const groups = kp.kernels.map((k, i) =>
-      device.createBindGroup({
-        layout: pipelines[i]!.getBindGroupLayout(0),
-        entries: k.args.map((v, binding) => ({ binding, resource: { buffer: bufferOf(v) } })),
-      }),
-    );
-    const bindError = await device.popErrorScope();
-    if (bindError !== null) throw new Error(`webgpu prepare: ${bindError.message}`);
-    // Read-back layouts: the outputs of a step, and the updated persistent tensors.
-    type Read = { readonly key: string; readonly value: number; readonly offset: number; readonly bytes: number };
-    const layout = (entries: readonly (readonly [string, number])[]): { reads: Read[]; total: number } => {
-      const reads: Read[] = [];
-      let total = 0;
-      for (const [key, value] of entries) {
-        const bytes = sizeOf(program.nodes[value]!.shape) * 4;
-        reads.push({ key, value, offset: total, bytes });
-        total += bytes;
-      }
-      return { reads, total };
-    };
-    const outputReads = layout([...program.outputs]);
+    const tensors = new DeviceTensors(device, leaves.map((l) => [l.name, l.shape] as const));
+    const gpuProgram = await prepareGpuProgram(device, planned.plan, (k) => planned.wgsl.get(k), tensors, this.cache).catch((error: unknown) => {
+      tensors.destroy();
+      throw error;
+    });
+    const kp = planned.kernels;
+    const outputNames = [...program.outputs.keys()];
     const persistent = leaves.filter((l) => l.role !== 'feed');
-    const stateReads = layout(persistent.map((l) => [l.name, l.node] as const));
-    const leafByName = new Map(leaves.map((l) => [l.name, l]));
+    const updated = new Set(program.updates.map((u) => u.name));
 
-    const upload = (l: (typeof leaves)[number], data: Float32Array | undefined): void => {
-      if (data === undefined) throw new Error(`webgpu run: no value for ${l.role} '${l.name}' (shape [${l.shape.join(', ')}])`);
-      if (data.length !== sizeOf(l.shape)) throw new Error(`webgpu run: '${l.name}' has ${data.length} values, expected ${sizeOf(l.shape)} for shape [${l.shape.join(', ')}]`);
-      device.queue.writeBuffer(bufferOf(l.node), 0, data as Float32Array<ArrayBuffer>);
-    };
-    const readBack = async (staging: GPUBuffer, reads: readonly Read[]): Promise<Map<string, Float32Array>> => {
-      await staging.mapAsync(GPUMapMode.READ);
-      const all = new Float32Array(staging.getMappedRange().slice(0));
-      staging.unmap();
-      staging.destroy();
-      return new Map(reads.map((r) => [r.key, all.slice(r.offset / 4, (r.offset + r.bytes) / 4)]));
-    };
-    const copyInto = (encoder: GPUCommandEncoder, list: { reads: Read[]; total: number }): GPUBuffer => {
-      const staging = device.createBuffer({ size: Math.max(4, list.total), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      for (const r of list.reads) encoder.copyBufferToBuffer(bufferOf(r.value), 0, staging, r.offset, r.bytes);
-      return staging;
-    };
-    /** Encodes and submits one step as one command buffer; returns the outputs' read-back. */
-    const submitStep = (feeds: Feeds): Promise<Map<string, Float32Array>> => {
-      for (const l of leaves) if (l.role === 'feed') upload(l, feeds.get(l.name));
-      device.pushErrorScope('validation');
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      kp.kernels.forEach((k, i) => {
-        pass.setPipeline(pipelines[i]!);
-        pass.setBindGroup(0, groups[i]!);
-        const [x, y, z] = k.kernel.workgroups;
-        pass.dispatchWorkgroups(x, y, z);
-      });
-      pass.end();
-      const staging = copyInto(encoder, outputReads);
-      for (const u of program.updates) {
-        const src = bufferOf(u.value);
-        const dst = bufferOf(leafByName.get(u.name)!.node);
-        if (src !== dst) encoder.copyBufferToBuffer(src, 0, dst, 0, sizeOf(program.nodes[u.value]!.shape) * 4);
+    const upload = (from: Feeds, list: typeof leaves): void => {
+      for (const l of list) {
+        const data = from.get(l.name);
+        if (data === undefined) throw new GpuRunError(`webgpu run: no value for ${l.role} '${l.name}' (shape [${l.shape.join(', ')}])`);
+        tensors.write(l.name, data);
       }
-      device.queue.submit([encoder.finish()]);
-      const checked = device.popErrorScope().then((error) => {
-        if (error !== null) throw new Error(`webgpu run: ${error.message}`);
-      });
-      return checked.then(() => readBack(staging, outputReads.reads));
     };
-    const load = (store: TensorStore): void => {
-      for (const l of persistent) upload(l, store.get(l.name));
+    const feedLeaves = leaves.filter((l) => l.role === 'feed');
+    const step = (feeds: Feeds): Promise<Map<string, Float32Array>> => {
+      upload(feeds, feedLeaves);
+      return gpuProgram.run(outputNames);
     };
+    const load = (store: TensorStore): void => upload(store, persistent);
     const save = async (store: TensorStore): Promise<void> => {
-      const encoder = device.createCommandEncoder();
-      const staging = copyInto(encoder, stateReads);
-      device.queue.submit([encoder.finish()]);
-      for (const [name, data] of await readBack(staging, stateReads.reads)) store.set(name, data);
-    };
-
-    const timeKernel = async (i: number, repeats: number): Promise<number> => {
-      let best = Infinity;
-      for (let r = 0; r <= repeats; r++) {
-        const encoder = device.createCommandEncoder();
-        const pass = encoder.beginComputePass();
-        pass.setPipeline(pipelines[i]!);
-        pass.setBindGroup(0, groups[i]!);
-        pass.dispatchWorkgroups(...kp.kernels[i]!.kernel.workgroups);
-        pass.end();
-        const t = performance.now();
-        device.queue.submit([encoder.finish()]);
-        await device.queue.onSubmittedWorkDone();
-        if (r > 0) best = Math.min(best, performance.now() - t);
-      }
-      return best;
+      for (const [name, data] of await tensors.read(persistent.map((l) => l.name))) store.set(name, data);
     };
 
     return {
       program,
       kernels: kp,
-      memory,
-      dispatches: kp.kernels.length,
-      pipelines: new Set(kp.kernels.map((k) => k.kernel.wgsl)).size,
+      memory: planned.memory,
+      dispatches: gpuProgram.dispatches,
+      pipelines: new Set(planned.wgsl.values()).size,
       async run(feeds: Feeds, store: TensorStore): Promise<Map<string, Float32Array>> {
         load(store);
-        const out = await submitStep(feeds);
-        if (program.updates.length > 0) {
-          const updated = new Set(program.updates.map((u) => u.name));
-          const all = new Map<string, Float32Array>();
-          await save(all);
-          for (const [name, data] of all) if (updated.has(name)) store.set(name, data);
+        const out = await step(feeds);
+        if (updated.size > 0) {
+          for (const [name, data] of await tensors.read([...updated])) store.set(name, data);
         }
         return out;
       },
       load,
-      step: submitStep,
+      step,
       save,
       async profile(repeats = 3): Promise<KernelTime[]> {
-        const times: KernelTime[] = [];
-        for (let i = 0; i < kp.kernels.length; i++) {
-          const k = kp.kernels[i]!.kernel;
-          times.push({ label: k.label, workgroups: k.workgroups, ms: await timeKernel(i, repeats) });
-        }
-        return times;
+        const ms = await gpuProgram.profile(repeats);
+        return kp.kernels.map((k, i) => ({ label: k.kernel.label, workgroups: k.kernel.workgroups, ms: ms[i]! }));
       },
       dispose(): void {
-        for (const b of owned) b.destroy();
+        gpuProgram.dispose();
+        tensors.destroy();
       },
     };
-  }
-}
-
-/** Fails with a clear message when a tensor or a kernel does not fit the device's limits. */
-function checkLimits(kp: KernelProgram, memory: MemoryPlan, gpu: GpuContext): void {
-  const { caps } = gpu;
-  for (const v of kp.values) {
-    const bytes = sizeOf(v.shape) * 4;
-    if (bytes > caps.maxStorageBufferBindingSize) {
-      const node = kp.program.nodes[v.id];
-      const what = node === undefined ? 'a scratch tensor' : node.attrs.op === 'leaf' ? `'${node.attrs.name}'` : `the output of ${node.attrs.op} (node ${v.id})`;
-      throw new DeviceLimitError(
-        `model does not fit ${gpu.name}: ${what} of shape [${v.shape.join(', ')}] takes ${bytes} bytes, ` +
-          `over maxStorageBufferBindingSize ${caps.maxStorageBufferBindingSize}; use a smaller batch`,
-      );
-    }
-  }
-  for (const b of memory.slotBytes) {
-    if (b > caps.maxBufferSize) throw new DeviceLimitError(`model does not fit ${gpu.name}: a buffer of ${b} bytes is over maxBufferSize ${caps.maxBufferSize}`);
-  }
-  for (const k of kp.kernels) {
-    if (k.args.length > caps.maxStorageBuffersPerShaderStage) {
-      throw new DeviceLimitError(`kernel ${k.kernel.label} binds ${k.args.length} storage buffers; ${gpu.name} allows ${caps.maxStorageBuffersPerShaderStage} per stage`);
-    }
-    const [x, y, z] = k.kernel.workgroups;
-    if (Math.max(x, y, z) > caps.maxComputeWorkgroupsPerDimension) {
-      throw new DeviceLimitError(`kernel ${k.kernel.label} needs ${Math.max(x, y, z)} workgroups in one dimension; ${gpu.name} allows ${caps.maxComputeWorkgroupsPerDimension}`);
-    }
   }
 }

@@ -26,7 +26,7 @@ import { NonFiniteLossError } from '../../runtime/stylize/optimize.ts';
 import { FeedError } from '../../runtime/train/bind-feeds.ts';
 import { SessionError } from '../../runtime/train/create-session.ts';
 import { NoWebGpuError } from '../../runtime/webgpu/device.ts';
-import { DeviceLimitError } from '../../runtime/webgpu/executor.ts';
+import { DeviceLimitError } from '../../runtime/webgpu/program.ts';
 import { KerasH5Error } from '../../runtime/weights/keras-h5.ts';
 import { NameMapError } from '../../runtime/weights/name-map.ts';
 
@@ -38,6 +38,7 @@ const BUG_ONLY: Readonly<Record<string, string>> = {
   IrError: 'an IR invariant broken by a lowering or pass',
   ExecutionError: 'a program run without the tensors it was compiled for',
   WgslCompileError: 'generated WGSL the device rejects',
+  GpuRunError: 'a WebGPU program bound to tensors it was not planned for',
 };
 
 type ErrorClass = new (...args: string[]) => UserError;

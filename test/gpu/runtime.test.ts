@@ -8,7 +8,8 @@ import { fuseProgram } from '../../compiler/codegen/wgsl/program.ts';
 import { tilingFor } from '../../compiler/codegen/wgsl/tiled.ts';
 import { buildTrainStep } from '../../compiler/optim/train-step.ts';
 import { hashWgsl, PipelineCache, WgslCompileError } from '../../runtime/webgpu/pipelines.ts';
-import { DeviceLimitError, WebGpuExecutor } from '../../runtime/webgpu/executor.ts';
+import { WebGpuExecutor } from '../../runtime/webgpu/executor.ts';
+import { DeviceLimitError } from '../../runtime/webgpu/program.ts';
 import { describeWithGpu } from '../support/webgpu.ts';
 import { expectMatchesCpu, programOf, randomInputs } from './compare.ts';
 
