@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSource, type ParseResult } from '../grammar/index.ts';
 import type { BlockDecl, ModelDecl } from './ast.ts';
-import { expandModel } from './checker/expand.ts';
+import { CheckCancelled, expandModel } from './checker/expand.ts';
 import { Codes, diagnostic, didYouMean, type Diagnostic } from './diagnostics.ts';
 import type { ModelGraph } from './graph.ts';
 import { spanAt } from './span.ts';
@@ -166,15 +166,25 @@ export function compileModel(options: CompileOptions): CompileResult {
   return { program, graph: expanded.graph, diagnostics: sortDiagnostics(dedupe(diagnostics)) };
 }
 
-/** Every diagnostic of a file: syntax, imports, and each of its models expanded with defaults. */
-export function checkFile(file: string, text?: string, readText?: ReadText, budgetMs?: number): { program: Program; diagnostics: Diagnostic[]; graphs: ModelGraph[] } {
+/**
+ * Every diagnostic of a file: syntax, imports, and each of its models expanded with defaults.
+ * `budgetMs` ends a long check with a diagnostic; `cancelled` abandons it (throws CheckCancelled).
+ */
+export function checkFile(
+  file: string,
+  text?: string,
+  readText?: ReadText,
+  budgetMs?: number,
+  cancelled?: () => boolean,
+): { program: Program; diagnostics: Diagnostic[]; graphs: ModelGraph[] } {
+  if (cancelled?.()) throw new CheckCancelled();
   const program = loadProgram(file, text, readText);
   const diagnostics = [...program.diagnostics];
   const graphs: ModelGraph[] = [];
   // One time budget for all the file's models (an editor checks on every keystroke).
   const deadline = budgetMs === undefined ? undefined : { at: performance.now() + budgetMs, ms: budgetMs };
   for (const model of rootModels(program)) {
-    const expanded = expandModel(model, { blocks: program.blocks, ...(deadline ? { deadline } : {}) });
+    const expanded = expandModel(model, { blocks: program.blocks, ...(deadline ? { deadline } : {}), ...(cancelled ? { cancelled } : {}) });
     for (const d of expanded.diagnostics) diagnostics.push(d); // a spread of a huge list overflows the stack
     if (expanded.graph) graphs.push(expanded.graph);
   }

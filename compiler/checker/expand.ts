@@ -66,6 +66,15 @@ export interface ExpandOptions {
   readonly overrides?: Readonly<Record<string, number>>;
   /** Stop with a diagnostic at this performance.now() time (the language server's budget per check). */
   readonly deadline?: { readonly at: number; readonly ms: number };
+  /** Polled as the expansion runs: true abandons it by throwing CheckCancelled (an editor's next edit). */
+  readonly cancelled?: () => boolean;
+}
+
+/** The check was abandoned because ExpandOptions.cancelled said so: there is no result. */
+export class CheckCancelled extends Error {
+  constructor() {
+    super('the check was cancelled');
+  }
 }
 
 export interface ExpandResult {
@@ -128,8 +137,34 @@ class Expander {
 
   constructor(private readonly options: ExpandOptions) {}
 
+  /** Error codes already reported at a place (`code|offset|end`), and rejections of a value (`code|inputs`). */
+  private readonly reported = new Set<string>();
+  /** Some statement failed other than an input: the lines after it continued from an earlier value. */
+  private layerFailed = false;
+
+  /**
+   * Follow-on errors stay quiet: a line inside a loop or a block reports the first of its
+   * failures only, not one per iteration or application.
+   */
   private report(kind: DiagnosticKind, span: Span, message: string, hint?: string, fix?: Diagnostic['fix']): void {
+    if (Codes[kind].severity === 'error') {
+      const at = `${kind}|${span.file}|${span.startOffset}|${span.endOffset}`;
+      if (this.reported.has(at)) return;
+      this.reported.add(at);
+    }
     this.diagnostics.push(diagnostic(kind, span, message, hint, fix));
+  }
+
+  /**
+   * A failed layer leaves the running value as it was, so the next line sees the value the failed
+   * one rejected: rejecting it again for the same reason (a second `dense` without `flatten`) only
+   * repeats the first error. Another reason, or another value, is an error of its own.
+   */
+  private repeatsRejection(kind: DiagnosticKind, inputs: readonly LayerInput[]): boolean {
+    const key = `${kind}|${inputs.map((i) => i.value.name).join(',')}`;
+    if (this.reported.has(key)) return true;
+    this.reported.add(key);
+    return false;
   }
 
   private stop(kind: DiagnosticKind, span: Span, message: string, hint?: string): never {
@@ -235,6 +270,7 @@ class Expander {
         // A failed layer does not: the next line continues from the last good value, so an editor
         // still sees the file's other, independent errors.
         if (st.kind === 'input') scope.current = BROKEN;
+        else this.layerFailed = true;
       }
     }
   }
@@ -297,10 +333,13 @@ class Expander {
 
   /** Every statement run and every loop iteration (even of an empty body) counts against MAX_STATEMENTS. */
   private countStatement(span: Span): void {
-    const deadline = this.options.deadline;
-    // Reading the clock every 256 statements keeps its cost out of the profile.
-    if (deadline && (this.statementsRun & 255) === 0 && performance.now() > deadline.at) {
-      this.abort(span, `checking stopped after ${deadline.ms} ms: this model is too large to check as you type`, 'run `cnnc check` on the file for the full result');
+    // Reading the clock and the cancellation flag every 256 statements keeps their cost out of the profile.
+    if ((this.statementsRun & 255) === 0) {
+      if (this.options.cancelled?.()) throw new CheckCancelled();
+      const deadline = this.options.deadline;
+      if (deadline && performance.now() > deadline.at) {
+        this.abort(span, `checking stopped after ${deadline.ms} ms: this model is too large to check as you type`, 'run `cnnc check` on the file for the full result');
+      }
     }
     if (++this.statementsRun > MAX_STATEMENTS) {
       this.abort(span, `the model expands to more than ${MAX_STATEMENTS.toLocaleString('en-US')} statements (loops and blocks multiply)`, 'lower a repeat count or a loop range');
@@ -470,9 +509,11 @@ class Expander {
       inputs,
       report: (kind, s, message, hint, fix) => {
         // A warning on a line inside a block holds for one application of it: say which.
-        const instance = Codes[kind].severity === 'warning' && scope.prefix !== '' ? ` (in ${scope.prefix.slice(0, -1)})` : '';
-        this.report(kind, s, message + instance, hint, fix);
+        const isError = Codes[kind].severity === 'error';
+        const instance = !isError && scope.prefix !== '' ? ` (in ${scope.prefix.slice(0, -1)})` : '';
         if (kind !== 'fractionalSize') failed = true;
+        if (isError && this.repeatsRejection(kind, inputs)) return;
+        this.report(kind, s, message + instance, hint, fix);
       },
     });
     if (!typed || failed) throw new ChainStopped();
@@ -783,7 +824,8 @@ class Expander {
         options: p.options,
         lists: p.lists ?? {},
         fail: (message, hint) => {
-          this.report('lossShape', p.span, message, hint);
+          // After a failed layer the output is not what the file means: its shape proves nothing.
+          if (!this.layerFailed) this.report('lossShape', p.span, message, hint);
           ok = false;
           return false;
         },
