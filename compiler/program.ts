@@ -17,7 +17,8 @@ export const STDLIB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../s
 /** Reads a file's text; the language server substitutes its open, unsaved documents. */
 export type ReadText = (path: string) => string | undefined;
 
-const readFromDisk: ReadText = (path) => (statSync(path, { throwIfNoEntry: false })?.isFile() ? readFileSync(path, 'utf8') : undefined);
+/** The file at `path`, or undefined when it is missing or not a regular file. */
+export const readFromDisk: ReadText = (path) => (statSync(path, { throwIfNoEntry: false })?.isFile() ? readFileSync(path, 'utf8') : undefined);
 
 /** Why a source file could not be read: missing, or a folder where a file is expected. */
 export function unreadableReason(path: string): string {

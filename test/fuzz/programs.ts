@@ -52,14 +52,17 @@ const loss = fc.constantFrom('', 'loss cross_entropy', 'loss binary_cross_entrop
 
 const block = fc.tuple(name, fc.array(name, { maxLength: 3 }), fc.array(statement, { maxLength: 3 })).map(([n, params, body]) => `block ${n}(${params.join(', ')})(x) {\n${body.join('\n')}\n  return x\n}`);
 
+/** `levels` blocks, each applying the one before `uses` times, and a model applying the last: uses^levels layers. */
+export function blockChain(levels: number, uses: number): string {
+  let s = 'block b0()(x) {\n  return relu(x)\n}\n';
+  for (let i = 1; i <= levels; i++) s += `block b${i}()(x) {\n  return x${` -> b${i - 1}`.repeat(uses)}\n}\n`;
+  return `${s}model M {\n  input x: 8x8x1\n  b${levels}\n}\n`;
+}
+
 /** Deep structure the generator above reaches only rarely: nested repeats, chains of blocks. */
 const deep = fc.oneof(
   fc.integer({ min: 1, max: 600 }).map((d) => `model M {\n  input x: 8x8x1\n${'repeat 2 {\n'.repeat(d)}relu\n${'}\n'.repeat(d)}}\n`),
-  fc.tuple(fc.integer({ min: 2, max: 120 }), fc.integer({ min: 1, max: 3 })).map(([levels, uses]) => {
-    let s = 'block b0()(x) {\n  return relu(x)\n}\n';
-    for (let i = 1; i <= levels; i++) s += `block b${i}()(x) {\n  return x${` -> b${i - 1}`.repeat(uses)}\n}\n`;
-    return `${s}model M {\n  input x: 8x8x1\n  b${levels}\n}\n`;
-  }),
+  fc.tuple(fc.integer({ min: 2, max: 120 }), fc.integer({ min: 1, max: 3 })).map(([levels, uses]) => blockChain(levels, uses)),
   fc.integer({ min: 1, max: 3000 }).map((n) => `model M {\n  input x: 8\n${'  dense 8\n'.repeat(n)}}\n`),
 );
 

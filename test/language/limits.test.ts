@@ -6,6 +6,7 @@ import { didYouMean, formatDiagnostic, type Diagnostic } from '../../grammar/dia
 import { formatCnn } from '../../compiler/format/printer.ts';
 import { checkFile } from '../../compiler/program.ts';
 import { analyse, CHECK_BUDGET_MS } from '../../lsp/analysis.ts';
+import { blockChain } from '../fuzz/programs.ts';
 
 function diagnose(text: string): Diagnostic[] {
   return checkFile('/virtual/t.cnn', text, () => undefined).diagnostics;
@@ -13,11 +14,6 @@ function diagnose(text: string): Diagnostic[] {
 
 const model = (body: string) => `model M {\n  input x: 8x8x1\n${body}\n}\n`;
 
-function blockChain(levels: number, uses: number): string {
-  let s = 'block b0()(x) {\n  return relu(x)\n}\n';
-  for (let i = 1; i <= levels; i++) s += `block b${i}()(x) {\n  return x${` -> b${i - 1}`.repeat(uses)}\n}\n`;
-  return s + model(`  b${levels}`);
-}
 
 describe('nesting is bounded with a diagnostic', () => {
   it('1,000 nested parentheses in an argument', () => {
