@@ -44,6 +44,8 @@ interface Scope {
   loopSuffix: string;
   current?: TensorValue;
   returned?: TensorValue;
+  /** A statement of this body failed: a block's application then fails too (see applyBlock). */
+  failed?: boolean;
 }
 
 interface MutableLayer {
@@ -148,11 +150,15 @@ class Expander {
    */
   private report(kind: DiagnosticKind, span: Span, message: string, hint?: string, fix?: Diagnostic['fix']): void {
     if (Codes[kind].severity === 'error') {
-      const at = `${kind}|${span.file}|${span.startOffset}|${span.endOffset}`;
-      if (this.reported.has(at)) return;
-      this.reported.add(at);
+      if (this.reportedAt(kind, span)) return;
+      this.reported.add(placeKey(kind, span));
     }
     this.diagnostics.push(diagnostic(kind, span, message, hint, fix));
+  }
+
+  /** Whether this error was reported here already: then its message (a did-you-mean search) is not worth making again. */
+  private reportedAt(kind: DiagnosticKind, span: Span): boolean {
+    return this.reported.has(placeKey(kind, span));
   }
 
   /**
@@ -271,6 +277,7 @@ class Expander {
         // still sees the file's other, independent errors.
         if (st.kind === 'input') scope.current = BROKEN;
         else this.layerFailed = true;
+        scope.failed = true;
       }
     }
   }
@@ -302,7 +309,9 @@ class Expander {
       case 'repeat': {
         const count = this.integer(st.count, scope, 'repeat count', 0);
         this.checkIterations(count, st.count.span);
-        for (let i = 1; i <= count; i++) this.loopBody(st.body, scope, String(i), special, st.span);
+        for (let i = 1; i <= count; i++) {
+          if (!this.loopBody(st.body, scope, String(i), special, st.span)) break;
+        }
         return;
       }
       case 'for': {
@@ -312,7 +321,7 @@ class Expander {
         const saved = scope.bindings.get(st.variable.name);
         for (let i = from; i <= to; i++) {
           scope.bindings.set(st.variable.name, { kind: 'value', value: { kind: 'number', value: i }, span: st.variable.span });
-          this.loopBody(st.body, scope, String(i), special, st.span);
+          if (!this.loopBody(st.body, scope, String(i), special, st.span)) break;
         }
         if (saved) scope.bindings.set(st.variable.name, saved);
         else scope.bindings.delete(st.variable.name);
@@ -346,12 +355,21 @@ class Expander {
     }
   }
 
-  private loopBody(body: readonly Statement[], scope: Scope, iteration: string, special: (st: Statement) => boolean, span: Span): void {
+  /**
+   * One iteration; false when a statement of it failed. The loop then stops: the next iterations
+   * would only repeat the error (reported once per place) at the cost of running them.
+   */
+  private loopBody(body: readonly Statement[], scope: Scope, iteration: string, special: (st: Statement) => boolean, span: Span): boolean {
     this.countStatement(span);
     const saved = scope.loopSuffix;
+    const failedBefore = scope.failed;
+    scope.failed = false;
     scope.loopSuffix = `${saved}_${iteration}`;
     this.body(body, scope, special);
     scope.loopSuffix = saved;
+    const ok = !scope.failed;
+    scope.failed = failedBefore || !ok;
+    return ok;
   }
 
   private input(st: Extract<Statement, { kind: 'input' }>, scope: Scope): void {
@@ -456,6 +474,7 @@ class Expander {
   }
 
   private unknownCallee(name: string, span: Span, scope: Scope, what = 'layer or block'): never {
+    if (this.reportedAt('unknownName', span)) throw new ChainStopped();
     const later = scope.laterNames.get(name);
     if (later) this.useBeforeDefinition(name, span, later);
     const candidates = [...Object.keys(LAYERS), ...this.options.blocks.keys(), ...scope.bindings.keys()];
@@ -597,6 +616,9 @@ class Expander {
     block.inputs.forEach((id, i) => inner.bindings.set(id.name, { kind: 'value', value: inputs[i], span: id.span }));
     inner.current = inputs[0];
     this.body(block.body, inner, () => false);
+    // A block whose body failed has no meaningful output: its caller stops quietly, so the error is
+    // reported once (not again downstream), and blocks applying broken blocks do not multiply.
+    if (inner.failed) throw new ChainStopped();
     const out = inner.returned ?? inner.current;
     if (out === BROKEN) throw new ChainStopped();
     if (!out) return this.stop('wrongArguments', block.span, `block ${block.name.name} produces nothing`);
@@ -680,6 +702,7 @@ class Expander {
         if (SYMBOLS.has(e.name)) return { kind: 'symbol', name: e.name };
         const later = scope.laterNames.get(e.name);
         if (later) this.useBeforeDefinition(e.name, e.span, later);
+        if (this.reportedAt('unknownName', e.span)) throw new ChainStopped();
         const guess = didYouMean(e.name, [...scope.bindings.keys(), ...SYMBOLS]);
         return this.stop('unknownName', e.span, `unknown name '${e.name}'`, guess ? `did you mean '${guess}'?` : undefined);
       }
@@ -957,6 +980,10 @@ class Expander {
       ...(l.doc ? { doc: l.doc } : {}),
     };
   }
+}
+
+function placeKey(kind: DiagnosticKind, span: Span): string {
+  return `${kind}|${span.file}|${span.startOffset}|${span.endOffset}`;
 }
 
 function containsLossCall(e: Expr): boolean {

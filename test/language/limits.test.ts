@@ -69,6 +69,10 @@ describe('expansion limits hold as the expansion grows', () => {
     expect(ds.map((d) => d.code)).toEqual(['CNN107']);
     expect(ds[0].message).toMatch(/more than 250,000 statements/);
   });
+  it('a broken block under 60 levels of blocks applying it twice: reported once, not run 2^30 times', () => {
+    const ds = diagnose(blockChain(60, 2).replace('return x -> b29 -> b29', 'return x -> cnov -> b29'));
+    expect(ds.map((d) => [d.code, d.message])).toEqual([['CNN100', "unknown layer or block 'cnov'"]]);
+  });
   it('40 blocks each applying the previous twice (2^40 layers)', () => {
     const ds = diagnose(blockChain(40, 2));
     expect(ds.map((d) => d.code)).toEqual(['CNN107']);
