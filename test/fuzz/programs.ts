@@ -64,6 +64,10 @@ const deep = fc.oneof(
   fc.integer({ min: 1, max: 600 }).map((d) => `model M {\n  input x: 8x8x1\n${'repeat 2 {\n'.repeat(d)}relu\n${'}\n'.repeat(d)}}\n`),
   fc.tuple(fc.integer({ min: 2, max: 120 }), fc.integer({ min: 1, max: 3 })).map(([levels, uses]) => blockChain(levels, uses)),
   fc.integer({ min: 1, max: 3000 }).map((n) => `model M {\n  input x: 8\n${'  dense 8\n'.repeat(n)}}\n`),
+  // Long runs of one thing, where work per item that grows with the run is quadratic overall.
+  fc.tuple(fc.integer({ min: 1, max: 30_000 }), fc.constantFrom(' + ', ' * ', 'x', ', ')).map(([n, op]) => `model M {\n  input x: 8x8x1\n  conv ${Array(n).fill('1').join(op)}, 3x3\n}\n`),
+  fc.integer({ min: 1, max: 30_000 }).map((n) => `model M {\n${'  repeat 1 {\n'.repeat(n)}`),
+  fc.integer({ min: 1, max: 30_000 }).map((n) => `model M {\n  input x: 8\n${'  /// doc\n'.repeat(n)}  relu\n}\n`),
 );
 
 export const program: fc.Arbitrary<string> = fc.oneof(

@@ -6,6 +6,7 @@ import { didYouMean, formatDiagnostic, type Diagnostic } from '../../grammar/dia
 import { formatCnn } from '../../compiler/format/printer.ts';
 import { checkFile } from '../../compiler/program.ts';
 import { analyse, CHECK_BUDGET_MS } from '../../lsp/analysis.ts';
+import { bounded } from '../fuzz/budget.ts';
 import { blockChain } from '../fuzz/programs.ts';
 
 function diagnose(text: string): Diagnostic[] {
@@ -56,6 +57,26 @@ describe('nesting is bounded with a diagnostic', () => {
   it('diagnostics name the file and position', () => {
     const [d] = diagnose(model(`  conv ${'('.repeat(100)}4${')'.repeat(100)}, 3x3`));
     expect(formatDiagnostic(d)).toMatch(/^\/virtual\/t\.cnn:3:71: error: nesting deeper than 64/);
+  });
+});
+
+describe('long runs are linear, not quadratic', () => {
+  // Bounded in CPU time (a hang guard, not a speed target): each took 10-75 s before.
+  it('a sum of 50,000 terms: checked and formatted', () => {
+    const text = model(`  conv ${Array(50_000).fill('1').join(' + ')}, 3x3`);
+    expect(bounded('check', () => diagnose(text)).map((d) => d.code)).toEqual(['CNN003']);
+    expect(bounded('format', () => formatCnn(text, 'sum.cnn')).ok).toBe(true);
+  });
+  it('50,000 comment lines in a row are formatted', () => {
+    const text = model(`${'  /// doc\n'.repeat(50_000)}  relu`);
+    const r = bounded('format', () => formatCnn(text, 'docs.cnn'));
+    expect(r.ok && r.text).toBe(text);
+  });
+  it('50,000 unclosed braces: the formatter keeps its indentation bounded instead of building gigabytes', () => {
+    const text = `model M {\n${'  repeat 1 {\n'.repeat(50_000)}`;
+    const r = formatCnn(text, 'open.cnn');
+    expect(r.ok).toBe(true);
+    expect(Math.max(...(r.ok ? r.text : '').split('\n').map((l) => l.length))).toBeLessThanOrEqual(2 * 64 + 'repeat 1 {'.length);
   });
 });
 
