@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { HoverRequest, type MarkupContent } from 'vscode-languageserver-protocol/node.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSource } from '../../grammar/index.ts';
 import { blockChain } from '../fuzz/programs.ts';
 import { ROOT, startClient, uriOf, type LspClient } from './client.ts';
 
@@ -14,6 +15,10 @@ let client: LspClient;
 beforeAll(async () => {
   // A budget far longer than the check, so only the limit on layers ends it.
   client = await startClient(['--budget', '600000']);
+  // Warm the server and its checking thread.
+  const warm = client.nextDiagnostics(FILE);
+  await client.open(FILE, SMALL);
+  expect(await warm).toEqual([]);
 });
 afterAll(async () => client.close());
 
@@ -21,11 +26,6 @@ const hoverAt = (line: number, character: number) => client.connection.sendReque
 
 describe('a running check is cancelled by the next edit', () => {
   it('hover after an edit of the 2^40-layer program answers without waiting for its check', async () => {
-    // Warm the server and its checking thread.
-    const warm = client.nextDiagnostics(FILE);
-    await client.open(FILE, SMALL);
-    expect(await warm).toEqual([]);
-
     // How long this server needs to check the program to the end (the 50,000-layer limit ends
     // it), once the checker's code is compiled: the second of two checks.
     const huge = blockChain(40, 2);
@@ -52,6 +52,28 @@ describe('a running check is cancelled by the next edit', () => {
     // Waiting for the abandoned check would take most of fullMs.
     expect(answeredMs).toBeLessThan(fullMs / 2);
     // The request made during the abandoned check is answered too, from the newest text.
+    await expect(during).resolves.toBeDefined();
+    expect(client.child.exitCode).toBeNull();
+  });
+
+  it('a check stuck parsing thousands of broken lines is ended with its thread, and the next one runs at once', async () => {
+    const broken = (lines: number) => `block b()(x) {\n${'  return\n'.repeat(lines)}  return x\n}\n`;
+    // Parsing is linear in the broken lines: a tenth of them, timed here, estimates the whole.
+    const started = performance.now();
+    parseSource(broken(5000), 'sample.cnn');
+    const parseMs = (performance.now() - started) * 10;
+
+    client.change(FILE, broken(50_000));
+    const during = hoverAt(0, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    const edited = performance.now();
+    client.change(FILE, SMALL);
+    const hover = await hoverAt(2, 3);
+    const answeredMs = performance.now() - edited;
+
+    expect((hover?.contents as MarkupContent).value).toContain('6 x 6 x 8');
+    // Waiting for the parse would take most of parseMs; a new thread takes a fraction of it.
+    expect(answeredMs).toBeLessThan(parseMs / 3);
     await expect(during).resolves.toBeDefined();
     expect(client.child.exitCode).toBeNull();
   });
