@@ -139,8 +139,10 @@ class Expander {
 
   constructor(private readonly options: ExpandOptions) {}
 
-  /** Error codes already reported at a place (`code|offset|end`), and rejections of a value (`code|inputs`). */
+  /** Errors already reported, by code and place (placeKey). */
   private readonly reported = new Set<string>();
+  /** Layer inputs already rejected, by code and input names (`code|a,b`). */
+  private readonly rejected = new Set<string>();
   /** Some statement failed other than an input: the lines after it continued from an earlier value. */
   private layerFailed = false;
 
@@ -168,8 +170,8 @@ class Expander {
    */
   private repeatsRejection(kind: DiagnosticKind, inputs: readonly LayerInput[]): boolean {
     const key = `${kind}|${inputs.map((i) => i.value.name).join(',')}`;
-    if (this.reported.has(key)) return true;
-    this.reported.add(key);
+    if (this.rejected.has(key)) return true;
+    this.rejected.add(key);
     return false;
   }
 
