@@ -224,6 +224,7 @@ export const LSP = defineCommand({
   options: {
     stdio: { type: 'boolean', help: 'talk over stdin and stdout (the only transport; accepted for editors that pass it)' },
     debounce: { type: 'string', value: 'natural', arg: 'MS', help: 'milliseconds to wait after an edit before checking' },
+    budget: { type: 'string', value: 'positive-integer', arg: 'MS', help: 'milliseconds one check may run before it stops with a diagnostic (default 1000)' },
   },
   load: async () => (await import('./lsp.ts')).runLsp,
 });

@@ -1,4 +1,4 @@
-// `cnnc lsp [--stdio] [--debounce MS]`: the language server over stdin/stdout (the only transport
+// `cnnc lsp [--stdio] [--debounce MS] [--budget MS]`: the language server over stdin/stdout (the only transport
 // an editor needs here; `--stdio` is accepted because clients pass it).
 
 import { createConnection, ProposedFeatures, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node.js';
@@ -14,7 +14,10 @@ export async function runLsp(argv: string[]): Promise<number> {
   const connection = createConnection(ProposedFeatures.all, new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
   // Anything printed to stdout would corrupt the protocol stream.
   console.log = (...args: unknown[]) => connection.console.log(args.map(String).join(' '));
-  startServer(connection, debounceMs === undefined ? {} : { debounceMs });
+  startServer(connection, {
+    ...(debounceMs === undefined ? {} : { debounceMs }),
+    ...(values.budget === undefined ? {} : { checkBudgetMs: Number(values.budget) }),
+  });
   // The library exits the process on the `exit` notification; an editor that vanishes closes stdin.
   return new Promise<number>((resolve) => {
     connection.onExit(() => resolve(0));

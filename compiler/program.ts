@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSource, type ParseResult } from '../grammar/index.ts';
 import type { BlockDecl, ModelDecl } from '../grammar/ast.ts';
-import { expandModel } from './checker/expand.ts';
+import { CheckCancelled, expandModel } from './checker/expand.ts';
 import { Codes, diagnostic, didYouMean, type Diagnostic } from '../grammar/diagnostics.ts';
 import type { ModelGraph } from './graph.ts';
 import { spanAt } from '../grammar/span.ts';
@@ -17,7 +17,8 @@ export const STDLIB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../s
 /** Reads a file's text; the language server substitutes its open, unsaved documents. */
 export type ReadText = (path: string) => string | undefined;
 
-const readFromDisk: ReadText = (path) => (statSync(path, { throwIfNoEntry: false })?.isFile() ? readFileSync(path, 'utf8') : undefined);
+/** The file at `path`, or undefined when it is missing or not a regular file. */
+export const readFromDisk: ReadText = (path) => (statSync(path, { throwIfNoEntry: false })?.isFile() ? readFileSync(path, 'utf8') : undefined);
 
 /** Why a source file could not be read: missing, or a folder where a file is expected. */
 export function unreadableReason(path: string): string {
@@ -166,15 +167,25 @@ export function compileModel(options: CompileOptions): CompileResult {
   return { program, graph: expanded.graph, diagnostics: sortDiagnostics(dedupe(diagnostics)) };
 }
 
-/** Every diagnostic of a file: syntax, imports, and each of its models expanded with defaults. */
-export function checkFile(file: string, text?: string, readText?: ReadText, budgetMs?: number): { program: Program; diagnostics: Diagnostic[]; graphs: ModelGraph[] } {
+/**
+ * Every diagnostic of a file: syntax, imports, and each of its models expanded with defaults.
+ * `budgetMs` ends a long check with a diagnostic; `cancelled` abandons it (throws CheckCancelled).
+ */
+export function checkFile(
+  file: string,
+  text?: string,
+  readText?: ReadText,
+  budgetMs?: number,
+  cancelled?: () => boolean,
+): { program: Program; diagnostics: Diagnostic[]; graphs: ModelGraph[] } {
+  if (cancelled?.()) throw new CheckCancelled();
   const program = loadProgram(file, text, readText);
   const diagnostics = [...program.diagnostics];
   const graphs: ModelGraph[] = [];
   // One time budget for all the file's models (an editor checks on every keystroke).
   const deadline = budgetMs === undefined ? undefined : { at: performance.now() + budgetMs, ms: budgetMs };
   for (const model of rootModels(program)) {
-    const expanded = expandModel(model, { blocks: program.blocks, ...(deadline ? { deadline } : {}) });
+    const expanded = expandModel(model, { blocks: program.blocks, ...(deadline ? { deadline } : {}), ...(cancelled ? { cancelled } : {}) });
     for (const d of expanded.diagnostics) diagnostics.push(d); // a spread of a huge list overflows the stack
     if (expanded.graph) graphs.push(expanded.graph);
   }

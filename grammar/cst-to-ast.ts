@@ -70,22 +70,16 @@ function offsetOf(e: CstElement): number {
 
 /** Every child of a node in source order, tokens and nodes alike (recovered, position-less ones dropped). */
 function childrenInOrder(n: CstNode): CstElement[] {
-  const out: CstElement[] = [];
+  const keyed: { readonly e: CstElement; readonly at: number }[] = [];
   for (const key in n.children) {
-    for (const e of n.children[key] as CstElement[]) if (!Number.isNaN(offsetOf(e))) out.push(e);
-  }
-  // Insertion sort: the lists are short and mostly in order already.
-  for (let i = 1; i < out.length; i++) {
-    const e = out[i];
-    const o = offsetOf(e);
-    let j = i - 1;
-    while (j >= 0 && offsetOf(out[j]) > o) {
-      out[j + 1] = out[j];
-      j--;
+    for (const e of n.children[key] as CstElement[]) {
+      const at = offsetOf(e);
+      if (!Number.isNaN(at)) keyed.push({ e, at });
     }
-    out[j + 1] = e;
   }
-  return out;
+  // Each key's list is in order, so this merges sorted runs: linear for a 50,000-term sum, where
+  // an insertion sort of operands then operators was quadratic.
+  return keyed.sort((a, b) => a.at - b.at).map((k) => k.e);
 }
 
 export class AstBuilder {

@@ -35,38 +35,21 @@ export function pathToUri(path: string): string {
 }
 
 /**
- * How long one check may take in the editor. The server answers one message at a time, so a
- * check that ran for seconds would hold every hover and the next edit behind it.
+ * How long one check may take in the editor. Checks run beside the server (check-thread.ts) and
+ * the next edit cancels them, so this bounds only how long a huge model keeps its own diagnostics
+ * waiting.
  */
 export const CHECK_BUDGET_MS = 1000;
 
-export function analyse(doc: OpenDocument, readText?: ReadText): Analysis {
-  const path = uriToPath(doc.uri);
-  const { program, diagnostics, graphs } = checkFile(path, doc.text, readText, CHECK_BUDGET_MS);
-  const source = program.files.get(program.root)?.source ?? { file: path, text: doc.text, declarations: [] };
-  return { uri: doc.uri, path, version: doc.version, text: doc.text, source, program, diagnostics, graphs };
+/** What a check finds: plain data, so it can come from another thread. */
+export type CheckResult = ReturnType<typeof checkFile>;
+
+export function analyse(doc: OpenDocument, readText?: ReadText, budgetMs = CHECK_BUDGET_MS): Analysis {
+  return toAnalysis(doc, checkFile(uriToPath(doc.uri), doc.text, readText, budgetMs));
 }
 
-/** Analyses keyed by uri, valid for one version each. */
-export class AnalysisCache {
-  private readonly entries = new Map<string, Analysis>();
-
-  constructor(private readonly readText?: ReadText) {}
-
-  get(doc: OpenDocument): Analysis {
-    const cached = this.entries.get(doc.uri);
-    if (cached && cached.version === doc.version && cached.text === doc.text) return cached;
-    const analysis = analyse(doc, this.readText);
-    this.entries.set(doc.uri, analysis);
-    return analysis;
-  }
-
-  forget(uri: string): void {
-    this.entries.delete(uri);
-  }
-
-  /** Every open document's analysis is stale once another file it may import changes. */
-  clear(): void {
-    this.entries.clear();
-  }
+export function toAnalysis(doc: OpenDocument, { program, diagnostics, graphs }: CheckResult): Analysis {
+  const path = uriToPath(doc.uri);
+  const source = program.files.get(program.root)?.source ?? { file: path, text: doc.text, declarations: [] };
+  return { uri: doc.uri, path, version: doc.version, text: doc.text, source, program, diagnostics, graphs };
 }

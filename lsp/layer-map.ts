@@ -139,9 +139,10 @@ function walkScope(graph: ModelGraph, layers: readonly LayerNode[], prefix: stri
     if (item.kind === 'direct') {
       const stage = stageHolding(stages, item.layer.span);
       if (!stage) continue;
-      // Several layers from one stage (`relu(y + x)` makes add and relu) form one output.
-      const sameStage = stage === previousDirect;
-      previousLayers = sameStage ? [...previousLayers, item.layer] : [item.layer];
+      // Several layers from one stage (`relu(y + x)` makes add and relu) form one output. Appended in
+      // place: the list is that output's, and a copy per layer was quadratic in `repeat 20000 { relu }`.
+      if (stage === previousDirect) previousLayers.push(item.layer);
+      else previousLayers = [item.layer];
       record(stage, previousLayers, !seen.has(stage));
       seen.add(stage);
       previousDirect = stage;

@@ -44,6 +44,8 @@ interface Scope {
   loopSuffix: string;
   current?: TensorValue;
   returned?: TensorValue;
+  /** A statement of this body failed: a block's application then fails too (see applyBlock). */
+  failed?: boolean;
 }
 
 interface MutableLayer {
@@ -66,6 +68,15 @@ export interface ExpandOptions {
   readonly overrides?: Readonly<Record<string, number>>;
   /** Stop with a diagnostic at this performance.now() time (the language server's budget per check). */
   readonly deadline?: { readonly at: number; readonly ms: number };
+  /** Polled as the expansion runs: true abandons it by throwing CheckCancelled (an editor's next edit). */
+  readonly cancelled?: () => boolean;
+}
+
+/** The check was abandoned because ExpandOptions.cancelled said so: there is no result. */
+export class CheckCancelled extends Error {
+  constructor() {
+    super('the check was cancelled');
+  }
 }
 
 export interface ExpandResult {
@@ -128,8 +139,40 @@ class Expander {
 
   constructor(private readonly options: ExpandOptions) {}
 
+  /** Errors already reported, by code and place (placeKey). */
+  private readonly reported = new Set<string>();
+  /** Layer inputs already rejected, by code and input names (`code|a,b`). */
+  private readonly rejected = new Set<string>();
+  /** Some statement failed other than an input: the lines after it continued from an earlier value. */
+  private layerFailed = false;
+
+  /**
+   * Follow-on errors stay quiet: a line inside a loop or a block reports the first of its
+   * failures only, not one per iteration or application.
+   */
   private report(kind: DiagnosticKind, span: Span, message: string, hint?: string, fix?: Diagnostic['fix']): void {
+    if (Codes[kind].severity === 'error') {
+      if (this.reportedAt(kind, span)) return;
+      this.reported.add(placeKey(kind, span));
+    }
     this.diagnostics.push(diagnostic(kind, span, message, hint, fix));
+  }
+
+  /** Whether this error was reported here already: then its message (a did-you-mean search) is not worth making again. */
+  private reportedAt(kind: DiagnosticKind, span: Span): boolean {
+    return this.reported.has(placeKey(kind, span));
+  }
+
+  /**
+   * A failed layer leaves the running value as it was, so the next line sees the value the failed
+   * one rejected: rejecting it again for the same reason (a second `dense` without `flatten`) only
+   * repeats the first error. Another reason, or another value, is an error of its own.
+   */
+  private repeatsRejection(kind: DiagnosticKind, inputs: readonly LayerInput[]): boolean {
+    const key = `${kind}|${inputs.map((i) => i.value.name).join(',')}`;
+    if (this.rejected.has(key)) return true;
+    this.rejected.add(key);
+    return false;
   }
 
   private stop(kind: DiagnosticKind, span: Span, message: string, hint?: string): never {
@@ -235,6 +278,8 @@ class Expander {
         // A failed layer does not: the next line continues from the last good value, so an editor
         // still sees the file's other, independent errors.
         if (st.kind === 'input') scope.current = BROKEN;
+        else this.layerFailed = true;
+        scope.failed = true;
       }
     }
   }
@@ -266,7 +311,9 @@ class Expander {
       case 'repeat': {
         const count = this.integer(st.count, scope, 'repeat count', 0);
         this.checkIterations(count, st.count.span);
-        for (let i = 1; i <= count; i++) this.loopBody(st.body, scope, String(i), special, st.span);
+        for (let i = 1; i <= count; i++) {
+          if (!this.loopBody(st.body, scope, String(i), special, st.span)) break;
+        }
         return;
       }
       case 'for': {
@@ -276,7 +323,7 @@ class Expander {
         const saved = scope.bindings.get(st.variable.name);
         for (let i = from; i <= to; i++) {
           scope.bindings.set(st.variable.name, { kind: 'value', value: { kind: 'number', value: i }, span: st.variable.span });
-          this.loopBody(st.body, scope, String(i), special, st.span);
+          if (!this.loopBody(st.body, scope, String(i), special, st.span)) break;
         }
         if (saved) scope.bindings.set(st.variable.name, saved);
         else scope.bindings.delete(st.variable.name);
@@ -297,22 +344,34 @@ class Expander {
 
   /** Every statement run and every loop iteration (even of an empty body) counts against MAX_STATEMENTS. */
   private countStatement(span: Span): void {
-    const deadline = this.options.deadline;
-    // Reading the clock every 256 statements keeps its cost out of the profile.
-    if (deadline && (this.statementsRun & 255) === 0 && performance.now() > deadline.at) {
-      this.abort(span, `checking stopped after ${deadline.ms} ms: this model is too large to check as you type`, 'run `cnnc check` on the file for the full result');
+    // Reading the clock and the cancellation flag every 256 statements keeps their cost out of the profile.
+    if ((this.statementsRun & 255) === 0) {
+      if (this.options.cancelled?.()) throw new CheckCancelled();
+      const deadline = this.options.deadline;
+      if (deadline && performance.now() > deadline.at) {
+        this.abort(span, `checking stopped after ${deadline.ms} ms: this model is too large to check as you type`, 'run `cnnc check` on the file for the full result');
+      }
     }
     if (++this.statementsRun > MAX_STATEMENTS) {
       this.abort(span, `the model expands to more than ${MAX_STATEMENTS.toLocaleString('en-US')} statements (loops and blocks multiply)`, 'lower a repeat count or a loop range');
     }
   }
 
-  private loopBody(body: readonly Statement[], scope: Scope, iteration: string, special: (st: Statement) => boolean, span: Span): void {
+  /**
+   * One iteration; false when a statement of it failed. The loop then stops: the next iterations
+   * would only repeat the error (reported once per place) at the cost of running them.
+   */
+  private loopBody(body: readonly Statement[], scope: Scope, iteration: string, special: (st: Statement) => boolean, span: Span): boolean {
     this.countStatement(span);
     const saved = scope.loopSuffix;
+    const failedBefore = scope.failed;
+    scope.failed = false;
     scope.loopSuffix = `${saved}_${iteration}`;
     this.body(body, scope, special);
     scope.loopSuffix = saved;
+    const ok = !scope.failed;
+    scope.failed = failedBefore || !ok;
+    return ok;
   }
 
   private input(st: Extract<Statement, { kind: 'input' }>, scope: Scope): void {
@@ -417,6 +476,7 @@ class Expander {
   }
 
   private unknownCallee(name: string, span: Span, scope: Scope, what = 'layer or block'): never {
+    if (this.reportedAt('unknownName', span)) throw new ChainStopped();
     const later = scope.laterNames.get(name);
     if (later) this.useBeforeDefinition(name, span, later);
     const candidates = [...Object.keys(LAYERS), ...this.options.blocks.keys(), ...scope.bindings.keys()];
@@ -470,9 +530,11 @@ class Expander {
       inputs,
       report: (kind, s, message, hint, fix) => {
         // A warning on a line inside a block holds for one application of it: say which.
-        const instance = Codes[kind].severity === 'warning' && scope.prefix !== '' ? ` (in ${scope.prefix.slice(0, -1)})` : '';
-        this.report(kind, s, message + instance, hint, fix);
+        const isError = Codes[kind].severity === 'error';
+        const instance = !isError && scope.prefix !== '' ? ` (in ${scope.prefix.slice(0, -1)})` : '';
         if (kind !== 'fractionalSize') failed = true;
+        if (isError && this.repeatsRejection(kind, inputs)) return;
+        this.report(kind, s, message + instance, hint, fix);
       },
     });
     if (!typed || failed) throw new ChainStopped();
@@ -556,6 +618,9 @@ class Expander {
     block.inputs.forEach((id, i) => inner.bindings.set(id.name, { kind: 'value', value: inputs[i], span: id.span }));
     inner.current = inputs[0];
     this.body(block.body, inner, () => false);
+    // A block whose body failed has no meaningful output: its caller stops quietly, so the error is
+    // reported once (not again downstream), and blocks applying broken blocks do not multiply.
+    if (inner.failed) throw new ChainStopped();
     const out = inner.returned ?? inner.current;
     if (out === BROKEN) throw new ChainStopped();
     if (!out) return this.stop('wrongArguments', block.span, `block ${block.name.name} produces nothing`);
@@ -639,6 +704,7 @@ class Expander {
         if (SYMBOLS.has(e.name)) return { kind: 'symbol', name: e.name };
         const later = scope.laterNames.get(e.name);
         if (later) this.useBeforeDefinition(e.name, e.span, later);
+        if (this.reportedAt('unknownName', e.span)) throw new ChainStopped();
         const guess = didYouMean(e.name, [...scope.bindings.keys(), ...SYMBOLS]);
         return this.stop('unknownName', e.span, `unknown name '${e.name}'`, guess ? `did you mean '${guess}'?` : undefined);
       }
@@ -783,7 +849,8 @@ class Expander {
         options: p.options,
         lists: p.lists ?? {},
         fail: (message, hint) => {
-          this.report('lossShape', p.span, message, hint);
+          // After a failed layer the output is not what the file means: its shape proves nothing.
+          if (!this.layerFailed) this.report('lossShape', p.span, message, hint);
           ok = false;
           return false;
         },
@@ -915,6 +982,10 @@ class Expander {
       ...(l.doc ? { doc: l.doc } : {}),
     };
   }
+}
+
+function placeKey(kind: DiagnosticKind, span: Span): string {
+  return `${kind}|${span.file}|${span.startOffset}|${span.endOffset}`;
 }
 
 function containsLossCall(e: Expr): boolean {

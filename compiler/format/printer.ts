@@ -5,7 +5,7 @@
 // of them had; a line whose code reaches that column keeps its own gap. That keeps hand-aligned
 // shape comments as the author lined them up and makes formatting idempotent.
 
-import { parseSource } from '../../grammar/index.ts';
+import { MAX_NESTING, parseSource } from '../../grammar/index.ts';
 import type { Diagnostic } from '../../grammar/diagnostics.ts';
 import { scanLines, type LineToken, type SourceLine } from './lines.ts';
 
@@ -47,9 +47,28 @@ interface PrintedLine {
   readonly blank: boolean;
 }
 
+/**
+ * Indentation for a brace depth. Past MAX_NESTING the file is in error anyway; the cap keeps
+ * thousands of unclosed `{` from making lines thousands of spaces long (gigabytes of output).
+ */
+function indentOf(depth: number): string {
+  return INDENT.repeat(Math.min(MAX_NESTING, Math.max(0, depth)));
+}
+
+/** For each line, whether the next line with tokens after it starts with `}` (one pass from the end, not a search per line). */
+function nextCodeClosesBrace(lines: readonly SourceLine[]): boolean[] {
+  const closes = new Array<boolean>(lines.length).fill(false);
+  for (let i = lines.length - 2; i >= 0; i--) {
+    const next = lines[i + 1];
+    closes[i] = next.tokens.length > 0 ? next.tokens[0].type === 'RBrace' : closes[i + 1];
+  }
+  return closes;
+}
+
 /** Indent and print each line; continuation lines are indented under their statement. */
 function printLines(lines: readonly SourceLine[]): PrintedLine[] {
   const out: PrintedLine[] = [];
+  const closesNext = nextCodeClosesBrace(lines);
   let depth = 0;
   let parens = 0;
   let continues = false;
@@ -66,7 +85,7 @@ function printLines(lines: readonly SourceLine[]): PrintedLine[] {
     if (continuation) {
       indent = statementIndent + INDENT;
     } else {
-      indent = INDENT.repeat(Math.max(0, depth - (closes ? 1 : 0)));
+      indent = indentOf(depth - (closes ? 1 : 0));
       if (tokens.length > 0) statementIndent = indent;
     }
     for (const t of tokens) {
@@ -86,9 +105,7 @@ function printLines(lines: readonly SourceLine[]): PrintedLine[] {
     }
     if (tokens.length === 0) {
       // A comment on its own line takes the indentation of the code that follows it.
-      const next = lines.slice(i + 1).find((l) => l.tokens.length > 0);
-      const closesNext = next?.tokens[0].type === 'RBrace';
-      out.push({ code: INDENT.repeat(Math.max(0, depth - (closesNext ? 1 : 0))) + line.comment, sourceCodeEnd: 0, blank: false });
+      out.push({ code: indentOf(depth - (closesNext[i] ? 1 : 0)) + line.comment, sourceCodeEnd: 0, blank: false });
       continue;
     }
     // Columns measured as if the line already had its new indentation.

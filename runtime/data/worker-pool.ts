@@ -2,27 +2,11 @@
 // A batch depends only on its BatchJob, so the pool's batches equal BatchLoader's for the same seed.
 
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DataError, type Dataset } from './dataset.ts';
 import { toSource } from './source.ts';
 import { BatchPlanner, validatePipeline, type Batch, type BatchJob, type PipelineOptions, type StreamState } from './pipeline.ts';
 import type { WorkerInit, WorkerJob, WorkerReply } from './batch-worker.ts';
-
-/**
- * How to start a worker running batch-worker. From TypeScript sources the worker first registers the
- * repository's .ts loader (bin/ts-register.js): `execArgv: ['--import', ...]` does not reach a
- * worker's own entry file on Node 20, but registering inside the worker does.
- */
-function workerEntry(): { script: string; eval: boolean } {
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    const loader = new URL('../../bin/ts-register.js', self).href;
-    const worker = new URL('./batch-worker.ts', self).href;
-    const code = `import(${JSON.stringify(loader)}).then(() => import(${JSON.stringify(worker)}));`;
-    return { script: code, eval: true };
-  }
-  return { script: fileURLToPath(new URL('./batch-worker.js', self)), eval: false };
-}
+import { workerEntry } from '../worker-entry.ts';
 
 interface Pending {
   job: WorkerJob;
@@ -42,7 +26,7 @@ export class BatchWorkerPool {
   constructor(dataset: Dataset, options: PipelineOptions, threads: number) {
     if (!Number.isInteger(threads) || threads < 1) throw new DataError(`worker threads must be a positive integer, got ${threads}`);
     validatePipeline(dataset, options);
-    const entry = workerEntry();
+    const entry = workerEntry(import.meta.url, 'batch-worker');
     const init: WorkerInit = { source: toSource(dataset), options };
     for (let i = 0; i < threads; i++) {
       const w = new Worker(entry.script, { workerData: init, eval: entry.eval });

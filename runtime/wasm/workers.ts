@@ -4,9 +4,9 @@
 // (control.ts), so a dispatch costs a futex wake, not a message.
 
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { CONTROL_INTS, FAILED, FN, GEN, PARTS, partOf, PENDING, PROGRAM, UNITS, YIELD, type AttachMessage, type WorkerInit } from './control.ts';
+import { workerEntry } from '../worker-entry.ts';
 
 /** How long the main thread waits for the workers' parts of one kernel before giving up. */
 const STALL_MS = 120_000;
@@ -26,16 +26,6 @@ export function defaultThreads(): number {
   return Number.isInteger(env) && env >= 1 ? env : availableParallelism();
 }
 
-function workerEntry(): { script: string; eval: boolean } {
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    const loader = new URL('../../bin/ts-register.js', self).href;
-    const worker = new URL('./kernel-worker.ts', self).href;
-    return { script: `import(${JSON.stringify(loader)}).then(() => import(${JSON.stringify(worker)}));`, eval: true };
-  }
-  return { script: fileURLToPath(new URL('./kernel-worker.js', self)), eval: false };
-}
-
 /** A program attached to the pool: runs its exported functions split over every thread. */
 export interface PoolSession {
   run(fn: string, units: number): void;
@@ -52,7 +42,7 @@ export class WorkerPool {
   constructor(readonly size: number) {
     const shared = new SharedArrayBuffer(CONTROL_INTS * 4);
     this.control = new Int32Array(shared);
-    const entry = workerEntry();
+    const entry = workerEntry(import.meta.url, 'kernel-worker');
     for (let i = 1; i < size; i++) {
       const init: WorkerInit = { control: shared, index: i };
       const w = new Worker(entry.script, { eval: entry.eval, workerData: init });

@@ -20,6 +20,7 @@ const INSERTS = [
   'conv ',
   ', pad same',
   'repeat 100000 { repeat 100000 { relu } }\n',
+  'repeat 40000 { relu }\n',
   `conv ${'('.repeat(500)}4${')'.repeat(500)}, 3x3\n`,
   `${'repeat 1 {\n'.repeat(200)}relu\n${'}\n'.repeat(200)}`,
   `${'a'.repeat(20_000)}\n`,

@@ -52,15 +52,22 @@ const loss = fc.constantFrom('', 'loss cross_entropy', 'loss binary_cross_entrop
 
 const block = fc.tuple(name, fc.array(name, { maxLength: 3 }), fc.array(statement, { maxLength: 3 })).map(([n, params, body]) => `block ${n}(${params.join(', ')})(x) {\n${body.join('\n')}\n  return x\n}`);
 
+/** `levels` blocks, each applying the one before `uses` times, and a model applying the last: uses^levels layers. */
+export function blockChain(levels: number, uses: number): string {
+  let s = 'block b0()(x) {\n  return relu(x)\n}\n';
+  for (let i = 1; i <= levels; i++) s += `block b${i}()(x) {\n  return x${` -> b${i - 1}`.repeat(uses)}\n}\n`;
+  return `${s}model M {\n  input x: 8x8x1\n  b${levels}\n}\n`;
+}
+
 /** Deep structure the generator above reaches only rarely: nested repeats, chains of blocks. */
 const deep = fc.oneof(
   fc.integer({ min: 1, max: 600 }).map((d) => `model M {\n  input x: 8x8x1\n${'repeat 2 {\n'.repeat(d)}relu\n${'}\n'.repeat(d)}}\n`),
-  fc.tuple(fc.integer({ min: 2, max: 120 }), fc.integer({ min: 1, max: 3 })).map(([levels, uses]) => {
-    let s = 'block b0()(x) {\n  return relu(x)\n}\n';
-    for (let i = 1; i <= levels; i++) s += `block b${i}()(x) {\n  return x${` -> b${i - 1}`.repeat(uses)}\n}\n`;
-    return `${s}model M {\n  input x: 8x8x1\n  b${levels}\n}\n`;
-  }),
+  fc.tuple(fc.integer({ min: 2, max: 120 }), fc.integer({ min: 1, max: 3 })).map(([levels, uses]) => blockChain(levels, uses)),
   fc.integer({ min: 1, max: 3000 }).map((n) => `model M {\n  input x: 8\n${'  dense 8\n'.repeat(n)}}\n`),
+  // Long runs of one thing, where work per item that grows with the run is quadratic overall.
+  fc.tuple(fc.integer({ min: 1, max: 30_000 }), fc.constantFrom(' + ', ' * ', 'x', ', ')).map(([n, op]) => `model M {\n  input x: 8x8x1\n  conv ${Array(n).fill('1').join(op)}, 3x3\n}\n`),
+  fc.integer({ min: 1, max: 30_000 }).map((n) => `model M {\n${'  repeat 1 {\n'.repeat(n)}`),
+  fc.integer({ min: 1, max: 30_000 }).map((n) => `model M {\n  input x: 8\n${'  /// doc\n'.repeat(n)}  relu\n}\n`),
 );
 
 export const program: fc.Arbitrary<string> = fc.oneof(

@@ -6,6 +6,8 @@ import { didYouMean, formatDiagnostic, type Diagnostic } from '../../grammar/dia
 import { formatCnn } from '../../compiler/format/printer.ts';
 import { checkFile } from '../../compiler/program.ts';
 import { analyse, CHECK_BUDGET_MS } from '../../lsp/analysis.ts';
+import { bounded } from '../fuzz/budget.ts';
+import { blockChain } from '../fuzz/programs.ts';
 
 function diagnose(text: string): Diagnostic[] {
   return checkFile('/virtual/t.cnn', text, () => undefined).diagnostics;
@@ -13,11 +15,6 @@ function diagnose(text: string): Diagnostic[] {
 
 const model = (body: string) => `model M {\n  input x: 8x8x1\n${body}\n}\n`;
 
-function blockChain(levels: number, uses: number): string {
-  let s = 'block b0()(x) {\n  return relu(x)\n}\n';
-  for (let i = 1; i <= levels; i++) s += `block b${i}()(x) {\n  return x${` -> b${i - 1}`.repeat(uses)}\n}\n`;
-  return s + model(`  b${levels}`);
-}
 
 describe('nesting is bounded with a diagnostic', () => {
   it('1,000 nested parentheses in an argument', () => {
@@ -63,6 +60,26 @@ describe('nesting is bounded with a diagnostic', () => {
   });
 });
 
+describe('long runs are linear, not quadratic', () => {
+  // Bounded in CPU time (a hang guard, not a speed target): each took 10-75 s before.
+  it('a sum of 50,000 terms: checked and formatted', () => {
+    const text = model(`  conv ${Array(50_000).fill('1').join(' + ')}, 3x3`);
+    expect(bounded('check', () => diagnose(text)).map((d) => d.code)).toEqual(['CNN003']);
+    expect(bounded('format', () => formatCnn(text, 'sum.cnn')).ok).toBe(true);
+  });
+  it('50,000 comment lines in a row are formatted', () => {
+    const text = model(`${'  /// doc\n'.repeat(50_000)}  relu`);
+    const r = bounded('format', () => formatCnn(text, 'docs.cnn'));
+    expect(r.ok && r.text).toBe(text);
+  });
+  it('50,000 unclosed braces: the formatter keeps its indentation bounded instead of building gigabytes', () => {
+    const text = `model M {\n${'  repeat 1 {\n'.repeat(50_000)}`;
+    const r = formatCnn(text, 'open.cnn');
+    expect(r.ok).toBe(true);
+    expect(Math.max(...(r.ok ? r.text : '').split('\n').map((l) => l.length))).toBeLessThanOrEqual(2 * 64 + 'repeat 1 {'.length);
+  });
+});
+
 describe('expansion limits hold as the expansion grows', () => {
   it('nested repeats of 100,000 each', () => {
     const ds = diagnose(model('  repeat 100000 { repeat 100000 { relu } }'));
@@ -72,6 +89,10 @@ describe('expansion limits hold as the expansion grows', () => {
     const ds = diagnose(model('  repeat 100000 { repeat 100000 { } }\n  relu'));
     expect(ds.map((d) => d.code)).toEqual(['CNN107']);
     expect(ds[0].message).toMatch(/more than 250,000 statements/);
+  });
+  it('a broken block under 60 levels of blocks applying it twice: reported once, not run 2^30 times', () => {
+    const ds = diagnose(blockChain(60, 2).replace('return x -> b29 -> b29', 'return x -> cnov -> b29'));
+    expect(ds.map((d) => [d.code, d.message])).toEqual([['CNN100', "unknown layer or block 'cnov'"]]);
   });
   it('40 blocks each applying the previous twice (2^40 layers)', () => {
     const ds = diagnose(blockChain(40, 2));

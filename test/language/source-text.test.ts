@@ -106,6 +106,25 @@ describe('recovery at the statement, with the likely fix', () => {
   it('a failed layer is reported once; the next lines continue from the last good value', () => {
     expect(messages(body('  conv 8, 3x3, stride 0'))).toEqual(['3: conv: stride must be at least 1, got 0']);
   });
+  it('the same complaint about the same value is reported once: no second "needs flatten", no loss error after it', () => {
+    const text = 'model M {\n  input x: 28x28x1\n  conv 8, 3x3\n  dense 10\n  dense 10\n  softmax\n  loss cross_entropy\n}\n';
+    expect(messages(text)).toEqual(['4: dense expects a vector, got 26x26x8 from conv_1 | insert `flatten` before it (26x26x8 flattens to 5408)']);
+  });
+  it('another complaint, or an independent line, still reports', () => {
+    const text = 'model M {\n  input x: 28x28x1\n  cnov 8, 3x3\n  dense 10\n  maxpool 40x40\n}\n';
+    expect(messages(text).map((m) => m.slice(0, m.indexOf(':')))).toEqual(['3', '4', '5']);
+  });
+  it('a line in a loop reports its first failure, not one per iteration', () => {
+    const text = 'model M {\n  input x: 8x8x1\n  repeat 3 { conv 8, 3x3 -> maxpool 2x2 }\n}\n';
+    expect(messages(text)).toEqual([expect.stringMatching(/^3: maxpool 2x2 stride 2x2 on 1x1x8 from conv_2 gives/)]);
+  });
+  it('an error inside a block is reported once; the lines using the block stop quietly, independent lines still report', () => {
+    const text = 'block b(n)(x) {\n  return x -> conv n, 9x9\n}\nmodel M {\n  input x: 8x8x1\n  y = x -> b(4) -> b(8)\n  z = y -> relu\n  dense 10\n}\n';
+    expect(messages(text).map((m) => m.slice(0, m.indexOf('|')).trim())).toEqual([
+      '2: conv 9x9 on 8x8x1 from x gives height 8 + 2*0 - 9 + 1 = 0, below 1',
+      '8: dense expects a vector, got 8x8x1 from x',
+    ]);
+  });
   it('a warning inside a block names the instance', () => {
     const text = 'block b()(x) {\n  return x -> conv 1, 5x5, stride 2\n}\nmodel M {\n  input x: 6x6x1\n  b() as first\n}\n';
     expect(messages(text)).toEqual([expect.stringMatching(/^2: conv 5x5 stride 2x2 on 6x6: .* are never read \(in first\) \| /)]);

@@ -12,6 +12,7 @@ import { documentDiagnostics } from '../../lsp/diagnostics.ts';
 import { hover } from '../../lsp/hover.ts';
 import { inlayHints } from '../../lsp/inlay-hints.ts';
 import { definition, references } from '../../lsp/navigation.ts';
+import { bounded } from '../fuzz/budget.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const analysisOf = (path: string, text = readFileSync(path, 'utf8')): Analysis => analyse({ uri: pathToUri(path), version: 1, text });
@@ -46,6 +47,12 @@ describe('inlay hints', () => {
     const line = (needle: string) => a.text.slice(0, a.text.indexOf(needle)).split('\n').length - 1;
     expect(hints.get(line('repeat 35 { bottleneck_identity(256) as layer3 }'))).toBe('// 14 x 14 x 1024');
     expect(hints.get(line('repeat 2 { bottleneck_identity(512) as layer4 }'))).toBe('// 7 x 7 x 2048');
+  });
+
+  it('a loop of 40,000 layers from one line: one hint, in bounded time (each layer used to copy the ones before it)', () => {
+    const a = analyse({ uri: 'file:///virtual/loop.cnn', version: 1, text: 'model M {\n  input x: 8x8x1\n  repeat 40000 { relu }\n}\n' }, () => undefined, 60_000);
+    const hints = bounded('inlay hints', () => inlayHints(a));
+    expect(hints.map((h) => [h.position.line, h.label])).toEqual([[2, '// 8 x 8 x 1']]);
   });
 });
 
