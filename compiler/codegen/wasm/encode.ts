@@ -73,6 +73,7 @@ export class Body {
   }
 
   // ---- control ----
+  unreachable(): this { return this.op(0x00); }
   block(): this { return this.op(0x02, 0x40); }
   loop(): this { return this.op(0x03, 0x40); }
   if(): this { return this.op(0x04, 0x40); }
@@ -99,6 +100,7 @@ export class Body {
   // ---- memory (addresses are i32 byte addresses; offset is folded in) ----
   f32Load(offset = 0): this { this.code.push(0x2a); memarg(this.code, 2, offset); return this; }
   f32Store(offset = 0): this { this.code.push(0x38); memarg(this.code, 2, offset); return this; }
+  i32Store(offset = 0): this { this.code.push(0x36); memarg(this.code, 2, offset); return this; }
   v128Load(offset = 0): this { this.simd(0x00); memarg(this.code, 4, offset); return this; }
   v128Store(offset = 0): this { this.simd(0x0b); memarg(this.code, 4, offset); return this; }
   /** memory.fill(dest, value, bytes) */
