@@ -4,7 +4,7 @@
 
 import { compileModel } from '../compiler/program.ts';
 import { initialWeights } from '../runtime/init.ts';
-import { buildTrainStep, resetOptimizerState } from '../runtime/optim/train-step.ts';
+import { buildTrainStep, resetOptimizerState } from '../compiler/optim/train-step.ts';
 import type { GpuContext } from '../runtime/webgpu/device.ts';
 import { WebGpuExecutor, type WebGpuPrepared } from '../runtime/webgpu/executor.ts';
 import type { BenchDevice } from './device.ts';

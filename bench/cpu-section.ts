@@ -14,7 +14,7 @@ import { buildEvalProgram } from '../compiler/lower/programs.ts';
 import { sizeOf } from '../compiler/ir/ops.ts';
 import type { IrProgram } from '../compiler/ir/program.ts';
 import { initialWeights } from '../runtime/init.ts';
-import { buildTrainStep, resetOptimizerState } from '../runtime/optim/train-step.ts';
+import { buildTrainStep, resetOptimizerState } from '../compiler/optim/train-step.ts';
 import { isResident, type PreparedProgram } from '../runtime/executor.ts';
 import { cpuExecutor } from '../runtime/reference/executor.ts';
 import { WasmExecutor, type KernelTime } from '../runtime/wasm/executor.ts';

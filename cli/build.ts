@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { BUNDLE_TARGETS, compileBundle, type BundleTarget } from '../compiler/emit-ts/bundle-spec.ts';
 import { emitBundle } from '../compiler/emit-ts/emit-module.ts';
-import type { OptimizerConfig } from '../runtime/optim/optimizers.ts';
+import type { OptimizerConfig } from '../compiler/optim/optimizers.ts';
 import { helpText, parseCommand } from './command.ts';
 import { BUILD } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, writeFileAtomic } from './io.ts';

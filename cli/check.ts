@@ -1,9 +1,9 @@
 // `cnnc check FILE...`: every diagnostic of each file and of each model in it, on stdout.
 
 import { statSync } from 'node:fs';
-import { hasErrors } from '../compiler/diagnostics.ts';
+import { hasErrors } from '../grammar/diagnostics.ts';
 import { checkFile, unreadableReason } from '../compiler/program.ts';
-import { escapeControl } from '../compiler/terminal-text.ts';
+import { escapeControl } from '../grammar/terminal-text.ts';
 import { parseCommand } from './command.ts';
 import { CHECK } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, printDiagnostics, UsageError } from './io.ts';

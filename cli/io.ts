@@ -5,7 +5,7 @@ import { accessSync, constants, readFileSync, statSync, type Stats } from 'node:
 import { dirname, relative, resolve } from 'node:path';
 import { writeFileAtomic as writeBytesAtomic } from '../runtime/checkpoint.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { formatDiagnostic, type Diagnostic } from '../compiler/diagnostics.ts';
+import { formatDiagnostic, type Diagnostic } from '../grammar/diagnostics.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_ERRORS = 1;

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { setMachineMemory } from '../runtime/memory-budget.ts';
-import { escapeControl } from '../compiler/terminal-text.ts';
+import { escapeControl } from '../grammar/terminal-text.ts';
 import { helpText, wantsHelp } from './command.ts';
 import { describeFsError } from './fs-errors.ts';
 import { COMMANDS } from './commands.ts';

@@ -2,7 +2,7 @@
 // data fits its input, and read --backend.
 
 import { statSync } from 'node:fs';
-import { hasErrors } from '../compiler/diagnostics.ts';
+import { hasErrors } from '../grammar/diagnostics.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { compileModel, unreadableReason } from '../compiler/program.ts';
 import type { Dataset } from '../runtime/data/dataset.ts';

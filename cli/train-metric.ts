@@ -12,7 +12,7 @@ import type { LoadedData } from '../runtime/data/spec.ts';
 import { trainMetric, type MetricKind, type MetricTrainingOptions } from '../runtime/faces/metric-training.ts';
 import { toFloat32 } from '../runtime/tensor.ts';
 import { MINING_STRATEGIES } from '../runtime/faces/mining.ts';
-import type { OptimizerConfig } from '../runtime/optim/optimizers.ts';
+import type { OptimizerConfig } from '../compiler/optim/optimizers.ts';
 import { pickExecutor } from '../runtime/train/create-session.ts';
 import { formatDuration } from '../runtime/train/progress.ts';
 import type { TRAIN } from './commands.ts';

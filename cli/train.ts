@@ -13,7 +13,7 @@ import { loadFeedData, type FeedData } from '../runtime/data/feed-data.ts';
 import { imageBatchSource, imageRecords } from '../runtime/data/image-records.ts';
 import { pickRecords, RecordLoader, type Fields, type RecordBatchSource, type Records } from '../runtime/data/records.ts';
 import { startPrefetch } from '../runtime/data/worker-pool.ts';
-import type { OptimizerConfig, Schedule } from '../runtime/optim/optimizers.ts';
+import type { OptimizerConfig, Schedule } from '../compiler/optim/optimizers.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { bindFeeds, describeBindings, parseFeedOverrides } from '../runtime/train/bind-feeds.ts';
 import { checkTrainable, createSession, type Backend } from '../runtime/train/create-session.ts';

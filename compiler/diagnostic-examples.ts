@@ -2,7 +2,7 @@
 // scripts/errors-doc.ts) and for the test that keeps that page current. Keyed by the catalog, so a
 // new code without an example does not compile.
 
-import type { DiagnosticKind } from './diagnostics.ts';
+import type { DiagnosticKind } from '../grammar/diagnostics.ts';
 
 export interface DiagnosticExample {
   /** What the code means, in a sentence. */

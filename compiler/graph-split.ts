@@ -2,7 +2,7 @@
 // the trunk (inputs up to the layer) runs once over the data, and the head (what follows) trains
 // on the trunk's activations, fed through a new input named after the layer.
 
-import { didYouMean } from './diagnostics.ts';
+import { didYouMean } from '../grammar/diagnostics.ts';
 import type { InputNode, ModelGraph } from './graph.ts';
 
 export class GraphSplitError extends Error {

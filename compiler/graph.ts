@@ -3,7 +3,7 @@
 // [H, W, C] for images, [L, C] for 1D signals, [D, H, W, C] for volumes, [N] for vectors.
 // Parameter shapes follow PyTorch's layouts (conv OIHW / OIL / OIDHW, dense [out, in]).
 
-import type { Span } from './span.ts';
+import type { Span } from '../grammar/span.ts';
 
 /** A tensor shape without the batch dimension, channels last (the course's H x W x C). */
 export type Shape = readonly number[];

@@ -6,11 +6,11 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSource, type ParseResult } from '../grammar/index.ts';
-import type { BlockDecl, ModelDecl } from './ast.ts';
+import type { BlockDecl, ModelDecl } from '../grammar/ast.ts';
 import { expandModel } from './checker/expand.ts';
-import { Codes, diagnostic, didYouMean, type Diagnostic } from './diagnostics.ts';
+import { Codes, diagnostic, didYouMean, type Diagnostic } from '../grammar/diagnostics.ts';
 import type { ModelGraph } from './graph.ts';
-import { spanAt } from './span.ts';
+import { spanAt } from '../grammar/span.ts';
 
 export const STDLIB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../stdlib');
 

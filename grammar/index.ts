@@ -2,10 +2,10 @@
 // every keystroke, with whatever half-typed text is in the buffer.
 
 import type { IToken, TokenType } from 'chevrotain';
-import type { SourceFile } from '../compiler/ast.ts';
-import { AstBuilder } from '../compiler/cst-to-ast.ts';
-import { diagnostic, type Diagnostic } from '../compiler/diagnostics.ts';
-import { spanAt } from '../compiler/span.ts';
+import type { SourceFile } from './ast.ts';
+import { AstBuilder } from './cst-to-ast.ts';
+import { diagnostic, type Diagnostic } from './diagnostics.ts';
+import { spanAt } from './span.ts';
 import { cnnParser } from './parser.ts';
 import { sniffEncoding } from './sniff.ts';
 import { tokenText } from './token-names.ts';

@@ -3,8 +3,8 @@
 
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { SourceFile } from '../compiler/ast.ts';
-import type { Diagnostic } from '../compiler/diagnostics.ts';
+import type { SourceFile } from '../grammar/ast.ts';
+import type { Diagnostic } from '../grammar/diagnostics.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { checkFile, type Program, type ReadText } from '../compiler/program.ts';
 

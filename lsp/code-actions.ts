@@ -2,7 +2,7 @@
 // `flatten`), and a 1x1 projection of a residual shortcut whose shape does not match.
 
 import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic, type Range } from 'vscode-languageserver';
-import type { Expr } from '../compiler/ast.ts';
+import type { Expr } from '../grammar/ast.ts';
 import type { Analysis } from './analysis.ts';
 import { spanToRange } from './positions.ts';
 import { bodyDecls, expressionsOf, forEachStatement } from './syntax.ts';

@@ -4,7 +4,7 @@
 // signature with the argument being typed highlighted.
 
 import { CompletionItemKind, type CompletionItem, type SignatureHelp } from 'vscode-languageserver';
-import type { BlockDecl } from '../compiler/ast.ts';
+import type { BlockDecl } from '../grammar/ast.ts';
 import { LAYERS } from '../compiler/checker/layers/index.ts';
 import { LOSSES } from '../compiler/checker/loss.ts';
 import { KEYWORD_ARGS } from '../grammar/parser.ts';

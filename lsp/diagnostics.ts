@@ -2,7 +2,7 @@
 // problems of imported files reported on the import line that brought them in.
 
 import { DiagnosticSeverity, type Diagnostic as LspDiagnostic } from 'vscode-languageserver';
-import type { Diagnostic } from '../compiler/diagnostics.ts';
+import type { Diagnostic } from '../grammar/diagnostics.ts';
 import type { Analysis } from './analysis.ts';
 import { spanToRange } from './positions.ts';
 

@@ -3,7 +3,7 @@
 // named value, where it is defined; for a layer or loss name, its signature and documentation.
 
 import type { Hover } from 'vscode-languageserver';
-import type { BlockDecl } from '../compiler/ast.ts';
+import type { BlockDecl } from '../grammar/ast.ts';
 import { LAYERS } from '../compiler/checker/layers/index.ts';
 import { LOSSES } from '../compiler/checker/loss.ts';
 import { applyRule } from '../compiler/checker/output-size.ts';

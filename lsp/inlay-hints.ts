@@ -5,7 +5,7 @@
 import type { InlayHint, Range } from 'vscode-languageserver';
 import type { Shape } from '../compiler/graph.ts';
 import type { Analysis } from './analysis.ts';
-import type { Span } from '../compiler/span.ts';
+import type { Span } from '../grammar/span.ts';
 import { stageOutputs } from './layer-map.ts';
 import { bodyDecls, forEachStatement, stagesOf } from './syntax.ts';
 

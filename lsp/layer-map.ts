@@ -5,9 +5,9 @@
 // (`as layer1`, `layer1_2` in a loop, or `identity_3` when unnamed). Scopes nest, so stages inside
 // blocks get outputs too: one per instance, shown when every instance agrees.
 
-import type { BlockDecl, Expr, ModelDecl } from '../compiler/ast.ts';
+import type { BlockDecl, Expr, ModelDecl } from '../grammar/ast.ts';
 import type { LayerNode, ModelGraph } from '../compiler/graph.ts';
-import type { Span } from '../compiler/span.ts';
+import type { Span } from '../grammar/span.ts';
 import type { Analysis } from './analysis.ts';
 import { bodyDecls, forEachStatement, stagesOf } from './syntax.ts';
 

@@ -4,9 +4,9 @@
 
 import { dirname, resolve } from 'node:path';
 import type { Location, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
-import type { SourceFile } from '../compiler/ast.ts';
+import type { SourceFile } from '../grammar/ast.ts';
 import { stdlibPath } from '../compiler/program.ts';
-import type { Span } from '../compiler/span.ts';
+import type { Span } from '../grammar/span.ts';
 import { pathToUri, type Analysis } from './analysis.ts';
 import { contains, spanToRange, wordAt } from './positions.ts';
 import { bodyDecls, declarationAt, definitionsIn, nameUses, type BodyDecl } from './syntax.ts';

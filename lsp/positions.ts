@@ -2,7 +2,7 @@
 // positions (0-based lines and UTF-16 characters).
 
 import type { Position, Range } from 'vscode-languageserver';
-import type { Span } from '../compiler/span.ts';
+import type { Span } from '../grammar/span.ts';
 
 export function spanToRange(span: Span): Range {
   return {

@@ -2,8 +2,8 @@
 // defines (inputs, `y = ...`, `as name`, parameters, loop variables, shared instances) and every
 // place a name is used.
 
-import type { BlockDecl, Declaration, Expr, Identifier, ModelDecl, SourceFile, Stage, Statement } from '../compiler/ast.ts';
-import type { Span } from '../compiler/span.ts';
+import type { BlockDecl, Declaration, Expr, Identifier, ModelDecl, SourceFile, Stage, Statement } from '../grammar/ast.ts';
+import type { Span } from '../grammar/span.ts';
 import { contains } from './positions.ts';
 
 export type BodyDecl = ModelDecl | BlockDecl;

@@ -3,7 +3,7 @@
 // Inlay hints and hovers are the language server's own providers, so the page shows what an
 // editor shows.
 
-import type { Diagnostic } from '../compiler/diagnostics.ts';
+import type { Diagnostic } from '../grammar/diagnostics.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { analyse, type Analysis } from '../lsp/analysis.ts';
 import { hover } from '../lsp/hover.ts';

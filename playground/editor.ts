@@ -5,7 +5,7 @@ import { basicSetup, EditorView } from 'codemirror';
 import { linter, lintGutter, type Diagnostic as LintDiagnostic } from '@codemirror/lint';
 import { StateEffect, StateField, type Extension, type Text } from '@codemirror/state';
 import { Decoration, hoverTooltip, WidgetType, type DecorationSet } from '@codemirror/view';
-import type { Diagnostic } from '../compiler/diagnostics.ts';
+import type { Diagnostic } from '../grammar/diagnostics.ts';
 import { checkText, hoverMarkdown, markdownToHtml, shapeHints, type Checked } from './check.ts';
 
 class ShapeHint extends WidgetType {

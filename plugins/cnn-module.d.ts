@@ -11,7 +11,7 @@ declare module '*.cnn' {
   /** The checked layer graph; source paths relative to the build's root. */
   export const graph: import('../compiler/graph.ts').ModelGraph;
   /** Warnings of the build (errors fail it). */
-  export const diagnostics: readonly import('../compiler/diagnostics.ts').Diagnostic[];
+  export const diagnostics: readonly import('../grammar/diagnostics.ts').Diagnostic[];
   // With the plugins' `bundle` option, the module also carries the training bundle (what `cnnc
   // build` writes, kernels inlined). Without it these exports are absent at run time.
   /** Creates the model on a WebGPU device, with seeded weights or `options.weights`. */

@@ -7,12 +7,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { compileModel, type ReadText } from '../compiler/program.ts';
-import { Codes, type Diagnostic } from '../compiler/diagnostics.ts';
+import { Codes, type Diagnostic } from '../grammar/diagnostics.ts';
 import { summarize } from '../compiler/summary.ts';
 import { transformSync } from 'esbuild';
 import { BundleBuildError, compileBundle } from '../compiler/emit-ts/bundle-spec.ts';
 import { modelModule } from '../compiler/emit-ts/emit-module.ts';
-import type { OptimizerConfig } from '../runtime/optim/optimizers.ts';
+import type { OptimizerConfig } from '../compiler/optim/optimizers.ts';
 
 /** What the module's training bundle is compiled for. */
 export interface CnnBundleOptions {

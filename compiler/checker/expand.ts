@@ -3,10 +3,10 @@
 // It never throws on user input; a layer that cannot be typed stops the chain it is in, and the
 // rest of the model is still checked.
 
-import { ERROR_NAME, type Argument, type BlockDecl, type Expr, type ModelDecl, type Stage, type Statement } from '../ast.ts';
-import { Codes, diagnostic, didYouMean, type Diagnostic, type DiagnosticKind } from '../diagnostics.ts';
+import { ERROR_NAME, type Argument, type BlockDecl, type Expr, type ModelDecl, type Stage, type Statement } from '../../grammar/ast.ts';
+import { Codes, diagnostic, didYouMean, type Diagnostic, type DiagnosticKind } from '../../grammar/diagnostics.ts';
 import type { InputNode, LayerAttrs, LayerNode, LossTerm, ModelGraph, ParamSpec } from '../graph.ts';
-import type { Span } from '../span.ts';
+import type { Span } from '../../grammar/span.ts';
 import type { LayerInput, LayerSpec, LayerType } from './layer-spec.ts';
 import { LAYERS } from './layers/index.ts';
 import { LOSSES, type PendingLossTerm } from './loss.ts';

@@ -2,9 +2,9 @@
 // output shape, parameter shapes and MAC count out. Rules report problems through `ctx.report`
 // and return undefined when the layer cannot be typed.
 
-import { didYouMean, type Diagnostic, type DiagnosticKind } from '../diagnostics.ts';
+import { didYouMean, type Diagnostic, type DiagnosticKind } from '../../grammar/diagnostics.ts';
 import type { LayerAttrs, ParamRole, Shape } from '../graph.ts';
-import type { Span } from '../span.ts';
+import type { Span } from '../../grammar/span.ts';
 import { describeValue, formatNumber, formatShape, type ArgValue, type TensorValue, type Value } from './values.ts';
 
 export interface LayerInput {

@@ -2,7 +2,7 @@
 // A loss expression is a weighted sum, `0.3 * cross_entropy(aux1) + alpha * content(a, b)`.
 
 import type { LossTerm, Shape } from '../graph.ts';
-import type { Span } from '../span.ts';
+import type { Span } from '../../grammar/span.ts';
 import { formatShape, type TensorValue } from './values.ts';
 
 export interface LossCheck {

@@ -2,7 +2,7 @@
 // written `a x b`, bare words (`same`, `ceil`), and tensors (a layer's output and its shape).
 
 import type { Shape } from '../graph.ts';
-import type { Span } from '../span.ts';
+import type { Span } from '../../grammar/span.ts';
 
 export interface TensorValue {
   readonly kind: 'tensor';

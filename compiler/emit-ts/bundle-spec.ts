@@ -7,11 +7,10 @@ import type { ModelGraph, ParamSpec } from '../graph.ts';
 import { buildEvalProgram } from '../lower/programs.ts';
 import { SEED_FEED } from '../lower/lower.ts';
 import { irShape } from '../lower/layout.ts';
-import { modelFeeds } from '../../runtime/train/bind-feeds.ts';
-import { termLabel } from '../../runtime/train/metrics.ts';
+import { modelFeeds, termLabel } from '../feeds.ts';
 import { GPU_TILING, SOFTWARE_TILING } from '../codegen/wgsl/tiled.ts';
-import type { OptimizerConfig } from '../../runtime/optim/optimizers.ts';
-import { buildTrainStep } from '../../runtime/optim/train-step.ts';
+import type { OptimizerConfig } from '../optim/optimizers.ts';
+import { buildTrainStep } from '../optim/train-step.ts';
 import type { BundleSpec, FeedSpec, WeightInit, WeightSpec } from '../../runtime/bundle/plan.ts';
 import { planProgram, type PlannedProgram } from './plan-program.ts';
 

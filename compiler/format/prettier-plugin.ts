@@ -3,7 +3,7 @@
 // is already a finished layout (the author's line breaks stay, so there is no line fitting to do).
 
 import type { Parser, Plugin, Printer, SupportLanguage } from 'prettier';
-import { formatDiagnostic } from '../diagnostics.ts';
+import { formatDiagnostic } from '../../grammar/diagnostics.ts';
 import { formatCnn } from './printer.ts';
 
 interface CnnRoot {

@@ -6,7 +6,7 @@
 // shape comments as the author lined them up and makes formatting idempotent.
 
 import { parseSource } from '../../grammar/index.ts';
-import type { Diagnostic } from '../diagnostics.ts';
+import type { Diagnostic } from '../../grammar/diagnostics.ts';
 import { scanLines, type LineToken, type SourceLine } from './lines.ts';
 
 export type FormatResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly errors: readonly Diagnostic[] };

@@ -3,7 +3,7 @@
 // single image input, else the last layer computed from the first image input alone, so the
 // encoder of a Siamese or triplet model (towers sharing weights) is its first tower.
 
-import { didYouMean } from '../../compiler/diagnostics.ts';
+import { didYouMean } from '../../grammar/diagnostics.ts';
 import type { InputNode, ModelGraph } from '../../compiler/graph.ts';
 import { pruneProgram, leavesOf, type IrProgram } from '../../compiler/ir/program.ts';
 import { lowerModel, SEED_FEED } from '../../compiler/lower/lower.ts';

@@ -4,35 +4,14 @@
 // Shapes, dtypes and class ranges are checked here, before the first step, and a mismatch names
 // the field, the model's input or target, both shapes in the course's H x W x C notation, and the data.
 
+import { courseShape, modelFeeds, type ModelFeed } from '../../compiler/feeds.ts';
 import type { ModelGraph } from '../../compiler/graph.ts';
-import { irShape } from '../../compiler/lower/layout.ts';
 import { IMAGE_FIELD } from '../data/image-records.ts';
 import { elementCount, type FieldBatch, type Fields, type FieldSpec } from '../data/records.ts';
 import type { Feeds } from '../executor.ts';
 
 export class FeedError extends Error {
   override readonly name = 'FeedError';
-}
-
-/** A tensor the model reads with every batch. */
-export interface ModelFeed {
-  /** The program's feed name: the input's name, or the loss target's (`labels`, `targets`, `targets:landmarks`). */
-  readonly name: string;
-  readonly role: 'input' | 'target';
-  /** Per-example shape in PyTorch layout ([C, H, W], [] for a class index). */
-  readonly shape: readonly number[];
-  readonly dtype: 'f32' | 'i32';
-  /** For class-index targets: how many classes the model predicts. */
-  readonly classes?: number;
-  /** For the user: `input 'image'`, `target 'labels' of cross_entropy(y)`. */
-  readonly what: string;
-}
-
-/** The course's notation of a per-example PyTorch-layout shape: [3, 64, 64] is `64 x 64 x 3`. */
-export function courseShape(shape: readonly number[]): string {
-  if (shape.length === 0) return 'a scalar';
-  if (shape.length === 1) return String(shape[0]);
-  return [...shape.slice(1), shape[0]].join(' x ');
 }
 
 /** The same shape channels last ([C, H, W] -> [H, W, C]), as Keras and NumPy users store images. */
@@ -43,29 +22,6 @@ function channelsLast(shape: readonly number[]): readonly number[] {
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 /** Equal but for axes of size 1 ([N] labels for a [N, 1] target, [F, 1, 1] cached activations for [F]): the same values in the same order. */
 const sameValues = (a: readonly number[], b: readonly number[]): boolean => sameShape(a.filter((d) => d !== 1), b.filter((d) => d !== 1));
-
-/** Every feed of a model, inputs first, then loss targets in the order of its terms. */
-export function modelFeeds(graph: ModelGraph): ModelFeed[] {
-  const feeds: ModelFeed[] = [];
-  for (const input of graph.inputs) {
-    if (input.trainable) continue;
-    feeds.push({ name: input.name, role: 'input', shape: irShape(input.shape, 1).slice(1), dtype: 'f32', what: `input '${input.name}'` });
-  }
-  for (const term of graph.loss) {
-    const target = term.target;
-    if (!target || feeds.some((f) => f.name === target.name)) continue;
-    const classes = target.dtype === 'i32' ? graph.layers.find((l) => l.name === term.args[0])?.shape[0] : undefined;
-    feeds.push({
-      name: target.name,
-      role: 'target',
-      shape: irShape(target.shape, 1).slice(1),
-      dtype: target.dtype,
-      ...(classes !== undefined ? { classes } : {}),
-      what: `target '${target.name}' of ${term.fn}(${term.args.join(', ')})`,
-    });
-  }
-  return feeds;
-}
 
 export interface FeedBinding {
   readonly feed: ModelFeed;

@@ -10,11 +10,11 @@ import { lowerModel, SEED_FEED } from '../../compiler/lower/lower.ts';
 import { isResident, type Executor, type Feeds, type PreparedProgram, type TensorStore } from '../executor.ts';
 import { initialWeights } from '../init.ts';
 import { checkMemoryBudget } from '../memory-budget.ts';
-import type { OptimizerConfig } from '../optim/optimizers.ts';
-import { buildTrainStep } from '../optim/train-step.ts';
+import type { OptimizerConfig } from '../../compiler/optim/optimizers.ts';
+import { buildTrainStep } from '../../compiler/optim/train-step.ts';
 import { cpuExecutor } from '../reference/executor.ts';
-import { modelFeeds, type ModelFeed } from './bind-feeds.ts';
-import { measureAll, metricsFor, observedValues, termLabel } from './metrics.ts';
+import { modelFeeds, termLabel, type ModelFeed } from '../../compiler/feeds.ts';
+import { measureAll, metricsFor, observedValues } from './metrics.ts';
 import type { EvalResult, SessionState, StepResult, TrainingSession } from './session.ts';
 
 export type Backend = 'auto' | 'webgpu' | 'wasm' | 'cpu';

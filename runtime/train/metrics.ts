@@ -176,8 +176,3 @@ export function observedValues(metrics: readonly MetricSpec[]): string[] {
 export function formatMetric(m: Pick<MetricSpec, 'percent'>, value: number, digits = 1): string {
   return m.percent ? `${(value * 100).toFixed(digits)}%` : value.toFixed(4);
 }
-
-/** The label of a loss term for people: `binary_cross_entropy(face)`. */
-export function termLabel(term: LossTerm): string {
-  return `${term.fn}(${term.args.join(', ')})`;
-}

@@ -4,7 +4,7 @@
 // them). `createSession` (create-session.ts) builds one from a ModelGraph.
 
 import type { Feeds } from '../executor.ts';
-import type { ModelFeed } from './bind-feeds.ts';
+import type { ModelFeed } from '../../compiler/feeds.ts';
 import type { MetricSpec, Tally } from './metrics.ts';
 
 export interface StepResult {

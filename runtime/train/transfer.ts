@@ -3,7 +3,7 @@
 // a layer so only the layers after it train.
 
 import type { LayerNode, ModelGraph } from '../../compiler/graph.ts';
-import { didYouMean } from '../../compiler/diagnostics.ts';
+import { didYouMean } from '../../grammar/diagnostics.ts';
 import type { HostTensor } from '../tensor.ts';
 import { SessionError } from './create-session.ts';
 import type { SessionState } from './session.ts';

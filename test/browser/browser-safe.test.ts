@@ -11,7 +11,7 @@ const REPO = resolve(import.meta.dirname, '../..');
 const BROWSER_SAFE = [
   'grammar/index.ts',
   'compiler/checker/expand.ts',
-  'compiler/diagnostics.ts',
+  'grammar/diagnostics.ts',
   'compiler/summary.ts',
   'compiler/diagram.ts',
   'compiler/format/printer.ts',
@@ -22,7 +22,7 @@ const BROWSER_SAFE = [
   'runtime/tensor.ts',
   'runtime/safetensors.ts',
   'runtime/reference/executor.ts',
-  'runtime/optim/train-step.ts',
+  'compiler/optim/train-step.ts',
   'runtime/webgpu/executor.ts',
   'runtime/webgpu/device.ts',
   'runtime/webgpu/pipelines.ts',

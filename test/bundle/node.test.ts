@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { compileModel } from '../../compiler/program.ts';
-import { buildTrainStep, resetOptimizerState } from '../../runtime/optim/train-step.ts';
+import { buildTrainStep, resetOptimizerState } from '../../compiler/optim/train-step.ts';
 import { runProgram } from '../../runtime/reference/executor.ts';
 import type { BundledModel, ModelOptions } from '../../runtime/bundle/index.ts';
 import { describeWithGpu } from '../support/webgpu.ts';

@@ -15,7 +15,8 @@ import { RecordLoader } from '../../runtime/data/records.ts';
 import { stratifiedSample, stratifiedSplit } from '../../runtime/data/stratify.ts';
 import { tensorRecords } from '../../runtime/data/tensor-records.ts';
 import { toFloat32 } from '../../runtime/tensor.ts';
-import { bindFeeds, feedsOf, modelFeeds } from '../../runtime/train/bind-feeds.ts';
+import { modelFeeds } from '../../compiler/feeds.ts';
+import { bindFeeds, feedsOf } from '../../runtime/train/bind-feeds.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/feeds');
 

@@ -4,7 +4,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatDiagnostic } from '../../compiler/diagnostics.ts';
+import { formatDiagnostic } from '../../grammar/diagnostics.ts';
 import { formatCnn } from '../../compiler/format/printer.ts';
 import { checkFile } from '../../compiler/program.ts';
 import { bounded, runs, TEST_TIMEOUT_MS } from './budget.ts';

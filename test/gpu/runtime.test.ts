@@ -6,7 +6,7 @@ import { GraphBuilder } from '../../compiler/ir/build.ts';
 import { compileModel } from '../../compiler/program.ts';
 import { fuseProgram } from '../../compiler/passes/fuse.ts';
 import { tilingFor } from '../../compiler/codegen/wgsl/tiled.ts';
-import { buildTrainStep } from '../../runtime/optim/train-step.ts';
+import { buildTrainStep } from '../../compiler/optim/train-step.ts';
 import { hashWgsl, PipelineCache, WgslCompileError } from '../../runtime/webgpu/pipelines.ts';
 import { DeviceLimitError, WebGpuExecutor } from '../../runtime/webgpu/executor.ts';
 import { describeWithGpu } from '../support/webgpu.ts';

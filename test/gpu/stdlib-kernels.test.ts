@@ -8,7 +8,7 @@ import type { IrProgram } from '../../compiler/ir/program.ts';
 import { compileModel, listStdlib, loadProgram, rootModels, stdlibPath } from '../../compiler/program.ts';
 import { fuseProgram } from '../../compiler/passes/fuse.ts';
 import { GPU_TILING, tilingFor } from '../../compiler/codegen/wgsl/tiled.ts';
-import { buildTrainStep } from '../../runtime/optim/train-step.ts';
+import { buildTrainStep } from '../../compiler/optim/train-step.ts';
 import { compilationMessages } from '../../runtime/webgpu/pipelines.ts';
 import { describeWithGpu } from '../support/webgpu.ts';
 

@@ -11,7 +11,7 @@ import { lowerModel, SEED_FEED } from '../../compiler/lower/lower.ts';
 import { buildGradProgram, buildInferenceProgram } from '../../compiler/lower/programs.ts';
 import { compileModel } from '../../compiler/program.ts';
 import { evaluate, runProgram } from '../../runtime/reference/executor.ts';
-import { buildTrainStep, resetOptimizerState } from '../../runtime/optim/train-step.ts';
+import { buildTrainStep, resetOptimizerState } from '../../compiler/optim/train-step.ts';
 import { fill, rng } from './support.ts';
 
 const LOSSES = 'test/ir/models/losses.cnn';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIAGNOSTIC_EXAMPLES } from '../../compiler/diagnostic-examples.ts';
-import { Codes, type DiagnosticKind } from '../../compiler/diagnostics.ts';
+import { Codes, type DiagnosticKind } from '../../grammar/diagnostics.ts';
 import { exampleOutput, renderErrorsDoc } from '../../compiler/errors-doc.ts';
 
 const kinds = Object.keys(Codes) as DiagnosticKind[];

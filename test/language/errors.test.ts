@@ -2,7 +2,7 @@
 // arithmetic and the producing layer's name) and the exact span (issue 2).
 
 import { describe, expect, it } from 'vitest';
-import type { Diagnostic } from '../../compiler/diagnostics.ts';
+import type { Diagnostic } from '../../grammar/diagnostics.ts';
 import { checkFile, compileModel } from '../../compiler/program.ts';
 
 function diagnose(text: string, files: Record<string, string> = {}): Diagnostic[] {

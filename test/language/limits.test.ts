@@ -2,7 +2,7 @@
 // naming the limit, in bounded time (issue 13).
 
 import { describe, expect, it } from 'vitest';
-import { didYouMean, formatDiagnostic, type Diagnostic } from '../../compiler/diagnostics.ts';
+import { didYouMean, formatDiagnostic, type Diagnostic } from '../../grammar/diagnostics.ts';
 import { formatCnn } from '../../compiler/format/printer.ts';
 import { checkFile } from '../../compiler/program.ts';
 import { analyse, CHECK_BUDGET_MS } from '../../lsp/analysis.ts';

@@ -2,9 +2,9 @@
 // and messages that must read as the source reads (issue 13).
 
 import { describe, expect, it } from 'vitest';
-import { formatDiagnostic, type Diagnostic } from '../../compiler/diagnostics.ts';
+import { formatDiagnostic, type Diagnostic } from '../../grammar/diagnostics.ts';
 import { checkFile } from '../../compiler/program.ts';
-import { escapeControl } from '../../compiler/terminal-text.ts';
+import { escapeControl } from '../../grammar/terminal-text.ts';
 import { unnamedTokenTypes } from '../../grammar/token-names.ts';
 
 function diagnose(text: string): Diagnostic[] {

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileModel } from '../../compiler/program.ts';
-import type { Diagnostic } from '../../compiler/diagnostics.ts';
+import type { Diagnostic } from '../../grammar/diagnostics.ts';
 import type { ModelGraph } from '../../compiler/graph.ts';
 import { formatSummary, summarize } from '../../compiler/summary.ts';
 import { groupDigits, humanBytes, humanCount, product } from '../../compiler/checker/values.ts';

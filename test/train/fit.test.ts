@@ -11,7 +11,7 @@ import { subset, type Dataset } from '../../runtime/data/dataset.ts';
 import { imageBatchSource, imageRecords } from '../../runtime/data/image-records.ts';
 import { BatchLoader, type PipelineOptions, type StreamState } from '../../runtime/data/pipeline.ts';
 import { loadData } from '../../runtime/data/spec.ts';
-import type { OptimizerConfig } from '../../runtime/optim/optimizers.ts';
+import type { OptimizerConfig } from '../../compiler/optim/optimizers.ts';
 import { bindFeeds } from '../../runtime/train/bind-feeds.ts';
 import { createSession } from '../../runtime/train/create-session.ts';
 import { evaluateRecords, fit, sessionStateFrom } from '../../runtime/train/fit.ts';

@@ -10,7 +10,7 @@ import { compileBundle } from '../../compiler/emit-ts/bundle-spec.ts';
 import { compileModel } from '../../compiler/program.ts';
 import { writeSafetensorsFile } from '../../runtime/checkpoint.ts';
 import { Rng } from '../../runtime/data/random.ts';
-import { modelFeeds } from '../../runtime/train/bind-feeds.ts';
+import { modelFeeds } from '../../compiler/feeds.ts';
 import { cnnc } from '../support/cli.ts';
 
 const LONG = process.env.CNNC_LONG === '1';

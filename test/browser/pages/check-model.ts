@@ -2,9 +2,9 @@
 // for the browser (grammar/ and compiler/checker/, without compiler/program.ts, which reads files
 // with node:fs), and returns its summary. The test compares it with Node's compileModel.
 
-import type { BlockDecl, ModelDecl } from '../../../compiler/ast.ts';
+import type { BlockDecl, ModelDecl } from '../../../grammar/ast.ts';
 import { expandModel } from '../../../compiler/checker/expand.ts';
-import { formatDiagnostic } from '../../../compiler/diagnostics.ts';
+import { formatDiagnostic } from '../../../grammar/diagnostics.ts';
 import { summarize, type ModelSummary } from '../../../compiler/summary.ts';
 import { parseSource } from '../../../grammar/index.ts';
 

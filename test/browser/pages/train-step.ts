@@ -1,14 +1,14 @@
 // Page module: one real training step of a .cnn model in the browser. The repository's front end
-// checks the model, runtime/optim builds the step's IR, and runtime/webgpu's executor runs it on
+// checks the model, compiler/optim builds the step's IR, and runtime/webgpu's executor runs it on
 // the page's WebGPU device (navigator.gpu). Returns the loss and the updated parameters; the test
 // compares them with the CPU reference executor in Node on the same data.
 
-import type { BlockDecl, ModelDecl } from '../../../compiler/ast.ts';
+import type { BlockDecl, ModelDecl } from '../../../grammar/ast.ts';
 import { expandModel } from '../../../compiler/checker/expand.ts';
-import { formatDiagnostic } from '../../../compiler/diagnostics.ts';
+import { formatDiagnostic } from '../../../grammar/diagnostics.ts';
 import { parseSource } from '../../../grammar/index.ts';
-import type { OptimizerConfig } from '../../../runtime/optim/optimizers.ts';
-import { buildTrainStep, resetOptimizerState } from '../../../runtime/optim/train-step.ts';
+import type { OptimizerConfig } from '../../../compiler/optim/optimizers.ts';
+import { buildTrainStep, resetOptimizerState } from '../../../compiler/optim/train-step.ts';
 import { acquireDevice } from '../../../runtime/webgpu/device.ts';
 import { WebGpuExecutor } from '../../../runtime/webgpu/executor.ts';
 

@@ -1,9 +1,9 @@
 // One compiled training step: forward, loss, backward, batchnorm running averages and the
 // optimizer update, as one IR program.
 
-import { buildGradProgram, lossOutputs } from '../../compiler/lower/programs.ts';
-import type { ModelGraph } from '../../compiler/graph.ts';
-import { pruneProgram, type IrProgram } from '../../compiler/ir/program.ts';
+import { buildGradProgram, lossOutputs } from '../lower/programs.ts';
+import type { ModelGraph } from '../graph.ts';
+import { pruneProgram, type IrProgram } from '../ir/program.ts';
 import { appendOptimizer, optimizerState, type OptimizerConfig } from './optimizers.ts';
 
 export interface TrainStep {

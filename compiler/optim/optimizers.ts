@@ -1,9 +1,9 @@
 // Optimizers as IR: appends the update of every trainable tensor (SGD, momentum, RMSprop, Adam,
 // with L2 weight decay and a learning-rate schedule) to a graph. PyTorch's update rules.
 
-import type { GraphBuilder } from '../../compiler/ir/build.ts';
-import { IrError } from '../../compiler/ir/build.ts';
-import type { IrUpdate } from '../../compiler/ir/program.ts';
+import type { GraphBuilder } from '../ir/build.ts';
+import { IrError } from '../ir/build.ts';
+import type { IrUpdate } from '../ir/program.ts';
 
 export type Schedule =
   | { readonly kind: 'constant' }
