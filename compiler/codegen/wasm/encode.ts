@@ -110,6 +110,8 @@ export class Body {
   i32Store(offset = 0): this { this.code.push(0x36); memarg(this.code, 2, offset); return this; }
   v128Load(offset = 0): this { this.simd(0x00); memarg(this.code, 4, offset); return this; }
   v128Store(offset = 0): this { this.simd(0x0b); memarg(this.code, 4, offset); return this; }
+  /** One f32 into every lane. */
+  v128Load32Splat(offset = 0): this { this.simd(0x09); memarg(this.code, 2, offset); return this; }
   /** Two f32 (8 bytes) into the low half of a v128, the rest zero. */
   v128Load64Zero(offset = 0): this { this.simd(0x5d); memarg(this.code, 3, offset); return this; }
   /** memory.fill(dest, value, bytes) */
