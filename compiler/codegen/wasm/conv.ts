@@ -115,7 +115,7 @@ export function emitColumns(f: Body, g: ConvGeometry, x: Local, cols: Local, row
           f.get(q0).i32(O1 * O2 * colStride * 4).i32Mul().get(q1).i32(O2 * colStride * 4).i32Mul().i32Add()
             .get(cc).i32Add().i32((tap * rowStride + lo2 * colStride) * 4).i32Add().set(dst);
           if (!back && g.st[2] === 1 && colStride === 1) {
-            f.get(dst).get(src).i32(count * 4).memCopy();
+            emitCopy(f, dst, src, count);
             return;
           }
           f.get(src).i32(count * g.st[2] * 4).i32Add().set(end);
@@ -128,6 +128,24 @@ export function emitColumns(f: Body, g: ConvGeometry, x: Local, cols: Local, row
       });
     }
   });
+}
+
+/** Longest row copied inline; longer ones call memory.copy. */
+const INLINE_COPY = 64;
+
+/**
+ * Copies `count` f32 from byte address `src` to `dst`: short rows (a 3x3 convolution's columns
+ * copy one row segment per channel, tap and output row) as unrolled f32x4 moves, since a
+ * memory.copy call costs more than the few moves it makes.
+ */
+function emitCopy(f: Body, dst: Local, src: Local, count: number): void {
+  if (count > INLINE_COPY) {
+    f.get(dst).get(src).i32(count * 4).memCopy();
+    return;
+  }
+  let at = 0;
+  for (; at + 4 <= count; at += 4) f.get(dst).get(src).v128Load(at * 4).v128Store(at * 4);
+  for (; at < count; at++) f.get(dst).get(src).f32Load(at * 4).f32Store(at * 4);
 }
 
 /** GEMM shapes of the three convolution products for one example. */
