@@ -179,6 +179,13 @@ export class Body {
   vDiv(): this { return this.simd(0xe7); }
   vMin(): this { return this.simd(0xe8); }
   vMax(): this { return this.simd(0xe9); }
+  /** Four f32 lanes picked from two vectors (0-3: the first, 4-7: the second). */
+  shuffle32(lanes: readonly [number, number, number, number]): this {
+    this.simd(0x0d);
+    for (const l of lanes) for (let b = 0; b < 4; b++) this.code.push(l * 4 + b);
+    return this;
+  }
+
   // ---- f64x2 ----
   f64x2Splat(): this { return this.simd(0x14); }
   f64x2Lane(i: number): this { this.simd(0x21); this.code.push(i); return this; }

@@ -12,7 +12,7 @@ import { sizeOf } from '../../ir/ops.ts';
 import type { Group, GroupPlan } from '../../passes/fuse.ts';
 import type { MemoryPlan } from '../../passes/plan.ts';
 import { channelInputs, FUSABLE_OPS } from '../wgsl/elementwise.ts';
-import { columnBytes, columnRows, convGemms, convGeometry, emitColumns, exampleIn, exampleOut, flippedGeometry, isPointwise, positions, type ConvGeometry } from './conv.ts';
+import { columnBytes, columnRows, convGemms, convGeometry, emitColumns, emitTranspose, exampleIn, exampleOut, flippedGeometry, isPointwise, positions, type ConvGeometry } from './conv.ts';
 import { channelReduceBody, channelReduceSpec, gradXApplyBody } from './channel-stats.ts';
 import { Body, ModuleWriter, type Local } from './encode.ts';
 import { MATH_IMPORTS } from './elementwise.ts';
@@ -263,12 +263,7 @@ function convBody(op: 'conv' | 'conv_grad_input' | 'conv_grad_weight', g: ConvGe
     f.for(n, lo, hi, 1, () => {
       f.get(n).i32(inBytes).i32Mul().i32(in0).i32Add().set(xn);
       f.get(n).i32(outBytes).i32Mul().i32(in1).i32Add().set(yn);
-      f.for(co, 0, g.co, 1, () => {
-        f.for(p, 0, P, 1, () => {
-          f.get(p).i32(g.co * 4).i32Mul().get(co).i32(4).i32Mul().i32Add().get(dyt).i32Add();
-          f.get(co).i32(P * 4).i32Mul().get(p).i32(4).i32Mul().i32Add().get(yn).i32Add().f32Load().f32Store();
-        });
-      });
+      emitTranspose(f, yn, dyt, g.co, P, co, p);
       if (pointwise) f.get(xn).set(cols);
       else {
         f.get(scratch).i32(colsAt).i32Add().set(cols);
