@@ -5,8 +5,8 @@
 // two passes as the reference executor computes them. Also the per-element application of
 // batchnorm's input gradient over planes (n, c), its per-channel factors computed once a plane.
 
-import type { KernelAttrs } from '../wgsl/flat-ops.ts';
 import { sizeOf, type ReduceFn } from '../../ir/ops.ts';
+import type { Group } from '../../passes/fuse.ts';
 import { Body, type Local } from './encode.ts';
 
 /** What a channel reduction writes for channel c of C (all float32). */
@@ -44,7 +44,7 @@ export function keptBlock(shape: readonly number[], axes: readonly number[]): [n
 }
 
 /** The channel reduction an anchor is, with its inputs' addresses; undefined for any other anchor. */
-export function channelReduceSpec(attrs: KernelAttrs, shapes: readonly (readonly number[])[], inputs: readonly number[], out: number): ChannelReduceSpec | undefined {
+export function channelReduceSpec(attrs: Group['anchor']['attrs'], shapes: readonly (readonly number[])[], inputs: readonly number[], out: number): ChannelReduceSpec | undefined {
   const perChannel = (shape: readonly number[]): [number, number, number] => [shape[0]!, shape[1]!, sizeOf(shape) / (shape[0]! * shape[1]!)];
   switch (attrs.op) {
     case 'bn_stats': {
