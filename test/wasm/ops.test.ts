@@ -25,3 +25,30 @@ describe('every op on the wasm back end matches the CPU reference', () => {
     });
   }
 });
+
+// The per-channel kernels (channel-stats.ts) take two elements at a time: odd and even channel
+// sizes, a kept block in the middle and at the end, and batchnorm over odd planes.
+describe('per-channel reductions and batch statistics on the wasm back end', () => {
+  it('mean, var and sum over every axis but one contiguous run, odd and even sizes', async () => {
+    const b = new GraphBuilder();
+    const x = b.leaf('x', 'feed', [3, 4, 5, 3]);
+    const z = b.leaf('z', 'feed', [7, 6]);
+    const outs = { m: b.reduce('mean', x, [0, 2, 3]), v: b.reduce('var', x, [0, 2, 3]), v2: b.reduce('var', x, [0, 3]), s: b.reduce('sum', z, [0]), vz: b.reduce('var', z, [1]) };
+    await expectWasmMatchesCpu(programOf(b, outs));
+    await expectWasmMatchesCpu(programOf(b, outs), 1e-5, undefined, pool);
+  });
+
+  it('training batchnorm and its gradients over odd planes', async () => {
+    const b = new GraphBuilder();
+    const [x, dy] = [b.leaf('x', 'feed', [3, 5, 3, 3]), b.leaf('dy', 'feed', [3, 5, 3, 3])];
+    const g = b.leaf('g', 'param', [5]);
+    const be = b.leaf('be', 'param', [5]);
+    const outs = {
+      y: b.add({ op: 'batchnorm_train', eps: 1e-5 }, [x, g, be], [3, 5, 3, 3]),
+      dx: b.add({ op: 'batchnorm_train_grad_x', eps: 1e-5 }, [dy, x, g], [3, 5, 3, 3]),
+      dg: b.add({ op: 'batchnorm_train_grad_gamma', eps: 1e-5 }, [dy, x], [5]),
+    };
+    await expectWasmMatchesCpu(programOf(b, outs));
+    await expectWasmMatchesCpu(programOf(b, outs), 1e-5, undefined, pool);
+  });
+});

@@ -115,7 +115,7 @@ export function emitColumns(f: Body, g: ConvGeometry, x: Local, cols: Local, row
           f.get(q0).i32(O1 * O2 * colStride * 4).i32Mul().get(q1).i32(O2 * colStride * 4).i32Mul().i32Add()
             .get(cc).i32Add().i32((tap * rowStride + lo2 * colStride) * 4).i32Add().set(dst);
           if (!back && g.st[2] === 1 && colStride === 1) {
-            f.get(dst).get(src).i32(count * 4).memCopy();
+            emitCopy(f, dst, src, count);
             return;
           }
           f.get(src).i32(count * g.st[2] * 4).i32Add().set(end);
@@ -128,6 +128,60 @@ export function emitColumns(f: Body, g: ConvGeometry, x: Local, cols: Local, row
       });
     }
   });
+}
+
+/**
+ * dst[c, r] = src[r, c] for a [rows, cols] matrix at byte addresses `src`, `dst`: 4x4 blocks
+ * through registers (two rounds of lane shuffles) when both sides are multiples of 4, else one
+ * element at a time. `r` and `c` are the caller's i32 locals for the loops.
+ */
+export function emitTranspose(f: Body, src: Local, dst: Local, rows: number, cols: number, r: Local, c: Local): void {
+  if (rows % 4 !== 0 || cols % 4 !== 0) {
+    f.for(r, 0, rows, 1, () => {
+      f.for(c, 0, cols, 1, () => {
+        f.get(c).i32(rows * 4).i32Mul().get(r).i32(4).i32Mul().i32Add().get(dst).i32Add();
+        f.get(r).i32(cols * 4).i32Mul().get(c).i32(4).i32Mul().i32Add().get(src).i32Add().f32Load().f32Store();
+      });
+    });
+    return;
+  }
+  const [from, to] = [f.local('i32'), f.local('i32')];
+  const v = [f.local('v128'), f.local('v128'), f.local('v128'), f.local('v128')];
+  const t = [f.local('v128'), f.local('v128'), f.local('v128'), f.local('v128')];
+  f.for(r, 0, rows, 4, () => {
+    f.for(c, 0, cols, 4, () => {
+      f.get(r).i32(cols * 4).i32Mul().get(c).i32(4).i32Mul().i32Add().get(src).i32Add().set(from);
+      f.get(c).i32(rows * 4).i32Mul().get(r).i32(4).i32Mul().i32Add().get(dst).i32Add().set(to);
+      for (let i = 0; i < 4; i++) f.get(from).v128Load(i * cols * 4).set(v[i]!);
+      // Rows a, b -> [a0 b0 a1 b1], [a2 b2 a3 b3]; pairs of those -> the four columns.
+      f.get(v[0]!).get(v[1]!).shuffle32([0, 4, 1, 5]).set(t[0]!);
+      f.get(v[0]!).get(v[1]!).shuffle32([2, 6, 3, 7]).set(t[1]!);
+      f.get(v[2]!).get(v[3]!).shuffle32([0, 4, 1, 5]).set(t[2]!);
+      f.get(v[2]!).get(v[3]!).shuffle32([2, 6, 3, 7]).set(t[3]!);
+      f.get(to).get(t[0]!).get(t[2]!).shuffle32([0, 1, 4, 5]).v128Store(0);
+      f.get(to).get(t[0]!).get(t[2]!).shuffle32([2, 3, 6, 7]).v128Store(rows * 4);
+      f.get(to).get(t[1]!).get(t[3]!).shuffle32([0, 1, 4, 5]).v128Store(2 * rows * 4);
+      f.get(to).get(t[1]!).get(t[3]!).shuffle32([2, 3, 6, 7]).v128Store(3 * rows * 4);
+    });
+  });
+}
+
+/** Longest row copied inline; longer ones call memory.copy. */
+const INLINE_COPY = 64;
+
+/**
+ * Copies `count` f32 from byte address `src` to `dst`: short rows (a 3x3 convolution's columns
+ * copy one row segment per channel, tap and output row) as unrolled f32x4 moves, since a
+ * memory.copy call costs more than the few moves it makes.
+ */
+function emitCopy(f: Body, dst: Local, src: Local, count: number): void {
+  if (count > INLINE_COPY) {
+    f.get(dst).get(src).i32(count * 4).memCopy();
+    return;
+  }
+  let at = 0;
+  for (; at + 4 <= count; at += 4) f.get(dst).get(src).v128Load(at * 4).v128Store(at * 4);
+  for (; at < count; at++) f.get(dst).get(src).f32Load(at * 4).f32Store(at * 4);
 }
 
 /** GEMM shapes of the three convolution products for one example. */

@@ -29,6 +29,8 @@ function sleb(out: number[], v: number): void {
 
 const f32Bytes = new Uint8Array(4);
 const f32View = new DataView(f32Bytes.buffer);
+const f64Bytes = new Uint8Array(8);
+const f64View = new DataView(f64Bytes.buffer);
 
 /** A local variable of a function body (parameters are locals 0..n-1). */
 export interface Local {
@@ -73,6 +75,7 @@ export class Body {
   }
 
   // ---- control ----
+  unreachable(): this { return this.op(0x00); }
   block(): this { return this.op(0x02, 0x40); }
   loop(): this { return this.op(0x03, 0x40); }
   if(): this { return this.op(0x04, 0x40); }
@@ -96,11 +99,21 @@ export class Body {
     return this.op(0x43, ...f32Bytes);
   }
 
+  f64(v: number): this {
+    f64View.setFloat64(0, v, true);
+    return this.op(0x44, ...f64Bytes);
+  }
+
   // ---- memory (addresses are i32 byte addresses; offset is folded in) ----
   f32Load(offset = 0): this { this.code.push(0x2a); memarg(this.code, 2, offset); return this; }
   f32Store(offset = 0): this { this.code.push(0x38); memarg(this.code, 2, offset); return this; }
+  i32Store(offset = 0): this { this.code.push(0x36); memarg(this.code, 2, offset); return this; }
   v128Load(offset = 0): this { this.simd(0x00); memarg(this.code, 4, offset); return this; }
   v128Store(offset = 0): this { this.simd(0x0b); memarg(this.code, 4, offset); return this; }
+  /** One f32 into every lane. */
+  v128Load32Splat(offset = 0): this { this.simd(0x09); memarg(this.code, 2, offset); return this; }
+  /** Two f32 (8 bytes) into the low half of a v128, the rest zero. */
+  v128Load64Zero(offset = 0): this { this.simd(0x5d); memarg(this.code, 3, offset); return this; }
   /** memory.fill(dest, value, bytes) */
   memFill(): this { this.code.push(0xfc); uleb(this.code, 11); this.code.push(0x00); return this; }
   /** memory.copy(dest, src, bytes) */
@@ -134,6 +147,13 @@ export class Body {
   f32Min(): this { return this.op(0x96); }
   f32Max(): this { return this.op(0x97); }
   f32FromF64(): this { return this.op(0xb6); }
+
+  // ---- f64 ----
+  f64Sqrt(): this { return this.op(0x9f); }
+  f64Add(): this { return this.op(0xa0); }
+  f64Sub(): this { return this.op(0xa1); }
+  f64Mul(): this { return this.op(0xa2); }
+  f64Div(): this { return this.op(0xa3); }
   f64FromF32(): this { return this.op(0xbb); }
   f32ConvertI32U(): this { return this.op(0xb3); }
 
@@ -159,6 +179,21 @@ export class Body {
   vDiv(): this { return this.simd(0xe7); }
   vMin(): this { return this.simd(0xe8); }
   vMax(): this { return this.simd(0xe9); }
+  /** Four f32 lanes picked from two vectors (0-3: the first, 4-7: the second). */
+  shuffle32(lanes: readonly [number, number, number, number]): this {
+    this.simd(0x0d);
+    for (const l of lanes) for (let b = 0; b < 4; b++) this.code.push(l * 4 + b);
+    return this;
+  }
+
+  // ---- f64x2 ----
+  f64x2Splat(): this { return this.simd(0x14); }
+  f64x2Lane(i: number): this { this.simd(0x21); this.code.push(i); return this; }
+  /** The low two f32 lanes as f64. */
+  f64x2PromoteLow(): this { return this.simd(0x5f); }
+  f64x2Add(): this { return this.simd(0xf0); }
+  f64x2Sub(): this { return this.simd(0xf1); }
+  f64x2Mul(): this { return this.simd(0xf2); }
   /** pmax(a, b) = a < b ? b : a */
   vPmax(): this { return this.simd(0xeb); }
 
@@ -193,11 +228,17 @@ export class Body {
       uleb(out, n);
       out.push(VALTYPE[t]);
     }
-    out.push(...this.code, 0x0b);
+    append(out, this.code);
+    out.push(0x0b);
     const sized: number[] = [];
     uleb(sized, out.length);
     return [...sized, ...out];
   }
+}
+
+/** Appends `items` to `into` (a spread would overflow the stack on a large model's code). */
+function append(into: number[], items: readonly number[]): void {
+  for (const b of items) into.push(b);
 }
 
 export interface ImportedFunction {
@@ -241,7 +282,7 @@ export class ModuleWriter {
     const section = (id: number, content: number[]): void => {
       out.push(id);
       uleb(out, content.length);
-      out.push(...content);
+      append(out, content);
     };
     const name = (s: string, into: number[]): void => {
       const b = new TextEncoder().encode(s);
@@ -288,7 +329,7 @@ export class ModuleWriter {
     section(7, exports);
     const code: number[] = [];
     uleb(code, this.bodies.length);
-    for (const b of this.bodies) code.push(...b.body.encode());
+    for (const b of this.bodies) append(code, b.body.encode());
     section(10, code);
     return Uint8Array.from(out);
   }

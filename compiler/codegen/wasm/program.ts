@@ -3,15 +3,17 @@
 // (planned slots shared by liveness, leaves and consts on their own, a scratch area per thread);
 // addresses and shapes are folded into the code. Tiled anchors (convolutions, matmul) and
 // elementwise groups become exported functions over a range of examples or elements that threads
-// can split; the remaining anchors (pooling, reductions, losses, data movement, batch statistics)
-// run on the host over views of the same memory, followed by their epilogue in WebAssembly.
+// can split, as do pooling, per-channel reductions and batch statistics; the remaining anchors
+// (losses, data movement, other reductions: small tensors) run on the host over views of the same
+// memory, followed by their epilogue in WebAssembly.
 
 import type { IrNode, OpAttrs } from '../../ir/ops.ts';
 import { sizeOf } from '../../ir/ops.ts';
 import type { Group, GroupPlan } from '../../passes/fuse.ts';
 import type { MemoryPlan } from '../../passes/plan.ts';
 import { channelInputs, isElementwise } from '../../ir/traits.ts';
-import { columnBytes, columnRows, convGemms, convGeometry, emitColumns, exampleIn, exampleOut, flippedGeometry, isPointwise, positions, type ConvGeometry } from './conv.ts';
+import { columnBytes, columnRows, convGemms, convGeometry, emitColumns, emitTranspose, exampleIn, exampleOut, flippedGeometry, isPointwise, positions, type ConvGeometry } from './conv.ts';
+import { channelReduceBody, channelReduceSpec, gradXApplyBody } from './channel-stats.ts';
 import { Body, ModuleWriter, type Local } from './encode.ts';
 import { MATH_IMPORTS } from './elementwise.ts';
 import { epilogueBody, epilogueLayout, type EpilogueInput, type EpilogueSpec, type EpilogueStep } from './epilogue.ts';
@@ -154,8 +156,19 @@ export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly
         steps.push({ kind: 'wasm', label, fn: name, units: xShape[0]! * xShape[1]!, then });
         return;
       }
-      default:
-        steps.push({ kind: 'host', label, group: g, dest, then });
+      case 'bn_grad_x_apply': {
+        const [dy, x, gamma, stats] = a.inputs.map(addressOf) as [number, number, number, number];
+        writer.add(gradXApplyBody({ shape: a.shape, eps: a.attrs.eps, dy, x, gamma, stats, out: dest }), name);
+        steps.push({ kind: 'wasm', label, fn: name, units: a.shape[0]! * a.shape[1]!, then });
+        return;
+      }
+      default: {
+        const reduce = channelReduceSpec(a.attrs, a.shapes, a.inputs.map(addressOf), dest);
+        if (reduce !== undefined) {
+          writer.add(channelReduceBody(reduce), name);
+          steps.push({ kind: 'wasm', label, fn: name, units: reduce.kept, then });
+        } else steps.push({ kind: 'host', label, group: g, dest, then });
+      }
     }
   });
 
@@ -250,12 +263,7 @@ function convBody(op: 'conv' | 'conv_grad_input' | 'conv_grad_weight', g: ConvGe
     f.for(n, lo, hi, 1, () => {
       f.get(n).i32(inBytes).i32Mul().i32(in0).i32Add().set(xn);
       f.get(n).i32(outBytes).i32Mul().i32(in1).i32Add().set(yn);
-      f.for(co, 0, g.co, 1, () => {
-        f.for(p, 0, P, 1, () => {
-          f.get(p).i32(g.co * 4).i32Mul().get(co).i32(4).i32Mul().i32Add().get(dyt).i32Add();
-          f.get(co).i32(P * 4).i32Mul().get(p).i32(4).i32Mul().i32Add().get(yn).i32Add().f32Load().f32Store();
-        });
-      });
+      emitTranspose(f, yn, dyt, g.co, P, co, p);
       if (pointwise) f.get(xn).set(cols);
       else {
         f.get(scratch).i32(colsAt).i32Add().set(cols);
