@@ -39,6 +39,7 @@ const BUG_ONLY: Readonly<Record<string, string>> = {
   ExecutionError: 'a program run without the tensors it was compiled for',
   WgslCompileError: 'generated WGSL the device rejects',
   GpuRunError: 'a WebGPU program bound to tensors it was not planned for',
+  CheckCancelled: 'not an error: a check stopped by a newer edit, caught by the language server',
 };
 
 type ErrorClass = new (...args: string[]) => UserError;

@@ -3,7 +3,7 @@
 // accumulation) equal a plain triple loop.
 
 import { describe, expect, it } from 'vitest';
-import { ModuleWriter } from '../../compiler/codegen/wasm/encode.ts';
+import { Body, ModuleWriter } from '../../compiler/codegen/wasm/encode.ts';
 import { gemmBody } from '../../compiler/codegen/wasm/gemm.ts';
 import { randomArray } from '../gpu/compare.ts';
 
@@ -32,4 +32,20 @@ describe('wasm GEMM microkernels', () => {
       }
     });
   }
+});
+
+describe('wasm module writer', () => {
+  it('writes a module of a few megabytes (a large model compiles into one like it)', () => {
+    const w = new ModuleWriter(false);
+    for (let f = 0; f < 4; f++) {
+      const body = new Body([], ['i32']);
+      for (let i = 0; i < 150_000; i++) body.i32(i).drop();
+      w.add(body.i32(f), `f${f}`);
+    }
+    const bytes = w.bytes(1);
+    expect(bytes.length).toBeGreaterThan(2_000_000);
+    expect(WebAssembly.validate(bytes)).toBe(true);
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1 }) } }).exports;
+    expect((exports.f3 as () => number)()).toBe(3);
+  });
 });
