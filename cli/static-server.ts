@@ -27,7 +27,7 @@ export interface Served {
 }
 
 /**
- * Serves `root` on 127.0.0.1:`port` (0: any free port), plus `virtual` files (URL path -> text)
+ * Serves `root` on 127.0.0.1:`port` (0 picks a free port), plus `virtual` files (URL path -> text)
  * held in memory. Nothing outside `root` is served.
  */
 export async function serveStatic(root: string, port: number, virtual: Readonly<Record<string, string>> = {}): Promise<Served> {

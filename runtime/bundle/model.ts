@@ -7,7 +7,7 @@ import { dropoutSeed } from '../dropout-seed.ts';
 import { initialValue } from '../init.ts';
 import { padBatch } from '../pad-batch.ts';
 import { readSafetensors, writeSafetensors } from '../safetensors.ts';
-import type { HostTensor } from '../tensor.ts';
+import { elementCount, type HostTensor } from '../tensor.ts';
 import { PipelineCache } from '../webgpu/pipelines.ts';
 import { checkPlanLimits, prepareGpuProgram } from '../webgpu/program.ts';
 import { DeviceTensors } from '../webgpu/tensors.ts';
@@ -73,7 +73,6 @@ export interface BundledModel<W extends string = string, F = FeedValues, I = Fee
   dispose(): void;
 }
 
-const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 
 export async function createBundledModel<W extends string = string, F = FeedValues, I = FeedValues, O = Record<string, Float32Array>>(device: GPUDevice, spec: BundleSpec, options: ModelOptions = {}): Promise<BundledModel<W, F, I, O>> {
   const seed = options.seed ?? 0;
@@ -82,13 +81,13 @@ export async function createBundledModel<W extends string = string, F = FeedValu
   const tensors = new DeviceTensors(device, [...spec.weights, ...spec.state, ...spec.feeds].map((t) => [t.name, t.shape] as const));
   const write = (name: string, data: Float32Array): void => tensors.write(name, data);
   for (const w of spec.weights) write(w.name, initialValue(w.name, w.shape, w.init, seed));
-  for (const s of spec.state) write(s.name, new Float32Array(size(s.shape)));
+  for (const s of spec.state) write(s.name, new Float32Array(elementCount(s.shape)));
 
   const cache = new PipelineCache(device);
   const wgsl = (kernel: string): string | undefined => (Object.hasOwn(spec.wgsl, kernel) ? spec.wgsl[kernel] : undefined);
   const [train, evaluation] = await Promise.all([prepareGpuProgram(device, spec.train, wgsl, tensors, cache), prepareGpuProgram(device, spec.eval, wgsl, tensors, cache)]);
   const weightByName = new Map(spec.weights.map((w) => [w.name, w]));
-  const perExample = (f: FeedSpec): number => size(f.shape.slice(1));
+  const perExample = (f: FeedSpec): number => elementCount(f.shape.slice(1));
   let steps = 0;
 
   /** The values for feed `f` in `given`: by name, or a classifier batch's `images` / `labels`. */
@@ -125,7 +124,7 @@ export async function createBundledModel<W extends string = string, F = FeedValu
       const v = valueOf(f, given);
       if (v === undefined) {
         if (f.kind === 'target' && missingTargets === 'zeros') {
-          write(f.name, new Float32Array(size(f.shape)));
+          write(f.name, new Float32Array(elementCount(f.shape)));
           continue;
         }
         throw new BundleError(`no '${f.name}' in the batch (feeds: ${spec.feeds.filter((x) => x.kind !== 'seed').map((x) => x.name).join(', ')})`);
@@ -146,7 +145,7 @@ export async function createBundledModel<W extends string = string, F = FeedValu
     for (const [name, data] of weights) {
       const w = weightByName.get(name);
       if (w === undefined) throw new BundleError(`model ${spec.model} has no weight '${name}'`);
-      if (data.length !== size(w.shape)) throw new BundleError(`weight '${name}' has ${data.length} values, ${spec.model} expects ${size(w.shape)} (shape ${w.shape.join('x')})`);
+      if (data.length !== elementCount(w.shape)) throw new BundleError(`weight '${name}' has ${data.length} values, ${spec.model} expects ${elementCount(w.shape)} (shape ${w.shape.join('x')})`);
       write(name, data);
     }
   };
@@ -223,7 +222,7 @@ export async function createBundledModel<W extends string = string, F = FeedValu
       const count = countOf(given);
       upload(given, count, 'zeros');
       const out = await evaluation.run(spec.outputs.map((o) => `output:${o.name}`));
-      return Object.fromEntries(spec.outputs.map((o) => [o.name, out.get(`output:${o.name}`)!.slice(0, count * size(o.shape))]));
+      return Object.fromEntries(spec.outputs.map((o) => [o.name, out.get(`output:${o.name}`)!.slice(0, count * elementCount(o.shape))]));
     }) as BundledModel<W>['predict'],
     // The names come from the spec, whose weight names W lists.
     getWeights: () => tensors.read(spec.weights.map((w) => w.name)) as Promise<Map<W, Float32Array>>,

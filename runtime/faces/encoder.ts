@@ -1,4 +1,4 @@
-// An encoder: any model's forward pass from one image input to one layer, as an IR program of its
+// An encoder: a model's forward pass from one image input to one layer, as an IR program of its
 // own. The encoding is the layer the user names, else the model's declared output when it reads a
 // single image input, else the last layer computed from the first image input alone, so the
 // encoder of a Siamese or triplet model (towers sharing weights) is its first tower.

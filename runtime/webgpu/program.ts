@@ -7,6 +7,7 @@
 import type { ProgramPlan } from './plan.ts';
 import type { PipelineCache } from './pipelines.ts';
 import { stageReads } from './read-back.ts';
+import { elementCount } from '../tensor.ts';
 import { GpuRunError, type DeviceTensors } from './tensors.ts';
 import { UserError } from '../../grammar/user-error.ts';
 
@@ -103,7 +104,7 @@ export async function prepareGpuProgram(device: GPUDevice, plan: ProgramPlan, wg
     const requests = read.map((name) => {
       const o = outputs.get(name);
       if (o === undefined) throw new GpuRunError(`the program has no output '${name}' (it has ${[...outputs.keys()].join(', ')})`);
-      return { name, buffer: buffers[o.buffer]!, bytes: o.shape.reduce((p, s) => p * s, 1) * 4 };
+      return { name, buffer: buffers[o.buffer]!, bytes: elementCount(o.shape) * 4 };
     });
     device.pushErrorScope('validation');
     const encoder = device.createCommandEncoder();

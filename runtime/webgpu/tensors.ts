@@ -2,6 +2,7 @@
 // shared by every program that binds them (training step, evaluation), written from and read back
 // to the host by name.
 
+import { elementCount } from '../tensor.ts';
 import { stageReads } from './read-back.ts';
 
 /** A program or tensor set that does not match what it is given (wrong sizes, unknown names). */
@@ -11,15 +12,13 @@ export class GpuRunError extends Error {
 
 const USAGE = (): number => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 
-const sizeOf = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
-
 export class DeviceTensors {
   private readonly entries = new Map<string, { readonly buffer: GPUBuffer; readonly shape: readonly number[] }>();
 
   constructor(private readonly device: GPUDevice, tensors: Iterable<readonly [string, readonly number[]]>) {
     for (const [name, shape] of tensors) {
       if (this.entries.has(name)) continue;
-      this.entries.set(name, { buffer: device.createBuffer({ size: Math.max(4, sizeOf(shape) * 4), usage: USAGE(), label: name }), shape });
+      this.entries.set(name, { buffer: device.createBuffer({ size: Math.max(4, elementCount(shape) * 4), usage: USAGE(), label: name }), shape });
     }
   }
 
@@ -34,13 +33,13 @@ export class DeviceTensors {
 
   /** Values of one tensor in bytes (what an update copies). */
   bytes(name: string): number {
-    return sizeOf(this.entry(name).shape) * 4;
+    return elementCount(this.entry(name).shape) * 4;
   }
 
   /** Queues an upload of `data`, which must have exactly the tensor's size. */
   write(name: string, data: Float32Array): void {
     const { buffer, shape } = this.entry(name);
-    if (data.length !== sizeOf(shape)) throw new GpuRunError(`'${name}' has ${data.length} values, expected ${sizeOf(shape)} for shape [${shape.join(', ')}]`);
+    if (data.length !== elementCount(shape)) throw new GpuRunError(`'${name}' has ${data.length} values, expected ${elementCount(shape)} for shape [${shape.join(', ')}]`);
     this.device.queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>);
   }
 
