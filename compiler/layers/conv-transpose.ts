@@ -4,9 +4,10 @@
 // convolution maps back to n. Lowered to the convolution's input gradient, so every back end that
 // trains a convolution runs it.
 
+import { messages } from '../../grammar/diagnostics.ts';
 import { product } from '../checker/values.ts';
 import { ArgReader } from './arguments.ts';
-import { axisNames, describeInput, ownedParam, type LayerDefinition, type LayerType } from './definition.ts';
+import { axisNames, ownedParam, type LayerDefinition, type LayerType } from './definition.ts';
 import { spatialRank } from './spatial.ts';
 
 interface AxisSize {
@@ -43,7 +44,7 @@ export const convTranspose: LayerDefinition<'conv_transpose'> = {
     const filtersArg = reader.arg('filters');
     const kernelArg = reader.arg('kernel');
     if (!filtersArg || !kernelArg) {
-      reader.fail(ctx.span, `${ctx.op} needs a filter count and a kernel size, e.g. \`${ctx.op} 16, 2x2, stride 2\``);
+      reader.fail(ctx.span, messages.wrongArguments.convTransposeNeeds({ op: ctx.op }));
       return undefined;
     }
     const ones = Array<number>(rank).fill(1);
@@ -63,7 +64,7 @@ export const convTranspose: LayerDefinition<'conv_transpose'> = {
     if (!reader.finish() || !filters || !kernel || !stride || !dilation || !pad || !outputPadding || bias === undefined) return undefined;
     const tooLarge = outputPadding.findIndex((op, i) => op >= stride[i]!);
     if (tooLarge >= 0) {
-      ctx.report('wrongArguments', outputPaddingArg?.span ?? ctx.span, `${ctx.op}: output_padding ${outputPadding.join('x')} must be smaller than the stride ${stride.join('x')}`, 'output padding picks one of the s sizes a stride-s convolution maps back to the input size');
+      ctx.report(outputPaddingArg?.span ?? ctx.span, messages.wrongArguments.outputPadding({ op: ctx.op, outputPadding, stride }));
       return undefined;
     }
     const spatial = input.value.shape.slice(0, -1);
@@ -72,7 +73,7 @@ export const convTranspose: LayerDefinition<'conv_transpose'> = {
     const tooSmall = sizes.findIndex((s) => s.out < 1);
     if (tooSmall >= 0) {
       const name = axisNames(rank)[tooSmall];
-      ctx.report('nonPositiveSize', ctx.span, `${ctx.op} on ${describeInput(input)} gives ${name} ${sizes[tooSmall]!.arithmetic}, below 1`, `the padding ${pad[tooSmall]} removes more than the ${f[tooSmall]}-wide kernel adds; use a smaller pad`);
+      ctx.report(ctx.span, messages.nonPositiveSize.transposed({ op: ctx.op, input: input.value, axis: name!, arithmetic: sizes[tooSmall]!.arithmetic, pad: pad[tooSmall]!, kernel: f[tooSmall]! }));
       return undefined;
     }
     const channels = input.value.shape[input.value.shape.length - 1]!;

@@ -1,5 +1,6 @@
 // Convolution over 1, 2 or 3 spatial axes.
 
+import { messages } from '../../grammar/diagnostics.ts';
 import { resolvePadding } from '../checker/output-size.ts';
 import { product } from '../checker/values.ts';
 import { windowField } from '../receptive-field.ts';
@@ -28,7 +29,7 @@ export const conv: LayerDefinition<'conv'> = {
     const filtersArg = reader.arg('filters');
     const kernelArg = reader.arg('kernel');
     if (!filtersArg || !kernelArg) {
-      reader.fail(ctx.span, `${ctx.op} needs a filter count and a kernel size, e.g. \`${ctx.op} 32, 3x3\``);
+      reader.fail(ctx.span, messages.wrongArguments.convNeeds({ op: ctx.op }));
       return undefined;
     }
     const filters = reader.integer(filtersArg, 'filter count');

@@ -1,9 +1,9 @@
 // Fully connected layers and batch normalisation: the two per-feature parameterised layers.
 
+import { messages } from '../../grammar/diagnostics.ts';
 import { allBut, IrError } from '../ir/build.ts';
 import { ArgReader } from './arguments.ts';
-import { describeInput, noArithmetic, opName, ownedName, ownedParam, sameField, wholeField, type LayerDefinition, type LayerType } from './definition.ts';
-import { formatShape } from '../checker/values.ts';
+import { noArithmetic, opName, ownedName, ownedParam, sameField, wholeField, type LayerDefinition, type LayerType } from './definition.ts';
 
 export const dense: LayerDefinition<'dense'> = {
   names: ['dense'],
@@ -18,7 +18,7 @@ export const dense: LayerDefinition<'dense'> = {
     const reader = new ArgReader(ctx);
     const unitsArg = reader.arg('units');
     if (!unitsArg) {
-      reader.fail(ctx.span, `${ctx.op} needs a unit count, e.g. \`dense 120\``);
+      reader.fail(ctx.span, messages.wrongArguments.denseNeeds({ op: ctx.op }));
       return undefined;
     }
     const units = reader.integer(unitsArg, 'unit count');
@@ -27,13 +27,7 @@ export const dense: LayerDefinition<'dense'> = {
     if (!reader.finish() || !units || bias === undefined) return undefined;
     if (input.value.shape.length !== 1) {
       const line = { ...ctx.span, endOffset: ctx.span.startOffset, endColumn: ctx.span.startColumn };
-      ctx.report(
-        'denseNeedsVector',
-        ctx.opSpan,
-        `dense expects a vector, got ${describeInput(input)}`,
-        `insert \`flatten\` before it (${formatShape(input.value.shape)} flattens to ${input.value.shape.reduce((a, b) => a * b, 1)})`,
-        { span: line, text: 'flatten -> ', title: 'Insert `flatten` before dense' },
-      );
+      ctx.report(ctx.opSpan, messages.denseNeedsVector.image({ input: input.value }), { span: line, text: 'flatten -> ' });
       return undefined;
     }
     const n = input.value.shape[0];
@@ -69,7 +63,7 @@ export const batchnorm: LayerDefinition<'batchnorm'> = {
     if (!reader.finish() || eps === undefined || momentum === undefined) return undefined;
     const c = input.value.shape[input.value.shape.length - 1];
     if (c === undefined) {
-      ctx.report('wrongRank', ctx.opSpan, `batchnorm needs a channel axis, got ${describeInput(input)}`);
+      ctx.report(ctx.opSpan, messages.wrongRank.batchnorm({ input: input.value }));
       return undefined;
     }
     return {

@@ -1,6 +1,7 @@
 // Max and average pooling over 1, 2 or 3 spatial axes, windowed and global.
 
 // Generic over the op: tsc cannot see that `{ op }` of type K is AttrsOf<K>, hence the casts.
+import { messages } from '../../grammar/diagnostics.ts';
 import type { AttrsOf, LayerNode, PoolFields } from '../graph.ts';
 import { resolvePadding } from '../checker/output-size.ts';
 import { windowField } from '../receptive-field.ts';
@@ -26,7 +27,7 @@ function pool<K extends 'maxpool' | 'avgpool'>(op: K, what: string): LayerDefini
       const reader = new ArgReader(ctx);
       const kernelArg = reader.arg('kernel');
       if (!kernelArg) {
-        reader.fail(ctx.span, `${ctx.op} needs a window size, e.g. \`${ctx.op} 2x2, stride 2\``);
+        reader.fail(ctx.span, messages.wrongArguments.poolNeeds({ op: ctx.op }));
         return undefined;
       }
       const kernel = reader.sizes(kernelArg, 'window', rank);
