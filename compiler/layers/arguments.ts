@@ -101,6 +101,25 @@ export class ArgReader {
     return this.fail(arg.span, messages.wrongArguments.layerChoice({ op: this.ctx.op, what, allowed, got: describeValue(arg.value) }));
   }
 
+  /** An optional size keyword (`stride 2`, `pad 1x0`) over `rank` axes, or `fallback` when it is not written. */
+  optionalSizes(name: string, rank: number, fallback: readonly number[] | undefined, min = 1): number[] | undefined {
+    const arg = this.keyword(name);
+    if (arg) return this.sizes(arg, name, rank, min);
+    return fallback === undefined ? undefined : [...fallback];
+  }
+
+  /** An optional number keyword (`eps 1e-3`), or `fallback` when it is not written. */
+  optionalNumber(name: string, fallback: number): number | undefined {
+    const arg = this.keyword(name);
+    return arg ? this.number(arg, name) : fallback;
+  }
+
+  /** An optional on/off keyword (`bias off`), or `fallback` when it is not written. */
+  optionalFlag(name: string, fallback: boolean): boolean | undefined {
+    const arg = this.keyword(name);
+    return arg ? this.flag(arg, name) : fallback;
+  }
+
   /** `on`/`off`/`true`/`false` */
   flag(arg: ArgValue, what: string): boolean | undefined {
     const s = this.symbol(arg, what, ['on', 'off', 'true', 'false']);

@@ -8,6 +8,7 @@ import { messages } from '../../grammar/diagnostics.ts';
 import { product } from '../checker/values.ts';
 import { ArgReader } from './arguments.ts';
 import { axisNames, ownedParam, type LayerDefinition, type LayerType } from './definition.ts';
+import { kernelExtent, readConvWindow } from './conv.ts';
 import { spatialRank } from './spatial.ts';
 
 interface AxisSize {
@@ -20,8 +21,6 @@ function transposedSize(n: number, f: number, s: number, p: number, op: number):
   const out = (n - 1) * s - 2 * p + f + op;
   return { out, arithmetic: `(${n} - 1)*${s} - 2*${p} + ${f} + ${op} = ${out}` };
 }
-
-const extent = (kernel: readonly number[], dilation: readonly number[]) => kernel.map((k, i) => dilation[i]! * (k - 1) + 1);
 
 export const convTranspose: LayerDefinition<'conv_transpose'> = {
   names: ['conv_transpose', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d'],
@@ -41,26 +40,14 @@ export const convTranspose: LayerDefinition<'conv_transpose'> = {
     const rank = spatialRank(ctx, input);
     if (!rank) return undefined;
     const reader = new ArgReader(ctx);
-    const filtersArg = reader.arg('filters');
-    const kernelArg = reader.arg('kernel');
-    if (!filtersArg || !kernelArg) {
-      reader.fail(ctx.span, messages.wrongArguments.convTransposeNeeds({ op: ctx.op }));
-      return undefined;
-    }
-    const ones = Array<number>(rank).fill(1);
+    const window = readConvWindow(reader, ctx, rank, messages.wrongArguments.convTransposeNeeds({ op: ctx.op }));
+    if (!window) return undefined;
+    const { filters, kernel, stride, dilation } = window;
     const zeros = Array<number>(rank).fill(0);
-    const filters = reader.integer(filtersArg, 'filter count');
-    const kernel = reader.sizes(kernelArg, 'kernel', rank);
-    const strideArg = reader.keyword('stride');
-    const stride = strideArg ? reader.sizes(strideArg, 'stride', rank) : ones;
-    const dilationArg = reader.keyword('dilation');
-    const dilation = dilationArg ? reader.sizes(dilationArg, 'dilation', rank) : ones;
-    const padArg = reader.keyword('pad');
-    const pad = padArg ? reader.sizes(padArg, 'pad', rank, 0) : zeros;
+    const pad = reader.optionalSizes('pad', rank, zeros, 0);
     const outputPaddingArg = reader.keyword('output_padding');
     const outputPadding = outputPaddingArg ? reader.sizes(outputPaddingArg, 'output_padding', rank, 0) : zeros;
-    const biasArg = reader.keyword('bias');
-    const bias = biasArg ? reader.flag(biasArg, 'bias') : true;
+    const bias = reader.optionalFlag('bias', true);
     if (!reader.finish() || !filters || !kernel || !stride || !dilation || !pad || !outputPadding || bias === undefined) return undefined;
     const tooLarge = outputPadding.findIndex((op, i) => op >= stride[i]!);
     if (tooLarge >= 0) {
@@ -68,7 +55,7 @@ export const convTranspose: LayerDefinition<'conv_transpose'> = {
       return undefined;
     }
     const spatial = input.value.shape.slice(0, -1);
-    const f = extent(kernel, dilation);
+    const f = kernelExtent(kernel, dilation);
     const sizes = spatial.map((n, i) => transposedSize(n, f[i]!, stride[i]!, pad[i]!, outputPadding[i]!));
     const tooSmall = sizes.findIndex((s) => s.out < 1);
     if (tooSmall >= 0) {
@@ -88,14 +75,14 @@ export const convTranspose: LayerDefinition<'conv_transpose'> = {
   },
   display: (a) => `conv_transpose${a.rank}d`,
   arithmetic(a, input) {
-    const f = extent(a.kernel, a.dilation);
+    const f = kernelExtent(a.kernel, a.dilation);
     const names = axisNames(a.rank);
     const axes = input.slice(0, -1).map((n, i) => `${names[i]}: ${transposedSize(n, f[i]!, a.stride[i]!, a.padBefore[i]!, a.outputPadding[i]!).arithmetic}`);
     return { rule: '(n - 1)s - 2p + f + op', axes };
   },
   // Output position o sees the inputs i with i*s - p + k = o: ceil(f/s) of them, 1/s input pixels apart.
   receptiveField(a, [first]) {
-    const f = extent(a.kernel, a.dilation);
+    const f = kernelExtent(a.kernel, a.dilation);
     return {
       size: first!.size.map((r, i) => r + (Math.ceil(f[i]! / a.stride[i]!) - 1) * first!.stride[i]!),
       stride: first!.stride.map((j, i) => j / a.stride[i]!),

@@ -22,8 +22,7 @@ export const dense: LayerDefinition<'dense'> = {
       return undefined;
     }
     const units = reader.integer(unitsArg, 'unit count');
-    const biasArg = reader.keyword('bias');
-    const bias = biasArg ? reader.flag(biasArg, 'bias') : true;
+    const bias = reader.optionalFlag('bias', true);
     if (!reader.finish() || !units || bias === undefined) return undefined;
     if (input.value.shape.length !== 1) {
       const line = { ...ctx.span, endOffset: ctx.span.startOffset, endColumn: ctx.span.startColumn };
@@ -56,10 +55,8 @@ export const batchnorm: LayerDefinition<'batchnorm'> = {
   type(ctx): LayerType<'batchnorm'> | undefined {
     const [input] = ctx.inputs;
     const reader = new ArgReader(ctx);
-    const epsArg = reader.keyword('eps');
-    const momentumArg = reader.keyword('momentum');
-    const eps = epsArg ? reader.number(epsArg, 'eps') : 1e-5;
-    const momentum = momentumArg ? reader.number(momentumArg, 'momentum') : 0.1;
+    const eps = reader.optionalNumber('eps', 1e-5);
+    const momentum = reader.optionalNumber('momentum', 0.1);
     if (!reader.finish() || eps === undefined || momentum === undefined) return undefined;
     const c = input.value.shape[input.value.shape.length - 1];
     if (c === undefined) {

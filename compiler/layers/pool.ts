@@ -31,8 +31,7 @@ function pool<K extends 'maxpool' | 'avgpool'>(op: K, what: string): LayerDefini
         return undefined;
       }
       const kernel = reader.sizes(kernelArg, 'window', rank);
-      const strideArg = reader.keyword('stride');
-      const stride = strideArg ? reader.sizes(strideArg, 'stride', rank) : kernel;
+      const stride = reader.optionalSizes('stride', rank, kernel);
       const padding = readPadding(reader, reader.keyword('pad'), rank);
       const rounding = readRounding(reader, ['floor', 'ceil']);
       if (!reader.finish() || !kernel || !stride || !padding || !rounding) return undefined;
