@@ -6,6 +6,9 @@ import type { Span } from '../../grammar/span.ts';
 import { describeValue, formatNumber, type ArgValue, type Value } from '../checker/values.ts';
 import type { LayerContext } from './definition.ts';
 
+/** What an on/off keyword offers (`bias off`); `true` and `false` are accepted too. */
+export const FLAG_WORDS = ['on', 'off'] as const;
+
 /** Other frameworks' names for our keywords (Keras, PyTorch): `padding same` means `pad same`. */
 const KEYWORD_ALIASES: Readonly<Record<string, string>> = {
   padding: 'pad',
@@ -122,7 +125,7 @@ export class ArgReader {
 
   /** `on`/`off`/`true`/`false` */
   flag(arg: ArgValue, what: string): boolean | undefined {
-    const s = this.symbol(arg, what, ['on', 'off', 'true', 'false']);
+    const s = this.symbol(arg, what, [...FLAG_WORDS, 'true', 'false']);
     return s === undefined ? undefined : s === 'on' || s === 'true';
   }
 

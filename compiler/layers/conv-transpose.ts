@@ -6,7 +6,7 @@
 
 import { messages } from '../../grammar/diagnostics.ts';
 import { product } from '../checker/values.ts';
-import { ArgReader } from './arguments.ts';
+import { ArgReader, FLAG_WORDS } from './arguments.ts';
 import { axisNames, ownedParam, type LayerDefinition, type LayerType } from './definition.ts';
 import { kernelExtent, readConvWindow } from './conv.ts';
 import { spatialRank } from './spatial.ts';
@@ -26,6 +26,7 @@ export const convTranspose: LayerDefinition<'conv_transpose'> = {
   names: ['conv_transpose', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d'],
   inputs: 'one',
   keywords: ['stride', 'pad', 'output_padding', 'dilation', 'bias'],
+  keywordWords: { bias: FLAG_WORDS },
   signature: 'conv_transpose filters, f x f [, stride s] [, pad p] [, output_padding op] [, dilation d] [, bias on | off]',
   doc: 'Transposed convolution (learned upsampling, as in U-Net and FCN decoders): the adjoint of a convolution with the same kernel, stride and padding. Output size per axis: (n - 1)s - 2p + d(f - 1) + 1 + op, with output padding op < s. Weights are [C, filters, k...] as in PyTorch.',
   reference: {

@@ -4,9 +4,9 @@ import { messages, type Message } from '../../grammar/diagnostics.ts';
 import { resolvePadding } from '../checker/output-size.ts';
 import { product } from '../checker/values.ts';
 import { windowField } from '../receptive-field.ts';
-import { ArgReader } from './arguments.ts';
+import { ArgReader, FLAG_WORDS } from './arguments.ts';
 import { ownedParam, type LayerContext, type LayerDefinition, type LayerType } from './definition.ts';
-import { describeWindow, outputSpatial, readPadding, readRounding, spatialRank, windowArithmetic, type Window } from './spatial.ts';
+import { CONV_ROUNDING, describeWindow, outputSpatial, PAD_WORDS, readPadding, readRounding, spatialRank, windowArithmetic, type Window } from './spatial.ts';
 
 /** A dilated kernel's extent per axis, d(k - 1) + 1: the window it covers. */
 export const kernelExtent = (kernel: readonly number[], dilation: readonly number[]): number[] => kernel.map((k, i) => dilation[i]! * (k - 1) + 1);
@@ -37,6 +37,7 @@ export const conv: LayerDefinition<'conv'> = {
   names: ['conv', 'conv1d', 'conv2d', 'conv3d'],
   inputs: 'one',
   keywords: ['stride', 'pad', 'dilation', 'bias', 'round'],
+  keywordWords: { pad: PAD_WORDS, bias: FLAG_WORDS, round: CONV_ROUNDING },
   signature: 'conv filters, f x f [, stride s] [, pad p | same | valid] [, dilation d] [, bias on | off] [, round floor]',
   doc: 'Convolution with `filters` kernels of size f x f (1D, 2D or 3D from the input). Output size per axis: floor((n + 2p - f)/s) + 1.',
   reference: {
@@ -56,7 +57,7 @@ export const conv: LayerDefinition<'conv'> = {
     const { filters, kernel, stride, dilation } = window;
     const padding = readPadding(reader, reader.keyword('pad'), rank);
     const bias = reader.optionalFlag('bias', true);
-    const rounding = readRounding(reader, ['floor']);
+    const rounding = readRounding(reader, CONV_ROUNDING);
     if (!reader.finish() || !filters || !kernel || !stride || !dilation || !padding || bias === undefined || !rounding) return undefined;
     const spatial = input.value.shape.slice(0, -1);
     const effective = kernelExtent(kernel, dilation);

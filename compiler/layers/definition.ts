@@ -82,6 +82,8 @@ export interface LayerDefinition<K extends LayerOp = LayerOp> {
   readonly inputs: 'one' | 'many';
   /** Keyword arguments it takes (`stride 2`): the parser, completion and highlighting read them. */
   readonly keywords: readonly string[];
+  /** The words a keyword accepts besides numbers (`pad`: `same`, `valid`), as its reader checks them: completion offers these. */
+  readonly keywordWords?: Readonly<Record<string, readonly string[]>>;
   /** One-line signature for editors: `conv filters, k x k [, stride s] [, pad p|same|valid] ...`. */
   readonly signature: string;
   readonly doc: string;

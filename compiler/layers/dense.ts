@@ -2,13 +2,14 @@
 
 import { messages } from '../../grammar/diagnostics.ts';
 import { allBut, IrError } from '../ir/build.ts';
-import { ArgReader } from './arguments.ts';
+import { ArgReader, FLAG_WORDS } from './arguments.ts';
 import { noArithmetic, opName, ownedName, ownedParam, sameField, wholeField, type LayerDefinition, type LayerType } from './definition.ts';
 
 export const dense: LayerDefinition<'dense'> = {
   names: ['dense'],
   inputs: 'one',
   keywords: ['bias'],
+  keywordWords: { bias: FLAG_WORDS },
   signature: 'dense units [, bias on | off]',
   doc: 'Fully connected layer: a vector of n to a vector of `units`; (n + 1) * units parameters with bias.',
   reference: { example: '`dense 120, bias on`', output: '`units` (input must be a vector)', parameters: '`(n + 1) * units`', macs: '`n * units`' },

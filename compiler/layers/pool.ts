@@ -8,7 +8,7 @@ import { windowField } from '../receptive-field.ts';
 import { spatialAxes } from '../lower/layout.ts';
 import { ArgReader } from './arguments.ts';
 import { wholeField, noArithmetic, opName, type LayerDefinition, type LayerType, type LoweringContext } from './definition.ts';
-import { describeWindow, outputSpatial, readPadding, readRounding, spatialRank, windowArithmetic, type Window } from './spatial.ts';
+import { describeWindow, outputSpatial, PAD_WORDS, POOL_ROUNDING, readPadding, readRounding, spatialRank, windowArithmetic, type Window } from './spatial.ts';
 
 function pool<K extends 'maxpool' | 'avgpool'>(op: K, what: string): LayerDefinition<K> {
   const base = op === 'maxpool' ? 'maxpool' : 'avgpool';
@@ -16,6 +16,7 @@ function pool<K extends 'maxpool' | 'avgpool'>(op: K, what: string): LayerDefini
     names: [base, `${base}1d`, `${base}2d`, `${base}3d`],
     inputs: 'one',
     keywords: ['stride', 'pad', 'round'],
+    keywordWords: { pad: PAD_WORDS, round: POOL_ROUNDING },
     signature: `${base} f x f [, stride s] [, pad p | same | valid] [, round floor | ceil]`,
     doc: `${what} pooling (1D, 2D or 3D from the input). Stride defaults to the window size; \`round ceil\` rounds the output size up as Caffe and torchvision ceil_mode do.${op === 'avgpool' ? ' Average pooling divides by the number of input (not padding) values in the window.' : ''}`,
     reference: { example: `\`${base} 2x2, stride 2, round ceil\``, output: 'each spatial axis by the rule; C channels', parameters: '0', macs: '0' },
@@ -33,7 +34,7 @@ function pool<K extends 'maxpool' | 'avgpool'>(op: K, what: string): LayerDefini
       const kernel = reader.sizes(kernelArg, 'window', rank);
       const stride = reader.optionalSizes('stride', rank, kernel);
       const padding = readPadding(reader, reader.keyword('pad'), rank);
-      const rounding = readRounding(reader, ['floor', 'ceil']);
+      const rounding = readRounding(reader, POOL_ROUNDING);
       if (!reader.finish() || !kernel || !stride || !padding || !rounding) return undefined;
       const spatial = input.value.shape.slice(0, -1);
       const { before, after } = resolvePadding(padding, spatial, kernel, stride);

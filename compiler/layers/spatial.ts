@@ -28,10 +28,17 @@ export function spatialRank(ctx: LayerContext, input: LayerInput): SpatialRank |
   return rank as SpatialRank;
 }
 
+/** The padding words `pad` takes besides sizes. */
+export const PAD_WORDS = ['same', 'valid'] as const;
+/** `round` on a convolution: floor only (a ceiled convolution would read past its padding). */
+export const CONV_ROUNDING = ['floor'] as const;
+/** `round` on pooling: floor, or ceil as Caffe and torchvision's ceil_mode. */
+export const POOL_ROUNDING = ['floor', 'ceil'] as const;
+
 export function readPadding(reader: ArgReader, arg: ArgValue | undefined, rank: number): Padding | undefined {
   if (!arg) return { kind: 'valid' };
   if (arg.value.kind === 'symbol') {
-    const s = reader.symbol(arg, 'pad', ['same', 'valid']);
+    const s = reader.symbol(arg, 'pad', PAD_WORDS);
     return s === undefined ? undefined : { kind: s as 'same' | 'valid' };
   }
   const sizes = reader.sizes(arg, 'pad', rank, 0);
