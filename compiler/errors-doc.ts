@@ -46,7 +46,7 @@ export function renderErrorsDoc(): string {
     const model = example.model !== undefined ? ` (checked with \`--model ${example.model}\`)` : '';
     out.push('', `\`${FILE}\`${model}:`, '', '```', example.source.trimEnd(), '```', '', 'prints', '', '```', exampleOutput(kind).printed, '```');
   }
-  out.push('', 'Codes not used:', '');
+  out.push('', '## Codes not used', '', 'Numbers are never given to another meaning; these were reserved and are not reported:', '');
   for (const [code, why] of Object.entries(RETIRED_CODES)) out.push(`- ${code}: ${why}.`);
   return `${out.join('\n')}\n`;
 }
