@@ -99,6 +99,8 @@ export const NAMES = {
         (p) => didYouMeanHint(p) ?? `models: ${p.models.join(', ') || 'none'}`,
       ),
       none: message((p: { file: string }) => `${p.file} declares no model`),
+      /** A bundler plugin's guard: a file that checked without errors and still gave no model. */
+      notBuilt: message((p: { file: string }) => `no model was built from ${p.file}`),
     },
   },
   noInput: {
