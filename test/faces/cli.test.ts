@@ -179,6 +179,8 @@ describe('cnnc recognize', () => {
     expect(existsSync(join(db, DEFAULT_CACHE_NAME))).toBe(false);
     const q = await cnnc('verify', ...enc(), query, join(dir, 'faces.cnn'));
     expect(q.stderr.trim()).toMatch(/^cnnc verify: .*faces\.cnn: not a PNG or JPEG image/);
+    const t = await cnnc('verify', ...enc(), query, query, '--threshold', 'near');
+    expect([t.code, t.stderr.trim()]).toEqual([2, "cnnc verify: --threshold expects a number >= 0, got 'near'"]);
   });
 });
 
