@@ -18,6 +18,7 @@ import { shapeToString, toFloat32 } from '../runtime/tensor.ts';
 import { pickExecutor } from '../runtime/train/create-session.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
 import { formatDuration } from '../runtime/train/progress.ts';
+import { fitWeights } from '../runtime/fit-weights.ts';
 import { parseCommand } from './command.ts';
 import { STYLIZE } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError, writeFileAtomic } from './io.ts';
@@ -75,14 +76,7 @@ function readPicture(path: string, input: InputNode): Float32Array {
 /** The frozen weights under the model's names (torchvision's through the model's name map). */
 async function loadWeights(path: string, graph: ModelGraph, objective: InputObjective): Promise<{ store: Map<string, Float32Array>; note: string }> {
   const { tensors, note } = await readWeightsFor(graph, path);
-  const store = new Map<string, Float32Array>();
-  for (const [name, shape] of objective.params) {
-    const t = tensors.get(name);
-    if (!t) throw new UsageError(`${path} has no tensor '${name}' ${shapeToString(shape)}`);
-    if (t.shape.join() !== shape.join()) throw new UsageError(`${path}: '${name}' is ${shapeToString(t.shape)}, the model needs ${shapeToString(shape)}`);
-    store.set(name, toFloat32(t));
-  }
-  return { store, note };
+  return { store: fitWeights(objective.params, tensors, path, `model ${graph.name}`), note };
 }
 
 /** The starting pixels: the content picture mixed with uniform noise, or noise alone. */

@@ -85,5 +85,10 @@ describe('cnnc stylize', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/needs exactly one trainable input/);
     expect(existsSync(join(dir, 'bad.png'))).toBe(false);
+    // Weights of another width: every misshaped tensor is named in one line, exit 1, nothing written.
+    const wide = cnnc(['stylize', 'stdlib/style_transfer.cnn', '--set', 'filters=8', '--size', `${SIZE}x${SIZE}`, '--content', inputs.content, '--style', inputs.style, '--weights', inputs.weights, '-o', join(dir, 'wide.png'), '--backend', 'cpu']);
+    expect(wide.code).toBe(1);
+    expect(wide.stderr.trim().split('\n').at(-1)).toMatch(/^cnnc stylize: .*weights\.safetensors does not fit model StyleTransfer: vgg\.conv1_1\.weight is \[4, 3, 3, 3\] in the file, the model expects \[8, 3, 3, 3\]; .* \(and 27 more\)$/);
+    expect(existsSync(join(dir, 'wide.png'))).toBe(false);
   });
 });
