@@ -2,7 +2,7 @@
 // Writes go to a temporary file in the same folder, are fsynced, then renamed over the target:
 // rename is atomic within a file system, so a crash leaves either the old file or the new one, never half of one.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readSafetensorsWithMetadata, writeSafetensors, SafetensorsError, type SafetensorsMetadata } from './safetensors.ts';
@@ -34,17 +34,9 @@ function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
-/**
- * Writes `bytes` to `path` atomically: temp file in the same folder, fsync, rename, fsync the folder.
- * The folder is created when missing (`-o out/x.png` on a fresh checkout), only once the bytes are ready.
- */
+/** Writes `bytes` to `path` atomically: temp file in the same folder, fsync, rename, fsync the folder. */
 export function writeFileAtomic(path: string, bytes: Uint8Array, hooks: AtomicWriteHooks = {}): void {
   const temp = tempPathFor(path);
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-  } catch {
-    // a file where the folder should be: openSync below reports it against the path
-  }
   const chunk = hooks.chunkBytes ?? 8 << 20;
   let fd: number;
   try {

@@ -92,7 +92,7 @@ describe('cnnc eval on an encoder', () => {
 
 describe('cnnc embed and verify', () => {
   it('writes one encoding per image with the file names, and verify measures the same distance', async () => {
-    const out = join(dir, 'enc.safetensors');
+    const out = join(dir, 'new-folder', 'enc.safetensors'); // the output's folder is created
     const r = await cnnc('embed', ...enc(), join(dir, 'queries'), '-o', out);
     expect(r.code).toBe(0);
     const file = readSafetensorsFile(out);
