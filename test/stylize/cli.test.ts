@@ -36,6 +36,10 @@ describe('cnnc stylize', () => {
     const r = cnnc(base(out, ['--steps', '8', '--save-every', '3']));
     expect(r.stderr).toMatch(/J_content [\d.]+ {2}J_style [\d.]+/);
     expect(r.code, r.stderr).toBe(0);
+    // The course's defaults: Adam, lr 2, the content picture plus 20% noise, alpha 10, beta 40.
+    expect(r.stderr).toMatch(/: Adam lr 2, 8 steps, init content \+ 20% noise, seed 0$/m);
+    const [j, jc, js] = /^step 0\/8 .* J ([\d.e+-]+) {2}J_content ([\d.e+-]+) {2}J_style ([\d.e+-]+)/m.exec(r.stderr)!.slice(1).map(Number);
+    expect(10 * jc! + 40 * js!).toBeCloseTo(j!, 2);
     const [first, last] = firstAndLastJ(r.stderr);
     expect(last).toBeLessThan(0.5 * first);
     const png = pngjs.PNG.sync.read(readFileSync(out));
@@ -45,6 +49,10 @@ describe('cnnc stylize', () => {
     const again = join(dir, 'again.png');
     expect(cnnc(base(again, ['--steps', '8'])).code).toBe(0);
     expect(readFileSync(again).equals(readFileSync(out))).toBe(true);
+    const [seed0, seed1] = [join(dir, 'seed0.png'), join(dir, 'seed1.png')];
+    expect(cnnc(base(seed0, ['--steps', '0'])).code).toBe(0);
+    expect(cnnc(base(seed1, ['--steps', '0', '--seed', '1'])).code).toBe(0);
+    expect(readFileSync(seed1).equals(readFileSync(seed0))).toBe(false);
   });
 
   it('weights J by --alpha and --beta', () => {
