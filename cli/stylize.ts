@@ -4,12 +4,11 @@
 // and writing intermediate pictures with --save-every. Any model with one trainable input and a
 // loss works; the inputs whose names contain `content` and `style` take the two pictures.
 
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { InputNode, ModelGraph } from '../compiler/graph.ts';
 import { IrError } from '../compiler/ir/build.ts';
 import { buildInputObjective, reweightLoss, type InputObjective, type LossGroup } from '../compiler/lower/input-objective.ts';
-import { decodeImage, fitImage } from '../runtime/data/image.ts';
+import { fitImage } from '../runtime/data/image.ts';
 import { Rng } from '../runtime/data/random.ts';
 import { encodePng } from '../runtime/images/png.ts';
 import { optimizeInput, type StepReport } from '../runtime/stylize/optimize.ts';
@@ -20,6 +19,7 @@ import { readWeightsFor } from '../runtime/weights/load.ts';
 import { formatDuration } from '../runtime/train/progress.ts';
 import { fitWeights } from '../runtime/fit-weights.ts';
 import { parseCommand } from './command.ts';
+import { readImageFile } from './image-file.ts';
 import { STYLIZE } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun, parseBackend } from './model-input.ts';
@@ -63,13 +63,7 @@ function readPicture(path: string, input: InputNode): Float32Array {
   if (input.shape.length !== 3 || (channels !== 1 && channels !== 3)) {
     throw new UsageError(`input ${input.name} is ${shapeToString(input.shape)}, not an H x W x 1 or H x W x 3 image`);
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const unit = fitImage(decodeImage(bytes, path), height!, width!, channels);
+  const unit = fitImage(readImageFile(path), height!, width!, channels);
   return unit.map((v) => v * PIXEL_MAX);
 }
 
