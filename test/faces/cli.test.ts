@@ -85,6 +85,7 @@ describe('cnnc eval on an encoder', () => {
     const r = await cnnc('eval', ...enc(), '--data', `folder:${join(dir, 'singles')}@8x8x1`);
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^cnnc eval: no two images share an identity/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1); // refused before anything is encoded
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(readFileSync(weights).equals(before)).toBe(true);
   });
