@@ -13,7 +13,7 @@ import { Rng } from '../runtime/data/random.ts';
 import { encodePng } from '../runtime/images/png.ts';
 import { optimizeInput, type StepReport } from '../runtime/stylize/optimize.ts';
 import { encodePixels, encodingOf, PIXEL_ENCODINGS, PIXEL_MAX, type PixelEncoding } from '../runtime/stylize/pixels.ts';
-import { shapeToString, toFloat32 } from '../runtime/tensor.ts';
+import { shapeToString } from '../runtime/tensor.ts';
 import { pickExecutor } from '../runtime/train/create-session.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
 import { formatDuration } from '../runtime/train/progress.ts';

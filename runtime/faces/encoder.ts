@@ -13,7 +13,7 @@ import type { Dataset } from '../data/dataset.ts';
 import type { Executor, PreparedProgram, TensorStore } from '../executor.ts';
 import { fitWeights } from '../fit-weights.ts';
 import { padBatch } from '../pad-batch.ts';
-import { toFloat32, type HostTensor } from '../tensor.ts';
+import type { HostTensor } from '../tensor.ts';
 import { FaceError, type Encodings } from './verification.ts';
 
 /** The layer an encoder returns and the image input it reads. */
