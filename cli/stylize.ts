@@ -7,6 +7,7 @@
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { InputNode, ModelGraph } from '../compiler/graph.ts';
 import { IrError } from '../compiler/ir/build.ts';
+import { loadProgram, rootModels } from '../compiler/program.ts';
 import { buildInputObjective, reweightLoss, type InputObjective, type LossGroup } from '../compiler/lower/input-objective.ts';
 import { fitImage } from '../runtime/data/image.ts';
 import { Rng } from '../runtime/data/random.ts';
@@ -91,6 +92,18 @@ function progressLine(r: StepReport, started: number): string {
   return [`step ${r.step}/${r.steps}`, `[${'='.repeat(filled)}${' '.repeat(width - filled)}]`, `J ${r.loss.toPrecision(5)}`, ...parts, `ETA ${formatDuration(eta)}`].join('  ');
 }
 
+/** `--size` sets the model's `height` and `width`: a model without them is told so, not "from --set". */
+function requireSizeParameters(file: string, model: string | undefined): void {
+  const program = loadProgram(file);
+  const decl = model ? program.models.get(model) : rootModels(program)[0];
+  if (!decl) return; // compiling reports the missing model
+  const params = new Set(decl.params.map((p) => p.name.name));
+  const missing = ['height', 'width'].filter((p) => !params.has(p));
+  if (missing.length > 0) {
+    throw new UsageError(`--size sets the model's height and width parameters; model ${decl.name.name} has no ${missing.join(' or ')} parameter (its picture size is fixed in ${file}; drop --size)`);
+  }
+}
+
 export async function runStylize(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(STYLIZE, argv);
   if (positionals.length !== 1) throw new UsageError(`expected one FILE, got ${positionals.length}; see cnnc stylize --help`);
@@ -99,6 +112,7 @@ export async function runStylize(argv: string[]): Promise<number> {
   const sets = [...(values.set ?? [])];
   if (values.size) {
     const [h, w] = parseSize('size', values.size);
+    requireSizeParameters(positionals[0]!, values.model);
     sets.push(`height=${h}`, `width=${w}`);
   }
   const backend = parseBackend(values.backend);

@@ -80,6 +80,8 @@ describe('cnnc stylize', () => {
     const [first, last] = firstAndLastJ(r.stderr);
     expect(last).toBeLessThan(0.9 * first);
     expect([pngjs.PNG.sync.read(readFileSync(out)).width]).toEqual([16]);
+    const sized = cnnc(['stylize', file, '--content', inputs.content, '--weights', weights, '--size', '32x32', '-o', join(dir, 'sized.png')]);
+    expect([sized.code, sized.stderr.trim()]).toEqual([2, "cnnc stylize: --size sets the model's height and width parameters; model Smooth has no height or width parameter (its picture size is fixed in " + file + '; drop --size)']);
   });
 
   it('rejects bad options and inputs with one line', () => {
