@@ -132,7 +132,7 @@ describe('user errors', () => {
     for (const name of Object.keys(BUG_ONLY)) expect(bases.get(name)?.base, name).toBe('Error');
   });
 
-  it.each(EXIT_CODES.map(([cls, code]) => [cls.name, cls, code] as const))('%s keeps exit code %i', (_, cls, code) => {
+  it.each(EXIT_CODES.map(([cls, code]) => [cls.name, code, cls] as const))('%s keeps exit code %i', (_, code, cls) => {
     const e = new cls('x', 'y');
     expect(e).toBeInstanceOf(UserError);
     expect(EXIT_OF_KIND[e.kind]).toBe(code);
