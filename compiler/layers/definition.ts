@@ -130,7 +130,6 @@ export interface LayerDefinitionOf<A> {
 /** The attribute fields a definition declares (its `F`). */
 export type FieldsOf<D> = D extends LayerDefinitionOf<infer A> ? Omit<A, 'op'> : never;
 
-
 /** `length`, `height, width` or `depth, height, width` for a spatial rank. */
 export function axisNames(rank: number): string[] {
   return rank === 1 ? ['length'] : rank === 2 ? ['height', 'width'] : ['depth', 'height', 'width'];
