@@ -54,12 +54,31 @@ function defaultField(feed: ModelFeed, feeds: readonly ModelFeed[], fields: Fiel
   return undefined;
 }
 
+const stored = (shape: readonly number[]): string => ['N', ...shape].join(' x ');
+
+/**
+ * A field's array and what it is per example in the course's notation. Its layout is not known, so
+ * an image-like field is read both ways: `N x 16 x 16 x 3 (16 x 16 x 3 per example if channels last, ...)`.
+ */
+function describeField(shape: readonly number[]): string {
+  if (shape.length < 2) return `${stored(shape)} (${courseShape(shape)} per example)`;
+  const first = courseShape(shape);
+  const last = shape.join(' x ');
+  return `${stored(shape)} (${first === last ? `${first} per example` : `${last} per example if channels last, ${first} if channels first`})`;
+}
+
+/** A feed's shape per example in the course's notation and the arrays that hold it. */
+function describeFeed(shape: readonly number[]): string {
+  if (shape.length < 2) return `${courseShape(shape)} per example (${stored(shape)})`;
+  return `${courseShape(shape)} per example (${stored(shape)} channels first or ${stored(channelsLast(shape))} channels last)`;
+}
+
 function checkField(model: string, feed: ModelFeed, field: string, spec: FieldSpec, source: string): boolean {
   let last = false;
   if (!sameValues(spec.shape, feed.shape)) {
     last = feed.shape.length >= 2 && sameShape(spec.shape, channelsLast(feed.shape));
     if (!last) {
-      throw new FeedError(`${source}: field '${field}' is ${courseShape(spec.shape)} per example, model ${model}'s ${feed.what} is ${courseShape(feed.shape)}`);
+      throw new FeedError(`${source}: field '${field}' holds ${describeField(spec.shape)}; model ${model}'s ${feed.what} is ${describeFeed(feed.shape)}`);
     }
   }
   if (feed.dtype === 'i32' && spec.dtype !== 'i32') {

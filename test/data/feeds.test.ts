@@ -130,6 +130,10 @@ describe('binding feeds', () => {
     expect(() => bindFeeds(graph, fields, new Map(), 'faces.npz')).toThrow("faces.npz: no field for model Landmarks's input 'image' (64 x 64 x 3); the data has photo, targets, landmarks; name one with --feed image=FIELD");
     expect(() => bindFeeds(graph, fields, new Map([['imag', 'photo']]), 'faces.npz')).toThrow(/--feed imag=photo: model Landmarks has no input or loss target 'imag'/);
     const small = new Map([...fields, ['images', { shape: [3, 32, 32], dtype: 'f32' as const }]]);
-    expect(() => bindFeeds(graph, small, new Map(), 'faces.npz')).toThrow("faces.npz: field 'images' is 32 x 32 x 3 per example, model Landmarks's input 'image' is 64 x 64 x 3");
+    expect(() => bindFeeds(graph, small, new Map(), 'faces.npz')).toThrow(
+      "faces.npz: field 'images' holds N x 3 x 32 x 32 (3 x 32 x 32 per example if channels last, 32 x 32 x 3 if channels first); model Landmarks's input 'image' is 64 x 64 x 3 per example (N x 3 x 64 x 64 channels first or N x 64 x 64 x 3 channels last)",
+    );
+    const short = new Map([...fields, ['images', { shape: [3, 64, 64], dtype: 'f32' as const }], ['landmarks', { shape: [100], dtype: 'f32' as const }]]);
+    expect(() => bindFeeds(graph, short, new Map(), 'faces.npz')).toThrow("faces.npz: field 'landmarks' holds N x 100 (100 per example); model Landmarks's target 'targets:landmarks' of mse(landmarks) is 128 per example (N x 128)");
   });
 });

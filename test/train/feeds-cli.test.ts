@@ -13,7 +13,7 @@ import { compileBundle } from '../../compiler/emit-ts/bundle-spec.ts';
 import { compileModel } from '../../compiler/program.ts';
 import { loadCheckpoint } from '../../runtime/checkpoint.ts';
 import { CNNC } from '../support/cli.ts';
-import { npyBytes, writeClassFolders, writeFeedTasks } from './feed-tasks.ts';
+import { modelArgs, npyBytes, writeClassFolders, writeFeedTasks, type FeedTask } from './feed-tasks.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cnnc-feeds-'));
 const tasks = writeFeedTasks(dir);
@@ -30,12 +30,14 @@ function run(args: readonly string[]): Promise<{ code: number | null; stdout: st
   });
 }
 
-const train = (model: string, args: readonly string[], out: string) => run(['train', model, ...args, '--backend', 'cpu', '--batch', '32', '--out', out]);
+const train = (model: string, args: readonly string[], out: string, backend = 'cpu') => run(['train', model, ...args, '--backend', backend, '--batch', '32', '--out', out]);
+/** A task's model trained on `args` (its data and options unless given). */
+const trainTask = (task: FeedTask, out: string, args = task.args) => train(task.model, [...modelArgs(task), ...args], out, task.backend);
 
 describe('cnnc train on named feeds', () => {
   for (const task of tasks) {
     it.concurrent(`${task.name}: the loss falls and ${task.metric} beats chance`, async () => {
-      const r = await train(task.model, task.args, join(dir, `${task.model.split('/').at(-1)}.ckpt.safetensors`));
+      const r = await trainTask(task, join(dir, `${task.select?.model ?? task.model.split('/').at(-1)}.ckpt.safetensors`));
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/^feeds: .+ <- .+/m);
       const start = Number(/ 1\/\d+ +loss ([\d.]+)/.exec(r.stderr)![1]);
@@ -53,7 +55,7 @@ describe('cnnc train on named feeds', () => {
 
   it('compiles a bundle for every family', () => {
     for (const task of tasks) {
-      const graph = compileModel({ file: task.model }).graph!;
+      const graph = compileModel({ file: task.model, model: task.select?.model, overrides: task.select?.set }).graph!;
       const bundle = compileBundle(graph, { batch: 4, optimizer: { kind: 'adam', lr: 0.01 } });
       const inputs = graph.inputs.map((i) => i.name);
       expect(bundle.spec.feeds.filter((f) => f.kind === 'input').map((f) => f.name), task.name).toEqual(inputs);
@@ -95,7 +97,7 @@ describe('cnnc train on named feeds', () => {
     const cases: [string, string[], RegExp][] = [
       [happy.model, ['--data', happy.args[1]!, '--feed', 'image=nope'], /no field 'nope' for model Happy's input 'image'; the data has x, y/],
       [happy.model, ['--data', happy.args[1]!], /no field for model Happy's input 'image' \(16 x 16 x 3\); the data has x, y; name one with --feed image=FIELD/],
-      [signal.model, ['--data', happy.args[1]!, '--feed', 'signal=x', '--feed', 'labels=y'], /happy\.npz: field 'x' is 16 x 3 x 16 per example, model SignalNet's input 'signal' is 32 x 1/],
+      [signal.model, ['--data', happy.args[1]!, '--feed', 'signal=x', '--feed', 'labels=y'], /happy\.npz: field 'x' holds N x 16 x 16 x 3 \(16 x 16 x 3 per example if channels last, 16 x 3 x 16 if channels first\); model SignalNet's input 'signal' is 32 x 1 per example \(N x 1 x 32 channels first or N x 32 x 1 channels last\)/],
       [signal.model, ['--data', `npz:${floatLabels}`], /field 'labels' holds floating-point values; model SignalNet's target 'labels' of cross_entropy\(.*\) needs integer class indices/],
       [signal.model, ['--data', `safetensors:${wideLabels}`], /field 'labels' has class labels up to 4; model SignalNet's target 'labels' .* has 2 classes \(0\.\.1\)/],
       [signal.model, ['--data', `npz:${notZip}`], /not-a-zip\.npz: not a NumPy \.npz archive \(not a zip file\)/],
@@ -113,13 +115,13 @@ describe('cnnc train on named feeds', () => {
   it.concurrent('predict writes any model\'s outputs by name, and names classes from the checkpoint', async () => {
     const landmarks = tasks.find((t) => t.metric === 'mse')!;
     const weights = join(dir, 'landmarks-predict.safetensors');
-    const t0 = await train(landmarks.model, [...landmarks.args.slice(0, 2), '--epochs', '1'], weights);
+    const t0 = await trainTask(landmarks, weights, [...landmarks.args.slice(0, 2), '--epochs', '1']);
     expect(t0.code, t0.stderr).toBe(0);
-    const e = await run(['eval', landmarks.model, '--weights', weights, '--data', landmarks.args[1]!, '--backend', 'cpu']);
+    const e = await run(['eval', landmarks.model, ...modelArgs(landmarks), '--weights', weights, '--data', landmarks.args[1]!, '--backend', 'cpu']);
     expect(e.code, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/^loss [\d.]+ \(binary_cross_entropy\(face\) [\d.]+ \+ mse\(landmarks\) [\d.]+\)\nbinary accuracy [\d.]+%\nmse [\d.]+\nmae [\d.]+\n$/);
     const json = join(dir, 'outputs.json');
-    const p = await run(['predict', landmarks.model, '--weights', weights, '--data', landmarks.args[1]!, '--out', json, '--backend', 'cpu']);
+    const p = await run(['predict', landmarks.model, ...modelArgs(landmarks), '--weights', weights, '--data', landmarks.args[1]!, '--out', json, '--backend', 'cpu']);
     expect(p.code, p.stderr).toBe(0);
     const out = JSON.parse(readFileSync(json, 'utf8')) as Record<string, { shape: number[]; values: number[][] }>;
     expect(out.face!.shape).toEqual([192, 1]);
