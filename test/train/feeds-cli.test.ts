@@ -9,9 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileBundle } from '../../compiler/emit-ts/bundle-spec.ts';
+import { runBuild } from '../../cli/build.ts';
+import { modelFeeds } from '../../compiler/feeds.ts';
 import { compileModel } from '../../compiler/program.ts';
-import { loadCheckpoint } from '../../runtime/checkpoint.ts';
+import { loadCheckpoint, readSafetensorsFile } from '../../runtime/checkpoint.ts';
 import { CNNC } from '../support/cli.ts';
 import { modelArgs, npyBytes, writeClassFolders, writeFeedTasks, type FeedTask } from './feed-tasks.ts';
 
@@ -53,14 +54,16 @@ describe('cnnc train on named feeds', () => {
     });
   }
 
-  it('compiles a bundle for every family', () => {
+  it('cnnc build writes a bundle for every family, typed by its own inputs, targets and outputs', async () => {
     for (const task of tasks) {
       const graph = compileModel({ file: task.model, model: task.select?.model, overrides: task.select?.set }).graph!;
-      const bundle = compileBundle(graph, { batch: 4, optimizer: { kind: 'adam', lr: 0.01 } });
-      const inputs = graph.inputs.map((i) => i.name);
-      expect(bundle.spec.feeds.filter((f) => f.kind === 'input').map((f) => f.name), task.name).toEqual(inputs);
-      expect(bundle.spec.feeds.some((f) => f.kind === 'target') || graph.loss.every((t) => !t.target), task.name).toBe(true);
-      expect(bundle.spec.terms.length).toBe(graph.loss.length);
+      const out = join(dir, 'bundles', graph.name);
+      expect(await runBuild([task.model, ...modelArgs(task), '--batch', '4', '--optimizer', 'adam', '--lr', '0.01', '-o', out]), task.name).toBe(0);
+      const code = readFileSync(join(out, `${graph.name}.ts`), 'utf8');
+      const members = (type: string) => [...new RegExp(`export interface ${graph.name}${type} \\{([^}]*)\\}`).exec(code)![1]!.matchAll(/^ {2}'?([\w:.]+)'?: (?:Float32Array|ArrayLike<number>);/gm)].map((m) => m[1]);
+      expect(members('Feeds'), task.name).toEqual(modelFeeds(graph).map((f) => f.name));
+      expect(members('Inputs'), task.name).toEqual(graph.inputs.filter((i) => !i.trainable).map((i) => i.name));
+      expect(members('Outputs'), task.name).toEqual(graph.outputs);
     }
   });
 
@@ -127,14 +130,26 @@ describe('cnnc train on named feeds', () => {
     expect(out.face!.shape).toEqual([192, 1]);
     expect(out.landmarks!.shape).toEqual([192, 4]);
     expect(out.landmarks!.values[0]).toHaveLength(4);
+    const tensors = join(dir, 'outputs.safetensors');
+    const q = await run(['predict', landmarks.model, ...modelArgs(landmarks), '--weights', weights, '--data', landmarks.args[1]!, '--out', tensors, '--backend', 'cpu']);
+    expect(q.code, q.stderr).toBe(0);
+    const written = readSafetensorsFile(tensors).tensors;
+    expect([...written].map(([k, v]) => [k, v.shape])).toEqual([['face', [192, 1]], ['landmarks', [192, 4]]]);
+    expect(Array.from(written.get('landmarks')!.data.slice(0, 4) as Float32Array)).toEqual(out.landmarks!.values[0]);
 
     const people = join(dir, 'classes');
-    writeClassFolders(people, 3, 12, 9);
+    writeClassFolders(people, 3, 24, 9);
     const model = join(dir, 'classify.cnn');
     writeFileSync(model, 'model Classify {\n  input image: 8 x 8 x 1\n  flatten\n  dense 3 -> softmax\n  loss cross_entropy\n}\n');
     const ckpt = join(dir, 'classify.safetensors');
-    const t = await train(model, ['--data', `folder:${people}@8x8x1`, '--epochs', '1'], ckpt);
+    // A folder sorted by class: --limit samples every class in proportion, --val holds out a share of each.
+    const t = await train(model, ['--data', `folder:${people}@8x8x1`, '--limit', '48', '--val', '0.25', '--epochs', '1'], ckpt);
     expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/72 images, 3 classes, fitted to 8x8x1; a stratified sample of 48 \(seed 0\); 36 for training, 12 held out for validation \(stratified, seed 0\)/);
+    const ev = await run(['eval', model, '--weights', ckpt, '--data', `folder:${people}@8x8x1`, '--limit', '6', '--backend', 'cpu']);
+    expect(ev.code, ev.stderr).toBe(0);
+    const rows = [...ev.stdout.matchAll(/^\d (person_\d) +((?:\d+ +)*\d+)$/gm)].map((m) => [m[1], m[2]!.split(/ +/).reduce((a, v) => a + Number(v), 0)]);
+    expect(rows, ev.stdout).toEqual([['person_0', 2], ['person_1', 2], ['person_2', 2]]);
     const c = await run(['predict', model, '--weights', ckpt, join(people, 'person_1', '0.png'), '--top', '3', '--backend', 'cpu']);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toMatch(/\d+\.\d+% +1 person_1/);
