@@ -22,7 +22,9 @@ export function parseNpy(bytes: Uint8Array, source: string): HostTensor {
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLength));
-  const descr = /'descr'\s*:\s*'([<>|=])([a-z]\d+)'/.exec(header);
+  if (/'descr'\s*:\s*\[/.test(header)) throw new DataError(`${source}: structured NumPy arrays (a dtype with named parts) are not supported; save one array per field`);
+  // Any simple dtype ('<f4', '<U1', '|O'): the ones without a tensor are refused by name below.
+  const descr = /'descr'\s*:\s*'([<>|=]?)([^']+)'/.exec(header);
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header);
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header);
   if (!descr || !fortran || !shapeText) throw new DataError(`${source}: unreadable .npy header ${JSON.stringify(header.trim())}`);

@@ -42,6 +42,8 @@ describe('NumPy files', () => {
   it('refuses what it cannot read with the reason', () => {
     expect(() => readNpyFile(join(FIXTURES, 'big-endian.npy'))).toThrow(/big-endian arrays are not supported/);
     expect(() => readNpyFile(join(FIXTURES, 'fortran.npy'))).toThrow(/Fortran-ordered arrays are not supported/);
+    expect(() => readNpyFile(join(FIXTURES, 'strings.npy'))).toThrow(/strings\.npy: NumPy dtype '<U3' is not supported \(use float32, /);
+    expect(() => readNpyFile(join(FIXTURES, 'structured.npy'))).toThrow(/structured\.npy: structured NumPy arrays \(a dtype with named parts\) are not supported; save one array per field/);
     expect(() => readNpzFile(join(FIXTURES, 'fortran.npy'))).toThrow(/not a NumPy \.npz archive \(not a zip file\)/);
     expect(() => readNpzFile(join(FIXTURES, 'missing.npz'))).toThrow(/missing\.npz: cannot read: no such file/);
   });
