@@ -22,3 +22,4 @@ np.save(os.path.join(OUT, 'big-endian.npy'), np.arange(3, dtype='>f4'))
 np.save(os.path.join(OUT, 'fortran.npy'), np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3)))
 np.save(os.path.join(OUT, 'strings.npy'), np.array(['cat', 'dog']))  # '<U3': no tensor
 np.save(os.path.join(OUT, 'structured.npy'), np.zeros(2, dtype=[('a', '<f4'), ('b', '<i4')]))
+np.save(os.path.join(OUT, 'labels.npy'), np.array([2, 0, 1, 1], dtype=np.int64))  # small: Node reads it into a shared pool

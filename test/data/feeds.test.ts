@@ -39,6 +39,12 @@ describe('NumPy files', () => {
     expect(records.classOf!(1)).toBe(0);
   });
 
+  it('reads a small .npy file on its own', () => {
+    const labels = readNpyFile(join(FIXTURES, 'labels.npy'));
+    expect(labels).toMatchObject({ dtype: 'I64', shape: [4] });
+    expect([...(labels.data as BigInt64Array)]).toEqual([2n, 0n, 1n, 1n]);
+  });
+
   it('refuses what it cannot read with the reason', () => {
     expect(() => readNpyFile(join(FIXTURES, 'big-endian.npy'))).toThrow(/big-endian arrays are not supported/);
     expect(() => readNpyFile(join(FIXTURES, 'fortran.npy'))).toThrow(/Fortran-ordered arrays are not supported/);
