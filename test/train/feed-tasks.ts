@@ -20,8 +20,8 @@ export interface FeedTask {
   readonly args: readonly string[];
   /** The back end that trains it in the test: the reference executor unless the model is large enough to need wasm. */
   readonly backend: 'cpu' | 'wasm';
-  /** The epoch line's metric that must beat `chance + margin` (or, `lower`, stay under `chance - margin`). */
-  readonly metric: string;
+  /** The epoch line's metric that must beat `chance + margin` (or, `lower`, stay under `chance - margin`); none for losses no metric fits. */
+  readonly metric?: string;
   readonly chance: number;
   readonly margin: number;
   readonly lower?: boolean;
@@ -224,6 +224,30 @@ export function writeFeedTasks(dir: string): FeedTask[] {
     writeSafetensorsFile(join(dir, 'volumes.safetensors'), { volume: f32([n, 1, 8, 8, 8], volume), labels: { dtype: 'I32', shape: [n], data: labels } });
     const file = model('volume', 'model VolumeNet {\n  input volume: 8 x 8 x 8 x 1\n  conv3d 4, 3 -> relu\n  maxpool3d 2\n  flatten\n  dense 2 -> softmax\n  loss cross_entropy\n}\n');
     tasks.push({ name: 'conv3d', model: file, args: ['--data', `safetensors:${join(dir, 'volumes.safetensors')}`, '--epochs', '2', '--optimizer', 'adam', '--lr', '0.01'], backend: 'cpu', metric: 'accuracy', chance: 0.5, margin: 0.3 });
+  }
+  // Style transfer's losses as a weighted sum trained on targets: content and Gram matrices of a
+  // fixed per-pixel map of the image (2x, 1 - x), which one 3x3 convolution can learn.
+  {
+    const n = 64;
+    const image = new Float32Array(n * 64);
+    const content = new Float32Array(n * 128);
+    const style = new Float32Array(n * 4);
+    for (let i = 0; i < n; i++) {
+      for (let p = 0; p < 64; p++) {
+        const x = rng.float();
+        image[i * 64 + p] = x;
+        content[i * 128 + p] = 2 * x;
+        content[i * 128 + 64 + p] = 1 - x;
+      }
+      for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) {
+        let g = 0;
+        for (let p = 0; p < 64; p++) g += content[i * 128 + a * 64 + p]! * content[i * 128 + b * 64 + p]!;
+        style[i * 4 + a * 2 + b] = g;
+      }
+    }
+    writeSafetensorsFile(join(dir, 'styled.safetensors'), { image: f32([n, 1, 8, 8], image), content_target: f32([n, 2, 8, 8], content), style_target: f32([n, 2, 2], style) });
+    const file = model('styled', 'model Styled {\n  input image: 8 x 8 x 1\n  f = conv 2, 3x3, pad same\n  loss content(f) + 0.5 * style(f) + 0.01 * total_variation(f)\n}\n');
+    tasks.push({ name: 'content + style + total variation (weighted)', model: file, args: ['--data', `safetensors:${join(dir, 'styled.safetensors')}`, '--epochs', '10', '--optimizer', 'adam', '--lr', '0.05'], backend: 'cpu', chance: 0, margin: 0 });
   }
   return tasks;
 }
