@@ -46,6 +46,9 @@ describe('cnnc train on named feeds', () => {
       const last = lines.at(-1)!;
       const end = Number(/: loss ([\d.]+)/.exec(last)![1]);
       expect(end, last).toBeLessThan(0.6 * start);
+      // The progress bar shows each term of a weighted sum, as the epoch line does.
+      const bar = r.stderr.split('\n').find((l) => / 1\/\d+ +loss /.test(l))!;
+      for (const [, term] of last.matchAll(/(\w+\([\w, .]+\)) [\d.]+/g)) expect(bar, last).toMatch(new RegExp(`${term!.replace(/[().]/g, '\\$&')} [\\d.]+`));
       if (!task.metric) {
         // No metric fits: the line shows each weighted term instead.
         expect(last).toMatch(/: loss [\d.]+ \(\w+\(\w+\) [\d.]+( \+ [\d.]+ \* \w+\(\w+\) [\d.]+)+\)/);
