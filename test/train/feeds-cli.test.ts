@@ -156,6 +156,7 @@ describe('cnnc train on named feeds', () => {
     expect(t.stderr).toMatch(/72 images, 3 classes, fitted to 8x8x1; a stratified sample of 48 \(seed 0\); 36 for training, 12 held out for validation \(stratified, seed 0\)/);
     const ev = await run(['eval', model, '--weights', ckpt, '--data', `folder:${people}@8x8x1`, '--limit', '6', '--backend', 'cpu']);
     expect(ev.code, ev.stderr).toBe(0);
+    expect(ev.stderr).toMatch(/; a stratified sample of 6 \(seed 0\); 6 examples\n/);
     const rows = [...ev.stdout.matchAll(/^\d (person_\d) +((?:\d+ +)*\d+)$/gm)].map((m) => [m[1], m[2]!.split(/ +/).reduce((a, v) => a + Number(v), 0)]);
     expect(rows, ev.stdout).toEqual([['person_0', 2], ['person_1', 2], ['person_2', 2]]);
     const c = await run(['predict', model, '--weights', ckpt, join(people, 'person_1', '0.png'), '--top', '3', '--backend', 'cpu']);
