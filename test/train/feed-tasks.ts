@@ -196,20 +196,30 @@ export function writeFeedTasks(dir: string): FeedTask[] {
     tasks.push({ name: 'YOLO detector', model: file, args: ['--data', `safetensors:${join(dir, 'yolo.safetensors')}`, '--epochs', '4', '--optimizer', 'adam', '--lr', '0.01'], backend: 'cpu', metric: 'object cell accuracy', chance: 1 / 16, margin: 0.5 });
   }
 
-  // conv1d on signals (npz, integer labels): slow against fast sines.
+  // The standard library's Heartbeat (conv1d, five residual blocks) on 125-sample signals, its
+  // shortest, with 2 classes, from an .npz with integer labels: slow against fast sines.
   {
     const n = 192;
-    const signal = new Float32Array(n * 32);
+    const length = 125;
+    const beat = new Float32Array(n * length);
     const labels = new BigInt64Array(n);
     for (let i = 0; i < n; i++) {
       labels[i] = BigInt(i % 2);
       const f = i % 2 ? 0.9 : 0.25;
       const phase = rng.float() * 6.28;
-      for (let t = 0; t < 32; t++) signal[i * 32 + t] = Math.sin(f * t + phase) + 0.3 * (rng.float() - 0.5);
+      for (let t = 0; t < length; t++) beat[i * length + t] = Math.sin(f * t + phase) + 0.3 * (rng.float() - 0.5);
     }
-    writeNpz(join(dir, 'signals.npz'), { signal: npyBytes('<f4', [n, 1, 32], signal), labels: npyBytes('<i8', [n], labels) });
-    const file = model('signal', 'model SignalNet {\n  input signal: 32 x 1\n  conv1d 8, 5 -> relu\n  maxpool1d 4\n  flatten\n  dense 2 -> softmax\n  loss cross_entropy\n}\n');
-    tasks.push({ name: 'conv1d', model: file, args: ['--data', `npz:${join(dir, 'signals.npz')}`, '--epochs', '3', '--optimizer', 'adam', '--lr', '0.01'], backend: 'cpu', metric: 'accuracy', chance: 0.5, margin: 0.3 });
+    writeNpz(join(dir, 'beats.npz'), { beat: npyBytes('<f4', [n, 1, length], beat), labels: npyBytes('<i8', [n], labels) });
+    tasks.push({
+      name: 'conv1d (stdlib Heartbeat)',
+      model: join(STDLIB, 'signals.cnn'),
+      select: { model: 'Heartbeat', set: { length, classes: 2 } },
+      args: ['--data', `npz:${join(dir, 'beats.npz')}`, '--epochs', '3', '--optimizer', 'adam', '--lr', '0.003'],
+      backend: 'wasm',
+      metric: 'accuracy',
+      chance: 0.5,
+      margin: 0.3,
+    });
   }
 
   // conv3d on volumes: which half of the volume is bright.

@@ -92,28 +92,28 @@ describe('cnnc train on named feeds', () => {
   });
 
   it.concurrent('bad feeds end in one line, exit 1, and write no checkpoint', async () => {
-    const signal = tasks.find((t) => t.name === 'conv1d')!;
+    const beat = tasks.find((t) => t.select?.model === 'Heartbeat')!;
     const happy = tasks.find((t) => t.metric === 'binary accuracy')!;
     const floatLabels = join(dir, 'float-labels.npz');
     const wideLabels = join(dir, 'wide-labels.safetensors');
     const notZip = join(dir, 'not-a-zip.npz');
     writeFileSync(notZip, 'this is not a zip archive');
     const { zipSync } = await import('fflate');
-    const signalData = new Float32Array(8 * 32);
-    writeFileSync(floatLabels, zipSync({ 'signal.npy': npyBytes('<f4', [8, 1, 32], signalData), 'labels.npy': npyBytes('<f4', [8], new Float32Array(8)) }));
+    const beats = new Float32Array(8 * 125);
+    writeFileSync(floatLabels, zipSync({ 'beat.npy': npyBytes('<f4', [8, 1, 125], beats), 'labels.npy': npyBytes('<f4', [8], new Float32Array(8)) }));
     const { writeSafetensorsFile } = await import('../../runtime/checkpoint.ts');
-    writeSafetensorsFile(wideLabels, { signal: { dtype: 'F32', shape: [8, 1, 32], data: signalData }, labels: { dtype: 'I32', shape: [8], data: Int32Array.from([0, 1, 2, 3, 4, 0, 1, 2]) } });
+    writeSafetensorsFile(wideLabels, { beat: { dtype: 'F32', shape: [8, 1, 125], data: beats }, labels: { dtype: 'I32', shape: [8], data: Int32Array.from([0, 1, 2, 3, 4, 0, 1, 2]) } });
     const existing = join(dir, 'existing.safetensors');
     writeFileSync(existing, 'previous checkpoint');
-    const cases: [string, string[], RegExp][] = [
-      [happy.model, ['--data', happy.args[1]!, '--feed', 'image=nope'], /no field 'nope' for model Happy's input 'image'; the data has x, y/],
-      [happy.model, ['--data', happy.args[1]!], /no field for model Happy's input 'image' \(16 x 16 x 3\); the data has x, y; name one with --feed image=FIELD/],
-      [signal.model, ['--data', happy.args[1]!, '--feed', 'signal=x', '--feed', 'labels=y'], /happy\.npz: field 'x' holds N x 16 x 16 x 3 \(16 x 16 x 3 per example if channels last, 16 x 3 x 16 if channels first\); model SignalNet's input 'signal' is 32 x 1 per example \(N x 1 x 32 channels first or N x 32 x 1 channels last\)/],
-      [signal.model, ['--data', `npz:${floatLabels}`], /field 'labels' holds floating-point values; model SignalNet's target 'labels' of cross_entropy\(.*\) needs integer class indices/],
-      [signal.model, ['--data', `safetensors:${wideLabels}`], /field 'labels' has class labels up to 4; model SignalNet's target 'labels' .* has 2 classes \(0\.\.1\)/],
-      [signal.model, ['--data', `npz:${notZip}`], /not-a-zip\.npz: not a NumPy \.npz archive \(not a zip file\)/],
+    const cases: [FeedTask, string[], RegExp][] = [
+      [happy, ['--data', happy.args[1]!, '--feed', 'image=nope'], /no field 'nope' for model Happy's input 'image'; the data has x, y/],
+      [happy, ['--data', happy.args[1]!], /no field for model Happy's input 'image' \(16 x 16 x 3\); the data has x, y; name one with --feed image=FIELD/],
+      [beat, ['--data', happy.args[1]!, '--feed', 'beat=x', '--feed', 'labels=y'], /happy\.npz: field 'x' holds N x 16 x 16 x 3 \(16 x 16 x 3 per example if channels last, 16 x 3 x 16 if channels first\); model Heartbeat's input 'beat' is 125 x 1 per example \(N x 1 x 125 channels first or N x 125 x 1 channels last\)/],
+      [beat, ['--data', `npz:${floatLabels}`], /field 'labels' holds floating-point values; model Heartbeat's target 'labels' of cross_entropy\(.*\) needs integer class indices/],
+      [beat, ['--data', `safetensors:${wideLabels}`], /field 'labels' has class labels up to 4; model Heartbeat's target 'labels' .* has 2 classes \(0\.\.1\)/],
+      [beat, ['--data', `npz:${notZip}`], /not-a-zip\.npz: not a NumPy \.npz archive \(not a zip file\)/],
     ];
-    const results = await Promise.all(cases.map(([model, args]) => train(model, args, existing)));
+    const results = await Promise.all(cases.map(([task, args]) => trainTask(task, existing, args)));
     results.forEach((r, i) => {
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
