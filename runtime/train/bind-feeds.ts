@@ -11,9 +11,15 @@ import { elementCount, type FieldBatch, type Fields, type FieldSpec } from '../d
 import type { Feeds } from '../executor.ts';
 import { UserError, type UserErrorKind } from '../../grammar/user-error.ts';
 
+/** Data that does not fit the model (exit 1). */
 export class FeedError extends UserError {
   override readonly kind: UserErrorKind = 'data';
   override readonly name = 'FeedError';
+}
+
+/** A `--feed` option that is malformed or names no input or target of the model (exit 2). */
+export class FeedOptionError extends UserError {
+  override readonly name = 'FeedOptionError';
 }
 
 /** The same shape channels last ([C, H, W] -> [H, W, C]), as Keras and NumPy users store images. */
@@ -37,7 +43,7 @@ export function parseFeedOverrides(values: readonly string[] | undefined): Map<s
   const out = new Map<string, string>();
   for (const v of values ?? []) {
     const eq = v.indexOf('=');
-    if (eq <= 0 || eq === v.length - 1) throw new FeedError(`--feed expects INPUT=FIELD (e.g. --feed anchor=image_a), got '${v}'`);
+    if (eq <= 0 || eq === v.length - 1) throw new FeedOptionError(`--feed expects INPUT=FIELD (e.g. --feed anchor=image_a), got '${v}'`);
     out.set(v.slice(0, eq).trim(), v.slice(eq + 1).trim());
   }
   return out;
@@ -98,7 +104,7 @@ export function bindFeeds(graph: ModelGraph, fields: Fields, overrides: Readonly
   const fieldList = [...fields.keys()].join(', ') || 'none';
   for (const name of overrides.keys()) {
     if (!feeds.some((f) => f.name === name)) {
-      throw new FeedError(`--feed ${name}=${overrides.get(name)}: model ${graph.name} has no input or loss target '${name}' (it reads ${feeds.map((f) => f.name).join(', ') || 'nothing'})`);
+      throw new FeedOptionError(`--feed ${name}=${overrides.get(name)}: model ${graph.name} has no input or loss target '${name}' (it reads ${feeds.map((f) => f.name).join(', ') || 'nothing'})`);
     }
   }
   return feeds.map((feed) => {
