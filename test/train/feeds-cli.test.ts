@@ -1,9 +1,10 @@
 // Named feeds through the public `cnnc train` command: every family of model the checker accepts
-// trains on small generated data (BCE, regression, localization, triplet, pairs, YOLO, conv1d,
-// conv3d), its loss falls well below its start and its fitting metric beats chance by a stated
-// margin; resume is exact for a multi-input model; bad feeds end in one line, exit 1, nothing
-// written; predict writes any model's outputs; every family compiles to a bundle.
-
+// trains on small generated data (Happy House's BCE, the standard library's Landmarks,
+// ClassificationWithLocalization and Heartbeat at small sizes, a Siamese triplet model, a
+// FaceVerification-style pair model, a Darknet YOLO head, CTVolume's conv3d stages, style
+// transfer's losses), its loss falls well below its start and its fitting metric beats chance by
+// a stated margin; resume is exact for a multi-input model; bad feeds end in one line, exit 1,
+// nothing written; eval and predict run any model; `cnnc build` bundles every family.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
