@@ -5,6 +5,7 @@
 // transfer's losses), its loss falls well below its start and its fitting metric beats chance by
 // a stated margin; resume is exact for a multi-input model; bad feeds end in one line, exit 1,
 // nothing written; eval and predict run any model; `cnnc build` bundles every family.
+
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
