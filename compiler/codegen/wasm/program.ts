@@ -18,6 +18,7 @@ import { Body, ModuleWriter, type Local } from './encode.ts';
 import { MATH_IMPORTS } from './elementwise.ts';
 import { epilogueBody, epilogueLayout, type EpilogueInput, type EpilogueSpec, type EpilogueStep } from './epilogue.ts';
 import { gemmBody, gemmKey, type GemmSpec } from './gemm.ts';
+import { memoryPages } from './memory-pages.ts';
 import { poolBody } from './pool.ts';
 
 /** One step of a run, in order. Wasm functions take (lo, hi, scratch) over `units`. */
@@ -46,22 +47,23 @@ export type WasmStep =
     };
 
 export interface WasmProgram {
+  /** Imports a memory of `memoryPages(..., 1)` to `memoryPages(..., maxThreads)` pages, shared if `shared`. */
   readonly bytes: Uint8Array<ArrayBuffer>;
+  /** The byte of the memory import's shared flag. */
+  readonly sharedFlagAt: number;
   readonly steps: readonly WasmStep[];
   /** Byte address of each stored value (by storage id). */
   readonly addressOf: (value: number) => number;
-  readonly memoryBytes: number;
   /** Scratch per thread, at `scratchBase + t * scratchBytes`. */
   readonly scratchBase: number;
   readonly scratchBytes: number;
-  readonly threads: number;
+  readonly maxThreads: number;
   readonly shared: boolean;
 }
 
-const PAGE = 65536;
 const align = (n: number): number => Math.ceil(n / 64) * 64;
 
-export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly IrNode[], options: { threads: number; shared: boolean }): WasmProgram {
+export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly IrNode[], options: { maxThreads: number; shared: boolean }): WasmProgram {
   const { storageOf, values } = plan;
   // ---- addresses ----
   let top = 64;
@@ -174,9 +176,9 @@ export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly
 
   sealed = true;
   const scratchBase = top;
-  top += align(scratchBytes) * options.threads;
-  const pages = Math.ceil(top / PAGE) + 1;
-  return { bytes: writer.bytes(pages), steps, addressOf, memoryBytes: pages * PAGE, scratchBase, scratchBytes: align(scratchBytes), threads: options.threads, shared: options.shared };
+  const scratch = align(scratchBytes);
+  const module = writer.module(memoryPages(scratchBase, scratch, 1), memoryPages(scratchBase, scratch, options.maxThreads));
+  return { bytes: module.bytes, sharedFlagAt: module.sharedFlagAt, steps, addressOf, scratchBase, scratchBytes: scratch, maxThreads: options.maxThreads, shared: options.shared };
 }
 
 /** The group's epilogue as an EpilogueSpec (v0 loaded from `dest`), or undefined when it has none. */
