@@ -30,7 +30,10 @@ export interface ModelOptions {
   readonly backend?: 'auto' | 'webgpu' | 'wasm';
   /** wasm: threads to split kernels over (default every core, where memory can be shared). */
   readonly threads?: number;
-  /** Receives the one line saying where the model runs (`backend.description`); default console.info, false for none. */
+  /**
+   * Receives the one line saying where the model runs (`backend.description`) when createModel
+   * chose (no device given); default console.info, false for none.
+   */
   readonly log?: ((line: string) => void) | false;
 }
 
@@ -100,7 +103,7 @@ async function openEngine(device: GPUDevice | null | undefined, spec: BundleSpec
 export async function createBundledModel<W extends string = string, F = FeedValues, I = FeedValues, O = Record<string, Float32Array>>(device: GPUDevice | null | undefined, spec: BundleSpec, options: ModelOptions = {}): Promise<BundledModel<W, F, I, O>> {
   const seed = options.seed ?? 0;
   const engine = await openEngine(device, spec, options);
-  if (options.log !== false) (options.log ?? console.info)(engine.backend.description);
+  if (!device && options.log !== false) (options.log ?? console.info)(engine.backend.description);
   const write = (name: string, data: Float32Array): void => engine.write(name, data);
   for (const w of spec.weights) write(w.name, initialValue(w.name, w.shape, w.init, seed));
   for (const s of spec.state) write(s.name, new Float32Array(elementCount(s.shape)));

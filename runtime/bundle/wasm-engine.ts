@@ -26,9 +26,8 @@ export async function wasmEngine(spec: BundleSpec, threads: number | undefined, 
   /** Whether evaluation's copy of the weights is behind the training step's. */
   let stale = true;
   const programOf = (name: string): WasmProgramRun => (inTrain.has(name) ? train : evaluation);
-  const threadNote = `${used} thread${used === 1 ? '' : 's'}${choice.note ? `: ${choice.note}` : ''}`;
   return {
-    backend: { kind: 'wasm', threads: used, description: `${spec.model} runs on wasm, ${threadNote} (${why})` },
+    backend: { kind: 'wasm', threads: used, description: `${spec.model} runs on wasm, ${used} thread${used === 1 ? '' : 's'} (${why}${choice.note ? `; ${choice.note}` : ''})` },
     dispatches: train.kernels,
     write(name, data) {
       if (feeds.has(name)) return void pending.set(name, data);

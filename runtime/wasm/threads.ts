@@ -90,7 +90,7 @@ export async function openKernelThreads(wanted?: number): Promise<ThreadChoice> 
   const threads = wanted ?? (await platformThreads());
   if (threads <= 1) return { threads: 1 };
   if (!canShareMemory()) {
-    return { threads: 1, note: isNode() ? 'no shared WebAssembly memory here: one thread' : 'the page is not cross-origin isolated (no SharedArrayBuffer): one thread' };
+    return { threads: 1, note: isNode() ? 'no shared WebAssembly memory here for threads' : 'the page is not cross-origin isolated, so no SharedArrayBuffer for threads' };
   }
   if (isNode()) {
     const { Worker } = (await import(NODE_WORKER_THREADS)) as { Worker: NodeWorkerClass };
