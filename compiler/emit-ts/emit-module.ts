@@ -158,7 +158,7 @@ export function modelModule(graph: ModelGraph, bundle: CompiledBundle, options: 
     ...spec.outputs.flatMap((o) => field(o, `count x ${o.shape.join(' x ') || '1'} floats, channels first.`, 'Float32Array')),
     '}',
     '',
-    `/** ${spec.model} on a WebGPU device: trainStep, fit, evaluate, predict, load and save weights. */`,
+    `/** ${spec.model} on WebGPU or wasm: trainStep, fit, evaluate, predict, load and save weights. */`,
     `export type ${name}Model = BundledModel<WeightName, ${name}Feeds, ${name}Inputs, ${name}Outputs>;`,
     '',
     '/** Weights in PyTorch layout (conv OIHW, dense [out, in]) and how they start. */',
