@@ -90,6 +90,8 @@ export interface BundledModel<W extends string = string, F = FeedValues, I = Fee
 /** The back end `options` ask for: the device given, the page's WebGPU adapter, or wasm (and why). */
 async function openEngine(device: GPUDevice | null | undefined, spec: BundleSpec, options: ModelOptions): Promise<BundleEngine> {
   const backend = options.backend ?? 'auto';
+  if (!['auto', 'webgpu', 'wasm'].includes(backend)) throw new BundleError(`model ${spec.model}: backend must be 'auto', 'webgpu' or 'wasm', got '${String(backend)}'`);
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new BundleError(`model ${spec.model}: threads must be a positive integer, got ${options.threads}`);
   if (backend === 'wasm') return wasmEngine(spec, options.threads, 'asked for');
   if (device) return webgpuEngine(device, spec, false, 'the device given');
   const gpu = typeof navigator !== 'undefined' ? navigator.gpu : undefined;

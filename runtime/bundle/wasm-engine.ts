@@ -9,7 +9,7 @@ import type { BundleEngine } from './engine.ts';
 import type { BundleSpec } from './plan.ts';
 
 export async function wasmEngine(spec: BundleSpec, threads: number | undefined, why: string): Promise<BundleEngine> {
-  const choice = await openKernelThreads(threads);
+  const choice = await openKernelThreads(threads, Math.min(spec.wasm.train.maxThreads, spec.wasm.eval.maxThreads));
   let train: WasmProgramRun;
   let evaluation: WasmProgramRun;
   try {

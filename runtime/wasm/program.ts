@@ -81,6 +81,8 @@ export async function prepareWasmProgram(plan: WasmPlan, pool?: KernelPool, want
   };
 
   const leafByName = new Map(plan.leaves.map((l) => [l.name, l]));
+  /** Made once: a run allocates only the outputs it returns. */
+  const staging = plan.updates.map((u) => new Float32Array(u.from.length));
   const leaf = (name: string, what: string): WasmTensor => {
     const l = leafByName.get(name);
     if (l === undefined) throw new Error(`${what}: the program has no tensor '${name}'`);
@@ -100,9 +102,9 @@ export async function prepareWasmProgram(plan: WasmPlan, pool?: KernelPool, want
       for (const s of plan.steps) runStep(s);
       const out = new Map<string, Float32Array>();
       for (const o of plan.outputs) out.set(o.name, view(o).slice());
-      // Every update reads values of this run: stage them before any is written.
-      const staged = plan.updates.map((u) => [leafByName.get(u.name)!, view(u.from).slice()] as const);
-      for (const [l, data] of staged) view(l).set(data);
+      // Every update reads values of this run: stage them all before any is written.
+      plan.updates.forEach((u, i) => staging[i]!.set(view(u.from)));
+      plan.updates.forEach((u, i) => view(leafByName.get(u.name)!).set(staging[i]!));
       return out;
     },
     profile(repeats = 3) {

@@ -85,9 +85,12 @@ export interface ThreadChoice {
   readonly note?: string;
 }
 
-/** A pool of `wanted` threads (default: every core) where memory can be shared, else one thread and why. */
-export async function openKernelThreads(wanted?: number): Promise<ThreadChoice> {
-  const threads = wanted ?? (await platformThreads());
+/**
+ * A pool of `wanted` threads (default: every core), at most `max`, where memory can be shared;
+ * else one thread and why.
+ */
+export async function openKernelThreads(wanted?: number, max = Infinity): Promise<ThreadChoice> {
+  const threads = Math.min(wanted ?? (await platformThreads()), max);
   if (threads <= 1) return { threads: 1 };
   if (!canShareMemory()) {
     return { threads: 1, note: isNode() ? 'no shared WebAssembly memory here for threads' : 'the page is not cross-origin isolated, so no SharedArrayBuffer for threads' };

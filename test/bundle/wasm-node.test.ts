@@ -91,8 +91,9 @@ describe('bundles on the wasm back end in Node', () => {
     }
   });
 
-  it('refuses backend webgpu where there is none, in one line', async () => {
+  it('refuses backend webgpu where there is none, and bad options, in one line each', async () => {
     const { createModel } = (await import(lenet.module)) as Generated;
     await expect(createModel(undefined, { backend: 'webgpu' })).rejects.toThrow(/^model LeNet5: backend 'webgpu' asked for, but there is no WebGPU here \(pass a GPUDevice, or backend 'auto' to fall back to wasm\)$/);
+    await expect(createModel(undefined, { threads: 1.5 })).rejects.toThrow(/^model LeNet5: threads must be a positive integer, got 1.5$/);
   });
 });
