@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { KernelPool } from './pool.ts';
 import { nodeKernelThread, threadsFromEnv } from './threads.ts';
 
-export { canShareMemory, type PoolSession } from './pool.ts';
+export type { PoolSession } from './pool.ts';
 
 /** Threads for the wasm back end: CNNC_THREADS, else every core. */
 export function defaultThreads(): number {
