@@ -44,7 +44,7 @@ export const MATH_IMPORTS: readonly (ImportedFunction & { readonly name: MathNam
 }));
 
 /** Import index of each math function (imports are the module's first functions, in this order). */
-const mathIndex = (name: MathName): number => MATH_IMPORTS.findIndex((m) => m.name === name);
+export const mathIndex = (name: MathName): number => MATH_IMPORTS.findIndex((m) => m.name === name);
 
 const UNARY_VECTOR: ReadonlySet<UnaryFn> = new Set(['neg', 'sqrt', 'rsqrt', 'square', 'abs', 'relu', 'leaky_relu', 'step']);
 const UNARY_GRAD_VECTOR: ReadonlySet<UnaryFn> = new Set(['neg', 'sqrt', 'rsqrt', 'square', 'relu', 'leaky_relu', 'step', 'sign', 'log']);

@@ -87,6 +87,12 @@ export class Body {
   select(): this { return this.op(0x1b); }
   drop(): this { return this.op(0x1a); }
 
+  /** Emits `code` in place, for a chain that pushes a value some helper computes. */
+  with(code: () => unknown): this {
+    code();
+    return this;
+  }
+
   // ---- locals ----
   get(l: Local): this { this.code.push(0x20); uleb(this.code, l.index); return this; }
   set(l: Local): this { this.code.push(0x21); uleb(this.code, l.index); return this; }
@@ -155,6 +161,7 @@ export class Body {
   f64Mul(): this { return this.op(0xa2); }
   f64Div(): this { return this.op(0xa3); }
   f64FromF32(): this { return this.op(0xbb); }
+  f64Max(): this { return this.op(0xa5); }
   f32ConvertI32U(): this { return this.op(0xb3); }
 
   // ---- f32x4 ----

@@ -3,9 +3,10 @@
 // (planned slots shared by liveness, leaves and consts on their own, a scratch area per thread);
 // addresses and shapes are folded into the code. Tiled anchors (convolutions, matmul) and
 // elementwise groups become exported functions over a range of examples or elements that threads
-// can split, as do pooling, per-channel reductions and batch statistics; the remaining anchors
-// (losses, data movement, other reductions: small tensors) run on the host over views of the same
-// memory, followed by their epilogue in WebAssembly.
+// can split, as do pooling, per-channel reductions, batch statistics and softmax cross-entropy
+// with its gradient; the remaining anchors (other losses, softmax, data movement, other
+// reductions: small tensors) run on the host over views of the same memory, followed by their
+// epilogue in WebAssembly.
 
 import type { IrNode, OpAttrs } from '../../ir/ops.ts';
 import { sizeOf } from '../../ir/ops.ts';
@@ -20,6 +21,7 @@ import { epilogueBody, epilogueLayout, type EpilogueInput, type EpilogueSpec, ty
 import { gemmBody, gemmKey, type GemmSpec } from './gemm.ts';
 import { memoryPages } from './memory-pages.ts';
 import { poolBody } from './pool.ts';
+import { softmaxCrossEntropyBody } from './softmax-cross-entropy.ts';
 
 /** One step of a run, in order. Wasm functions take (lo, hi, scratch) over `units`. */
 export type WasmStep =
@@ -156,6 +158,15 @@ export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly
         const [xShape, yShape] = backward ? [a.shape, a.shapes[0]!] : [a.shapes[0]!, a.shape];
         writer.add(poolBody({ attrs: a.attrs, xShape, yShape, backward, x: backward ? x1 : x0, dy: x0, y: dest }), name);
         steps.push({ kind: 'wasm', label, fn: name, units: xShape[0]! * xShape[1]!, then });
+        return;
+      }
+      case 'softmax_cross_entropy':
+      case 'softmax_cross_entropy_grad': {
+        const grad = a.attrs.op === 'softmax_cross_entropy_grad';
+        const [rows, classes] = grad ? [a.shape[0]!, a.shape[1]!] : [a.shapes[0]![0]!, a.shapes[0]![1]!];
+        const [z, t] = grad ? [x1, addressOf(a.inputs[2]!)] : [x0, x1];
+        writer.add(softmaxCrossEntropyBody({ classes, z, t, out: dest, ...(grad ? { dl: x0 } : {}) }), name);
+        steps.push({ kind: 'wasm', label, fn: name, units: rows, then });
         return;
       }
       case 'bn_grad_x_apply': {
