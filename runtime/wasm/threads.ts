@@ -1,11 +1,12 @@
 // Starting kernel threads where the code runs, from browser-safe code (a bundle's runtime): Node
-// worker threads (node:worker_threads loaded only in Node, by a specifier bundlers leave alone) or
+// worker threads (node:worker_threads loaded only in Node, through nodeImport) or
 // a page's Web Workers. Threads need a memory that can be shared: in a page, only when it is
 // cross-origin isolated; elsewhere one thread, and the reason is said.
 
 import { canShareMemory, KernelPool, type KernelThread } from './pool.ts';
 import { threadSource } from './kernel-thread.ts';
 import type { WorkerReply } from './control.ts';
+import { nodeImport } from '../node-import.ts';
 // Types only: erased, so a page never loads node:worker_threads.
 import type { Worker as NodeWorker } from 'node:worker_threads';
 
@@ -67,15 +68,10 @@ async function platformThreads(): Promise<number> {
   if (isNode()) {
     const env = threadsFromEnv();
     if (env !== undefined) return env;
-    const os = (await import(NODE_OS)) as { availableParallelism(): number };
-    return os.availableParallelism();
+    return (await nodeImport<typeof import('node:os')>('node:os')).availableParallelism();
   }
   return typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
 }
-
-// Variables, not literals: bundlers for the browser leave these imports alone; only Node runs them.
-const NODE_WORKER_THREADS = 'node:worker_threads';
-const NODE_OS = 'node:os';
 
 export interface ThreadChoice {
   /** Undefined for one thread. */
@@ -96,7 +92,7 @@ export async function openKernelThreads(wanted?: number, max = Infinity): Promis
     return { threads: 1, note: isNode() ? 'no shared WebAssembly memory here for threads' : 'the page is not cross-origin isolated, so no SharedArrayBuffer for threads' };
   }
   if (isNode()) {
-    const { Worker } = (await import(NODE_WORKER_THREADS)) as { Worker: NodeWorkerClass };
+    const { Worker } = await nodeImport<typeof import('node:worker_threads')>('node:worker_threads');
     return { threads, pool: new KernelPool(threads, () => nodeKernelThread(Worker), { blocking: true }) };
   }
   const url = URL.createObjectURL(new Blob([threadSource('web')], { type: 'text/javascript' }));
