@@ -71,6 +71,8 @@ function header(graph: ModelGraph, bundle: CompiledBundle, source: string): stri
     `// Training step: ${spec.train.dispatches.length} dispatches in one command buffer; its intermediates share`,
     `// ${bundle.train.plan.buffers.filter((b) => b.tensor === undefined).length} buffers, ${mib(bundle.train.plannedBytes)} (${mib(bundle.train.unplannedBytes)} with one buffer each).`,
     `// Evaluation and prediction: ${spec.eval.dispatches.length} dispatches. Kernels: ./kernels/*.wgsl, inlined in ./${ident(spec.model)}.kernels.ts.`,
+    `// Without WebGPU (createModel with no device and no adapter): the wasm back end, ${bundle.wasm.train.plan.steps.length} kernels per training`,
+    `// step over one linear memory of ${mib(bundle.wasm.train.plan.scratchBase)} plus scratch per thread; its modules are inlined there too.`,
   ];
 }
 
