@@ -11,6 +11,7 @@ import { compileModel } from '../../compiler/program.ts';
 import { buildTrainStep, resetOptimizerState } from '../../compiler/optim/train-step.ts';
 import { Rng } from '../../runtime/data/random.ts';
 import { runProgram } from '../../runtime/reference/executor.ts';
+import { createSession } from '../../runtime/train/create-session.ts';
 import type { BundledModel, ModelOptions } from '../../runtime/bundle/index.ts';
 import { writeFeedTasks } from '../train/feed-tasks.ts';
 import { BATCH, buildLenet, fashionBatches, LENET, REPO, type BuiltBundle } from './lenet-bundle.ts';
@@ -71,7 +72,6 @@ describe('bundles on the wasm back end in Node', () => {
 
   it('trains the triplet model (three inputs) on wasm with the CPU reference\'s losses', async () => {
     const { createModel } = (await import(join(tripletDir, 'bundle', 'Siamese.ts'))) as Generated;
-    const { createSession } = await import('../../runtime/train/create-session.ts');
     const graph = compileModel({ file: tripletModel }).graph!;
     const cpu = await createSession(graph, { batch: 4, optimizer: { kind: 'sgd', lr: 0.05 }, backend: 'cpu', seed: 3 });
     const rng = Rng.seeded(17);
