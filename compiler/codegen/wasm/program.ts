@@ -3,8 +3,8 @@
 // (planned slots shared by liveness, leaves and consts on their own, a scratch area per thread);
 // addresses and shapes are folded into the code. Tiled anchors (convolutions, matmul) and
 // elementwise groups become exported functions over a range of examples or elements that threads
-// can split, as do pooling, per-channel reductions, batch statistics and softmax cross-entropy
-// with its gradient; the remaining anchors (other losses, softmax, data movement, other
+// can split, as do pooling, per-channel reductions, batch statistics, softmax over a last axis and
+// softmax cross-entropy with its gradient; the remaining anchors (other losses, data movement, other
 // reductions: small tensors) run on the host over views of the same memory, followed by their
 // epilogue in WebAssembly.
 
@@ -21,7 +21,7 @@ import { epilogueBody, epilogueLayout, type EpilogueInput, type EpilogueSpec, ty
 import { gemmBody, gemmKey, type GemmSpec } from './gemm.ts';
 import { memoryPages } from './memory-pages.ts';
 import { poolBody } from './pool.ts';
-import { softmaxCrossEntropyBody } from './softmax-cross-entropy.ts';
+import { softmaxBody, type SoftmaxSpec } from './softmax.ts';
 
 /** One step of a run, in order. Wasm functions take (lo, hi, scratch) over `units`. */
 export type WasmStep =
@@ -164,11 +164,23 @@ export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly
       case 'softmax_cross_entropy_grad': {
         const grad = a.attrs.op === 'softmax_cross_entropy_grad';
         const [rows, classes] = grad ? [a.shape[0]!, a.shape[1]!] : [a.shapes[0]![0]!, a.shapes[0]![1]!];
-        const [z, t] = grad ? [x1, addressOf(a.inputs[2]!)] : [x0, x1];
-        writer.add(softmaxCrossEntropyBody({ classes, z, t, out: dest, ...(grad ? { dl: x0 } : {}) }), name);
+        const spec: SoftmaxSpec = grad
+          ? { kind: 'cross_entropy_grad', classes, dl: x0, z: x1, t: addressOf(a.inputs[2]!), out: dest }
+          : { kind: 'cross_entropy', classes, z: x0, t: x1, out: dest };
+        writer.add(softmaxBody(spec), name);
         steps.push({ kind: 'wasm', label, fn: name, units: rows, then });
         return;
       }
+      // Along the last axis (a classifier's probabilities); other axes run on the host.
+      case 'softmax':
+        if (a.attrs.axis === a.shape.length - 1) {
+          const classes = a.shape[a.attrs.axis]!;
+          writer.add(softmaxBody({ kind: 'softmax', classes, x: x0, out: dest }), name);
+          steps.push({ kind: 'wasm', label, fn: name, units: sizeOf(a.shape) / classes, then });
+          return;
+        }
+        steps.push({ kind: 'host', label, group: g, dest, then });
+        return;
       case 'bn_grad_x_apply': {
         const [dy, x, gamma, stats] = a.inputs.map(addressOf) as [number, number, number, number];
         writer.add(gradXApplyBody({ shape: a.shape, eps: a.attrs.eps, dy, x, gamma, stats, out: dest }), name);
