@@ -131,7 +131,7 @@ describe('cnnc train on named feeds', () => {
     const t0 = await trainTask(landmarks, weights, [...landmarks.args.slice(0, 2), '--epochs', '1']);
     expect(t0.code, t0.stderr).toBe(0);
     const [json, tensors] = [join(dir, 'outputs.json'), join(dir, 'outputs.safetensors')];
-    const model = [landmarks.model, ...modelArgs(landmarks), '--weights', weights, '--data', landmarks.args[1]!, '--backend', 'cpu'];
+    const model = [landmarks.model, ...modelArgs(landmarks), '--weights', weights, '--data', landmarks.args[1]!, '--backend', landmarks.backend];
     const [e, p, q] = await Promise.all([run(['eval', ...model]), run(['predict', ...model, '--out', json]), run(['predict', ...model, '--out', tensors])]);
     expect(e.code, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/^loss [\d.]+ \(binary_cross_entropy\(face\) [\d.]+ \+ mse\(landmarks\) [\d.]+\)\nbinary accuracy [\d.]+%\nmse [\d.]+\nmae [\d.]+\n$/);
