@@ -16,7 +16,8 @@ import { windowDetections, windowGeometry } from '../runtime/detect/windows.ts';
 import type { TrainingSession } from '../runtime/train/session.ts';
 import { parseCommand } from './command.ts';
 import { DETECT } from './commands.ts';
-import { openEnsemble, storedClassNames } from './infer.ts';
+import type { Json } from '../runtime/checkpoint.ts';
+import { openEnsemble, storedClassNames, storedInfo } from './infer.ts';
 import { EXIT_ERRORS, EXIT_OK, numberOption, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun } from './model-input.ts';
 
@@ -73,6 +74,16 @@ function imageId(file: string, index: number): number {
   return digits ? Number(digits[1]) : index + 1;
 }
 
+/**
+ * COCO category id of each class: those of the COCO annotations the weights were trained on (kept
+ * in the checkpoint), else the class number + 1.
+ */
+function categoryIds(info: Record<string, Json>, classes: number): readonly number[] {
+  const stored = info.category_ids;
+  const ids = Array.isArray(stored) && stored.length === classes && stored.every((v) => Number.isInteger(v)) ? (stored as number[]) : undefined;
+  return ids ?? Array.from({ length: classes }, (_, i) => i + 1);
+}
+
 function draw(file: string, dets: readonly Detection[], names: readonly string[]): Uint8Array {
   const canvas = Canvas.from(readImage(file));
   const scale = Math.max(1, Math.round(Math.min(canvas.width, canvas.height) / 160));
@@ -97,8 +108,10 @@ export async function runDetect(argv: string[]): Promise<number> {
   if (!graph) return EXIT_ERRORS;
   const reader = yoloReader(graph) ?? slidingReader(graph, background < 0 ? undefined : background);
   if (!reader) throw new UsageError(`model ${graph.name} is neither a detector (a yolo loss) nor a fully convolutional classifier with an H x W x classes output`);
-  const names = values['class-names']?.split(',').map((s) => s.trim()) ?? storedClassNames(values.weights) ?? Array.from({ length: reader.classes }, (_, i) => `class ${i}`);
+  const info = storedInfo(values.weights);
+  const names = values['class-names']?.split(',').map((s) => s.trim()) ?? storedClassNames(values.weights, info) ?? Array.from({ length: reader.classes }, (_, i) => `class ${i}`);
   if (names.length !== reader.classes) throw new UsageError(`--class-names gives ${names.length} names; the model has ${reader.classes} classes`);
+  const categories = categoryIds(info, reader.classes);
   const [sessionOpened] = await openEnsemble(graph, [values.weights], 1, values.backend);
   const session: TrainingSession = sessionOpened!;
   mkdirSync(values.output, { recursive: true });
@@ -117,7 +130,7 @@ export async function runDetect(argv: string[]): Promise<number> {
       lines.push(`${image} (image_id ${id}): ${dets.length} box${dets.length === 1 ? '' : 'es'}`, ...(reader.describe?.(out, names) ?? []));
       for (const d of dets) {
         lines.push(`  ${names[d.classId]} ${d.score.toFixed(3)} at (${d.x1.toFixed(1)}, ${d.y1.toFixed(1)}) to (${d.x2.toFixed(1)}, ${d.y2.toFixed(1)})`);
-        results.push({ image_id: id, category_id: d.classId + 1, bbox: toXywh(d).map((v) => Number(v.toFixed(2))), score: Number(d.score.toFixed(5)) });
+        results.push({ image_id: id, category_id: categories[d.classId]!, bbox: toXywh(d).map((v) => Number(v.toFixed(2))), score: Number(d.score.toFixed(5)) });
       }
       writeFileAtomic(join(values.output, `${basename(image, extname(image))}.png`), draw(image, dets, names));
     }

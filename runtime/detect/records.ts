@@ -96,6 +96,7 @@ export function detectionRecords(set: DetectionSet, det: Detector, options: { mi
       [TARGET_FIELD, { shape: [count * (5 + det.head.classes), det.grid.height, det.grid.width], dtype: 'f32' as const }],
     ]),
     classNames: set.classNames,
+    categoryIds: set.categoryIds,
     get(i: number, rng: Rng) {
       let img = image(i);
       let boxes: readonly NormBox[] = set.images[i]!.boxes;
