@@ -339,7 +339,7 @@ export const DETECT = defineCommand({
     background: { type: 'string', arg: 'K', help: 'sliding windows: the class that means no object (default 0; -1: none)' },
     backend: BACKEND,
   },
-  notes: 'A model with a yolo loss gives boxes per grid cell and anchor. A classifier of small windows run\nconvolutionally on a larger image (SlidingWindows28) prints its grid of class scores; windows whose best\nclass other than the background scores at least --score become boxes. COCO category_id is the class\nnumber + 1; image_id is the number in the file name where it has one (COCO style), else its position.',
+  notes: 'A model with a yolo loss gives boxes per grid cell and anchor. A classifier of small windows run\nconvolutionally on a larger image (SlidingWindows28) prints its grid of class scores; windows whose best\nclass other than the background scores at least --score become boxes. COCO category_id is that of the\nCOCO annotations the model was trained on, else the class number + 1; image_id is the number in the file\nname where it has one (COCO style), else its position.',
   load: async () => (await import('./detect.ts')).runDetect,
 });
 
