@@ -87,7 +87,7 @@ function categoryIds(info: Record<string, Json>, classes: number): readonly numb
 function draw(file: string, dets: readonly Detection[], names: readonly string[]): Uint8Array {
   const canvas = Canvas.from(readImage(file));
   const scale = Math.max(1, Math.round(Math.min(canvas.width, canvas.height) / 160));
-  for (const d of dets) canvas.labelledBox(d.x1, d.y1, d.x2, d.y2, `${names[d.classId]} ${d.score.toFixed(2)}`, CLASS_COLORS[d.classId % CLASS_COLORS.length]!, scale);
+  canvas.labelledBoxes(dets.map((d) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, label: `${names[d.classId]} ${d.score.toFixed(2)}`, color: CLASS_COLORS[d.classId % CLASS_COLORS.length]! })), scale);
   return canvas.png();
 }
 
