@@ -155,6 +155,8 @@ export function loadCoco(jsonPath: string, imagesDir: string): DetectionSet {
     if (x < -slackX || y < -slackY || x + w > im.width + slackX || y + h > im.height + slackY) {
       fail('annotations', i, 'bbox', `bbox [${b.join(', ')}] lies outside the ${im.width}x${im.height} image`);
     }
+    // A crowd region (iscrowd 1) is one box over a group of objects: no single object to find.
+    if (a.iscrowd === 1) return;
     im.boxes.push({ classId: cls, cx: (x + w / 2) / im.width, cy: (y + h / 2) / im.height, w: w / im.width, h: h / im.height });
   });
   return {

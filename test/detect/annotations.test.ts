@@ -63,12 +63,12 @@ describe('YOLO folders and COCO files', () => {
     expect(() => loadYoloFolder(root)).toThrow(/labels\/c\.txt:1: missing image: no c\.png or \.jpg in /);
   });
 
-  it('reads COCO boxes in pixels', () => {
+  it('reads COCO boxes in pixels, leaving out crowd regions', () => {
     const root = join(dir, 'coco');
     mkdirSync(root, { recursive: true });
     writeFileSync(join(root, 'x.png'), new Canvas(8, 8).png());
     const p = join(root, 'a.json');
-    writeFileSync(p, JSON.stringify({ ...COCO_BASE, annotations: [{ image_id: 7, category_id: 3, bbox: [10, 5, 20, 10] }] }));
+    writeFileSync(p, JSON.stringify({ ...COCO_BASE, annotations: [{ image_id: 7, category_id: 3, bbox: [10, 5, 20, 10] }, { image_id: 7, category_id: 1, bbox: [0, 0, 50, 50], iscrowd: 1 }] }));
     const set = loadCoco(p, root);
     expect(set.classNames).toEqual(['person', 'car']);
     expect(set.categoryIds).toEqual([1, 3]);
