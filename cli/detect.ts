@@ -12,6 +12,7 @@ import { filterDetections, yoloBoxes, type FilterOptions } from '../runtime/dete
 import { detectorOf } from '../runtime/detect/detector.ts';
 import { placeImage, type Placement } from '../runtime/detect/placement.ts';
 import { readImage } from '../runtime/detect/records.ts';
+import type { Rgba } from '../runtime/data/image.ts';
 import { windowDetections, windowGeometry } from '../runtime/detect/windows.ts';
 import type { TrainingSession } from '../runtime/train/session.ts';
 import { parseCommand } from './command.ts';
@@ -84,8 +85,8 @@ function categoryIds(info: Record<string, Json>, classes: number): readonly numb
   return ids ?? Array.from({ length: classes }, (_, i) => i + 1);
 }
 
-function draw(file: string, dets: readonly Detection[], names: readonly string[]): Uint8Array {
-  const canvas = Canvas.from(readImage(file));
+function draw(image: Rgba, dets: readonly Detection[], names: readonly string[]): Uint8Array {
+  const canvas = Canvas.from(image);
   const scale = Math.max(1, Math.round(Math.min(canvas.width, canvas.height) / 160));
   canvas.labelledBoxes(dets.map((d) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, label: `${names[d.classId]} ${d.score.toFixed(2)}`, color: CLASS_COLORS[d.classId % CLASS_COLORS.length]! })), scale);
   return canvas.png();
@@ -104,6 +105,9 @@ export async function runDetect(argv: string[]): Promise<number> {
   };
   const background = numberOption(values.background, '--background', 0, { min: -1, integer: true });
   const [file, ...images] = positionals as [string, ...string[]];
+  const stems = images.map((image) => basename(image, extname(image)));
+  const twice = stems.find((stem, i) => stems.indexOf(stem) !== i);
+  if (twice !== undefined) throw new UsageError(`two images are named ${twice}: their pictures would both be ${join(values.output, `${twice}.png`)}`);
   const graph = compileForRun(file, values.model, values.set);
   if (!graph) return EXIT_ERRORS;
   const reader = yoloReader(graph) ?? slidingReader(graph, background < 0 ? undefined : background);
@@ -114,9 +118,10 @@ export async function runDetect(argv: string[]): Promise<number> {
   const categories = categoryIds(info, reader.classes);
   const [sessionOpened] = await openEnsemble(graph, [values.weights], 1, values.backend);
   const session: TrainingSession = sessionOpened!;
-  mkdirSync(values.output, { recursive: true });
   const results: { image_id: number; category_id: number; bbox: number[]; score: number }[] = [];
   const lines: string[] = [];
+  // Pictures are written once every image has been read and run: a bad image leaves nothing behind.
+  const pictures: [string, Uint8Array][] = [];
   try {
     const [c, h, w] = reader.inputShape;
     if (c !== 1 && c !== 3) throw new UsageError(`model input has ${c} channels; detection reads 1 or 3`);
@@ -132,11 +137,13 @@ export async function runDetect(argv: string[]): Promise<number> {
         lines.push(`  ${names[d.classId]} ${d.score.toFixed(3)} at (${d.x1.toFixed(1)}, ${d.y1.toFixed(1)}) to (${d.x2.toFixed(1)}, ${d.y2.toFixed(1)})`);
         results.push({ image_id: id, category_id: categories[d.classId]!, bbox: toXywh(d).map((v) => Number(v.toFixed(2))), score: Number(d.score.toFixed(5)) });
       }
-      writeFileAtomic(join(values.output, `${basename(image, extname(image))}.png`), draw(image, dets, names));
+      pictures.push([join(values.output, `${basename(image, extname(image))}.png`), draw(rgba, dets, names)]);
     }
   } finally {
     session.dispose();
   }
+  mkdirSync(values.output, { recursive: true });
+  for (const [path, png] of pictures) writeFileAtomic(path, png);
   writeFileAtomic(join(values.output, 'results.json'), `${JSON.stringify(results)}\n`);
   process.stdout.write(`${lines.join('\n')}\n`);
   process.stderr.write(`cnnc detect: ${images.length} image(s), ${results.length} box(es); PNGs and results.json in ${values.output}\n`);

@@ -1,7 +1,7 @@
 // cnnc detect (a yolo detector and a sliding-window classifier) and cnnc predict --draw (landmarks)
 // end to end, with weights made by hand so every box and point is known in advance.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -73,6 +73,17 @@ describe('cnnc detect', () => {
     expect(boxes.length).toBeGreaterThan(1);
     expect(boxes.length).toBeLessThan(64);
     for (const b of boxes) expect([Number(b[3]) - Number(b[1]), Number(b[4]) - Number(b[2])]).toEqual([14, 14]);
+  });
+
+  it('a bad image stops it in one line, exit 1, before anything is written', () => {
+    const w = weights('test/detect/models/tiny.cnn', 'TinyYolo', {});
+    const bad = join(dir, 'notes.png');
+    writeFileAtomic(bad, new TextEncoder().encode('not a picture'));
+    const out = join(dir, 'bad-out');
+    const r = cnnc(['detect', 'test/detect/models/tiny.cnn', '--weights', w, image('fine.png', 32, 32), bad, '--backend', 'cpu', '-o', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^cnnc detect: .*notes\.png: not a PNG or JPEG image/)]);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('rejects a model that is not a detector, in one line', () => {
