@@ -39,6 +39,11 @@ export interface DetectionSet {
   readonly categoryIds: readonly number[];
 }
 
+/** A text file without the byte-order mark some Windows editors write first. */
+function readText(path: string): string {
+  return readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
+}
+
 /** Slack for boxes that touch the border (rounding in files written with 6 decimals). */
 const EDGE = 1e-4;
 
@@ -66,7 +71,7 @@ export function parseYoloLabels(text: string, file: string, classes: number): No
 }
 
 function readClassNames(path: string): string[] {
-  const names = readFileSync(path, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== '');
+  const names = readText(path).split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== '');
   if (names.length === 0) throw new AnnotationError(`${path}: no class names (one per line)`);
   return names;
 }
@@ -96,7 +101,7 @@ export function loadYoloFolder(dir: string): DetectionSet {
     categoryIds: classNames.map((_, i) => i + 1),
     images: images.map((f, id) => {
       const label = join(labelsDir, `${basename(f, extname(f))}.txt`);
-      const boxes = existsSync(label) ? parseYoloLabels(readFileSync(label, 'utf8'), label, classNames.length) : [];
+      const boxes = existsSync(label) ? parseYoloLabels(readText(label), label, classNames.length) : [];
       return { file: join(imagesDir, f), id, boxes };
     }),
   };
@@ -110,7 +115,7 @@ interface CocoFile {
 
 /** COCO JSON (instances): images, annotations with `bbox: [x, y, w, h]` in pixels, categories. */
 export function loadCoco(jsonPath: string, imagesDir: string): DetectionSet {
-  const text = readFileSync(jsonPath, 'utf8');
+  const text = readText(jsonPath);
   let data: CocoFile;
   try {
     data = JSON.parse(text) as CocoFile;

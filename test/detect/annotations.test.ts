@@ -52,7 +52,8 @@ const OK_ANNOTATION = { image_id: 7, category_id: 1, bbox: [1, 1, 2, 2] };
 
 describe('YOLO folders and COCO files', () => {
   it('pairs images with labels; an image without a label file has no boxes', () => {
-    const root = yoloFolder('ok', { 'a.txt': '1 0.5 0.5 0.5 0.5\n' }, ['a.png', 'b.png']);
+    // A byte-order mark (as some Windows editors write) is not part of the first field.
+    const root = yoloFolder('ok', { 'a.txt': '\uFEFF1 0.5 0.5 0.5 0.5\n' }, ['a.png', 'b.png']);
     const set = loadYoloFolder(root);
     expect(set.classNames).toEqual(['circle', 'square']);
     expect(set.images.map((i) => i.boxes.length)).toEqual([1, 0]);
@@ -68,7 +69,7 @@ describe('YOLO folders and COCO files', () => {
     mkdirSync(root, { recursive: true });
     writeFileSync(join(root, 'x.png'), new Canvas(8, 8).png());
     const p = join(root, 'a.json');
-    writeFileSync(p, JSON.stringify({ ...COCO_BASE, annotations: [{ image_id: 7, category_id: 3, bbox: [10, 5, 20, 10] }, { image_id: 7, category_id: 1, bbox: [0, 0, 50, 50], iscrowd: 1 }] }));
+    writeFileSync(p, `\uFEFF${JSON.stringify({ ...COCO_BASE, annotations: [{ image_id: 7, category_id: 3, bbox: [10, 5, 20, 10] }, { image_id: 7, category_id: 1, bbox: [0, 0, 50, 50], iscrowd: 1 }] })}`);
     const set = loadCoco(p, root);
     expect(set.classNames).toEqual(['person', 'car']);
     expect(set.categoryIds).toEqual([1, 3]);
