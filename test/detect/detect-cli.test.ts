@@ -101,14 +101,22 @@ describe('cnnc predict --draw', () => {
     const bias = new Array<number>(128).fill(-1);
     bias.splice(0, 4, 0.25, 0.5, 0.75, 0.25);
     const w = weights('stdlib/localization.cnn', 'Landmarks', { 'landmarks.bias': bias });
-    const img = image('face.png', 128, 128);
+    // A 256 x 128 image is scaled by 1/2 too and its centre 64 columns kept (32 cut on each side):
+    // x = (0.25 * 64 + 32) * 2 = 96 and (0.75 * 64 + 32) * 2 = 160, y = 64 and 32.
     const out = join(dir, 'points');
-    const r = cnnc(['predict', 'stdlib/localization.cnn', '--model', 'Landmarks', '--weights', w, img, '--draw', out, '--backend', 'cpu']);
+    const r = cnnc(['predict', 'stdlib/localization.cnn', '--model', 'Landmarks', '--weights', w, image('face.png', 128, 128), image('wide.png', 256, 128), '--draw', out, '--backend', 'cpu']);
     expect(r.code, r.stderr).toBe(0);
-    const png = readImage(join(out, 'face.png'));
-    const rgb = (x: number, y: number): number[] => [...png.data.subarray((y * 128 + x) * 4, (y * 128 + x) * 4 + 3)];
-    expect(rgb(32, 64)).toEqual([255, 40, 40]);
-    expect(rgb(96, 32)).toEqual([255, 40, 40]);
-    expect(rgb(64, 100)).toEqual([255, 255, 255]);
+    const pixels = (file: string): ((x: number, y: number) => number[]) => {
+      const png = readImage(join(out, file));
+      return (x, y) => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3)];
+    };
+    const face = pixels('face.png');
+    expect(face(32, 64)).toEqual([255, 40, 40]);
+    expect(face(96, 32)).toEqual([255, 40, 40]);
+    expect(face(64, 100)).toEqual([255, 255, 255]);
+    const wide = pixels('wide.png');
+    expect(wide(96, 64)).toEqual([255, 40, 40]);
+    expect(wide(160, 32)).toEqual([255, 40, 40]);
+    expect(wide(32, 64)).toEqual([255, 255, 255]);
   });
 });
