@@ -72,7 +72,14 @@ describe('cnnc detect', () => {
     const boxes = [...r.stdout.matchAll(/class 2 0\.711 at \(([\d.]+), ([\d.]+)\) to \(([\d.]+), ([\d.]+)\)/g)];
     expect(boxes.length).toBeGreaterThan(1);
     expect(boxes.length).toBeLessThan(64);
-    for (const b of boxes) expect([Number(b[3]) - Number(b[1]), Number(b[4]) - Number(b[2])]).toEqual([14, 14]);
+    for (const b of boxes) {
+      const [x1, y1, x2, y2] = b.slice(1, 5).map(Number) as [number, number, number, number];
+      expect([x2 - x1, y2 - y1]).toEqual([14, 14]);
+      // Windows start every 2 pixels, from 0 to 14 (8 per row and column).
+      for (const v of [x1, y1]) expect(v % 2 === 0 && v >= 0 && v <= 14, `window at ${v}`).toBe(true);
+    }
+    // Equal scores keep grid order: the first window kept is the top-left one.
+    expect(boxes[0]!.slice(1, 5).map(Number)).toEqual([0, 0, 14, 14]);
   });
 
   it('a bad image stops it in one line, exit 1, before anything is written', () => {
