@@ -4,9 +4,12 @@
 
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCoco, loadYoloFolder, parseYoloLabels } from '../../runtime/detect/annotations.ts';
+import { compileModel } from '../../compiler/program.ts';
+import { loadFeedData } from '../../runtime/data/feed-data.ts';
+import { Rng } from '../../runtime/data/random.ts';
 import { Canvas } from '../../runtime/detect/canvas.ts';
 import { generateScene, yoloText } from '../../runtime/detect/scenes.ts';
 import { cnnc } from '../support/cli.ts';
@@ -105,6 +108,29 @@ describe('YOLO folders and COCO files', () => {
     const p = join(dir, 'syntax.json');
     writeFileSync(p, '{\n  "images": [],\n  "annotations": [\n    {"image_id": 1}\n    {"image_id": 2}\n  ]\n}\n');
     expect(() => loadCoco(p, dir)).toThrow(/syntax\.json:5:5: invalid JSON: /);
+  });
+});
+
+describe('named feeds from annotations', () => {
+  it("yolo:DIR gives 'images' and 'targets' encoded for the model; training flips half left to right", () => {
+    // TinyYolo: 32x32 input, 4x4 grid, one anchor of 1.6 cells, 2 classes. A square centred at
+    // (0.375, 0.625) of the image, 0.4 wide (1.6 cells): cell (row 2, col 1), offsets 0.5, 0.5,
+    // log sizes 0; mirrored, its centre is at x 0.625: col 2.
+    const root = yoloFolder('feeds', { 'a.txt': '1 0.375 0.625 0.4 0.4\n' }, ['a.png']);
+    const graph = compileModel({ file: resolve('test/detect/models/tiny.cnn') }).graph!;
+    const data = loadFeedData(`yolo:${root}`, graph);
+    if (data.kind !== 'records') throw new Error('detection data should be records');
+    expect([...data.train.fields].map(([name, f]) => [name, f.shape])).toEqual([['images', [3, 32, 32]], ['targets', [7, 4, 4]]]);
+    const cellsWithBox = new Set<string>();
+    for (let seed = 0; seed < 16; seed++) {
+      const target = data.train.get(0, Rng.seeded(seed))!.get('targets')!;
+      const at = (k: number, row: number, col: number): number => target[k * 16 + row * 4 + col]!;
+      const col = at(0, 2, 1) === 1 ? 1 : 2;
+      cellsWithBox.add(`${col}`);
+      expect([0, 1, 2, 3, 4, 5, 6].map((k) => Number(at(k, 2, col).toFixed(6)))).toEqual([1, 0.5, 0.5, 0, 0, 0, 1]);
+      expect(target.reduce((n, v) => n + (v === 1 ? 1 : 0), 0)).toBe(2);
+    }
+    expect([...cellsWithBox].sort()).toEqual(['1', '2']);
   });
 });
 
