@@ -87,13 +87,67 @@ export function jsonWhere(file: string, text: string, path: JsonPath): string {
   return file;
 }
 
-/** JSON.parse's complaint as one line with the line and column where it has a position. */
+class SyntaxAt {
+  constructor(readonly offset: number) {}
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/** The offset just past the value at `i`, by JSON's grammar; throws SyntaxAt where it breaks. */
+function strictValue(text: string, i: number): number {
+  i = skipSpace(text, i);
+  const c = text[i];
+  if (c === '{' || c === '[') {
+    const close = c === '{' ? '}' : ']';
+    i = skipSpace(text, i + 1);
+    if (text[i] === close) return i + 1;
+    for (;;) {
+      if (c === '{') {
+        if (text[i] !== '"') throw new SyntaxAt(i);
+        i = skipSpace(text, strictValue(text, i));
+        if (text[i] !== ':') throw new SyntaxAt(i);
+        i++;
+      }
+      i = skipSpace(text, strictValue(text, i));
+      if (text[i] === close) return i + 1;
+      if (text[i] !== ',') throw new SyntaxAt(i);
+      i = skipSpace(text, i + 1);
+    }
+  }
+  if (c === '"') {
+    for (let j = i + 1; j < text.length; j++) {
+      if (text.charCodeAt(j) < 0x20) throw new SyntaxAt(j);
+      if (text[j] === '\\') j++;
+      else if (text[j] === '"') return j + 1;
+    }
+    throw new SyntaxAt(text.length);
+  }
+  for (const word of ['true', 'false', 'null']) if (text.startsWith(word, i)) return i + word.length;
+  NUMBER.lastIndex = i;
+  if (NUMBER.test(text)) return NUMBER.lastIndex;
+  throw new SyntaxAt(i);
+}
+
+/** Where text that JSON.parse refused first breaks JSON's grammar. */
+export function syntaxErrorOffset(text: string): number | undefined {
+  try {
+    const end = skipSpace(text, strictValue(text, 0));
+    return end < text.length ? end : undefined;
+  } catch (e) {
+    if (e instanceof SyntaxAt) return e.offset;
+    throw e;
+  }
+}
+
+/** JSON.parse's complaint as one line, with the line and column where the text breaks. */
 export function jsonSyntaxError(file: string, text: string, error: Error): string {
-  const position = /at position (\d+)/.exec(error.message);
-  // Node quotes the whole text in some messages ("Unexpected token ',', "{..." is not valid JSON").
-  const message = error.message.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '').replace(/\s+/g, ' ');
-  if (!position) return `${file}: invalid JSON: ${message}`;
-  const offset = Number(position[1]);
+  // Node quotes the whole text in some messages ("Unexpected token ']', "{..." is not valid JSON").
+  const message = error.message
+    .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
+    .replace(/ (?:in JSON )?at position \d+.*$/s, '')
+    .replace(/\s+/g, ' ');
+  const offset = syntaxErrorOffset(text);
+  if (offset === undefined) return `${file}: invalid JSON: ${message}`;
   const line = lineAt(text, offset);
   const column = offset - (text.lastIndexOf('\n', offset - 1) + 1) + 1;
   return `${file}:${line}:${column}: invalid JSON: ${message}`;

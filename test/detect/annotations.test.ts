@@ -104,10 +104,13 @@ describe('YOLO folders and COCO files', () => {
     });
   }
 
-  it('names the line and column of a JSON syntax error', () => {
+  it('names the line and column of a JSON syntax error, in one line', () => {
     const p = join(dir, 'syntax.json');
     writeFileSync(p, '{\n  "images": [],\n  "annotations": [\n    {"image_id": 1}\n    {"image_id": 2}\n  ]\n}\n');
     expect(() => loadCoco(p, dir)).toThrow(/syntax\.json:5:5: invalid JSON: /);
+    // A trailing comma: Node's message has no position (and quotes the text); the line is found.
+    writeFileSync(p, '{\n  "images": [],\n  "annotations": [\n    {"image_id": 1},\n  ]\n}\n');
+    expect(() => loadCoco(p, dir)).toThrow(/^\S*syntax\.json:5:3: invalid JSON: Unexpected token '\]'$/);
   });
 });
 
