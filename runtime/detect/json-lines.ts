@@ -8,85 +8,6 @@ function skipSpace(text: string, i: number): number {
   return i;
 }
 
-/** The offset just past the string that starts at `i` (an opening quote). */
-function skipString(text: string, i: number): number {
-  for (i++; i < text.length; i++) {
-    if (text[i] === '\\') i++;
-    else if (text[i] === '"') return i + 1;
-  }
-  return i;
-}
-
-/** The offset just past the value that starts at `i`. */
-function skipValue(text: string, i: number): number {
-  const c = text[i];
-  if (c === '"') return skipString(text, i);
-  if (c !== '{' && c !== '[') {
-    while (i < text.length && !',]}'.includes(text[i]!) && !' \t\r\n'.includes(text[i]!)) i++;
-    return i;
-  }
-  let depth = 0;
-  while (i < text.length) {
-    const d = text[i]!;
-    if (d === '"') {
-      i = skipString(text, i);
-      continue;
-    }
-    if (d === '{' || d === '[') depth++;
-    else if (d === '}' || d === ']') {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-    i++;
-  }
-  return i;
-}
-
-/** The offset of the value at `path` (object keys and array indices), or undefined. */
-export function jsonOffset(text: string, path: JsonPath): number | undefined {
-  let i = skipSpace(text, 0);
-  for (const step of path) {
-    const open = text[i];
-    if (typeof step === 'string' ? open !== '{' : open !== '[') return undefined;
-    i = skipSpace(text, i + 1);
-    for (let index = 0; ; index++) {
-      if (i >= text.length || text[i] === '}' || text[i] === ']') return undefined;
-      let key: string | undefined;
-      if (typeof step === 'string') {
-        const end = skipString(text, i);
-        key = JSON.parse(text.slice(i, end)) as string;
-        i = skipSpace(text, end);
-        if (text[i] !== ':') return undefined;
-        i = skipSpace(text, i + 1);
-      }
-      if (typeof step === 'string' ? key === step : index === step) break;
-      i = skipSpace(text, skipValue(text, i));
-      if (text[i] !== ',') return undefined;
-      i = skipSpace(text, i + 1);
-    }
-  }
-  return i;
-}
-
-/** The 1-based line of an offset. */
-export function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
-  return line;
-}
-
-/**
- * `file:line` of the deepest part of `path` found in the text (the field an error is about, else
- * its entry), or `file` alone.
- */
-export function jsonWhere(file: string, text: string, path: JsonPath): string {
-  for (let n = path.length; n > 0; n--) {
-    const at = jsonOffset(text, path.slice(0, n));
-    if (at !== undefined) return `${file}:${lineAt(text, at)}`;
-  }
-  return file;
-}
-
 class SyntaxAt {
   constructor(readonly offset: number) {}
 }
@@ -126,6 +47,51 @@ function strictValue(text: string, i: number): number {
   NUMBER.lastIndex = i;
   if (NUMBER.test(text)) return NUMBER.lastIndex;
   throw new SyntaxAt(i);
+}
+
+/** The offset of the value at `path` (object keys and array indices) in valid JSON, or undefined. */
+export function jsonOffset(text: string, path: JsonPath): number | undefined {
+  let i = skipSpace(text, 0);
+  for (const step of path) {
+    const open = text[i];
+    if (typeof step === 'string' ? open !== '{' : open !== '[') return undefined;
+    i = skipSpace(text, i + 1);
+    for (let index = 0; ; index++) {
+      if (i >= text.length || text[i] === '}' || text[i] === ']') return undefined;
+      let key: string | undefined;
+      if (typeof step === 'string') {
+        const end = strictValue(text, i);
+        key = JSON.parse(text.slice(i, end)) as string;
+        i = skipSpace(text, end);
+        if (text[i] !== ':') return undefined;
+        i = skipSpace(text, i + 1);
+      }
+      if (typeof step === 'string' ? key === step : index === step) break;
+      i = skipSpace(text, strictValue(text, i));
+      if (text[i] !== ',') return undefined;
+      i = skipSpace(text, i + 1);
+    }
+  }
+  return i;
+}
+
+/** The 1-based line of an offset. */
+export function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/**
+ * `file:line` of the deepest part of `path` found in the text (the field an error is about, else
+ * its entry), or `file` alone.
+ */
+export function jsonWhere(file: string, text: string, path: JsonPath): string {
+  for (let n = path.length; n > 0; n--) {
+    const at = jsonOffset(text, path.slice(0, n));
+    if (at !== undefined) return `${file}:${lineAt(text, at)}`;
+  }
+  return file;
 }
 
 /** Where text that JSON.parse refused first breaks JSON's grammar. */
