@@ -11,7 +11,7 @@ import { Canvas, CLASS_COLORS } from '../runtime/detect/canvas.ts';
 import { filterDetections, yoloBoxes, type FilterOptions } from '../runtime/detect/decode.ts';
 import { detectorOf } from '../runtime/detect/detector.ts';
 import { placeImage, type Placement } from '../runtime/detect/placement.ts';
-import { readImage } from '../runtime/detect/records.ts';
+import { readImageFile } from '../runtime/data/image-file.ts';
 import type { Rgba } from '../runtime/data/image.ts';
 import { windowDetections, windowGeometry } from '../runtime/detect/windows.ts';
 import type { TrainingSession } from '../runtime/train/session.ts';
@@ -126,7 +126,7 @@ export async function runDetect(argv: string[]): Promise<number> {
     const [c, h, w] = reader.inputShape;
     if (c !== 1 && c !== 3) throw new UsageError(`model input has ${c} channels; detection reads 1 or 3`);
     for (const [index, image] of images.entries()) {
-      const rgba = readImage(image);
+      const rgba = readImageFile(image);
       const placement: Placement = { mode: values.letterbox ? 'letterbox' : 'resize', width: rgba.width, height: rgba.height, netWidth: w, netHeight: h };
       const out = (await session.predict(new Map([[reader.input, placeImage(rgba, placement, c)]]), 1)).get(reader.output);
       if (!out) throw new UsageError(`${reader.output} is not an output of model ${graph.name}; add \`output ${reader.output}\``);

@@ -3,7 +3,7 @@
 //   node bin/run-ts.js scripts/detection-picture.ts OUT.png COLUMNS ZOOM A.png B.png ...
 
 import { Canvas } from '../runtime/detect/canvas.ts';
-import { readImage } from '../runtime/detect/records.ts';
+import { readImageFile } from '../runtime/data/image-file.ts';
 import { writeFileAtomic } from '../cli/io.ts';
 
 const GAP = 4;
@@ -11,7 +11,7 @@ const [out, columnsArg, zoomArg, ...files] = process.argv.slice(2);
 if (!out || !columnsArg || !zoomArg || files.length === 0) throw new Error('usage: detection-picture.ts OUT.png COLUMNS ZOOM A.png B.png ...');
 const columns = Number(columnsArg);
 const zoom = Number(zoomArg);
-const images = files.map((f) => readImage(f));
+const images = files.map((f) => readImageFile(f));
 const cellW = Math.max(...images.map((i) => i.width)) * zoom;
 const cellH = Math.max(...images.map((i) => i.height)) * zoom;
 const rows = Math.ceil(images.length / columns);

@@ -3,10 +3,10 @@
 //   yolo:DIR                 a YOLO folder (images/, labels/, classes.txt), or DIR/train and DIR/test of them
 //   coco:ANNOTATIONS.json[,IMAGES]   COCO instances; images beside the JSON unless IMAGES is given
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DataError } from '../data/dataset.ts';
-import { decodeImage, type Rgba } from '../data/image.ts';
+import { readImageFile } from '../data/image-file.ts';
 import type { Records } from '../data/records.ts';
 import type { Rng } from '../data/random.ts';
 import { loadCoco, loadYoloFolder, type DetectionSet, type NormBox } from './annotations.ts';
@@ -46,17 +46,6 @@ export function loadDetectionData(spec: string): DetectionData | undefined {
   return undefined;
 }
 
-/** Decodes an image file, naming it in any error. */
-export function readImage(file: string): Rgba {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(file));
-  } catch (e) {
-    throw new DataError(`${file}: missing image (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return decodeImage(bytes, file);
-}
-
 function mirrorBoxes(boxes: readonly NormBox[]): NormBox[] {
   return boxes.map((b) => ({ ...b, cx: 1 - b.cx }));
 }
@@ -82,7 +71,7 @@ export function detectionRecords(set: DetectionSet, det: Detector, options: { mi
   const image = (i: number): Float32Array => {
     let bytes = cache.get(i);
     if (!bytes) {
-      const rgba = readImage(set.images[i]!.file);
+      const rgba = readImageFile(set.images[i]!.file);
       const placed = placeImage(rgba, { mode: 'resize', width: rgba.width, height: rgba.height, netWidth: w, netHeight: h }, c);
       bytes = Uint8Array.from(placed, (v) => Math.round(v * 255));
       cache.set(i, bytes);

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compileModel } from '../../compiler/program.ts';
 import { writeSafetensorsFile } from '../../runtime/checkpoint.ts';
 import { Canvas } from '../../runtime/detect/canvas.ts';
-import { readImage } from '../../runtime/detect/records.ts';
+import { readImageFile } from '../../runtime/data/image-file.ts';
 import { writeFileAtomic } from '../../cli/io.ts';
 import { cnnc } from '../support/cli.ts';
 
@@ -54,7 +54,7 @@ describe('cnnc detect', () => {
     expect(results[0]!.bbox).toEqual([0, 0, 20.8, 10.4]);
     expect(results[9]!.bbox).toEqual([11.2, 13.6, 25.6, 12.8]);
     expect(r.stdout).toMatch(/street_42\.png \(image_id 42\): 10 boxes\n {2}square 0\.675 at/);
-    const png = readImage(join(out, 'street_42.png'));
+    const png = readImageFile(join(out, 'street_42.png'));
     expect([png.width, png.height]).toEqual([64, 32]);
     expect(png.data.some((v, i) => i % 4 !== 3 && v !== 255)).toBe(true);
   });
@@ -114,7 +114,7 @@ describe('cnnc predict --draw', () => {
     const r = cnnc(['predict', 'stdlib/localization.cnn', '--model', 'Landmarks', '--weights', w, image('face.png', 128, 128), image('wide.png', 256, 128), '--draw', out, '--backend', 'cpu']);
     expect(r.code, r.stderr).toBe(0);
     const pixels = (file: string): ((x: number, y: number) => number[]) => {
-      const png = readImage(join(out, file));
+      const png = readImageFile(join(out, file));
       return (x, y) => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3)];
     };
     const face = pixels('face.png');
