@@ -5,6 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { groupDigits } from '../../compiler/checker/values.ts';
 import { DataError } from '../data/dataset.ts';
 import { readImageFile } from '../data/image-file.ts';
 import type { Records } from '../data/records.ts';
@@ -44,6 +45,21 @@ export function loadDetectionData(spec: string): DetectionData | undefined {
     return { train: set, description: `COCO ${json}: ${set.images.length} images, ${set.classNames.length} classes`, source: json };
   }
   return undefined;
+}
+
+/**
+ * How many training boxes cannot be targets because an earlier box of the same image took their
+ * grid cell and anchor (YAD2K drops them too), as a note for the log; undefined when none.
+ */
+export function droppedBoxesNote(set: DetectionSet, det: Detector): string | undefined {
+  let dropped = 0;
+  let total = 0;
+  for (const im of set.images) {
+    dropped += encodeTargets(im.boxes, det.head, det.grid).collisions;
+    total += im.boxes.length;
+  }
+  if (dropped === 0) return undefined;
+  return `${groupDigits(dropped)} of ${groupDigits(total)} boxes share a grid cell and anchor with an earlier box of their image and are not targets (more anchors or a finer grid keep them)`;
 }
 
 function mirrorBoxes(boxes: readonly NormBox[]): NormBox[] {

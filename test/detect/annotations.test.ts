@@ -11,6 +11,8 @@ import { compileModel } from '../../compiler/program.ts';
 import { loadFeedData } from '../../runtime/data/feed-data.ts';
 import { Rng } from '../../runtime/data/random.ts';
 import { Canvas } from '../../runtime/detect/canvas.ts';
+import { detectorOf } from '../../runtime/detect/detector.ts';
+import { droppedBoxesNote } from '../../runtime/detect/records.ts';
 import { generateScene, yoloText } from '../../runtime/detect/scenes.ts';
 import { cnnc } from '../support/cli.ts';
 
@@ -134,6 +136,15 @@ describe('named feeds from annotations', () => {
       expect(target.reduce((n, v) => n + (v === 1 ? 1 : 0), 0)).toBe(2);
     }
     expect([...cellsWithBox].sort()).toEqual(['1', '2']);
+  });
+
+  it('says how many boxes lose their cell and anchor to an earlier box', () => {
+    const graph = compileModel({ file: resolve('test/detect/models/tiny.cnn') }).graph!;
+    const det = detectorOf(graph)!;
+    const box = { classId: 0, cx: 0.3, cy: 0.3, w: 0.2, h: 0.2 };
+    const set = { classNames: ['a', 'b'], categoryIds: [1, 2], images: [{ file: 'x.png', id: 0, boxes: [box, { ...box, cx: 0.32 }, { ...box, cx: 0.8 }] }] };
+    expect(droppedBoxesNote(set, det)).toMatch(/^1 of 3 boxes share a grid cell and anchor/);
+    expect(droppedBoxesNote({ ...set, images: [{ ...set.images[0]!, boxes: [box] }] }, det)).toBeUndefined();
   });
 });
 
