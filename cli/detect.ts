@@ -3,9 +3,10 @@
 // PNG with labelled boxes and one COCO results file, and prints the boxes (and, for sliding
 // windows, the grid of class scores).
 
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { ModelGraph } from '../compiler/graph.ts';
+import { loadCoco } from '../runtime/detect/annotations.ts';
 import { toXywh, type Detection } from '../runtime/detect/boxes.ts';
 import { Canvas, CLASS_COLORS } from '../runtime/detect/canvas.ts';
 import { filterDetections, yoloBoxes, type FilterOptions } from '../runtime/detect/decode.ts';
@@ -75,6 +76,19 @@ function imageId(file: string, index: number): number {
   return digits ? Number(digits[1]) : index + 1;
 }
 
+/** Image ids, category ids and class names from `--coco JSON`, the annotations of the images given. */
+function cocoNumbering(json: string, images: readonly string[], classes: number): { ids: number[]; categories: readonly number[]; names: readonly string[] } {
+  const set = loadCoco(json, dirname(json), { requireImages: false });
+  if (set.categoryIds.length !== classes) throw new UsageError(`${json} has ${set.categoryIds.length} categories; the model has ${classes} classes`);
+  const byName = new Map(set.images.map((im) => [basename(im.file), im.id]));
+  const ids = images.map((image) => {
+    const id = byName.get(basename(image));
+    if (id === undefined) throw new UsageError(`${image} is not among the images of ${json} (matched by file name)`);
+    return id;
+  });
+  return { ids, categories: set.categoryIds, names: set.classNames };
+}
+
 /**
  * COCO category id of each class: those of the COCO annotations the weights were trained on (kept
  * in the checkpoint), else the class number + 1.
@@ -113,9 +127,10 @@ export async function runDetect(argv: string[]): Promise<number> {
   const reader = yoloReader(graph) ?? slidingReader(graph, background < 0 ? undefined : background);
   if (!reader) throw new UsageError(`model ${graph.name} is neither a detector (a yolo loss) nor a fully convolutional classifier with an H x W x classes output`);
   const info = storedInfo(values.weights);
-  const names = values['class-names']?.split(',').map((s) => s.trim()) ?? storedClassNames(values.weights, info) ?? Array.from({ length: reader.classes }, (_, i) => `class ${i}`);
+  const coco = values.coco === undefined ? undefined : cocoNumbering(values.coco, images, reader.classes);
+  const names = values['class-names']?.split(',').map((s) => s.trim()) ?? coco?.names ?? storedClassNames(values.weights, info) ?? Array.from({ length: reader.classes }, (_, i) => `class ${i}`);
   if (names.length !== reader.classes) throw new UsageError(`--class-names gives ${names.length} names; the model has ${reader.classes} classes`);
-  const categories = categoryIds(info, reader.classes);
+  const categories = coco?.categories ?? categoryIds(info, reader.classes);
   const [sessionOpened] = await openEnsemble(graph, [values.weights], 1, values.backend);
   const session: TrainingSession = sessionOpened!;
   const results: { image_id: number; category_id: number; bbox: number[]; score: number }[] = [];
@@ -131,7 +146,7 @@ export async function runDetect(argv: string[]): Promise<number> {
       const out = (await session.predict(new Map([[reader.input, placeImage(rgba, placement, c)]]), 1)).get(reader.output);
       if (!out) throw new UsageError(`${reader.output} is not an output of model ${graph.name}; add \`output ${reader.output}\``);
       const dets = filterDetections(reader.boxes(out, options.score), placement, options);
-      const id = imageId(image, index);
+      const id = coco?.ids[index] ?? imageId(image, index);
       lines.push(`${image} (image_id ${id}): ${dets.length} box${dets.length === 1 ? '' : 'es'}`, ...(reader.describe?.(out, names) ?? []));
       for (const d of dets) {
         lines.push(`  ${names[d.classId]} ${d.score.toFixed(3)} at (${d.x1.toFixed(1)}, ${d.y1.toFixed(1)}) to (${d.x2.toFixed(1)}, ${d.y2.toFixed(1)})`);

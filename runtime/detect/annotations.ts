@@ -113,8 +113,11 @@ interface CocoFile {
   categories?: { id?: unknown; name?: unknown }[];
 }
 
-/** COCO JSON (instances): images, annotations with `bbox: [x, y, w, h]` in pixels, categories. */
-export function loadCoco(jsonPath: string, imagesDir: string): DetectionSet {
+/**
+ * COCO JSON (instances): images, annotations with `bbox: [x, y, w, h]` in pixels, categories.
+ * `requireImages: false` reads the file for its ids and names alone, wherever the pictures are.
+ */
+export function loadCoco(jsonPath: string, imagesDir: string, { requireImages = true } = {}): DetectionSet {
   const text = readText(jsonPath);
   let data: CocoFile;
   try {
@@ -143,7 +146,7 @@ export function loadCoco(jsonPath: string, imagesDir: string): DetectionSet {
       fail('images', i, undefined, 'needs id, file_name, and positive width and height');
     }
     const file = join(imagesDir, String(im.file_name));
-    if (!existsSync(file)) fail('images', i, 'file_name', `missing image ${file}`);
+    if (requireImages && !existsSync(file)) fail('images', i, 'file_name', `missing image ${file}`);
     images.set(Number(im.id), { file, width: Number(im.width), height: Number(im.height), boxes: [] });
   });
   data.annotations.forEach((a, i) => {

@@ -60,13 +60,14 @@ describe('cnnc eval on a detector', () => {
 });
 
 describe('COCO annotations end to end', () => {
-  it("train and detect: results carry the annotations' category ids", () => {
+  it("train and detect: results carry the annotations' category ids, and with --coco their image ids", () => {
     const root = join(dir, 'coco');
     mkdirSync(root, { recursive: true });
-    writeFileSync(join(root, '000000000042.png'), new Canvas(64, 48).png());
+    writeFileSync(join(root, 'street.png'), new Canvas(64, 48).png());
+    writeFileSync(join(root, 'other.png'), new Canvas(8, 8).png());
     // Category ids 3 and 7, as COCO numbers with gaps; classes follow the id order.
     writeFileSync(join(root, 'instances.json'), JSON.stringify({
-      images: [{ id: 42, file_name: '000000000042.png', width: 64, height: 48 }],
+      images: [{ id: 42, file_name: 'street.png', width: 64, height: 48 }],
       categories: [{ id: 7, name: 'person' }, { id: 3, name: 'car' }],
       annotations: [{ image_id: 42, category_id: 7, bbox: [4, 4, 20, 30] }, { image_id: 42, category_id: 3, bbox: [30, 10, 30, 20] }],
     }, null, 2));
@@ -76,16 +77,26 @@ describe('COCO annotations end to end', () => {
     expect(t.code, t.stderr).toBe(0);
     // Score 0: every cell's box of its best class, each under its COCO category id.
     const out = join(dir, 'found');
-    const d = cnnc(['detect', MODEL, '--weights', w, join(root, '000000000042.png'), '--score', '0', '--iou', '1', '--max', '100', '--backend', 'cpu', '-o', out]);
+    const d = cnnc(['detect', MODEL, '--weights', w, join(root, 'street.png'), '--score', '0', '--iou', '1', '--max', '100', '--backend', 'cpu', '-o', out]);
     expect(d.code, d.stderr).toBe(0);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { image_id: number; category_id: number }[];
     expect(results).toHaveLength(16);
     // The checkpoint keeps the class names too, in category id order.
     expect(d.stdout).toMatch(/^ {2}(car|person) \d/m);
     expect(d.stdout).not.toMatch(/class \d/);
+    // Category ids from the checkpoint; the file name has no number: image_id is its position.
     for (const res of results) {
-      expect(res.image_id).toBe(42);
+      expect(res.image_id).toBe(1);
       expect([3, 7]).toContain(res.category_id);
     }
+    // --coco numbers the images as the annotations do (by file name).
+    const withIds = cnnc(['detect', MODEL, '--weights', w, join(root, 'street.png'), '--coco', join(root, 'instances.json'), '--score', '0', '--iou', '1', '--max', '3', '--backend', 'cpu', '-o', out]);
+    expect(withIds.code, withIds.stderr).toBe(0);
+    const numbered = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { image_id: number; category_id: number }[];
+    expect(numbered.map((r) => r.image_id)).toEqual([42, 42, 42]);
+    expect(numbered.map((r) => r.category_id)).toEqual(results.slice(0, 3).map((r) => r.category_id));
+    const stranger = cnnc(['detect', MODEL, '--weights', w, join(root, 'other.png'), '--coco', join(root, 'instances.json'), '--backend', 'cpu', '-o', out]);
+    expect(stranger.code).toBe(2);
+    expect(stranger.stderr.trim()).toMatch(/^cnnc detect: \S*other\.png is not among the images of \S*instances\.json \(matched by file name\)$/);
   });
 });
