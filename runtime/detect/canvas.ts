@@ -18,6 +18,8 @@ export interface LabelledBox extends Rect {
   readonly color: Color;
 }
 
+const OUTLINE_EDGE: Color = [20, 20, 20];
+
 function overlaps(a: Rect, b: Rect): boolean {
   return a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
 }
@@ -108,7 +110,11 @@ export class Canvas implements Rgba {
    * earlier label (see placeLabels), in the order given (highest score first).
    */
   labelledBoxes(boxes: readonly LabelledBox[], scale = 1): void {
-    for (const b of boxes) this.strokeRect(b.x1, b.y1, b.x2, b.y2, b.color, Math.max(1, scale));
+    for (const b of boxes) {
+      // A dark edge around the outline keeps it visible on an object of its own colour.
+      this.strokeRect(b.x1 - 1, b.y1 - 1, b.x2 + 1, b.y2 + 1, OUTLINE_EDGE);
+      this.strokeRect(b.x1, b.y1, b.x2, b.y2, b.color, Math.max(1, scale));
+    }
     const tabs = placeLabels(boxes, boxes.map((b) => ({ width: textWidth(b.label, scale) + 2 * scale, height: (GLYPH_HEIGHT + 2) * scale })), this.width, this.height);
     boxes.forEach((b, i) => {
       const t = tabs[i]!;
