@@ -128,8 +128,11 @@ export async function runDetect(argv: string[]): Promise<number> {
   if (!reader) throw new UsageError(`model ${graph.name} is neither a detector (a yolo loss) nor a fully convolutional classifier with an H x W x classes output`);
   const info = storedInfo(values.weights);
   const coco = values.coco === undefined ? undefined : cocoNumbering(values.coco, images, reader.classes);
-  const names = values['class-names']?.split(',').map((s) => s.trim()) ?? coco?.names ?? storedClassNames(values.weights, info) ?? Array.from({ length: reader.classes }, (_, i) => `class ${i}`);
-  if (names.length !== reader.classes) throw new UsageError(`--class-names gives ${names.length} names; the model has ${reader.classes} classes`);
+  const given = values['class-names']?.split(',').map((s) => s.trim());
+  if (given && given.length !== reader.classes) throw new UsageError(`--class-names gives ${given.length} names; the model has ${reader.classes} classes`);
+  // Names stored with weights of another model are passed over: loading the weights names the misfit.
+  const stored = storedClassNames(values.weights, info);
+  const names = given ?? coco?.names ?? (stored?.length === reader.classes ? stored : undefined) ?? Array.from({ length: reader.classes }, (_, i) => `class ${i}`);
   const categories = coco?.categories ?? categoryIds(info, reader.classes);
   const [sessionOpened] = await openEnsemble(graph, [values.weights], 1, values.backend);
   const session: TrainingSession = sessionOpened!;
