@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { exportOnnx, ONNX_OPSET } from '../compiler/export/onnx/export.ts';
+import { irShape } from '../compiler/lower/layout.ts';
 import { initialWeights } from '../runtime/init.ts';
 import { shapeToString, toFloat32 } from '../runtime/tensor.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
@@ -14,7 +15,7 @@ import { EXIT_ERRORS, EXIT_OK, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun } from './model-input.ts';
 import { writePytorchExport } from './export-pytorch.ts';
 
-/** Every parameter and running statistic: from --weights (any names a map knows), else initialised from the seed. */
+/** Every parameter and running statistic (and a trainable input the file has): from --weights (any names a map knows), else initialised from the seed. */
 export async function exportWeights(graph: ModelGraph, path: string | undefined, seed: number): Promise<Map<string, Float32Array>> {
   if (path === undefined) return initialWeights(graph, seed);
   const loaded = await readWeightsFor(graph, path);
@@ -27,6 +28,14 @@ export async function exportWeights(graph: ModelGraph, path: string | undefined,
       else if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) problems.push(`${p.name} is ${shapeToString(t.shape)}, the model expects ${shapeToString(p.shape)}`);
       else out.set(p.name, toFloat32(t));
     }
+  }
+  // A trainable input travels when the file has it (a checkpoint of train.py), as [1, C, H, W].
+  for (const input of graph.inputs.filter((i) => i.trainable)) {
+    const t = loaded.tensors.get(input.name);
+    const shape = irShape(input.shape, 1);
+    if (!t) continue;
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) problems.push(`${input.name} is ${shapeToString(t.shape)}, the model expects ${shapeToString(shape)}`);
+    else out.set(input.name, toFloat32(t));
   }
   if (problems.length > 0) throw new UsageError(`${path} does not fit model ${graph.name}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
   return out;

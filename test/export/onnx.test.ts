@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { exportOnnx } from '../../compiler/export/onnx/export.ts';
 import { buildInferenceProgram } from '../../compiler/lower/programs.ts';
 import { irShape } from '../../compiler/lower/layout.ts';
-import { compileModel } from '../../compiler/program.ts';
+import { compileModel, listStdlib, loadProgram, rootModels, stdlibPath } from '../../compiler/program.ts';
 import { evaluate } from '../../runtime/reference/executor.ts';
 import { cnnc } from '../support/cli.ts';
 import { fill, rng } from '../ir/support.ts';
@@ -36,6 +36,8 @@ const SMALL: { file: string; model: string; set?: Record<string, number>; quick?
   { file: 'stdlib/inception', model: 'InceptionNaive' },
   { file: 'stdlib/inception', model: 'InceptionReduced' },
   { file: 'stdlib/yolo', model: 'YOLOv2', set: { size: 64, classes: 2 } },
+  { file: 'stdlib/yolo', model: 'ShapesYolo' },
+  { file: 'stdlib/segmentation', model: 'UNetSmall', quick: true },
   { file: 'stdlib/localization', model: 'ClassificationWithLocalization', quick: true },
   { file: 'stdlib/localization', model: 'Landmarks' },
   { file: 'stdlib/sliding_windows', model: 'SlidingWindows14' },
@@ -53,6 +55,12 @@ const dir = mkdtempSync(join(tmpdir(), 'cnnc-onnx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('cnnc export --to onnx, run in onnxruntime-node', () => {
+  it('the table names every stdlib model', () => {
+    const listed = new Set(SMALL.filter((m) => m.file.startsWith('stdlib/')).map((m) => `${m.file.slice('stdlib/'.length)} ${m.model}`));
+    const stdlib = listStdlib().flatMap((file) => rootModels(loadProgram(stdlibPath(file))).map((m) => `${file} ${m.name.name}`));
+    expect(stdlib.filter((m) => !listed.has(m))).toEqual([]);
+  });
+
   for (const m of SMALL) {
     const run = m.quick || process.env.CNNC_LONG === '1' ? it : it.skip;
     run(`${m.file} ${m.model}`, async () => {

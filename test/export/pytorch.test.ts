@@ -1,7 +1,8 @@
 // cnnc export --to pytorch, run in PyTorch (Debian's python3-torch): the module's loss and
-// gradients equal cnnc's CPU reference (LeNet-5, ResNet blocks, a triplet model); train.py under
-// `torchrun --nproc_per_node 2` (gloo) takes the same steps as one process on the same global
-// batch, and its checkpoint evaluates in `cnnc eval` to the accuracy PyTorch reports.
+// gradients equal cnnc's CPU reference (LeNet-5, ResNet blocks, a triplet model, every loss term,
+// a trained input); train.py under `torchrun --nproc_per_node 2` (gloo) takes the same steps as
+// one process on the same global batch, and its checkpoint evaluates in `cnnc eval` to the
+// accuracy PyTorch reports.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ModelGraph } from '../../compiler/graph.ts';
+import { LOSSES } from '../../compiler/checker/loss.ts';
+import type { LossTerm, ModelGraph } from '../../compiler/graph.ts';
 import { buildGradProgram, buildInferenceProgram } from '../../compiler/lower/programs.ts';
 import { irShape } from '../../compiler/lower/layout.ts';
 import { SEED_FEED } from '../../compiler/lower/lower.ts';
@@ -39,8 +41,8 @@ function python(args: string[], timeout = 120_000): string {
   return r.stdout;
 }
 
-function compile(file: string, model: string): ModelGraph {
-  const r = compileModel({ file: resolve(file), model });
+function compile(file: string, model: string, overrides?: Record<string, number>): ModelGraph {
+  const r = compileModel({ file: resolve(file), model, overrides });
   expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   return r.graph!;
 }
@@ -53,6 +55,44 @@ function exportModel(file: string, model: string, id: string): { out: string; gr
   mkdirSync(out);
   writePytorchExport(graph, file, weights, out);
   return { out, graph, weights };
+}
+
+/**
+ * A target as the data would hold it: 0/1 for binary cross-entropy; for localization pc 0/1 and
+ * one-hot classes (cnnc's softmax cross-entropy gradient takes the targets to sum to 1); for yolo
+ * a 0/1 detector mask per anchor and cell, offsets in the cell and one-hot classes.
+ */
+function target(term: LossTerm, shape: readonly number[], rand: () => number): Float32Array {
+  const out = fill(shape, 'normal', rand).map((x) => 0.5 * x);
+  const bit = (p: number): number => (rand() < p ? 1 : 0);
+  if (term.fn === 'binary_cross_entropy') return out.map(() => bit(0.5));
+  if (term.fn === 'localization') {
+    const [n, f] = shape as [number, number];
+    for (let i = 0; i < n; i++) {
+      const row = out.subarray(i * f, (i + 1) * f);
+      row[0] = bit(0.6);
+      row.fill(0, 5);
+      row[5 + Math.floor(rand() * (f - 5))] = 1;
+    }
+  }
+  if (term.fn === 'yolo') {
+    const [n, channels, h, w] = shape as [number, number, number, number];
+    const anchors = (term.lists?.anchors ?? []).length / 2;
+    const per = channels / anchors;
+    for (let i = 0; i < n; i++) {
+      for (let a = 0; a < anchors; a++) {
+        for (let cell = 0; cell < h * w; cell++) {
+          const at = (k: number): number => ((i * channels + a * per + k) * h + 0) * w + cell;
+          out[at(0)] = bit(0.4);
+          out[at(1)] = rand();
+          out[at(2)] = rand();
+          for (let k = 5; k < per; k++) out[at(k)] = 0;
+          out[at(5 + Math.floor(rand() * (per - 5)))] = 1;
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -70,20 +110,37 @@ const worstRelative = (got: ArrayLike<number>, want: ArrayLike<number>): number 
 };
 
 describe('cnnc export --to pytorch', () => {
-  it('model.py gives cnnc\'s loss and gradients: LeNet-5, ResNet blocks, a triplet model, a U-Net', { timeout: 600_000 }, () => {
-    const cases = [
-      { file: 'stdlib/lenet5.cnn', model: 'LeNet5', id: 'lenet' },
-      { file: 'test/export/models/pytorch.cnn', model: 'ResNetBlocks', id: 'resnet' },
-      { file: 'test/export/models/pytorch.cnn', model: 'TinyTriplet', id: 'triplet' },
-      { file: 'stdlib/segmentation.cnn', model: 'UNetSmall', id: 'unet' },
-      // The course's triplet model itself (96x96 faces, 3.7M parameters): CNNC_LONG=1 only.
-      ...(process.env.CNNC_LONG === '1' ? [{ file: 'stdlib/facenet.cnn', model: 'FaceNetTriplet', id: 'facenet' }] : []),
-    ];
-    const batch = 4;
-    const runs = cases.map((c) => {
-      const { out, graph, weights } = exportModel(c.file, c.model, c.id);
-      const { program, lowered } = buildGradProgram(graph, batch, 'train');
+  // Every loss of the language: the cases' loss terms together name them all (checked below).
+  const GRAD_CASES: { file: string; model: string; id: string; batch?: number; set?: Record<string, number> }[] = [
+    { file: 'stdlib/lenet5.cnn', model: 'LeNet5', id: 'lenet' },
+    { file: 'test/export/models/pytorch.cnn', model: 'ResNetBlocks', id: 'resnet' },
+    { file: 'test/export/models/pytorch.cnn', model: 'TinyTriplet', id: 'triplet' },
+    { file: 'stdlib/segmentation.cnn', model: 'UNetSmall', id: 'unet' },
+    { file: 'test/export/models/pytorch.cnn', model: 'BinaryProbabilities', id: 'bce-probs' },
+    // One model per loss term (test/ir/lowering.test.ts checks their gradients by finite differences).
+    ...['CrossEntropyProbs', 'Binary', 'MseTwo', 'Localize', 'StyleTargets', 'Yolo', 'Frozen'].map((model) => ({ file: 'test/ir/models/losses.cnn', model, id: `loss-${model}` })),
+    // The generated image is a parameter of model.py: one per run, as in `cnnc stylize`.
+    { file: 'stdlib/style_transfer.cnn', model: 'StyleTransfer', id: 'style', batch: 1, set: { height: 32, width: 32, filters: 4 } },
+    // The course's triplet model itself (96x96 faces, 3.7M parameters): CNNC_LONG=1 only.
+    ...(process.env.CNNC_LONG === '1' ? [{ file: 'stdlib/facenet.cnn', model: 'FaceNetTriplet', id: 'facenet' }] : []),
+  ];
+
+  it('the gradient cases use every loss the language has', () => {
+    const used = new Set(GRAD_CASES.flatMap((c) => compile(c.file, c.model, c.set).loss.map((t) => t.fn)));
+    expect(Object.keys(LOSSES).filter((fn) => !used.has(fn))).toEqual([]);
+  });
+
+  it('model.py gives cnnc\'s loss and gradients: LeNet-5, ResNet blocks, a triplet model, a U-Net, every loss, a trained input', { timeout: 600_000 }, () => {
+    const runs = GRAD_CASES.map((c) => {
+      const batch = c.batch ?? 4;
+      const graph = compile(c.file, c.model, c.set);
       const rand = rng(3);
+      const weights = randomizedWeights(graph, 5);
+      for (const input of graph.inputs) if (input.trainable) weights.set(input.name, fill(irShape(input.shape, batch), 'normal', rand));
+      const out = join(dir, c.id);
+      mkdirSync(out);
+      writePytorchExport(graph, c.file, weights, out);
+      const { program, lowered } = buildGradProgram(graph, batch, 'train');
       const feeds = new Map<string, Float32Array>();
       const file = new Map<string, HostTensor>();
       for (const [name, shape] of lowered.feeds) {
@@ -98,7 +155,7 @@ describe('cnnc export --to pytorch', () => {
           feeds.set(name, Float32Array.from(labels));
           file.set(name, { dtype: 'I64', shape: [batch], data: BigInt64Array.from(labels.map(BigInt)) });
         } else {
-          const data = fill(shape, 'normal', rand);
+          const data = term ? target(term, shape, rand) : fill(shape, 'normal', rand);
           feeds.set(name, data);
           file.set(name, { dtype: 'F32', shape: [...shape], data });
         }
@@ -112,6 +169,7 @@ describe('cnnc export --to pytorch', () => {
       const values = evaluate(r.program, r.feeds, r.weights);
       const torch = readSafetensorsFile(r.result).tensors;
       const loss = values[r.program.outputs.get('loss')!]![0]!;
+      expect(Number.isFinite(loss), `${r.model} loss`).toBe(true);
       expect(Math.abs(loss - (torch.get('loss')!.data as Float32Array)[0]!), `${r.model} loss`).toBeLessThan(1e-4 * Math.max(1, Math.abs(loss)));
       const grads = [...r.program.outputs.keys()].filter((n) => n !== 'loss');
       expect(grads.length).toBeGreaterThan(0);
