@@ -24,6 +24,7 @@ import { writePytorchExport } from '../../cli/export-pytorch.ts';
 import { cnnc } from '../support/cli.ts';
 import { fill, rng } from '../ir/support.ts';
 import { randomizedWeights } from './weights.ts';
+import { STDLIB_SMALL } from './stdlib-small.ts';
 
 const PYTHON = '/usr/bin/python3';
 /**
@@ -184,25 +185,27 @@ describe('cnnc export --to pytorch', () => {
     }
   });
 
-  // Every stdlib model that trains weights (StyleTransfer trains its input) at a small size.
-  const FORWARD: [string, string, Record<string, number>?][] = [
-    ['lenet5', 'LeNet5Original'], ['alexnet', 'AlexNet', { size: 63, classes: 10 }], ['vgg', 'VGG16', { size: 32, classes: 10 }],
-    ['resnet', 'ResNet50', { size: 32, classes: 10 }], ['resnet', 'ResNet50Signs'], ['inception', 'GoogLeNet', { size: 128, classes: 10 }],
-    ['inception', 'InceptionNaive'], ['yolo', 'YOLOv2', { size: 64, classes: 2 }], ['localization', 'Landmarks'],
-    ['sliding_windows', 'SlidingWindows28'], ['facenet', 'FaceVerification'], ['signals', 'Heartbeat'], ['volumes', 'CTVolume', { depth: 46, size: 46 }],
-  ];
-  (process.env.CNNC_LONG === '1' ? it : it.skip)('model.py computes cnnc\'s outputs for the stdlib models (eval mode)', { timeout: 1_200_000 }, () => {
-    const runs = FORWARD.map(([file, model, set]) => {
+  // Every stdlib model at a small size (the ONNX test's table).
+  (process.env.CNNC_LONG === '1' ? it : it.skip)('model.py computes cnnc\'s outputs for every stdlib model (eval mode)', { timeout: 1_200_000 }, () => {
+    const runs = STDLIB_SMALL.map(({ file, model, set }) => {
       const graph = compileModel({ file: resolve(`stdlib/${file}.cnn`), model, overrides: set }).graph!;
       const weights = randomizedWeights(graph, 5);
+      const rand = rng(4);
+      // A trained input is one image for the batch: model.py's parameter, repeated for cnnc.
+      const store = new Map(weights);
+      for (const i of graph.inputs.filter((x) => x.trainable)) {
+        const one = fill(irShape(i.shape, 1), 'normal', rand);
+        weights.set(i.name, one);
+        store.set(i.name, Float32Array.from({ length: 2 * one.length }, (_, k) => one[k % one.length]!));
+      }
       const out = join(dir, `fw-${model}`);
       mkdirSync(out);
       writePytorchExport(graph, `stdlib/${file}.cnn`, weights, out);
-      const rand = rng(4);
-      const inputs = new Map(graph.inputs.map((i) => [i.name, fill(irShape(i.shape, 2), 'normal', rand)] as const));
+      const fed = graph.inputs.filter((i) => !i.trainable);
+      const inputs = new Map(fed.map((i) => [i.name, fill(irShape(i.shape, 2), 'normal', rand)] as const));
       const inputsFile = join(dir, `fw-${model}-in.safetensors`);
-      writeSafetensorsFile(inputsFile, new Map(graph.inputs.map((i) => [i.name, { dtype: 'F32' as const, shape: irShape(i.shape, 2), data: inputs.get(i.name)! }])));
-      return { model, graph, weights, inputs, out, inputsFile, result: join(dir, `fw-${model}-torch.safetensors`) };
+      writeSafetensorsFile(inputsFile, new Map(fed.map((i) => [i.name, { dtype: 'F32' as const, shape: irShape(i.shape, 2), data: inputs.get(i.name)! }])));
+      return { model, graph, weights: store, inputs, out, inputsFile, result: join(dir, `fw-${model}-torch.safetensors`) };
     });
     python(['test/export/run_export.py', 'forward', ...runs.flatMap((r) => [r.out, r.inputsFile, r.result])], 1_000_000);
     for (const r of runs) {
@@ -213,6 +216,18 @@ describe('cnnc export --to pytorch', () => {
         expect(worstRelative(values[program.outputs.get(`output:${name}`)!]!, torch.get(`output/${name}`)!.data as Float32Array), `${r.model} ${name}`).toBeLessThan(1e-4);
       }
     }
+  });
+
+  it('cnnc export writes a trained input as a parameter that starts from seeded noise', () => {
+    const out = join(dir, 'cli-style');
+    const r = cnnc(['export', 'stdlib/style_transfer.cnn', '--to', 'pytorch', '-o', out, '--set', 'height=32', '--set', 'width=32', '--set', 'filters=4', '--seed', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    const generated = readSafetensorsFile(join(out, 'weights.safetensors')).tensors.get('generated')!;
+    expect(generated.shape).toEqual([1, 3, 32, 32]);
+    const values = generated.data as Float32Array;
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...values)).toBeLessThan(1);
+    expect(new Set(values).size).toBeGreaterThan(1000);
   });
 
   it('torchrun --nproc_per_node 2 takes the steps of one process; cnnc eval reads its checkpoint', { timeout: 180_000 }, async () => {
