@@ -24,6 +24,7 @@ const QUICK = new Set(['LeNet5Original', 'ResNet18', 'UNetSmall', 'Classificatio
 const SMALL: { file: string; model: string; set?: Readonly<Record<string, number>>; quick?: boolean }[] = [
   { file: 'test/export/models/every-op', model: 'EveryOp', quick: true },
   { file: 'test/export/models/every-op', model: 'Volume', quick: true },
+  { file: 'test/export/models/pytorch', model: 'AsymmetricPools', quick: true },
   ...STDLIB_SMALL.map((m) => ({ ...m, file: `stdlib/${m.file}`, quick: QUICK.has(m.model) })),
 ];
 const BATCH = 2;

@@ -118,6 +118,8 @@ describe('cnnc export --to pytorch', () => {
     { file: 'test/export/models/pytorch.cnn', model: 'TinyTriplet', id: 'triplet' },
     { file: 'stdlib/segmentation.cnn', model: 'UNetSmall', id: 'unet' },
     { file: 'test/export/models/pytorch.cnn', model: 'BinaryProbabilities', id: 'bce-probs' },
+    { file: 'test/export/models/pytorch.cnn', model: 'AsymmetricPools', id: 'pools' },
+    { file: 'test/export/models/pytorch.cnn', model: 'PythonNames', id: 'python-names' },
     // One model per loss term (test/ir/lowering.test.ts checks their gradients by finite differences).
     ...['CrossEntropyProbs', 'Binary', 'MseTwo', 'Localize', 'StyleTargets', 'Yolo', 'Frozen'].map((model) => ({ file: 'test/ir/models/losses.cnn', model, id: `loss-${model}` })),
     // The generated image is a parameter of model.py: one per run, as in `cnnc stylize`.

@@ -72,7 +72,12 @@ const LAYERS: Readonly<Record<LayerOp, LayerEmit>> = {
   avgpool(l, x) {
     const a = l.attrs;
     if (a.op !== 'avgpool') throw new PytorchExportError('avgpool');
-    if (!same(a.padBefore, a.padAfter)) throw new PytorchExportError(`layer ${l.name}: PyTorch's average pool pads both sides alike; this one pads [${a.padBefore}] before and [${a.padAfter}] after`);
+    if (!same(a.padBefore, a.padAfter)) {
+      // PyTorch pads both sides alike: pad explicitly, and divide the window sums by the counts of
+      // real (unpadded) elements, which cnnc's average excludes padding by.
+      const pool = (t: string): string => `F.avg_pool${a.rank}d(F.pad(${t}, ${py(torchPad(a.padBefore, a.padAfter))}), ${py(a.kernel)}, ${py(a.stride)}, 0, ceil_mode=${py(a.ceil)})`;
+      return { value: `${pool(x)} / ${pool(`torch.ones_like(${x}[:1, :1])`)}` };
+    }
     return { value: `F.avg_pool${a.rank}d(${x}, ${py(a.kernel)}, ${py(a.stride)}, ${py(a.padBefore)}, ceil_mode=${py(a.ceil)}, count_include_pad=False)` };
   },
   global_avgpool: (l, x) => ({ value: `${x}.mean(dim=${py(l.inputShapes[0]!.slice(1).map((_, i) => i + 2))})` }),
@@ -172,7 +177,7 @@ function lossTerm(term: LossTerm, graph: ModelGraph): string {
     case 'total_variation':
       return `total_variation(${arg(0)})`;
     case 'l2':
-      return `l2(${l2Weights(graph).map((name) => `self.${name}`).join(', ')})`;
+      return `l2(${l2Weights(graph).map(modulePath).join(', ')})`;
     default:
       throw new PytorchExportError(`the loss '${term.fn}' has no PyTorch form in this export`);
   }
@@ -281,9 +286,24 @@ def yolo(y, t, anchors):
     return (confidence.sum() + cls.sum() + coords.sum()) * 0.5 / n
 `;
 
-/** Python attribute paths for dotted names: `stem.conv1` -> `self.stem.conv1`. */
+/** Names cnnc allows that Python reserves (keywords), or that model.py's own code uses. */
+const PY_KEYWORDS = new Set(['False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield']);
+const PY_TAKEN = new Set([...PY_KEYWORDS, 'self', 'v', 't', 'torch', 'nn', 'F']);
+
+/** The Python argument for a model input: its name, or `name_` where Python or model.py has it. */
+const argName = (name: string): string => (PY_TAKEN.has(name) ? `${name}_` : name);
+
+/** Python attribute paths for dotted names: `stem.conv1` -> `self.stem.conv1`; a keyword segment through getattr. */
 function modulePath(name: string): string {
-  return `self.${name}`;
+  return name.split('.').reduce((path, seg) => (PY_KEYWORDS.has(seg) ? `getattr(${path}, ${py(seg)})` : `${path}.${seg}`), 'self');
+}
+
+/** `self.a.b = value`, or setattr where the last segment is a Python keyword. */
+function assignModule(name: string, value: string): string {
+  const at = name.lastIndexOf('.');
+  const last = name.slice(at + 1);
+  if (!PY_KEYWORDS.has(last)) return `${modulePath(name)} = ${value}`;
+  return `setattr(${at < 0 ? 'self' : modulePath(name.slice(0, at))}, ${py(last)}, ${value})`;
 }
 
 /** A layer's module name: its weights' prefix (`encoder.conv` for a shared tower's `a.conv`). */
@@ -307,10 +327,10 @@ export function modelPy(graph: ModelGraph, source: string): string {
       const parts = name.split('.');
       for (let i = 1; i < parts.length; i++) {
         const scope = parts.slice(0, i).join('.');
-        if (!scopes.has(scope)) init.push(`        ${modulePath(scope)} = Scope()`);
+        if (!scopes.has(scope)) init.push(`        ${assignModule(scope, 'Scope()')}`);
         scopes.add(scope);
       }
-      init.push(`        ${modulePath(name)} = ${emit.module}`);
+      init.push(`        ${assignModule(name, emit.module)}`);
       if (layer.frozen) frozen.push(name);
     }
     body.push(`        ${v(layer.name)} = ${emit.value}`);
@@ -321,10 +341,11 @@ export function modelPy(graph: ModelGraph, source: string): string {
   const fed = graph.inputs.filter((i) => !i.trainable);
   const trained = graph.inputs.filter((i) => i.trainable);
   const inputs = fed.map((i) => i.name);
+  const args = inputs.map(argName).join(', ');
   const perExample = (shape: Shape): number[] => irShape(shape, 1).slice(1);
   const trainedValues = trained.map((i) => {
-    const param = `self.${i.name}`;
-    const value = fed.length > 0 ? `${param}.expand(${fed[0]!.name}.shape[0], *${param}.shape[1:])` : param;
+    const param = modulePath(i.name);
+    const value = fed.length > 0 ? `${param}.expand(${argName(fed[0]!.name)}.shape[0], *${param}.shape[1:])` : param;
     return `        ${v(i.name)} = ${value}`;
   });
   const targets = [...new Map(graph.loss.filter((t) => t.target).map((t) => [t.target!.name, t.target!] as const)).values()];
@@ -361,19 +382,19 @@ export function modelPy(graph: ModelGraph, source: string): string {
     `class ${className}(nn.Module):`,
     `    def __init__(self):`,
     '        super().__init__()',
-    ...trained.map((i) => `        ${modulePath(i.name)} = nn.Parameter(torch.zeros(1, ${perExample(i.shape).join(', ')}))`),
+    ...trained.map((i) => `        ${assignModule(i.name, `nn.Parameter(torch.zeros(1, ${perExample(i.shape).join(', ')}))`)}`),
     ...(init.length > 0 || trained.length > 0 ? init : ['        pass']),
     ...frozen.map((n) => `        ${modulePath(n)}.requires_grad_(False)`),
     '',
-    `    def values(self, ${inputs.join(', ')}):`,
+    `    def values(self, ${args}):`,
     '        """Every layer\'s value, by its cnnc name."""',
-    `        v = {${inputs.map((n) => `${py(n)}: ${n}`).join(', ')}}`,
+    `        v = {${inputs.map((n) => `${py(n)}: ${argName(n)}`).join(', ')}}`,
     ...trainedValues,
     ...body,
     '        return v',
     '',
-    `    def forward(self, ${inputs.join(', ')}):`,
-    `        v = self.values(${inputs.join(', ')})`,
+    `    def forward(self, ${args}):`,
+    `        v = self.values(${args})`,
     `        return ${outputs.length === 1 ? outputs[0] : `(${outputs.join(', ')})`}`,
     '',
     '    def loss(self, v, t):',
