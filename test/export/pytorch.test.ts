@@ -187,10 +187,15 @@ describe('cnnc export --to pytorch', () => {
     }
   });
 
-  // Every stdlib model at a small size (the ONNX test's table).
-  (process.env.CNNC_LONG === '1' ? it : it.skip)('model.py computes cnnc\'s outputs for every stdlib model (eval mode)', { timeout: 1_200_000 }, () => {
-    const runs = STDLIB_SMALL.map(({ file, model, set }) => {
-      const graph = compileModel({ file: resolve(`stdlib/${file}.cnn`), model, overrides: set }).graph!;
+  // Every layer op (every-op.cnn) in CI; with CNNC_LONG=1 also every stdlib model at a small size (the ONNX test's table).
+  const FORWARD = [
+    { file: 'test/export/models/every-op', model: 'EveryOp' },
+    { file: 'test/export/models/every-op', model: 'Volume' },
+    ...(process.env.CNNC_LONG === '1' ? STDLIB_SMALL.map((m) => ({ ...m, file: `stdlib/${m.file}` })) : []),
+  ];
+  it('model.py computes cnnc\'s outputs in eval mode: every layer op (CNNC_LONG=1: every stdlib model)', { timeout: 1_200_000 }, () => {
+    const runs = FORWARD.map(({ file, model, set }: { file: string; model: string; set?: Readonly<Record<string, number>> }) => {
+      const graph = compileModel({ file: resolve(`${file}.cnn`), model, overrides: set }).graph!;
       const weights = randomizedWeights(graph, 5);
       const rand = rng(4);
       // A trained input is one image for the batch: model.py's parameter, repeated for cnnc.
@@ -202,7 +207,7 @@ describe('cnnc export --to pytorch', () => {
       }
       const out = join(dir, `fw-${model}`);
       mkdirSync(out);
-      writePytorchExport(graph, `stdlib/${file}.cnn`, weights, out);
+      writePytorchExport(graph, `${file}.cnn`, weights, out);
       const fed = graph.inputs.filter((i) => !i.trainable);
       const inputs = new Map(fed.map((i) => [i.name, fill(irShape(i.shape, 2), 'normal', rand)] as const));
       const inputsFile = join(dir, `fw-${model}-in.safetensors`);
