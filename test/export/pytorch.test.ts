@@ -21,6 +21,7 @@ import { readSafetensorsFile, writeSafetensorsFile } from '../../runtime/checkpo
 import { evaluate } from '../../runtime/reference/executor.ts';
 import type { HostTensor } from '../../runtime/tensor.ts';
 import { writePytorchExport } from '../../cli/export-pytorch.ts';
+import { modelPy } from '../../compiler/export/pytorch/model-py.ts';
 import { cnnc } from '../support/cli.ts';
 import { fill, rng } from '../ir/support.ts';
 import { randomizedWeights } from './weights.ts';
@@ -223,6 +224,13 @@ describe('cnnc export --to pytorch', () => {
         expect(worstRelative(values[program.outputs.get(`output:${name}`)!]!, torch.get(`output/${name}`)!.data as Float32Array), `${r.model} ${name}`).toBeLessThan(1e-4);
       }
     }
+  });
+
+  it('model.py tells train.py when some parameter gets no gradient from the loss (DDP must look for them)', () => {
+    const flag = (file: string, model: string) => /^PARAMETERS_OUTSIDE_LOSS = (\w+)$/m.exec(modelPy(compile(file, model), file))?.[1];
+    expect(flag('test/export/models/pytorch.cnn', 'UnusedHead')).toBe('True');
+    expect(flag('stdlib/lenet5.cnn', 'LeNet5')).toBe('False');
+    expect(flag('test/ir/models/losses.cnn', 'StyleTargets')).toBe('False');
   });
 
   it('cnnc export writes a trained input as a parameter that starts from seeded noise', () => {

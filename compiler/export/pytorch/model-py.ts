@@ -183,6 +183,27 @@ function lossTerm(term: LossTerm, graph: ModelGraph): string {
   }
 }
 
+/**
+ * Whether some trainable tensor gets no gradient from the loss (a head the loss does not read):
+ * DistributedDataParallel must then be told to look for unused parameters.
+ */
+function hasParametersOutsideLoss(graph: ModelGraph): boolean {
+  const byName = new Map(graph.layers.map((l) => [l.name, l] as const));
+  const reached = new Set<string>();
+  const stack = graph.loss.flatMap((t) => [...t.args]);
+  while (stack.length > 0) {
+    const name = stack.pop()!;
+    if (reached.has(name)) continue;
+    reached.add(name);
+    stack.push(...(byName.get(name)?.inputs ?? []));
+  }
+  const owners = new Set([...reached].map((n) => byName.get(n)?.paramOwner));
+  // l2 reads every trainable kernel, wherever it is.
+  const l2 = graph.loss.some((t) => t.fn === 'l2');
+  const unusedParam = graph.layers.some((l) => !owners.has(l.name) && l.params.some((p) => p.trainable && !(l2 && p.role === 'weight')));
+  return unusedParam || graph.inputs.some((i) => i.trainable && !reached.has(i.name));
+}
+
 /** The weights `l2` sums over, as cnnc's: trainable conv and dense kernels (no biases, no batchnorm), each once. */
 function l2Weights(graph: ModelGraph): string[] {
   return [...new Set(graph.layers.flatMap((l) => l.params.filter((p) => p.role === 'weight' && p.trainable).map((p) => p.name)))];
@@ -371,6 +392,8 @@ export function modelPy(graph: ModelGraph, source: string): string {
     `TARGETS = {${targets.map((t) => `${py(t.name)}: (${py(t.shape.length <= 1 ? t.shape : irShape(t.shape, 1).slice(1))}, ${py(t.dtype === 'i32' ? 'int64' : 'float32')})`).join(', ')}}`,
     `OUTPUTS = [${graph.outputs.map(py).join(', ')}]`,
     `LOSSES = [${graph.loss.map((t) => py(t.fn)).join(', ')}]`,
+    '# Whether some trainable tensor gets no gradient from the loss (train.py tells DDP to look for them).',
+    `PARAMETERS_OUTSIDE_LOSS = ${py(hasParametersOutsideLoss(graph))}`,
     '',
     '',
     'class Scope(nn.Module):',

@@ -243,7 +243,7 @@ def main():
     if missing:
         sys.exit(f'train.py: {args.weights} has no {", ".join(missing[:5])}')
     net.to(device)
-    model = DistributedDataParallel(WithLoss(net)) if distributed else WithLoss(net)
+    model = DistributedDataParallel(WithLoss(net), find_unused_parameters=exported.PARAMETERS_OUTSIDE_LOSS) if distributed else WithLoss(net)
 
     overrides = dict(f.split('=', 1) for f in args.feed)
     data = TensorDataset(*bind(load_data(args.data), overrides))
