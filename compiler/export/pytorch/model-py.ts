@@ -371,7 +371,7 @@ export function modelPy(graph: ModelGraph, source: string): string {
   });
   const targets = [...new Map(graph.loss.filter((t) => t.target).map((t) => [t.target!.name, t.target!] as const)).values()];
   const className = /^[A-Za-z_]\w*$/.test(graph.name) ? graph.name : 'Model';
-  const lossBody = graph.loss.length > 0 ? `return ${graph.loss.map((t) => `${t.weight} * ${lossTerm(t, graph)}`).join(' + \\\n            ')}` : 'return None';
+  const lossBody = graph.loss.length > 0 ? `return ${graph.loss.map((t) => `${t.weight === 1 ? '' : `${t.weight} * `}${lossTerm(t, graph)}`).join(' + \\\n            ')}` : 'return None';
   const outputs = graph.outputs.map(v);
   const lines = [
     `"""${graph.name} from ${source}, exported by cnnc (\`cnnc export --to pytorch\`).`,
