@@ -6,6 +6,7 @@ import type { LayerNode, LayerOp, LossTerm, ModelGraph, Shape } from '../../grap
 import { irShape } from '../../lower/layout.ts';
 import { UserError } from '../../../grammar/user-error.ts';
 import { YAD2K_COCO_ANCHORS } from '../../checker/loss.ts';
+import { PROBABILITY_EPS } from '../../lower/losses.ts';
 
 export class PytorchExportError extends UserError {
   constructor(message: string) {
@@ -133,9 +134,6 @@ const LAYERS: Readonly<Record<LayerOp, LayerEmit>> = {
     return { value: `F.interpolate(${x}, scale_factor=${py(a.scale.map((s) => s * 1.0))}, mode='nearest')` };
   },
 };
-
-/** Probabilities are kept this far from 0 and 1 where a loss cannot use its activation's logits (as cnnc). */
-const PROBABILITY_EPS = 1e-7;
 
 /**
  * One loss term as PyTorch computes it, term for term as compiler/lower/losses.ts lowers it; `v`
