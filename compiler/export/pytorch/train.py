@@ -131,6 +131,16 @@ def read_folder(path, size):
 
 
 def load_data(spec):
+    """The data's fields by name; an unreadable path is one line naming it."""
+    try:
+        return read_data(spec)
+    except OSError as e:
+        sys.exit(f'train.py: --data {spec}: {e.strerror or e} ({e.filename or spec})')
+    except (ValueError, KeyError, struct.error) as e:
+        sys.exit(f'train.py: --data {spec}: not readable as its kind ({e})')
+
+
+def read_data(spec):
     kind, _, rest = spec.partition(':')
     if kind == 'safetensors':
         fields = read_safetensors(rest)
@@ -221,7 +231,8 @@ def main():
     p.add_argument('--weights', default=os.path.join(HERE, 'weights.safetensors'))
     p.add_argument('--out', default='checkpoint.safetensors')
     p.add_argument('--feed', action='append', default=[], metavar='NAME=FIELD')
-    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--device', choices=('cpu', 'cuda'), default='cuda' if torch.cuda.is_available() else 'cpu',
+                   help='cuda: one GPU per process (LOCAL_RANK under torchrun), NCCL between them; cpu: gloo')
     args = p.parse_args()
 
     distributed = 'WORLD_SIZE' in os.environ
