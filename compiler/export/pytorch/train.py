@@ -234,6 +234,8 @@ def main():
     p.add_argument('--device', choices=('cpu', 'cuda'), default='cuda' if torch.cuda.is_available() else 'cpu',
                    help='cuda: one GPU per process (LOCAL_RANK under torchrun), NCCL between them; cpu: gloo')
     args = p.parse_args()
+    if not exported.LOSSES:
+        sys.exit(f'train.py: {exported.MODEL.__name__} declares no loss, so there is nothing to train (model.py serves inference and weights)')
 
     distributed = 'WORLD_SIZE' in os.environ
     rank, world = 0, 1
