@@ -8,7 +8,8 @@ import { exportOnnx, ONNX_OPSET } from '../compiler/export/onnx/export.ts';
 import { irShape } from '../compiler/lower/layout.ts';
 import { initialWeights } from '../runtime/init.ts';
 import { Rng } from '../runtime/data/random.ts';
-import { elementCount, shapeToString, toFloat32 } from '../runtime/tensor.ts';
+import { fitWeights } from '../runtime/fit-weights.ts';
+import { elementCount } from '../runtime/tensor.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
 import { parseCommand } from './command.ts';
 import { EXPORT } from './commands.ts';
@@ -20,25 +21,10 @@ import { writePytorchExport } from './export-pytorch.ts';
 export async function exportWeights(graph: ModelGraph, path: string | undefined, seed: number): Promise<Map<string, Float32Array>> {
   if (path === undefined) return withTrainedInputs(graph, initialWeights(graph, seed), seed);
   const loaded = await readWeightsFor(graph, path);
-  const out = new Map<string, Float32Array>();
-  const problems: string[] = [];
-  for (const layer of graph.layers) {
-    for (const p of layer.params) {
-      const t = loaded.tensors.get(p.name);
-      if (!t) problems.push(`missing ${p.name}`);
-      else if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) problems.push(`${p.name} is ${shapeToString(t.shape)}, the model expects ${shapeToString(p.shape)}`);
-      else out.set(p.name, toFloat32(t));
-    }
-  }
   // A trainable input travels when the file has it (a checkpoint of train.py), as [1, C, H, W].
-  for (const input of graph.inputs.filter((i) => i.trainable)) {
-    const t = loaded.tensors.get(input.name);
-    const shape = irShape(input.shape, 1);
-    if (!t) continue;
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) problems.push(`${input.name} is ${shapeToString(t.shape)}, the model expects ${shapeToString(shape)}`);
-    else out.set(input.name, toFloat32(t));
-  }
-  if (problems.length > 0) throw new UsageError(`${path} does not fit model ${graph.name}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
+  const trained = graph.inputs.filter((i) => i.trainable && loaded.tensors.has(i.name)).map((i) => [i.name, irShape(i.shape, 1)] as const);
+  const wanted = [...graph.layers.flatMap((l) => l.params.map((p) => [p.name, p.shape] as const)), ...trained];
+  const out = fitWeights(wanted, loaded.tensors, path, `model ${graph.name}`);
   return withTrainedInputs(graph, out, seed);
 }
 

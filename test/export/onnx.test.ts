@@ -4,7 +4,7 @@
 // CI runs a few stdlib models and test/export/models/every-op.cnn (every layer op); CNNC_LONG=1
 // runs every stdlib model.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -14,6 +14,7 @@ import { buildInferenceProgram } from '../../compiler/lower/programs.ts';
 import { irShape } from '../../compiler/lower/layout.ts';
 import { compileModel } from '../../compiler/program.ts';
 import { evaluate } from '../../runtime/reference/executor.ts';
+import { writeSafetensorsFile } from '../../runtime/checkpoint.ts';
 import { cnnc } from '../support/cli.ts';
 import { fill, rng } from '../ir/support.ts';
 import { randomizedWeights } from './weights.ts';
@@ -86,6 +87,16 @@ describe('cnnc export command', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('ONNX opset 17');
     expect(readFileSync(out).length).toBeGreaterThan(62006 * 4);
+  });
+
+  it('weights that do not fit the model are one data line naming them, exit 1, nothing written', () => {
+    const weights = join(dir, 'misfit.safetensors');
+    writeSafetensorsFile(weights, new Map([['conv_1.weight', { dtype: 'F32' as const, shape: [6, 1, 5, 5], data: new Float32Array(150) }]]));
+    const out = join(dir, 'misfit.onnx');
+    const r = cnnc(['export', 'stdlib/lenet5.cnn', '--to', 'onnx', '-o', out, '--weights', weights]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^cnnc export: \S*misfit\.safetensors does not fit model LeNet5: conv_1\.weight is \[6, 1, 5, 5\] in the file, the model expects \[6, 3, 5, 5\]; missing conv_1\.bias \[6\].*\(and \d+ more\)\n$/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('refuses an unknown format with one usage line', () => {
