@@ -1,11 +1,12 @@
 // `cnnc build FILE -o DIR`: compiles a model into a bundle (TypeScript module with a typed API,
-// its WGSL kernels inlined and as files, manifest.json) that runs unchanged in Node and browsers.
+// its WGSL kernels inlined and as files, its wasm modules inlined, manifest.json) that runs
+// unchanged in Node and browsers, on WebGPU or, without it, on the wasm back end.
 
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { BUNDLE_TARGETS, BundleBuildError, compileBundle, type BundleTarget } from '../compiler/emit-ts/bundle-spec.ts';
 import { emitBundle } from '../compiler/emit-ts/emit-module.ts';
-import { IrError } from '../compiler/ir/build.ts';
+import { ProgramRequestError } from '../compiler/program-request-error.ts';
 import type { OptimizerConfig } from '../compiler/optim/optimizers.ts';
 import { helpText, parseCommand } from './command.ts';
 import { BUILD } from './commands.ts';
@@ -76,15 +77,16 @@ export async function runBuild(argv: string[]): Promise<number> {
       writeFileAtomic(join(dir, path), text);
     }
     const kernels = [...emitted.files.keys()].filter((p) => p.endsWith('.wgsl')).length;
-    process.stdout.write(`wrote ${join(out, emitted.module)} (${bundle.spec.train.dispatches.length} training dispatches, ${kernels} kernels) and manifest.json\n`);
+    const wasmKiB = (bundle.wasm.train.plan.module.length + bundle.wasm.eval.plan.module.length) / 1024;
+    process.stdout.write(`wrote ${join(out, emitted.module)} (${bundle.spec.train.dispatches.length} training dispatches, ${kernels} kernels; wasm: ${bundle.wasm.train.plan.steps.length} training steps, ${wasmKiB.toFixed(0)} KiB of modules) and manifest.json\n`);
     return EXIT_OK;
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`cnnc build: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    // A model a bundle cannot hold, or IR limits: reported against the model file.
-    if (e instanceof BundleBuildError || e instanceof IrError) {
+    // A model a bundle cannot hold, or a program it cannot give: reported against the model file.
+    if (e instanceof BundleBuildError || e instanceof ProgramRequestError) {
       process.stderr.write(`${file}: error: ${e.message}\n`);
       return EXIT_ERRORS;
     }

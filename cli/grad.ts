@@ -10,7 +10,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ModelGraph } from '../compiler/graph.ts';
-import { IrError } from '../compiler/ir/build.ts';
 import { SEED_FEED } from '../compiler/lower/lower.ts';
 import { buildGradProgram } from '../compiler/lower/programs.ts';
 import { compileModel } from '../compiler/program.ts';
@@ -68,7 +67,7 @@ function batchOf(graph: ModelGraph, inputs: Map<string, HostTensor>, path: strin
 async function executorFor(backend: string): Promise<{ executor: Executor; release: () => void }> {
   if (backend === 'cpu') return { executor: cpuExecutor, release: () => undefined };
   if (backend === 'wasm') {
-    const { executor, close } = (await import('../runtime/wasm/select.ts')).openWasmExecutor();
+    const { executor, close } = await (await import('../runtime/wasm/select.ts')).openWasmExecutor();
     return { executor, release: close };
   }
   const { acquireDevice } = await import('../runtime/webgpu/device.ts');
@@ -85,7 +84,7 @@ export async function runGrad(argv: string[]): Promise<number> {
   try {
     return await grad(argv);
   } catch (e) {
-    if (e instanceof GradError || e instanceof IrError || e instanceof ExecutionError || e instanceof RangeError) {
+    if (e instanceof GradError || e instanceof ExecutionError || e instanceof RangeError) {
       process.stderr.write(`cnnc grad: ${e.message}\n`);
       return EXIT_USAGE;
     }

@@ -5,7 +5,7 @@
 import { groupDigits } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { irShape } from '../compiler/lower/layout.ts';
-import { loadCheckpoint, readWeightsFile, writeFileAtomic, writeSafetensorsFile } from '../runtime/checkpoint.ts';
+import { loadCheckpoint, readWeightsFile, writeFileAtomic, writeSafetensorsFile, type Json } from '../runtime/checkpoint.ts';
 import { PickedDataset, type Dataset } from '../runtime/data/dataset.ts';
 import { labelsOf } from '../runtime/data/labels.ts';
 import { stratifiedSample, stratifiedSplit } from '../runtime/data/stratify.ts';
@@ -219,14 +219,19 @@ export async function runEval(argv: string[]): Promise<number> {
 }
 
 /** Class names a training run stored in its checkpoint (image folders), if any. */
-export function storedClassNames(weightsFile: string | undefined): string[] | undefined {
-  if (!weightsFile) return undefined;
+/** What `cnnc train` kept beside the weights (class names, ...); empty for a plain weights file. */
+export function storedInfo(weightsFile: string | undefined): Record<string, Json> {
+  if (!weightsFile) return {};
   try {
-    const names = loadCheckpoint(weightsFile).info.class_names;
-    return Array.isArray(names) && names.every((n) => typeof n === 'string') ? (names as string[]) : undefined;
+    return loadCheckpoint(weightsFile).info;
   } catch {
-    return undefined; // a plain weights file: no metadata
+    return {}; // a plain weights file: no metadata
   }
+}
+
+export function storedClassNames(weightsFile: string | undefined, info = storedInfo(weightsFile)): string[] | undefined {
+  const names = info.class_names;
+  return Array.isArray(names) && names.every((n) => typeof n === 'string') ? (names as string[]) : undefined;
 }
 
 /** The model's single image input, which image files feed; anything else is given with --data. */
