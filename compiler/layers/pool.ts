@@ -42,7 +42,12 @@ function poolPytorch(t: TorchLayer, a: PoolAttrs): TorchForm {
     const pad = symmetric ? a.padBefore : a.kernel.map(() => 0);
     return { value: `F.max_pool${a.rank}d(${input}, ${t.py(a.kernel)}, ${t.py(a.stride)}, ${t.py(pad)}, ceil_mode=${t.py(a.ceil)})` };
   }
-  if (!symmetric) t.refuse(`layer ${t.layer.name}: PyTorch's average pool pads both sides alike; this one pads [${a.padBefore}] before and [${a.padAfter}] after`);
+  if (!symmetric) {
+    // PyTorch pads both sides alike: pad explicitly, and divide the window sums by the counts of
+    // real (unpadded) elements, which cnnc's average excludes padding by.
+    const pool = (x: string): string => `F.avg_pool${a.rank}d(F.pad(${x}, ${t.py(torchPad(a.padBefore, a.padAfter))}), ${t.py(a.kernel)}, ${t.py(a.stride)}, 0, ceil_mode=${t.py(a.ceil)})`;
+    return { value: `${pool(t.x)} / ${pool(`torch.ones_like(${t.x}[:1, :1])`)}` };
+  }
   return { value: `F.avg_pool${a.rank}d(${t.x}, ${t.py(a.kernel)}, ${t.py(a.stride)}, ${t.py(a.padBefore)}, ceil_mode=${t.py(a.ceil)}, count_include_pad=False)` };
 }
 

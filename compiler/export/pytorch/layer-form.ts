@@ -14,8 +14,6 @@ export interface TorchLayer {
   readonly m: string;
   /** A Python literal: strings quoted, booleans True/False, arrays as tuples. */
   py(value: unknown): string;
-  /** Refuses a layer PyTorch has no form for (an export error naming the layer). */
-  refuse(message: string): never;
 }
 
 export interface TorchForm {
