@@ -30,6 +30,24 @@ describe('--help', () => {
   });
 });
 
+describe('a bad flag', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('is one line naming the flag, the nearest option and the help, exit 2', async () => {
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => err.push(String(chunk)) > 0);
+    const cases: [string[], string][] = [
+      [['export', 'x.cnn', '--out', 'y'], "cnnc export: unknown option '--out' (did you mean --output?); see cnnc export --help\n"],
+      [['train', 'x.cnn', '--epoch', '2'], "cnnc train: unknown option '--epoch' (did you mean --epochs?); see cnnc train --help\n"],
+      [['check', 'x.cnn', '--frobnicate'], "cnnc check: unknown option '--frobnicate'; see cnnc check --help\n"],
+      [['train', 'x.cnn', '--batch'], 'cnnc train: --batch needs a value; see cnnc train --help\n'],
+      [['summary', 'x.cnn', '--json=yes'], 'cnnc summary: --json takes no value; see cnnc summary --help\n'],
+    ];
+    for (const [argv] of cases) expect(await main(argv)).toBe(2);
+    expect(err).toEqual(cases.map(([, line]) => line));
+  });
+});
+
 describe("README's table of commands", () => {
   it('is current (regenerate: node bin/run-ts.js scripts/readme-commands.ts)', () => {
     const readme = readFileSync(README, 'utf8');
