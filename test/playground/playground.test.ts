@@ -14,6 +14,8 @@ import { CHROMIUM_PATH, CHROMIUM_WEBGPU_FLAGS, describeWithBrowser } from '../su
 const DOCS = resolve(import.meta.dirname, '../../docs');
 const STEPS = 12;
 
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 interface PageState {
   losses: number[];
   done: boolean;
@@ -79,10 +81,28 @@ describeWithBrowser('the playground page', () => {
     expect(state.error).toBeUndefined();
     expect(state.device).toMatch(/^webgpu/);
     expect(state.losses).toHaveLength(STEPS);
-    const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(state.losses.slice(-3))).toBeLessThan(mean(state.losses.slice(0, 3)) - 0.2);
     expect(await page.locator('table.confusion td').count()).toBe(100);
     expect(await page.locator('#chart polyline.loss-line').count()).toBe(1);
     await shot('playground.png');
   }, 300_000);
+
+  it('falls back to the wasm back end in a browser without WebGPU, and the loss falls there too', async () => {
+    const bare = await browser.newPage({ viewport: { width: 1300, height: 860 } });
+    try {
+      await bare.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+      await bare.goto(`${served.url}?steps=${STEPS}`);
+      await bare.waitForSelector('#diagram svg g.node');
+      await bare.click('#train');
+      await bare.waitForFunction(() => (globalThis as { playground?: PageState }).playground?.done === true, null, { timeout: 120_000 });
+      const state = (await bare.evaluate(() => (globalThis as { playground?: PageState }).playground)) as PageState;
+      expect(state.error).toBeUndefined();
+      expect(state.device).toMatch(/^wasm/);
+      expect(state.losses).toHaveLength(STEPS);
+      expect(mean(state.losses.slice(-3))).toBeLessThan(mean(state.losses.slice(0, 3)) - 0.2);
+      expect(await bare.locator('table.confusion td').count()).toBe(100);
+    } finally {
+      await bare.close();
+    }
+  }, 180_000);
 });
