@@ -46,6 +46,17 @@ describe('what the diagram shows', () => {
     expect(d.edges.filter((e) => e.to === 'loss:0')).toEqual([{ from: 'sigmoid_1', to: 'loss:0' }]);
   });
 
+  it("draws FaceNet's triplet towers as one set of weights feeding the triplet loss node", () => {
+    const d = collapseGraph(graphOf('facenet.cnn', 'FaceNetTriplet'));
+    expect(d.nodes.filter((n) => ['a', 'p', 'n'].includes(n.id)).map((n) => [n.id, n.kind, n.lines.at(-1)])).toEqual([
+      ['a', 'block', '→ 128 · 3,743,280 params'],
+      ['p', 'shared', '→ 128 · weights of a'],
+      ['n', 'shared', '→ 128 · weights of a'],
+    ]);
+    expect(d.nodes.find((n) => n.id === 'loss:0')).toMatchObject({ kind: 'loss', lines: ['triplet'] });
+    expect(d.edges.filter((e) => e.to === 'loss:0').map((e) => e.from)).toEqual(['a', 'p', 'n']);
+  });
+
   it("keeps YOLOv2's passthrough as its own edge", () => {
     const d = collapseGraph(graphOf('yolo.cnn'));
     expect(d.edges).toContainEqual({ from: 'skip', to: 'conv21' });
@@ -120,6 +131,7 @@ const PICTURES: readonly { name: string; file: string; model?: string; depth?: n
   { name: 'ResNet-18 expanded', file: 'resnet.cnn', model: 'ResNet18', depth: Infinity },
   { name: 'YOLOv2', file: 'yolo.cnn' },
   { name: 'Siamese verification', file: 'facenet.cnn', model: 'FaceVerification' },
+  { name: 'FaceNet triplet', file: 'facenet.cnn', model: 'FaceNetTriplet' },
   { name: 'GoogLeNet, inception modules opened', file: 'inception.cnn', model: 'GoogLeNet', depth: 2 },
 ];
 
