@@ -1,4 +1,5 @@
-// Builds the installable package into dist/ (run by `npm pack` through `prepack`):
+// Builds the installable package into dist/ (run by `npm pack` through `prepack`; `--runtime`
+// builds only dist/runtime.js, as `npm ci` does through `prepare`):
 //   dist/cli/main.js, dist/plugins/{vite,esbuild,module-source}.js and every `*-worker.ts` as entry
 //   points of one Node bundle with code splitting (each command's module is its own chunk, loaded
 //   only when that command runs); dist/runtime.js, the browser-safe bundle runtime in one file;
@@ -157,4 +158,6 @@ export async function buildDist(): Promise<void> {
   }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await buildDist();
+// `--runtime`: only dist/runtime.js, what `npm ci` builds in a checkout (package.json's prepare) so
+// that bundles written by `cnnc build` there resolve `cnnc/runtime`.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await (process.argv.includes('--runtime') ? buildRuntime() : buildDist());
