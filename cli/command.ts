@@ -126,3 +126,10 @@ export function parseCommand<O extends OptionSpecs>(spec: CommandSpec<O>, argv: 
   }
   return parsed;
 }
+
+/** The one FILE a command takes; anything else is a usage error that says what it got. */
+export function expectOneFile(spec: CommandSpec, positionals: readonly string[]): void {
+  if (positionals.length === 1) return;
+  const got = positionals.length > 1 ? ` (${positionals.map((p) => `'${p}'`).join(', ')})` : '';
+  throw new UsageError(`expected one FILE, got ${positionals.length}${got}; see cnnc ${spec.name} --help`);
+}

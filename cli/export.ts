@@ -8,7 +8,7 @@ import { exportOnnx, ONNX_OPSET } from '../compiler/export/onnx/export.ts';
 import { initialWeights } from '../runtime/init.ts';
 import { shapeToString, toFloat32 } from '../runtime/tensor.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
-import { parseCommand } from './command.ts';
+import { expectOneFile, parseCommand } from './command.ts';
 import { EXPORT } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun } from './model-input.ts';
@@ -34,7 +34,7 @@ export async function exportWeights(graph: ModelGraph, path: string | undefined,
 
 export async function runExport(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(EXPORT, argv);
-  if (positionals.length !== 1) throw new UsageError('cnnc export takes one .cnn file');
+  expectOneFile(EXPORT, positionals);
   const to = values.to;
   if (to !== 'onnx' && to !== 'pytorch') throw new UsageError(`--to expects onnx or pytorch, got ${to === undefined ? 'nothing' : `'${to}'`}`);
   if (!values.output) throw new UsageError(`missing -o ${to === 'onnx' ? 'MODEL.onnx' : 'DIR'}`);

@@ -18,7 +18,7 @@ import { shapeToString, toFloat32 } from '../runtime/tensor.ts';
 import { pickExecutor } from '../runtime/train/create-session.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
 import { formatDuration } from '../runtime/train/progress.ts';
-import { parseCommand } from './command.ts';
+import { expectOneFile, parseCommand } from './command.ts';
 import { STYLIZE } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun, parseBackend } from './model-input.ts';
@@ -105,7 +105,7 @@ function progressLine(r: StepReport, started: number): string {
 
 export async function runStylize(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(STYLIZE, argv);
-  if (positionals.length !== 1) throw new UsageError(`expected one FILE, got ${positionals.length}; see cnnc stylize --help`);
+  expectOneFile(STYLIZE, positionals);
   for (const flag of ['content', 'weights', 'output'] as const) if (!values[flag]) throw new UsageError(`missing --${flag}; see cnnc stylize --help`);
   const settings = settingsOf(values);
   const sets = [...(values.set ?? [])];

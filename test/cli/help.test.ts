@@ -30,7 +30,7 @@ describe('--help', () => {
   });
 });
 
-describe('a bad flag', () => {
+describe('a bad flag or argument count', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('is one line naming the flag, the nearest option and the help, exit 2', async () => {
@@ -42,6 +42,8 @@ describe('a bad flag', () => {
       [['check', 'x.cnn', '--frobnicate'], "cnnc check: unknown option '--frobnicate'; see cnnc check --help\n"],
       [['train', 'x.cnn', '--batch'], 'cnnc train: --batch needs a value; see cnnc train --help\n'],
       [['summary', 'x.cnn', '--json=yes'], 'cnnc summary: --json takes no value; see cnnc summary --help\n'],
+      [['graph', 'a.cnn', 'layer1_0'], "cnnc graph: expected one FILE, got 2 ('a.cnn', 'layer1_0'); see cnnc graph --help\n"],
+      [['summary'], 'cnnc summary: expected one FILE, got 0; see cnnc summary --help\n'],
     ];
     for (const [argv] of cases) expect(await main(argv)).toBe(2);
     expect(err).toEqual(cases.map(([, line]) => line));
