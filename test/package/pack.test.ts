@@ -1,5 +1,7 @@
 // The package as a user gets it: `npm pack` (which builds dist/ through prepack), installed into a
-// fresh project outside this repository; there `cnnc check` runs from built JavaScript, a Vite
+// fresh project outside this repository; there `cnnc check` runs from built JavaScript, `cnnc
+// train` trains on the bundled data (wasm kernel and batch workers) and `cnnc export` writes a
+// PyTorch folder with its train.py, a Vite
 // build compiles an imported .cnn file with its training bundle and cnnc/runtime, and a strict
 // `tsc --noEmit` accepts the runtime's and the .cnn module's types.
 
@@ -123,6 +125,19 @@ describe('the npm package, installed into a fresh project', () => {
     // The standard library ships with it.
     const summary = run(bin, ['summary', join(app, 'node_modules/cnnc/dist/stdlib/lenet5.cnn'), '--json'], app);
     expect((JSON.parse(summary.stdout) as { totals: { params: number } }).totals.params).toBe(62006);
+  });
+
+  it('trains on the bundled data with wasm and batch workers, then exports to PyTorch: what they read at run time ships', () => {
+    const bin = join(app, 'node_modules/.bin/cnnc');
+    const lenet = join(app, 'node_modules/cnnc/dist/stdlib/lenet5.cnn');
+    const args = ['--set', 'channels=1', '--data', 'fashion-mnist-bundled', '--limit', '64', '--epochs', '1', '--batch', '32', '--workers', '1', '--backend', 'wasm', '--out', 'out/lenet.safetensors'];
+    const train = run(bin, ['train', lenet, ...args], app);
+    expect(train.stderr).not.toMatch(/error|cannot find/i);
+    expect(train.code).toBe(0);
+    expect(train.stdout).toMatch(/trained LeNet5 for 1 epoch\(s\), 2 steps, .* on wasm/);
+    const exported = run(bin, ['export', lenet, '--set', 'channels=1', '--weights', 'out/lenet.safetensors', '--to', 'pytorch', '-o', 'pt'], app);
+    expect(exported.code).toBe(0);
+    expect(readdirSync(join(app, 'pt')).sort()).toEqual(['model.py', 'train.py', 'weights.safetensors']);
   });
 
   it('draws the diagram and writes the prebuilt playground', () => {
