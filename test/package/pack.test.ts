@@ -1,9 +1,8 @@
 // The package as a user gets it: `npm pack` (which builds dist/ through prepack), installed into a
-// fresh project outside this repository; there `cnnc check` runs from built JavaScript, `cnnc
-// train` trains on the bundled data (wasm kernel and batch workers) and `cnnc export` writes a
-// PyTorch folder with its train.py, a Vite
-// build compiles an imported .cnn file with its training bundle and cnnc/runtime, and a strict
-// `tsc --noEmit` accepts the runtime's and the .cnn module's types.
+// fresh project outside this repository. There `cnnc check` runs from built JavaScript, `cnnc train`
+// trains on the bundled data (wasm kernel and batch workers), `cnnc export` writes a PyTorch folder
+// with its train.py, a Vite build compiles an imported .cnn file with its training bundle and
+// cnnc/runtime, and a strict `tsc --noEmit` accepts the runtime's and the .cnn module's types.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
