@@ -1,6 +1,7 @@
 // The playground page in Chromium (WebGPU on SwiftShader): typing an error shows its diagnostic,
-// fixing it clears it, shapes show as inlay hints and on hover, and Train trains the edited model
-// in the page until the loss falls. CNNC_SCREENSHOTS=1 writes the screenshots docs/ shows.
+// fixing it clears it, shapes show as inlay hints and on hover, the diagram follows an edit, and
+// Train trains the edited model in the page until the loss falls (on WebGPU, and on the wasm back
+// end in a page without WebGPU). CNNC_SCREENSHOTS=1 writes the screenshots docs/ shows.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,6 +76,8 @@ describeWithBrowser('the playground page', () => {
     await page.keyboard.press('Shift+Home');
     await page.keyboard.type('conv 12, 3x3, pad same -> relu');
     await expect.poll(async () => [await page.locator('.cm-content').innerText(), await page.locator('.cm-shape-hint').first().textContent()]).toEqual([expect.stringContaining('conv 12'), '28 x 28 x 12']);
+    // The diagram follows the edit: conv_1's box now says 12 channels and 120 parameters.
+    await expect.poll(() => page.locator('#diagram g.node[data-node="conv_1"]').textContent()).toMatch(/28x28x12 · 120 params/);
     await page.click('#train');
     await page.waitForFunction(() => (globalThis as { playground?: PageState }).playground?.done === true, null, { timeout: 240_000 });
     const state = (await page.evaluate(() => (globalThis as { playground?: PageState }).playground)) as PageState;
