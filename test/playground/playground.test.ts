@@ -1,7 +1,8 @@
 // The playground page in Chromium (WebGPU on SwiftShader): typing an error shows its diagnostic,
-// fixing it clears it, shapes show as inlay hints and on hover, the diagram follows an edit, and
-// Train trains the edited model in the page until the loss falls (on WebGPU, and on the wasm back
-// end in a page without WebGPU). CNNC_SCREENSHOTS=1 writes the screenshots docs/ shows.
+// fixing it clears it, shapes show as inlay hints and on hover, the diagram follows an edit, Train
+// trains the edited model in the page until the loss falls (on WebGPU, and on the wasm back end in
+// a page without WebGPU), and the File menu opens the standard library. CNNC_SCREENSHOTS=1 writes
+// the screenshots docs/ shows.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,4 +109,12 @@ describeWithBrowser('the playground page', () => {
       await bare.close();
     }
   }, 180_000);
+
+  it('opens a standard-library file from the menu: its models in the Model menu, each drawn with blocks collapsed', async () => {
+    await page.selectOption('#example', 'resnet.cnn');
+    await expect.poll(() => page.locator('#model option').allTextContents()).toEqual(expect.arrayContaining(['ResNet18', 'ResNet50', 'ResNet152']));
+    await expect.poll(() => page.locator('#problems').textContent()).toBe('no problems');
+    await page.selectOption('#model', 'ResNet50');
+    await expect.poll(() => page.locator('#diagram g.node[data-node="layer4_0"]').textContent()).toMatch(/block · 12 layers.*7x7x2048 · 6,049,792 params/);
+  });
 });
