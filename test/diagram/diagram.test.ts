@@ -76,6 +76,18 @@ describe('cnnc graph options', () => {
     }
     expect(err).toEqual(["cnnc graph: --depth needs a whole number of at least 1, got '0'\n", 'cnnc graph: give --expand or --depth, not both\n']);
   });
+
+  it('names the missing folder of -o in one line, exit 2', async () => {
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => err.push(String(chunk)) > 0);
+    const out = join(tmpdir(), 'cnnc-no-such-folder', 'lenet.svg');
+    try {
+      expect(await main(['graph', join(STDLIB, 'lenet5.cnn'), '-o', out])).toBe(2);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(err).toEqual([`cnnc graph: ${out}: cannot create a temporary file beside it: the folder ${join(tmpdir(), 'cnnc-no-such-folder')} does not exist\n`]);
+  });
 });
 
 interface Check {
