@@ -6,6 +6,7 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -146,6 +147,18 @@ describe('the npm package, installed into a fresh project', () => {
     expect(run(bin, ['playground', '--out', 'site'], app).code).toBe(0);
     const site = readdirSync(join(app, 'site'), { recursive: true }).map(String);
     expect(site).toEqual(expect.arrayContaining(['index.html', 'main.js', join('data', 't10k-images-idx3-ubyte.gz')]));
+  });
+
+  it('says in one line when the playground port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const r = run(join(app, 'node_modules/.bin/cnnc'), ['playground', '--port', String(port)], app);
+      expect([r.code, r.stderr]).toEqual([2, `cnnc playground: port ${port} on 127.0.0.1 is in use; pick another with --port N (0 picks a free one)\n`]);
+    } finally {
+      taken.close();
+    }
   });
 
   it('builds with Vite: the .cnn import carries its model, kernels and cnnc/runtime', () => {
