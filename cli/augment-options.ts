@@ -10,12 +10,28 @@ import { UsageError } from './io.ts';
 /** The parsed flags (as strings). */
 export type AugmentFlagValues = Partial<Record<keyof typeof AUGMENT_FLAGS, string>>;
 
+/** The augmentation each magnitude flag belongs to. */
+const MAGNITUDE_OF: Readonly<Partial<Record<keyof typeof AUGMENT_FLAGS, (typeof AUGMENTATIONS)[number]>>> = {
+  'rotate-degrees': 'rotate',
+  'shear-factor': 'shear',
+  'crop-scale': 'crop',
+  'color-shift': 'color',
+  'pca-std': 'pca',
+  'warp-pixels': 'warp',
+  'warp-grid': 'warp',
+};
+
 /** AugmentOptions from the flags; `data` supplies the PCA colour basis when `pca` is listed. */
 export function parseAugmentation(values: AugmentFlagValues, data: Dataset): AugmentOptions | undefined {
   if (!values.augment) return undefined;
   const num = (flag: keyof typeof AUGMENT_FLAGS, fallback: number, min = 0, max = Infinity): number => parseNumberOption(flag, values[flag], fallback, { min, max });
   const out: AugmentOptions = {};
-  for (const item of values.augment.split(',').map((s) => s.trim())) {
+  const listed = values.augment.split(',').map((s) => s.trim());
+  // A magnitude for an augmentation that is not listed would be silently ignored.
+  for (const [flag, item] of Object.entries(MAGNITUDE_OF) as [keyof typeof AUGMENT_FLAGS, string][]) {
+    if (values[flag] !== undefined && !listed.includes(item)) throw new UsageError(`--${flag} sets ${item}, which --augment ${values.augment} does not list`);
+  }
+  for (const item of listed) {
     switch (item) {
       case 'mirror':
         out.mirror = true;

@@ -3,11 +3,11 @@
 // metadata (`files`, a JSON array) beside the model and the layer they came from.
 
 import { f32 } from '../runtime/tensor.ts';
-import { writeSafetensorsFile } from '../runtime/checkpoint.ts';
+import { writeSafetensors } from '../runtime/safetensors.ts';
 import { parseCommand } from './command.ts';
 import { EMBED } from './commands.ts';
 import { expandImagePaths, openFileEncoder } from './encoder-input.ts';
-import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
+import { EXIT_ERRORS, EXIT_OK, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun } from './model-input.ts';
 
 export async function runEmbed(argv: string[]): Promise<number> {
@@ -21,11 +21,8 @@ export async function runEmbed(argv: string[]): Promise<number> {
   const opened = await openFileEncoder(graph, values);
   try {
     const enc = await opened.encodeFiles(paths);
-    writeSafetensorsFile(values.output, { encodings: f32([enc.count, enc.dim], enc.data) }, {
-      files: JSON.stringify(paths),
-      model: graph.name,
-      layer: opened.encoder.choice.layer,
-    });
+    const metadata = { files: JSON.stringify(paths), model: graph.name, layer: opened.encoder.choice.layer };
+    writeFileAtomic(values.output, writeSafetensors({ encodings: f32([enc.count, enc.dim], enc.data) }, metadata));
     process.stderr.write(`cnnc embed: ${enc.count} image(s) through ${graph.name} to ${opened.encoder.choice.layer} (${enc.dim} values each) on ${opened.device}; wrote ${values.output}\n`);
     return EXIT_OK;
   } finally {

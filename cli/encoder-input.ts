@@ -3,19 +3,20 @@
 // encoder on a backend, and read images as the model's input.
 
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { readSafetensorsFile } from '../runtime/checkpoint.ts';
 import { DataError, PickedDataset, type Dataset } from '../runtime/data/dataset.ts';
 import { labelsOf } from '../runtime/data/labels.ts';
 import { stratifiedSample } from '../runtime/data/stratify.ts';
-import { decodeImage, IMAGE_EXTENSIONS, imageForModel } from '../runtime/data/image.ts';
+import { IMAGE_EXTENSIONS, imageForModel } from '../runtime/data/image.ts';
 import { buildEncodingProgram, chooseEncoding, openEncoder, weightsForProgram, type Encoder } from '../runtime/faces/encoder.ts';
 import type { Encodings } from '../runtime/faces/verification.ts';
 import type { SafetensorsMetadata } from '../runtime/safetensors.ts';
 import { pickExecutor } from '../runtime/train/create-session.ts';
 import { toModelNames } from '../runtime/weights/load.ts';
+import { readImageFile } from './image-file.ts';
 import { UsageError } from './io.ts';
 import { parseBackend } from './model-input.ts';
 
@@ -55,14 +56,7 @@ export function stratifiedLimit(data: Dataset, n: number, seed: number): Dataset
 export function readModelImage(path: string, shape: readonly [number, number, number]): Float32Array {
   const [channels, height, width] = shape;
   if (channels !== 1 && channels !== 3 && channels !== 4) throw new DataError(`the model takes ${channels}-channel images; cnnc reads 1, 3 or 4`);
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new DataError(`${path}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a folder, not an image' : `cannot read: ${err.message}`}`);
-  }
-  return imageForModel(decodeImage(bytes, path), height, width, channels);
+  return imageForModel(readImageFile(path), height, width, channels);
 }
 
 /** Image arguments: files as given, folders as every image inside (and in their sub-folders), sorted. */

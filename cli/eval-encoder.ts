@@ -10,7 +10,8 @@ import type { LoadedData } from '../runtime/data/spec.ts';
 import { encodeDataset } from '../runtime/faces/encoder.ts';
 import { metricKind } from '../runtime/faces/metric-training.ts';
 import { storeVerification } from '../runtime/faces/threshold.ts';
-import { allPairDistances, verificationReport } from '../runtime/faces/verification.ts';
+import { allPairDistances, requireVerificationPairs, verificationReport } from '../runtime/faces/verification.ts';
+import { labelsOf } from '../runtime/data/labels.ts';
 import type { EVAL } from './commands.ts';
 import type { parseCommand } from './command.ts';
 import { openFileEncoder, parsePositiveInt, stratifiedLimit } from './encoder-input.ts';
@@ -32,6 +33,7 @@ export async function runEncoderEval(graph: ModelGraph, values: EvalValues, load
   const seed = values.seed === undefined ? 0 : Number(values.seed);
   if (!(Number.isInteger(seed) && seed >= 0)) throw new UsageError(`--seed expects a whole number, got '${values.seed}'`);
   if (values.limit) data = stratifiedLimit(data, parsePositiveInt(values.limit, '--limit', data.length), seed);
+  requireVerificationPairs(labelsOf(data)); // before the encoder opens: nothing to encode in vain
   const opened = await openFileEncoder(graph, { weights: weights[0], layer: values.layer, backend: values.backend, batch: values.batch });
   try {
     process.stderr.write(`cnnc eval: ${graph.name}'s encoding ${opened.encoder.choice.layer} (${opened.encoder.dim} values) on ${opened.device}; ${loaded.description}; ${groupDigits(data.length)} images\n`);

@@ -1,7 +1,7 @@
 // Shared pieces of the command line: argument parsing with usage errors, diagnostic printing
 // relative to the working directory, and the exit-code contract (0 ok, 1 errors, 2 usage or I/O).
 
-import { accessSync, constants, readFileSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { writeFileAtomic as writeBytesAtomic } from '../runtime/checkpoint.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -53,8 +53,20 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], stream: Nod
 }
 
 
-/** Text or bytes through runtime/checkpoint's atomic writer: never a half-written file. */
+/**
+ * Text or bytes through runtime/checkpoint's atomic writer: never a half-written file. A missing
+ * folder of an output path is created (`-o out/x.png` on a fresh checkout), once the bytes are ready.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const folder = dirname(resolve(path));
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (e) {
+    // mkdir says EEXIST (or ENOTDIR) about a file on the way, which reads as if `path` existed.
+    const code = (e as { code?: unknown }).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new UsageError(`cannot write ${path}: a part of ${folder} is a file, not a folder`);
+    throw e;
+  }
   writeBytesAtomic(path, typeof data === 'string' ? new TextEncoder().encode(data) : data);
 }
 

@@ -13,18 +13,20 @@ import { RECOGNIZE } from './commands.ts';
 import { expandImagePaths, openFileEncoder } from './encoder-input.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
 import { compileForRun } from './model-input.ts';
+import { parseNumberOption } from './numbers.ts';
 
 export async function runRecognize(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(RECOGNIZE, argv);
   if (positionals.length < 2) throw new UsageError('cnnc recognize takes a .cnn file and one or more images or folders');
   if (!values.db) throw new UsageError('cnnc recognize needs --db DIR (one sub-folder per identity)');
   const [file, ...args] = positionals;
+  const thresholdOption = values.threshold === undefined ? undefined : parseNumberOption('threshold', values.threshold, 0, { min: 0 });
   const graph = compileForRun(file, values.model, values.set);
   if (!graph) return EXIT_ERRORS;
   const queries = expandImagePaths(args);
   const opened = await openFileEncoder(graph, values);
   try {
-    const { threshold, source } = pickThreshold(values.threshold, opened.metadata, opened.encoder.choice.layer);
+    const { threshold, source } = pickThreshold(thresholdOption, opened.metadata, opened.encoder.choice.layer);
     const cache = values.cache ?? join(values.db, DEFAULT_CACHE_NAME);
     const db = await loadDatabase(values.db, cache, opened.key, opened.encoder.dim, (paths) => opened.encodeFiles(paths));
     process.stderr.write(

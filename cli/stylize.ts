@@ -4,21 +4,23 @@
 // and writing intermediate pictures with --save-every. Any model with one trainable input and a
 // loss works; the inputs whose names contain `content` and `style` take the two pictures.
 
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { InputNode, ModelGraph } from '../compiler/graph.ts';
 import { IrError } from '../compiler/ir/build.ts';
+import { loadProgram, rootModels } from '../compiler/program.ts';
 import { buildInputObjective, reweightLoss, type InputObjective, type LossGroup } from '../compiler/lower/input-objective.ts';
-import { decodeImage, fitImage } from '../runtime/data/image.ts';
+import { fitImage } from '../runtime/data/image.ts';
 import { Rng } from '../runtime/data/random.ts';
 import { encodePng } from '../runtime/images/png.ts';
 import { optimizeInput, type StepReport } from '../runtime/stylize/optimize.ts';
 import { encodePixels, encodingOf, PIXEL_ENCODINGS, PIXEL_MAX, type PixelEncoding } from '../runtime/stylize/pixels.ts';
-import { shapeToString, toFloat32 } from '../runtime/tensor.ts';
+import { shapeToString } from '../runtime/tensor.ts';
 import { pickExecutor } from '../runtime/train/create-session.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
 import { formatDuration } from '../runtime/train/progress.ts';
+import { fitWeights } from '../runtime/fit-weights.ts';
 import { expectOneFile, parseCommand } from './command.ts';
+import { readImageFile } from './image-file.ts';
 import { STYLIZE } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun, parseBackend } from './model-input.ts';
@@ -62,27 +64,14 @@ function readPicture(path: string, input: InputNode): Float32Array {
   if (input.shape.length !== 3 || (channels !== 1 && channels !== 3)) {
     throw new UsageError(`input ${input.name} is ${shapeToString(input.shape)}, not an H x W x 1 or H x W x 3 image`);
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const unit = fitImage(decodeImage(bytes, path), height!, width!, channels);
+  const unit = fitImage(readImageFile(path), height!, width!, channels);
   return unit.map((v) => v * PIXEL_MAX);
 }
 
 /** The frozen weights under the model's names (torchvision's through the model's name map). */
 async function loadWeights(path: string, graph: ModelGraph, objective: InputObjective): Promise<{ store: Map<string, Float32Array>; note: string }> {
   const { tensors, note } = await readWeightsFor(graph, path);
-  const store = new Map<string, Float32Array>();
-  for (const [name, shape] of objective.params) {
-    const t = tensors.get(name);
-    if (!t) throw new UsageError(`${path} has no tensor '${name}' ${shapeToString(shape)}`);
-    if (t.shape.join() !== shape.join()) throw new UsageError(`${path}: '${name}' is ${shapeToString(t.shape)}, the model needs ${shapeToString(shape)}`);
-    store.set(name, toFloat32(t));
-  }
-  return { store, note };
+  return { store: fitWeights(objective.params, tensors, path, `model ${graph.name}`), note };
 }
 
 /** The starting pixels: the content picture mixed with uniform noise, or noise alone. */
@@ -103,6 +92,18 @@ function progressLine(r: StepReport, started: number): string {
   return [`step ${r.step}/${r.steps}`, `[${'='.repeat(filled)}${' '.repeat(width - filled)}]`, `J ${r.loss.toPrecision(5)}`, ...parts, `ETA ${formatDuration(eta)}`].join('  ');
 }
 
+/** `--size` sets the model's `height` and `width`: a model without them is told so, not "from --set". */
+function requireSizeParameters(file: string, model: string | undefined): void {
+  const program = loadProgram(file);
+  const decl = model ? program.models.get(model) : rootModels(program)[0];
+  if (!decl) return; // compiling reports the missing model
+  const params = new Set(decl.params.map((p) => p.name.name));
+  const missing = ['height', 'width'].filter((p) => !params.has(p));
+  if (missing.length > 0) {
+    throw new UsageError(`--size sets the model's height and width parameters; model ${decl.name.name} has no ${missing.join(' or ')} parameter (its picture size is fixed in ${file}; drop --size)`);
+  }
+}
+
 export async function runStylize(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(STYLIZE, argv);
   expectOneFile(STYLIZE, positionals);
@@ -111,6 +112,7 @@ export async function runStylize(argv: string[]): Promise<number> {
   const sets = [...(values.set ?? [])];
   if (values.size) {
     const [h, w] = parseSize('size', values.size);
+    requireSizeParameters(positionals[0]!, values.model);
     sets.push(`height=${h}`, `width=${w}`);
   }
   const backend = parseBackend(values.backend);

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { groupDigits } from '../compiler/checker/values.ts';
-import { loadCheckpoint, writeSafetensorsFile } from '../runtime/checkpoint.ts';
+import { loadCheckpoint } from '../runtime/checkpoint.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import type { LoadedData } from '../runtime/data/spec.ts';
 import { trainMetric, type MetricKind, type MetricTrainingOptions } from '../runtime/faces/metric-training.ts';
@@ -35,8 +35,7 @@ export async function runMetricTrain(graph: ModelGraph, kind: MetricKind, file: 
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is not supported when training ${kind.kind === 'triplet' ? 'with mined triplets' : 'on pairs'}`);
   }
   if (!values.data) throw new UsageError('cnnc train needs --data, e.g. --data folder:faces@96x96x3 (one sub-folder per identity)');
-  const epochs = values.epochs === undefined ? 5 : Number(values.epochs);
-  if (!(Number.isInteger(epochs) && epochs >= 0)) throw new UsageError(`--epochs expects a whole number, got '${values.epochs}'`);
+  const epochs = values.epochs === undefined ? 5 : Number(values.epochs); // a whole number >= 1 (checked by the parser)
   const p = parsePositiveInt(values.identities, '--identities', 8);
   const k = parsePositiveInt(values['per-identity'], '--per-identity', 4);
   const mining = MINING_STRATEGIES.find((m) => m === (values.mining ?? 'semi-hard'));
@@ -70,7 +69,7 @@ export async function runMetricTrain(graph: ModelGraph, kind: MetricKind, file: 
   const started = performance.now();
   let lastTenth = -1;
   try {
-    const result = await trainMetric(graph, data, executor, {
+    await trainMetric(graph, data, executor, {
       identities: p,
       perIdentity: k,
       mining,
@@ -93,10 +92,6 @@ export async function runMetricTrain(graph: ModelGraph, kind: MetricKind, file: 
         log(`epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}${e.active === undefined ? '' : `, active triplets ${(e.active * 100).toFixed(1)}%`} | ${formatDuration(e.seconds)}`);
       },
     });
-    if (epochs === 0) {
-      // No step taken: the checkpoint holds the initial weights (the untrained baseline).
-      writeSafetensorsFile(out, new Map([...result.weights].map(([n, d]) => [n, { dtype: 'F32' as const, shape: [...result.shapes.get(n)!], data: d }])));
-    }
     process.stdout.write(`trained ${graph.name} for ${epochs} epoch(s) in ${formatDuration((performance.now() - started) / 1000)} on ${device}\ncheckpoint: ${out}\n`);
     return EXIT_OK;
   } finally {

@@ -41,8 +41,13 @@ interface HeaderEntry {
 /** Reads all tensors of a safetensors file. `source` names the file in errors. */
 const TO_SAFETENSORS = "convert it in Python: from safetensors.torch import save_file; save_file(torch.load('FILE.pt'), 'FILE.safetensors')";
 
-/** Files people pass as weights that are not safetensors: PyTorch's zip and pickle formats, NumPy. */
+/**
+ * Files people pass as weights that are not safetensors: PyTorch's zip and pickle formats, NumPy.
+ * A file whose header begins with '{' after the 8-byte length is safetensors whatever its first
+ * bytes: a header of 1,152 bytes starts 0x80 0x04, like a pickle.
+ */
 function otherFormat(bytes: Uint8Array): string | undefined {
+  if (bytes[8] === 0x7b) return undefined;
   if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return `this is a zip archive (a PyTorch .pt/.pth file?), not safetensors; ${TO_SAFETENSORS}`;
   if (bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) return `this is a Python pickle (an old PyTorch .pt file?), not safetensors; ${TO_SAFETENSORS}`;
   if (bytes[0] === 0x93 && String.fromCharCode(...bytes.subarray(1, 6)) === 'NUMPY') return 'this is a NumPy .npy file, not safetensors; save the arrays with safetensors.numpy.save_file';

@@ -5,8 +5,8 @@
 // same, so a changed image or new weights are encoded again; removed images drop out.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
 import { readSafetensorsFile, writeSafetensorsFile } from '../checkpoint.ts';
 import { IMAGE_EXTENSIONS } from '../data/image.ts';
 import { f32 } from '../tensor.ts';
@@ -115,6 +115,7 @@ export async function loadDatabase(
   const reused = images.length - missing.length;
   if (missing.length > 0 || cached.size !== images.length) {
     const meta: CacheMeta = { version: CACHE_VERSION, encoder: encoderKey, images };
+    mkdirSync(dirname(cachePath), { recursive: true }); // --cache elsewhere/new.safetensors
     writeSafetensorsFile(cachePath, { encodings: f32([images.length, dim], data) }, { [CACHE_KEY]: JSON.stringify(meta) });
   }
   return {

@@ -11,8 +11,9 @@ import { irShape } from '../../compiler/lower/layout.ts';
 import { fitCenter } from '../data/augment.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { Executor, PreparedProgram, TensorStore } from '../executor.ts';
+import { fitWeights } from '../fit-weights.ts';
 import { padBatch } from '../pad-batch.ts';
-import { toFloat32, type HostTensor } from '../tensor.ts';
+import type { HostTensor } from '../tensor.ts';
 import { FaceError, type Encodings } from './verification.ts';
 
 /** The layer an encoder returns and the image input it reads. */
@@ -105,40 +106,12 @@ export async function encodeDataset(encoder: Encoder, data: Dataset): Promise<{ 
   return { encodings: await encoder.encode(images, data.length), labels };
 }
 
-/**
- * The tensors `program` reads, taken from a weights file by name, checked for presence and shape;
- * everything wrong is listed in one error (the first five problems and a count).
- */
+/** The tensors `program` reads, from a weights file by name (every problem listed in one error). */
 export function weightsForProgram(program: IrProgram, file: ReadonlyMap<string, HostTensor>, source: string, what: string): TensorStore {
-  const store: TensorStore = new Map();
-  const problems: string[] = [];
-  const leaves = leavesOf(program);
-  // Suggestions come from tensors the model does not read (a file with other names).
-  const read = new Set(leaves.map((l) => l.name));
-  const spare = [...file.keys()].filter((n) => !n.startsWith('optimizer/') && !read.has(n));
-  for (const leaf of leaves) {
-    if (leaf.role === 'feed') continue;
-    const t = file.get(leaf.name);
-    if (!t) {
-      const guess = didYouMean(leaf.name, spare);
-      problems.push(`missing ${leaf.name} [${leaf.shape.join(', ')}]${guess ? ` (the file has ${guess})` : ''}`);
-      continue;
-    }
-    if (t.shape.length !== leaf.shape.length || t.shape.some((d, i) => d !== leaf.shape[i])) {
-      problems.push(`${leaf.name} is [${t.shape.join(', ')}] in the file, the model expects [${leaf.shape.join(', ')}]`);
-      continue;
-    }
-    if (!/^(F64|F32|F16|BF16)$/.test(t.dtype)) {
-      problems.push(`${leaf.name} is ${t.dtype}, a float type is needed`);
-      continue;
-    }
-    store.set(leaf.name, toFloat32(t));
-  }
-  if (problems.length > 0) {
-    const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
-    throw new FaceError(`${source} does not fit ${what}: ${problems.slice(0, 5).join('; ')}${more}`);
-  }
-  return store;
+  const wanted = leavesOf(program)
+    .filter((leaf) => leaf.role !== 'feed')
+    .map((leaf) => [leaf.name, leaf.shape] as const);
+  return fitWeights(wanted, file, source, what);
 }
 
 export interface Encoder {

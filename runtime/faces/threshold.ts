@@ -3,7 +3,7 @@
 
 import { readSafetensorsFile, writeSafetensorsFile } from '../checkpoint.ts';
 import type { SafetensorsMetadata } from '../safetensors.ts';
-import { FaceError, type VerificationReport } from './verification.ts';
+import type { VerificationReport } from './verification.ts';
 
 export const THRESHOLD_KEY = 'cnnc_verification';
 
@@ -38,12 +38,8 @@ export function storeVerification(path: string, report: VerificationReport, laye
 }
 
 /** The threshold to decide with: --threshold, else the one stored for this encoding layer, else the course's 0.7. */
-export function pickThreshold(option: string | undefined, metadata: SafetensorsMetadata, layer: string): { threshold: number; source: string } {
-  if (option !== undefined) {
-    const t = Number(option);
-    if (!(Number.isFinite(t) && t >= 0)) throw new FaceError(`--threshold expects a distance >= 0, got '${option}'`);
-    return { threshold: t, source: '--threshold' };
-  }
+export function pickThreshold(option: number | undefined, metadata: SafetensorsMetadata, layer: string): { threshold: number; source: string } {
+  if (option !== undefined) return { threshold: option, source: '--threshold' };
   const stored = readStoredVerification(metadata);
   if (stored && stored.layer === layer) return { threshold: stored.threshold, source: `fitted by cnnc eval on ${stored.data}` };
   const why = stored ? `the stored one is for layer ${stored.layer}; ` : '';

@@ -73,8 +73,20 @@ export function allPairDistances(e: Encodings, labels: ArrayLike<number>): PairD
 }
 
 function requireBoth(p: PairDistances): void {
-  if (p.same.length === 0) throw new FaceError('no two images share an identity: a threshold needs same-identity pairs (give each identity at least two images)');
-  if (p.different.length === 0) throw new FaceError('every image has the same identity: a threshold needs pairs of different identities');
+  requirePairCounts(p.same.length, p.different.length);
+}
+
+function requirePairCounts(same: number, different: number): void {
+  if (same === 0) throw new FaceError('no two images share an identity: a threshold needs same-identity pairs (give each identity at least two images)');
+  if (different === 0) throw new FaceError('every image has the same identity: a threshold needs pairs of different identities');
+}
+
+/** Fails, before anything is encoded, when these identity labels give no pair of one identity or none of two. */
+export function requireVerificationPairs(labels: ArrayLike<number>): void {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < labels.length; i++) counts.set(labels[i]!, (counts.get(labels[i]!) ?? 0) + 1);
+  const repeated = [...counts.values()].some((c) => c >= 2);
+  requirePairCounts(repeated ? 1 : 0, counts.size >= 2 ? 1 : 0);
 }
 
 /** Number of values in sorted `a` that are < x (strict) or <= x. */

@@ -32,9 +32,10 @@ function readPng(path: string): pngjs.PNG {
 describe('cnnc augment', () => {
   it('writes rows of an original and its augmented copies, with PCA colour and warping', () => {
     const out = join(dir, 'grid.png');
-    const r = cnnc(['augment', '--data', `folder:${colourFolder()}@16x16x3`, '--augment', 'pca,warp,mirror', '--pca-std', '2', '--warp-pixels', '3', '--examples', '2', '--copies', '3', '-o', out]);
+    const r = cnnc(['augment', '--data', `folder:${colourFolder()}@16x16x3`, '--augment', 'pca,warp,mirror,rotate,shear,color', '--pca-std', '2', '--warp-pixels', '3',
+      '--rotate-degrees', '20', '--shear-factor', '0.3', '--color-shift', '0.05', '--examples', '2', '--copies', '3', '-o', out]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/warp ±3 px \(4x4 field\), mirror, pca std 2/);
+    expect(r.stdout).toMatch(/rotate ±20°, shear ±0\.3, warp ±3 px \(4x4 field\), mirror, color shift ±0\.05, pca std 2/);
     // Cells are 16 px scaled by 6 (to reach 96 px) with 4 px gaps: 4 columns, 2 rows.
     const png = readPng(out);
     expect([png.width, png.height]).toEqual([4 * 96 + 5 * 4, 2 * 96 + 3 * 4]);
@@ -52,6 +53,8 @@ describe('cnnc augment', () => {
     const grey = cnnc(['augment', '--data', 'fashion-mnist-bundled', '--augment', 'pca', '-o', join(dir, 'x.png')]);
     expect(grey.code).toBe(2);
     expect(grey.stderr).toMatch(/pca needs RGB images, the data has 1 channel/);
+    const orphan = cnnc(['augment', '--data', 'fashion-mnist-bundled', '--augment', 'mirror', '--rotate-degrees', '30', '-o', join(dir, 'x.png')]);
+    expect([orphan.code, orphan.stderr.trim()]).toEqual([2, 'cnnc augment: --rotate-degrees sets rotate, which --augment mirror does not list']);
   });
 
   it('cnnc train prints the augmentation in force', () => {

@@ -3,7 +3,7 @@
 // box, every edge is visible (has length, and no part of it runs under a box) and every box of an
 // opened block lies inside its frame.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -77,16 +77,21 @@ describe('cnnc graph options', () => {
     expect(err).toEqual(["cnnc graph: --depth needs a whole number of at least 1, got '0'\n", 'cnnc graph: give --expand or --depth, not both\n']);
   });
 
-  it('names the missing folder of -o in one line, exit 2', async () => {
+  it('writes into a new folder, and refuses a path through a file in one line, exit 2', async () => {
     const err: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => err.push(String(chunk)) > 0);
-    const out = join(tmpdir(), 'cnnc-no-such-folder', 'lenet.svg');
+    const dir = mkdtempSync(join(tmpdir(), 'cnnc-graph-out-'));
     try {
-      expect(await main(['graph', join(STDLIB, 'lenet5.cnn'), '-o', out])).toBe(2);
+      expect(await main(['graph', join(STDLIB, 'lenet5.cnn'), '-o', join(dir, 'new', 'lenet.svg')])).toBe(0);
+      expect(readFileSync(join(dir, 'new', 'lenet.svg'), 'utf8')).toMatch(/^<svg/);
+      writeFileSync(join(dir, 'file'), '');
+      expect(await main(['graph', join(STDLIB, 'lenet5.cnn'), '-o', join(dir, 'file', 'lenet.svg')])).toBe(2);
     } finally {
       vi.restoreAllMocks();
+      rmSync(dir, { recursive: true, force: true });
     }
-    expect(err).toEqual([`cnnc graph: ${out}: cannot create a temporary file beside it: the folder ${join(tmpdir(), 'cnnc-no-such-folder')} does not exist\n`]);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toBe(`cnnc graph: cannot write ${join(dir, 'file', 'lenet.svg')}: a part of ${join(dir, 'file')} is a file, not a folder\n`);
   });
 });
 

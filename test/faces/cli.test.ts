@@ -85,6 +85,7 @@ describe('cnnc eval on an encoder', () => {
     const r = await cnnc('eval', ...enc(), '--data', `folder:${join(dir, 'singles')}@8x8x1`);
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^cnnc eval: no two images share an identity/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1); // refused before anything is encoded
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(readFileSync(weights).equals(before)).toBe(true);
   });
@@ -92,7 +93,7 @@ describe('cnnc eval on an encoder', () => {
 
 describe('cnnc embed and verify', () => {
   it('writes one encoding per image with the file names, and verify measures the same distance', async () => {
-    const out = join(dir, 'enc.safetensors');
+    const out = join(dir, 'new-folder', 'enc.safetensors'); // the output's folder is created
     const r = await cnnc('embed', ...enc(), join(dir, 'queries'), '-o', out);
     expect(r.code).toBe(0);
     const file = readSafetensorsFile(out);
@@ -107,6 +108,8 @@ describe('cnnc embed and verify', () => {
     const v = await cnnc('verify', ...enc(), files[0], files[3]);
     expect(v.code).toBe(0);
     expect(Number(/distance (\S+),/.exec(v.stdout)![1])).toBeCloseTo(Math.sqrt(d), 3);
+    // Without --threshold, the one cnnc eval stored in the weights (the eval test above ran first).
+    expect(v.stdout).toMatch(/threshold \S+ \(fitted by cnnc eval on folder:.*heldout@8x8x1\): (same identity|different identities)$/m);
     const same = await cnnc('verify', ...enc(), files[0], files[1], '--threshold', '100');
     expect(same.stdout).toMatch(/same identity$/m);
     const different = await cnnc('verify', ...enc(), files[0], files[1], '--threshold', '0');
@@ -179,6 +182,13 @@ describe('cnnc recognize', () => {
     expect(existsSync(join(db, DEFAULT_CACHE_NAME))).toBe(false);
     const q = await cnnc('verify', ...enc(), query, join(dir, 'faces.cnn'));
     expect(q.stderr.trim()).toMatch(/^cnnc verify: .*faces\.cnn: not a PNG or JPEG image/);
+    const never = join(dir, 'never-embedded.safetensors');
+    const m = await cnnc('embed', ...enc(), query, join(dir, 'faces.cnn'), '-o', never);
+    expect([m.code, m.stderr.trim().split('\n').length]).toEqual([1, 1]);
+    expect(m.stderr).toMatch(/faces\.cnn: not a PNG or JPEG image/);
+    expect(existsSync(never)).toBe(false);
+    const t = await cnnc('verify', ...enc(), query, query, '--threshold', 'near');
+    expect([t.code, t.stderr.trim()]).toEqual([2, "cnnc verify: --threshold expects a number >= 0, got 'near'"]);
   });
 });
 

@@ -77,6 +77,14 @@ describe('readers on mutated bytes', () => {
     const pickle = Uint8Array.from([0x80, 0x02, 0x7d, 0x71, 0, 0, 0, 0, 0, 0]);
     expect(() => readSafetensorsWithMetadata(pickle, 'old.pt')).toThrow(/Python pickle/);
   });
+  it('a safetensors header whose length starts like a pickle (0x80 0x04) is read as safetensors', () => {
+    const header = JSON.stringify({ __metadata__: { note: 'x'.repeat(1152 - 32) } }).padEnd(1152, ' ');
+    const bytes = new Uint8Array(8 + header.length);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(new TextEncoder().encode(header), 8);
+    expect([bytes[0], bytes[1]]).toEqual([0x80, 0x04]);
+    expect(readSafetensorsWithMetadata(bytes, 'w.safetensors').metadata.note).toHaveLength(1152 - 32);
+  });
   it('a truncated PNG says so in plain words', () => {
     expect(() => decodeImage(PNG.subarray(0, PNG.length - 20), 'cut.png')).toThrow('cut.png: cannot decode PNG image: the file is truncated or damaged');
   });

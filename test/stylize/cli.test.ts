@@ -36,6 +36,10 @@ describe('cnnc stylize', () => {
     const r = cnnc(base(out, ['--steps', '8', '--save-every', '3']));
     expect(r.stderr).toMatch(/J_content [\d.]+ {2}J_style [\d.]+/);
     expect(r.code, r.stderr).toBe(0);
+    // The course's defaults: Adam, lr 2, the content picture plus 20% noise, alpha 10, beta 40.
+    expect(r.stderr).toMatch(/: Adam lr 2, 8 steps, init content \+ 20% noise, seed 0$/m);
+    const [j, jc, js] = /^step 0\/8 .* J ([\d.e+-]+) {2}J_content ([\d.e+-]+) {2}J_style ([\d.e+-]+)/m.exec(r.stderr)!.slice(1).map(Number);
+    expect(10 * jc! + 40 * js!).toBeCloseTo(j!, 2);
     const [first, last] = firstAndLastJ(r.stderr);
     expect(last).toBeLessThan(0.5 * first);
     const png = pngjs.PNG.sync.read(readFileSync(out));
@@ -45,6 +49,10 @@ describe('cnnc stylize', () => {
     const again = join(dir, 'again.png');
     expect(cnnc(base(again, ['--steps', '8'])).code).toBe(0);
     expect(readFileSync(again).equals(readFileSync(out))).toBe(true);
+    const [seed0, seed1] = [join(dir, 'seed0.png'), join(dir, 'seed1.png')];
+    expect(cnnc(base(seed0, ['--steps', '0'])).code).toBe(0);
+    expect(cnnc(base(seed1, ['--steps', '0', '--seed', '1'])).code).toBe(0);
+    expect(readFileSync(seed1).equals(readFileSync(seed0))).toBe(false);
   });
 
   it('weights J by --alpha and --beta', () => {
@@ -72,6 +80,8 @@ describe('cnnc stylize', () => {
     const [first, last] = firstAndLastJ(r.stderr);
     expect(last).toBeLessThan(0.9 * first);
     expect([pngjs.PNG.sync.read(readFileSync(out)).width]).toEqual([16]);
+    const sized = cnnc(['stylize', file, '--content', inputs.content, '--weights', weights, '--size', '32x32', '-o', join(dir, 'sized.png')]);
+    expect([sized.code, sized.stderr.trim()]).toEqual([2, "cnnc stylize: --size sets the model's height and width parameters; model Smooth has no height or width parameter (its picture size is fixed in " + file + '; drop --size)']);
   });
 
   it('rejects bad options and inputs with one line', () => {
@@ -85,5 +95,10 @@ describe('cnnc stylize', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/needs exactly one trainable input/);
     expect(existsSync(join(dir, 'bad.png'))).toBe(false);
+    // Weights of another width: every misshaped tensor is named in one line, exit 1, nothing written.
+    const wide = cnnc(['stylize', 'stdlib/style_transfer.cnn', '--set', 'filters=8', '--size', `${SIZE}x${SIZE}`, '--content', inputs.content, '--style', inputs.style, '--weights', inputs.weights, '-o', join(dir, 'wide.png'), '--backend', 'cpu']);
+    expect(wide.code).toBe(1);
+    expect(wide.stderr.trim().split('\n').at(-1)).toMatch(/^cnnc stylize: .*weights\.safetensors does not fit model StyleTransfer: vgg\.conv1_1\.weight is \[4, 3, 3, 3\] in the file, the model expects \[8, 3, 3, 3\]; .* \(and 27 more\)$/);
+    expect(existsSync(join(dir, 'wide.png'))).toBe(false);
   });
 });
