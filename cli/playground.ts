@@ -48,7 +48,7 @@ export async function runPlayground(argv: string[]): Promise<number> {
       process.stdout.write(`wrote the playground to ${values.out} (serve the folder over http and open index.html)\n`);
       return EXIT_OK;
     }
-    const { url, server } = await serveStatic(built.dir, port).catch((e: unknown) => {
+    const { url, server } = await serveStatic(built.dir, port, {}, { crossOriginIsolated: true }).catch((e: unknown) => {
       throw listenProblem(e, port) ?? e;
     });
     process.stdout.write(`playground: ${url} (Ctrl-C stops it)\n`);

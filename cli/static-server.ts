@@ -27,11 +27,18 @@ export interface Served {
 }
 
 /**
- * Serves `root` on 127.0.0.1:`port` (0 picks a free port), plus `virtual` files (URL path -> text)
- * held in memory. Nothing outside `root` is served.
+ * Cross-origin isolation: a page served with these may share WebAssembly memory between threads
+ * (the wasm back end's kernel threads); everything it loads must then be same-origin, as here.
  */
-export async function serveStatic(root: string, port: number, virtual: Readonly<Record<string, string>> = {}): Promise<Served> {
+const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
+
+/**
+ * Serves `root` on 127.0.0.1:`port` (0 picks a free port), plus `virtual` files (URL path -> text)
+ * held in memory. Nothing outside `root` is served. `crossOriginIsolated` adds the headers above.
+ */
+export async function serveStatic(root: string, port: number, virtual: Readonly<Record<string, string>> = {}, options: { readonly crossOriginIsolated?: boolean } = {}): Promise<Served> {
   const base = resolve(root);
+  const extra = options.crossOriginIsolated ? ISOLATED : {};
   const server = createServer((request, response) => {
     void (async () => {
       let path: string;
@@ -47,7 +54,7 @@ export async function serveStatic(root: string, port: number, virtual: Readonly<
       }
       const page = virtual[path];
       if (page !== undefined) {
-        response.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/plain', 'cache-control': 'no-store' }).end(page);
+        response.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/plain', 'cache-control': 'no-store', ...extra }).end(page);
         return;
       }
       const file = resolve(base, `.${path.endsWith('/') ? `${path}index.html` : path}`);
@@ -57,7 +64,7 @@ export async function serveStatic(root: string, port: number, virtual: Readonly<
       }
       try {
         if (!(await stat(file)).isFile()) throw new Error('not a file');
-        response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(await readFile(file));
+        response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...extra }).end(await readFile(file));
       } catch {
         response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
       }

@@ -37,7 +37,7 @@ describeWithBrowser('the playground page', () => {
   beforeAll(async () => {
     site = mkdtempSync(join(tmpdir(), 'cnnc-playground-test-'));
     await buildPlayground(site);
-    served = await serveStatic(site, 0);
+    served = await serveStatic(site, 0, {}, { crossOriginIsolated: true }); // as `cnnc playground` serves it
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_WEBGPU_FLAGS] });
     page = await browser.newPage({ viewport: { width: 1300, height: 860 } });
     await page.goto(`${served.url}?steps=${STEPS}`);
@@ -102,6 +102,8 @@ describeWithBrowser('the playground page', () => {
       const state = (await bare.evaluate(() => (globalThis as { playground?: PageState }).playground)) as PageState;
       expect(state.error).toBeUndefined();
       expect(state.device).toMatch(/^wasm/);
+      // Served as `cnnc playground` serves it: isolated, so the wasm back end may share memory between threads.
+      expect(await bare.evaluate(() => crossOriginIsolated)).toBe(true);
       expect(state.losses).toHaveLength(STEPS);
       expect(mean(state.losses.slice(-3))).toBeLessThan(mean(state.losses.slice(0, 3)) - 0.2);
       expect(await bare.locator('table.confusion td').count()).toBe(100);
