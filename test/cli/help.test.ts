@@ -28,6 +28,15 @@ describe('--help', () => {
     expect(text.startsWith(`usage: cnnc ${name} `)).toBe(true);
     for (const flag of Object.keys(spec.options)) expect(text).toContain(`--${flag}`);
   });
+
+  it('cnnc help COMMAND is the command\'s --help', async () => {
+    const out = captured();
+    expect(await main(['help', 'graph'])).toBe(0);
+    expect(await main(['graph', '--help'])).toBe(0);
+    const [viaHelp, viaFlag] = out.text().split(/(?=^usage: )/m);
+    expect(viaHelp).toMatch(/^usage: cnnc graph /);
+    expect(viaHelp).toBe(viaFlag);
+  });
 });
 
 describe('a bad flag or argument count', () => {
