@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { BUNDLE_TARGETS, BundleBuildError, compileBundle, type BundleTarget } from '../compiler/emit-ts/bundle-spec.ts';
 import { emitBundle } from '../compiler/emit-ts/emit-module.ts';
-import { IrError } from '../compiler/ir/build.ts';
+import { ProgramRequestError } from '../compiler/program-request-error.ts';
 import type { OptimizerConfig } from '../compiler/optim/optimizers.ts';
 import { expectOneFile, helpText, parseCommand } from './command.ts';
 import { BUILD } from './commands.ts';
@@ -83,8 +83,8 @@ export async function runBuild(argv: string[]): Promise<number> {
       process.stderr.write(`cnnc build: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    // A model a bundle cannot hold, or IR limits: reported against the model file.
-    if (e instanceof BundleBuildError || e instanceof IrError) {
+    // A model a bundle cannot hold, or a program it cannot give: reported against the model file.
+    if (e instanceof BundleBuildError || e instanceof ProgramRequestError) {
       process.stderr.write(`${file}: error: ${e.message}\n`);
       return EXIT_ERRORS;
     }

@@ -10,7 +10,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ModelGraph } from '../compiler/graph.ts';
-import { IrError } from '../compiler/ir/build.ts';
 import { SEED_FEED } from '../compiler/lower/lower.ts';
 import { buildGradProgram } from '../compiler/lower/programs.ts';
 import { compileModel } from '../compiler/program.ts';
@@ -85,7 +84,7 @@ export async function runGrad(argv: string[]): Promise<number> {
   try {
     return await grad(argv);
   } catch (e) {
-    if (e instanceof GradError || e instanceof IrError || e instanceof ExecutionError || e instanceof RangeError) {
+    if (e instanceof GradError || e instanceof ExecutionError || e instanceof RangeError) {
       process.stderr.write(`cnnc grad: ${e.message}\n`);
       return EXIT_USAGE;
     }

@@ -6,7 +6,6 @@
 
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { InputNode, ModelGraph } from '../compiler/graph.ts';
-import { IrError } from '../compiler/ir/build.ts';
 import { loadProgram, rootModels } from '../compiler/program.ts';
 import { buildInputObjective, reweightLoss, type InputObjective, type LossGroup } from '../compiler/lower/input-objective.ts';
 import { fitImage } from '../runtime/data/image.ts';
@@ -122,13 +121,8 @@ export async function runStylize(argv: string[]): Promise<number> {
     content: values.alpha === undefined ? undefined : parseNumberOption('alpha', values.alpha, 0, { min: 0 }),
     style: values.beta === undefined ? undefined : parseNumberOption('beta', values.beta, 0, { min: 0 }),
   };
-  let objective: InputObjective;
-  try {
-    objective = buildInputObjective(reweightLoss(compiled, weights));
-  } catch (e) {
-    if (e instanceof IrError) throw new UsageError(e.message);
-    throw e;
-  }
+  // A model without a trainable input or a content/style term to weight is a ProgramRequestError: a usage error.
+  const objective: InputObjective = buildInputObjective(reweightLoss(compiled, weights));
   const graph = compiled;
   const contentInput = inputFor(graph, 'content');
   const styleInput = inputFor(graph, 'style');

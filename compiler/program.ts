@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseSource, type ParseResult } from '../grammar/index.ts';
 import type { BlockDecl, ModelDecl } from '../grammar/ast.ts';
 import { CheckCancelled, expandModel } from './checker/expand.ts';
-import { Codes, diagnostic, didYouMean, type Diagnostic } from '../grammar/diagnostics.ts';
+import { codeOf, diagnostic, didYouMean, messages, type Diagnostic } from '../grammar/diagnostics.ts';
 import type { ModelGraph } from './graph.ts';
 import { spanAt } from '../grammar/span.ts';
 
@@ -59,8 +59,7 @@ export function loadProgram(file: string, text?: string, readText: ReadText = re
         if (files.has(target)) continue;
         const imported = readText(target);
         if (imported === undefined) {
-          const hint = decl.isStdlib ? `the standard library has: ${listStdlib().join(', ')}` : undefined;
-          diagnostics.push(diagnostic('importFailed', decl.span, `cannot import '${decl.target}': ${unreadableReason(target)}`, hint));
+          diagnostics.push(diagnostic(decl.span, messages.importFailed.import({ target: decl.target, reason: unreadableReason(target), ...(decl.isStdlib ? { stdlib: listStdlib() } : {}) })));
           continue;
         }
         visit(target, imported);
@@ -72,7 +71,7 @@ export function loadProgram(file: string, text?: string, readText: ReadText = re
       if (previous) {
         // A stdlib file imported twice through different paths is the same declaration: not an error.
         if (previous.span.file !== decl.span.file || previous.span.startOffset !== decl.span.startOffset) {
-          diagnostics.push(diagnostic('duplicateName', decl.name.span, `'${decl.name.name}' is already declared at ${previous.span.file}:${previous.span.startLine}`));
+          diagnostics.push(diagnostic(decl.name.span, messages.duplicateName.declaration({ name: decl.name.name, file: previous.span.file, line: previous.span.startLine })));
         }
         continue;
       }
@@ -83,11 +82,11 @@ export function loadProgram(file: string, text?: string, readText: ReadText = re
 
   const source = text ?? readText(root);
   if (source === undefined) {
-    diagnostics.push(diagnostic('importFailed', { file, startOffset: 0, endOffset: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 }, `cannot read ${file}: ${unreadableReason(root)}`));
+    diagnostics.push(diagnostic({ file, startOffset: 0, endOffset: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 }, messages.importFailed.root({ file, reason: unreadableReason(root) })));
   } else {
     visit(root, source);
     if (source.replace(/^\uFEFF/, '').trim() === '') {
-      diagnostics.push(diagnostic('emptyFile', spanAt(file, source, 0, 0), `${file} is empty: there is nothing to check`, 'declare a model, e.g. `model M { input x: 28 x 28 x 1 ... }`'));
+      diagnostics.push(diagnostic(spanAt(file, source, 0, 0), messages.emptyFile.empty({ file })));
     }
   }
   return { root, files, blocks, models, diagnostics };
@@ -128,9 +127,9 @@ export interface CompileResult {
 function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   // A line with a syntax error is reported once: what the checker makes of its remains follows from it.
-  const broken = new Set(diagnostics.filter((d) => d.code === Codes.syntaxError.code || d.code === Codes.lexError.code).map((d) => `${d.span.file}|${d.span.startLine}`));
+  const broken = new Set(diagnostics.filter((d) => d.code === codeOf('syntaxError') || d.code === codeOf('lexError')).map((d) => `${d.span.file}|${d.span.startLine}`));
   return diagnostics.filter((d) => {
-    if (d.code !== Codes.syntaxError.code && d.code !== Codes.lexError.code && broken.has(`${d.span.file}|${d.span.startLine}`)) return false;
+    if (d.code !== codeOf('syntaxError') && d.code !== codeOf('lexError') && broken.has(`${d.span.file}|${d.span.startLine}`)) return false;
     const key = `${d.code}|${d.span.file}|${d.span.startOffset}|${d.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
@@ -153,12 +152,12 @@ export function compileModel(options: CompileOptions): CompileResult {
     if (!model) {
       const guess = didYouMean(options.model, program.models.keys());
       const span = candidates[0]?.name.span ?? { file: options.file, startOffset: 0, endOffset: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 };
-      diagnostics.push(diagnostic('unknownModel', span, `no model '${options.model}' in ${options.file}`, guess ? `did you mean '${guess}'?` : `models: ${[...program.models.keys()].join(', ') || 'none'}`));
+      diagnostics.push(diagnostic(span, messages.unknownModel.named({ model: options.model, file: options.file, ...(guess ? { guess } : {}), models: [...program.models.keys()] })));
     }
   } else {
     model = candidates[0];
     if (!model && program.diagnostics.length === 0) {
-      diagnostics.push(diagnostic('unknownModel', { file: options.file, startOffset: 0, endOffset: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 }, `${options.file} declares no model`));
+      diagnostics.push(diagnostic({ file: options.file, startOffset: 0, endOffset: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 }, messages.unknownModel.none({ file: options.file })));
     }
   }
   if (!model) return { program, diagnostics: sortDiagnostics(dedupe(diagnostics)) };

@@ -4,7 +4,7 @@
 
 import type { CstElement, CstNode, IToken } from 'chevrotain';
 import { ERROR_NAME, type Argument, type BinaryOperator, type Declaration, type Expr, type Identifier, type Parameter, type Stage, type Statement } from './ast.ts';
-import { diagnostic, type Diagnostic } from './diagnostics.ts';
+import { diagnostic, messages, type Diagnostic } from './diagnostics.ts';
 import type { Span } from './span.ts';
 
 /**
@@ -185,7 +185,7 @@ export class AstBuilder {
     const seen = new Map<string, Identifier>();
     for (const n of names) {
       const first = seen.get(n.name);
-      if (first) this.problems.push(diagnostic('duplicateName', n.span, `${owner} has two parameters or inputs named '${n.name}' (the first at column ${first.span.startColumn})`, 'rename one of them'));
+      if (first) this.problems.push(diagnostic(n.span, messages.duplicateName.parameter({ owner, name: n.name, firstColumn: first.span.startColumn })));
       else seen.set(n.name, n);
     }
   }
@@ -300,9 +300,7 @@ export class AstBuilder {
   expression(n: CstNode | undefined): Expr | undefined {
     const e = this.flatExpression(n);
     if (!e || depthOf(e) <= MAX_EXPRESSION_DEPTH) return e;
-    this.problems.push(
-      diagnostic('tooDeep', e.span, `expression nests deeper than ${MAX_EXPRESSION_DEPTH} levels (each operator and parenthesis is one)`, 'split it into named values, or use `repeat`/`for`'),
-    );
+    this.problems.push(diagnostic(e.span, messages.tooDeep.expression({ max: MAX_EXPRESSION_DEPTH })));
     return { kind: 'name', name: ERROR_NAME, span: e.span };
   }
 

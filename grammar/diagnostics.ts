@@ -1,10 +1,11 @@
-// Every diagnostic cnnc reports, in one catalog with stable codes (as TypeScript's compiler keeps
-// them), so tests, editors and users can key on a code rather than on wording.
+// A diagnostic: a catalog message (catalog/: its code, severity, text and hint) at a place in a
+// file, with the machine fix an editor can apply; printing, and the did-you-mean search messages use.
 
+import { CATALOG, type DiagnosticKind, type Message, type Severity } from './catalog/index.ts';
 import type { Span } from './span.ts';
 import { escapeControl } from './terminal-text.ts';
 
-export type Severity = 'error' | 'warning';
+export { CATALOG, RETIRED_CODES, describeTensor, inInstance, messages, type DiagnosticKind, type Message, type Severity } from './catalog/index.ts';
 
 export interface Diagnostic {
   readonly code: string;
@@ -17,39 +18,21 @@ export interface Diagnostic {
   readonly fix?: { readonly span: Span; readonly text: string; readonly title: string };
 }
 
-export const Codes = {
-  lexError: { code: 'CNN001', severity: 'error' },
-  syntaxError: { code: 'CNN002', severity: 'error' },
-  tooDeep: { code: 'CNN003', severity: 'error' },
-  emptyFile: { code: 'CNN004', severity: 'error' },
-  unknownName: { code: 'CNN100', severity: 'error' },
-  duplicateName: { code: 'CNN101', severity: 'error' },
-  useBeforeDefinition: { code: 'CNN102', severity: 'error' },
-  recursiveBlock: { code: 'CNN103', severity: 'error' },
-  importFailed: { code: 'CNN104', severity: 'error' },
-  unknownModel: { code: 'CNN105', severity: 'error' },
-  noInput: { code: 'CNN106', severity: 'error' },
-  tooLarge: { code: 'CNN107', severity: 'error' },
-  wrongArguments: { code: 'CNN200', severity: 'error' },
-  notAnInteger: { code: 'CNN201', severity: 'error' },
-  divisionByZero: { code: 'CNN202', severity: 'error' },
-  wrongValueKind: { code: 'CNN203', severity: 'error' },
-  numberOutOfRange: { code: 'CNN204', severity: 'error' },
-  nonPositiveSize: { code: 'CNN300', severity: 'error' },
-  fractionalSize: { code: 'CNN301', severity: 'warning' },
-  shapeMismatch: { code: 'CNN302', severity: 'error' },
-  wrongRank: { code: 'CNN303', severity: 'error' },
-  denseNeedsVector: { code: 'CNN304', severity: 'error' },
-  lossShape: { code: 'CNN305', severity: 'error' },
-  noLoss: { code: 'CNN306', severity: 'warning' },
-  unusedValue: { code: 'CNN307', severity: 'warning' },
-} as const;
+/** Where and what a message's machine fix replaces; its title comes from the catalog. */
+export interface FixEdit {
+  readonly span: Span;
+  readonly text: string;
+}
 
-export type DiagnosticKind = keyof typeof Codes;
+export function diagnostic(span: Span, m: Message, edit?: FixEdit): Diagnostic {
+  const { code, severity } = CATALOG[m.kind];
+  const fix = edit && m.fixTitle !== undefined ? { ...edit, title: m.fixTitle } : undefined;
+  return { code, severity, message: m.text, span, ...(m.hint !== undefined ? { hint: m.hint } : {}), ...(fix ? { fix } : {}) };
+}
 
-export function diagnostic(kind: DiagnosticKind, span: Span, message: string, hint?: string, fix?: Diagnostic['fix']): Diagnostic {
-  const { code, severity } = Codes[kind];
-  return { code, severity, message, span, ...(hint ? { hint } : {}), ...(fix ? { fix } : {}) };
+/** The code of a kind (`CNN302`), for code that recognises a diagnostic. */
+export function codeOf(kind: DiagnosticKind): string {
+  return CATALOG[kind].code;
 }
 
 /** `path:line:col: error: message` plus an indented hint line, as compilers print them; text from the file is escaped. */

@@ -4,7 +4,7 @@
 import type { IToken, TokenType } from 'chevrotain';
 import type { SourceFile } from './ast.ts';
 import { AstBuilder } from './cst-to-ast.ts';
-import { diagnostic, type Diagnostic } from './diagnostics.ts';
+import { diagnostic, messages, type Diagnostic } from './diagnostics.ts';
 import { spanAt } from './span.ts';
 import { cnnParser } from './parser.ts';
 import { sniffEncoding } from './sniff.ts';
@@ -57,22 +57,20 @@ function expectation(message: string): string | undefined {
 
 export function parseSource(text: string, file: string): ParseResult {
   const encoding = sniffEncoding(text);
-  if (encoding) return unparsed(file, text, [diagnostic('lexError', spanAt(file, text, 0, 0), encoding)]);
+  if (encoding) return unparsed(file, text, [diagnostic(spanAt(file, text, 0, 0), encoding)]);
   const diagnostics: Diagnostic[] = [];
   const lexed = cnnLexer.tokenize(text);
   for (const e of lexed.errors) {
-    diagnostics.push(diagnostic('lexError', spanAt(file, text, e.offset, e.length), `unexpected character '${text.substr(e.offset, e.length)}'`));
+    diagnostics.push(diagnostic(spanAt(file, text, e.offset, e.length), messages.lexError.unexpectedCharacter({ text: text.substr(e.offset, e.length) })));
   }
   const unterminated = lexed.tokens.find((t) => t.tokenType === UnterminatedComment);
   if (unterminated) {
-    diagnostics.push(diagnostic('lexError', spanAt(file, text, unterminated.startOffset, 2), 'unterminated comment: this `/*` has no closing `*/`', 'close it with `*/`, or use `//` for a one-line comment'));
+    diagnostics.push(diagnostic(spanAt(file, text, unterminated.startOffset, 2), messages.lexError.unterminatedComment()));
   }
   const significant = layoutNewlines(lexed.tokens.filter((t) => t.tokenType !== UnterminatedComment));
   const deep = tooDeep(significant);
   if (deep) {
-    diagnostics.push(
-      diagnostic('tooDeep', spanAt(file, text, deep.startOffset, 1), `nesting deeper than ${MAX_NESTING} levels of '(' and '{'`, 'name intermediate values, or use `repeat`/`for` instead of nested blocks'),
-    );
+    diagnostics.push(diagnostic(spanAt(file, text, deep.startOffset, 1), messages.tooDeep.nesting({ max: MAX_NESTING })));
     return unparsed(file, text, diagnostics);
   }
   cnnParser.input = significant;
@@ -85,8 +83,8 @@ export function parseSource(text: string, file: string): ParseResult {
     const span = Number.isNaN(tok.startOffset) ? spanAt(file, text, text.length, 0) : builder.tokenSpan(tok);
     const expected = e.name === 'MismatchedTokenException' ? expectation(e.message) : undefined;
     // `(3, 3)` or `(28, 28, 1)`: a size written as a tuple.
-    const hint = expected === "')'" && tok.image === ',' ? 'sizes are written with x: `3x3`, `28 x 28 x 1`, not as a tuple `(3, 3)`' : undefined;
-    diagnostics.push(diagnostic('syntaxError', span, `syntax error: ${expected ? `expected ${expected}, found` : 'unexpected'} ${describe(tok)}`, hint));
+    const sizeAsTuple = expected === "')'" && tok.image === ',';
+    diagnostics.push(diagnostic(span, messages.syntaxError.unexpectedToken({ ...(expected ? { expected } : {}), found: describe(tok), sizeAsTuple })));
   }
   const declarations = builder.declarations(cst).map((d) => d.decl);
   diagnostics.push(...builder.problems);
@@ -95,7 +93,7 @@ export function parseSource(text: string, file: string): ParseResult {
   for (const tok of builder.strays) {
     if (reported.has(tok.startLine ?? 0)) continue;
     reported.add(tok.startLine ?? 0);
-    diagnostics.push(diagnostic('syntaxError', builder.tokenSpan(tok), `syntax error: unexpected ${describe(tok)}`, 'each statement is one line: a layer and its arguments separated by commas'));
+    diagnostics.push(diagnostic(builder.tokenSpan(tok), messages.syntaxError.strayToken({ found: describe(tok) })));
   }
   return { source: { file, text, declarations }, diagnostics, tokens: significant };
 }

@@ -1,11 +1,13 @@
 // A file that is not UTF-8 text (saved as UTF-16 by a Windows editor, or a binary such as a
 // weights file passed by mistake) would give one lexer error per odd byte: say what it is, once.
 
+import { messages, type Message } from './catalog/index.ts';
+
 /** Node decodes invalid UTF-8 bytes (like UTF-16's byte-order mark FF FE) as U+FFFD. */
 const REPLACEMENT = '\uFFFD';
 
-/** A one-line description of why `text` cannot be .cnn source, or undefined when it can be. */
-export function sniffEncoding(text: string): string | undefined {
+/** Why `text` cannot be .cnn source, or undefined when it can be. */
+export function sniffEncoding(text: string): Message | undefined {
   const head = text.slice(0, 4096);
   if (head.length === 0) return undefined;
   let bad = 0;
@@ -20,10 +22,10 @@ export function sniffEncoding(text: string): string | undefined {
   const utf16Bom = head.startsWith(REPLACEMENT + REPLACEMENT);
   const alternating = Math.max(nulAt[0], nulAt[1]) >= 0.9 * nul && nul >= head.length / 3;
   if (nul > 0 && (utf16Bom || alternating)) {
-    return 'this file is UTF-16 text, not UTF-8; save it as UTF-8 (in most editors: "Save with encoding" > UTF-8)';
+    return messages.lexError.utf16();
   }
   if (nul > 0 || bad > Math.max(8, head.length / 16)) {
-    return `this is a binary file (${nul > 0 ? 'it contains NUL bytes' : 'it is not UTF-8 text'}), not .cnn source`;
+    return messages.lexError.binary({ hasNul: nul > 0 });
   }
   return undefined;
 }

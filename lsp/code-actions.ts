@@ -2,6 +2,7 @@
 // `flatten`), and a 1x1 projection of a residual shortcut whose shape does not match.
 
 import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic, type Range } from 'vscode-languageserver';
+import { codeOf } from '../grammar/diagnostics.ts';
 import type { Expr } from '../grammar/ast.ts';
 import type { Analysis } from './analysis.ts';
 import { spanToRange } from './positions.ts';
@@ -36,7 +37,7 @@ function addOperand(analysis: Analysis, range: Range): Expr | undefined {
 
 function projection(analysis: Analysis, d: LspDiagnostic): CodeAction | undefined {
   const m = /`conv (\d+), 1x1(?:, stride (\d+))?`/.exec(d.message);
-  if (d.code !== 'CNN302' || !m) return undefined;
+  if (d.code !== codeOf('shapeMismatch') || !m) return undefined;
   const operand = addOperand(analysis, d.range);
   if (!operand) return undefined;
   const text = analysis.text.slice(operand.span.startOffset, operand.span.endOffset);

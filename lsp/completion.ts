@@ -11,12 +11,12 @@ import { KEYWORD_ARGS } from '../grammar/keyword-args.ts';
 import type { Analysis } from './analysis.ts';
 import { declarationAt, definitionsIn } from './syntax.ts';
 
-/** Words a keyword argument accepts besides numbers (checker/values.ts SYMBOLS). */
-const KEYWORD_VALUES: Readonly<Record<string, readonly string[]>> = {
-  pad: ['same', 'valid'],
-  round: ['floor', 'ceil'],
-  bias: ['on', 'off'],
-};
+/** The words a keyword accepts besides numbers, from the layer's definition (any layer's, inside a block call). */
+function keywordWords(callee: string | undefined, keyword: string): readonly string[] {
+  const spec = callee === undefined ? undefined : LAYERS[callee];
+  if (spec) return spec.keywordWords?.[keyword] ?? [];
+  return [...new Set(Object.values(LAYERS).flatMap((d) => d.keywordWords?.[keyword] ?? []))];
+}
 
 const STATEMENT_KEYWORDS = ['input', 'output', 'loss', 'return', 'freeze', 'share', 'repeat', 'for'];
 const TOP_KEYWORDS = ['model', 'block', 'import'];
@@ -125,7 +125,7 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
     case 'arguments': {
       const spec = ctx.callee ? LAYERS[ctx.callee] : undefined;
       const values = valueItems(analysis, offset);
-      if (ctx.keyword) return [...keywordItems(KEYWORD_VALUES[ctx.keyword] ?? []), ...values];
+      if (ctx.keyword) return [...keywordItems(keywordWords(ctx.callee, ctx.keyword)), ...values];
       if (spec) {
         const keywords = spec.keywords.map((k) => ({ label: k, kind: CompletionItemKind.Property, detail: `${ctx.callee} keyword argument` }));
         return [...keywords, ...values];

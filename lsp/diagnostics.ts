@@ -28,6 +28,8 @@ export function documentDiagnostics(analysis: Analysis): LspDiagnostic[] {
       out.push({
         range: spanToRange(imports[0].span),
         severity: DiagnosticSeverity.Error,
+        // The first error's code, so the pointer on the import line is keyed as the error it points to.
+        code: errors[0].code,
         source: 'cnnc',
         message: `${errors.length} error(s) in imported files, first: ${errors[0].span.file}:${errors[0].span.startLine}: ${errors[0].message}`,
       });

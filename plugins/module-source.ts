@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { compileModel, type ReadText } from '../compiler/program.ts';
-import { Codes, type Diagnostic } from '../grammar/diagnostics.ts';
+import { codeOf, messages, type Diagnostic } from '../grammar/diagnostics.ts';
 import { summarize } from '../compiler/summary.ts';
 import { transformSync } from 'esbuild';
 import { BundleBuildError, compileBundle } from '../compiler/emit-ts/bundle-spec.ts';
@@ -46,7 +46,7 @@ export interface CnnModuleOptions {
 
 /** A diagnostic as bundlers report it: esbuild's PartialMessage and Rollup's log both map from it. */
 export interface CnnBuildMessage {
-  /** `CNN012: cannot add 28x28x256 and 56x56x64 ...` */
+  /** `CNN302: cannot add 28x28x256 and 56x56x64 ...` */
   readonly text: string;
   readonly code: string;
   readonly hint?: string;
@@ -108,7 +108,8 @@ export function cnnModuleSource(file: string, text: string, options: CnnModuleOp
   if (result.graph === undefined) {
     // The checker reports why a model could not be built; this only guards an empty module.
     const location = { file: path, line: 1, column: 1, length: 0, lineText: text.split('\n')[0] ?? '' };
-    return { errors: [{ text: `${Codes.unknownModel.code}: no model was built from ${path}`, code: Codes.unknownModel.code, location }], warnings, watchFiles };
+    const m = messages.unknownModel.notBuilt({ file: path });
+    return { errors: [{ text: `${codeOf(m.kind)}: ${m.text}`, code: codeOf(m.kind), location }], warnings, watchFiles };
   }
 
   const root = options.root ?? dirname(path);

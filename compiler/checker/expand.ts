@@ -4,7 +4,7 @@
 // rest of the model is still checked.
 
 import { ERROR_NAME, type Argument, type BlockDecl, type Expr, type ModelDecl, type Stage, type Statement } from '../../grammar/ast.ts';
-import { Codes, diagnostic, didYouMean, type Diagnostic, type DiagnosticKind } from '../../grammar/diagnostics.ts';
+import { CATALOG, diagnostic, didYouMean, inInstance, messages, type Diagnostic, type DiagnosticKind, type FixEdit, type Message } from '../../grammar/diagnostics.ts';
 import type { InputNode, LayerAttrs, LayerNode, LossTerm, ModelGraph, ParamSpec } from '../graph.ts';
 import type { Span } from '../../grammar/span.ts';
 import type { LayerDefinition, LayerInput, LayerType } from '../layers/definition.ts';
@@ -150,12 +150,12 @@ class Expander {
    * Follow-on errors stay quiet: a line inside a loop or a block reports the first of its
    * failures only, not one per iteration or application.
    */
-  private report(kind: DiagnosticKind, span: Span, message: string, hint?: string, fix?: Diagnostic['fix']): void {
-    if (Codes[kind].severity === 'error') {
-      if (this.reportedAt(kind, span)) return;
-      this.reported.add(placeKey(kind, span));
+  private report(span: Span, m: Message, fix?: FixEdit): void {
+    if (CATALOG[m.kind].severity === 'error') {
+      if (this.reportedAt(m.kind, span)) return;
+      this.reported.add(placeKey(m.kind, span));
     }
-    this.diagnostics.push(diagnostic(kind, span, message, hint, fix));
+    this.diagnostics.push(diagnostic(span, m, fix));
   }
 
   /** Whether this error was reported here already: then its message (a did-you-mean search) is not worth making again. */
@@ -175,13 +175,13 @@ class Expander {
     return false;
   }
 
-  private stop(kind: DiagnosticKind, span: Span, message: string, hint?: string): never {
-    this.report(kind, span, message, hint);
+  private stop(span: Span, m: Message): never {
+    this.report(span, m);
     throw new ChainStopped();
   }
 
-  private abort(span: Span, message: string, hint: string): never {
-    this.report('tooLarge', span, message, hint);
+  private abort(span: Span, m: Message): never {
+    this.report(span, m);
     throw new ExpansionAborted();
   }
 
@@ -207,13 +207,13 @@ class Expander {
       } else if (p.default) {
         value = this.tryEval(p.default, scope);
       } else {
-        this.report('wrongArguments', p.name.span, `model parameter '${p.name.name}' has no default; give one, or set it with --set ${p.name.name}=VALUE`);
+        this.report(p.name.span, messages.wrongArguments.modelParameterDefault({ name: p.name.name }));
       }
       if (value) scope.bindings.set(p.name.name, { kind: 'value', value, span: p.name.span });
     }
     for (const unknown of Object.keys(overrides)) {
       const guess = didYouMean(unknown, model.params.map((p) => p.name.name));
-      this.report('unknownName', model.name.span, `model ${model.name.name} has no parameter '${unknown}' (from --set)`, guess ? `did you mean '${guess}'?` : undefined);
+      this.report(model.name.span, messages.unknownName.modelParameter({ model: model.name.name, name: unknown, guess }));
     }
 
     const losses: Extract<Statement, { kind: 'loss' }>[] = [];
@@ -228,7 +228,7 @@ class Expander {
     });
 
     if (this.inputs.length === 0 && !declaresInput(model.body)) {
-      this.report('noInput', model.name.span, `model ${model.name.name} has no input`, 'declare one, e.g. `input image: 32 x 32 x 3`');
+      this.report(model.name.span, messages.noInput.model({ model: model.name.name }));
     }
 
     const outputNames: string[] = [];
@@ -294,7 +294,7 @@ class Expander {
           if (scope.bindings.has(st.target.name) && !scope.loopSuffix && scope.bindings.get(st.target.name)?.kind === 'value') {
             const prev = scope.bindings.get(st.target.name)!;
             if (prev.kind === 'value' && prev.value.kind === 'tensor') {
-              this.report('duplicateName', st.target.span, `'${st.target.name}' is already defined at line ${prev.span.startLine}`, 'pick another name');
+              this.report(st.target.span, messages.duplicateName.value({ name: st.target.name, line: prev.span.startLine }));
             }
           }
           scope.bindings.set(st.target.name, { kind: 'value', value: result, span: st.target.span });
@@ -303,7 +303,7 @@ class Expander {
         return;
       }
       case 'return':
-        if (scope.isModel) return this.stop('wrongArguments', st.span, '`return` belongs in a block; a model ends with its last layer or an `output` line');
+        if (scope.isModel) return this.stop(st.span, messages.wrongArguments.returnInModel());
         scope.returned = this.chain(st.stages, st.span, scope, undefined, undefined);
         return;
       case 'share':
@@ -332,14 +332,14 @@ class Expander {
       case 'loss':
       case 'output':
       case 'freeze':
-        if (!scope.isModel) return this.stop('wrongArguments', st.span, `\`${st.kind}\` belongs in a model, not in a block`);
+        if (!scope.isModel) return this.stop(st.span, messages.wrongArguments.modelStatementInBlock({ statement: st.kind }));
         special(st);
         return;
     }
   }
 
   private checkIterations(count: number, span: Span): void {
-    if (count > MAX_LOOP_ITERATIONS) this.stop('wrongArguments', span, `a loop of ${count} iterations is over the limit of ${MAX_LOOP_ITERATIONS}`);
+    if (count > MAX_LOOP_ITERATIONS) this.stop(span, messages.wrongArguments.loopTooLong({ count, max: MAX_LOOP_ITERATIONS }));
   }
 
   /** Every statement run and every loop iteration (even of an empty body) counts against MAX_STATEMENTS. */
@@ -349,11 +349,11 @@ class Expander {
       if (this.options.cancelled?.()) throw new CheckCancelled();
       const deadline = this.options.deadline;
       if (deadline && performance.now() > deadline.at) {
-        this.abort(span, `checking stopped after ${deadline.ms} ms: this model is too large to check as you type`, 'run `cnnc check` on the file for the full result');
+        this.abort(span, messages.tooLarge.deadline({ ms: deadline.ms }));
       }
     }
     if (++this.statementsRun > MAX_STATEMENTS) {
-      this.abort(span, `the model expands to more than ${MAX_STATEMENTS.toLocaleString('en-US')} statements (loops and blocks multiply)`, 'lower a repeat count or a loop range');
+      this.abort(span, messages.tooLarge.statements({ max: MAX_STATEMENTS }));
     }
   }
 
@@ -375,16 +375,16 @@ class Expander {
   }
 
   private input(st: Extract<Statement, { kind: 'input' }>, scope: Scope): void {
-    if (!scope.isModel) return this.stop('wrongArguments', st.span, 'inputs are declared in a model; a block takes its inputs in its header, `block name(params)(x)`');
+    if (!scope.isModel) return this.stop(st.span, messages.wrongArguments.inputInBlock());
     const v = this.eval(st.shape, scope);
     const dims = v.kind === 'number' ? [v.value] : v.kind === 'dims' ? v.values : undefined;
-    if (!dims) return this.stop('wrongValueKind', st.shape.span, `an input shape is sizes like 32 x 32 x 3, got ${describeValue(v)}`);
+    if (!dims) return this.stop(st.shape.span, messages.wrongValueKind.inputShape({ got: describeValue(v) }));
     for (const d of dims) {
-      if (!Number.isInteger(d)) return this.stop('notAnInteger', st.shape.span, `input sizes must be whole numbers, got ${dims.join('x')}`);
-      if (d < 1) return this.stop('nonPositiveSize', st.shape.span, `input sizes must be positive, got ${dims.join('x')}`);
+      if (!Number.isInteger(d)) return this.stop(st.shape.span, messages.notAnInteger.inputSizes({ sizes: dims }));
+      if (d < 1) return this.stop(st.shape.span, messages.nonPositiveSize.inputSizes({ sizes: dims }));
     }
     const name = st.name.name;
-    if (scope.bindings.has(name) || this.layerNames.has(name)) this.report('duplicateName', st.name.span, `'${name}' is already defined`);
+    if (scope.bindings.has(name) || this.layerNames.has(name)) this.report(st.name.span, messages.duplicateName.input({ name }));
     const tensor: TensorValue = { kind: 'tensor', name, shape: dims };
     this.inputs.push({ name, shape: dims, trainable: st.trainable, span: st.span, ...(st.doc ? { doc: st.doc } : {}) });
     scope.bindings.set(name, { kind: 'value', value: tensor, span: st.name.span });
@@ -398,10 +398,10 @@ class Expander {
     if (callee.kind === 'name' && !this.options.blocks.has(callee.name) && !LAYERS[callee.name]) {
       // Only blocks can be shared: suggest among them, never the name being declared.
       const guess = didYouMean(callee.name, this.options.blocks.keys());
-      return this.stop('unknownName', callee.span, `unknown block '${callee.name}'`, guess ? `did you mean '${guess}'?` : this.options.blocks.size > 0 ? `blocks: ${[...this.options.blocks.keys()].join(', ')}` : 'declare it with `block name(params)(x) { ... }`');
+      return this.stop(callee.span, messages.unknownName.block({ name: callee.name, guess, blocks: [...this.options.blocks.keys()] }));
     }
     if (callee.kind !== 'name' || !this.options.blocks.has(callee.name)) {
-      return this.stop('wrongValueKind', e.span, '`share` takes a block with its parameters, e.g. `share encoder = facenet_encoder(128)`');
+      return this.stop(e.span, messages.wrongValueKind.shareNeedsBlock());
     }
     const block = this.options.blocks.get(callee.name)!;
     scope.bindings.set(st.name.name, {
@@ -424,7 +424,7 @@ class Expander {
       const name = alias === undefined ? undefined : alias + scope.loopSuffix;
       current = this.stage(stage, scope, i === 0 ? scope.current : current, i === 0, name, stage.alias?.span, last ? doc : undefined);
     });
-    if (!current) return this.stop('syntaxError', span, 'expected a layer or a value');
+    if (!current) return this.stop(span, messages.syntaxError.emptyChain());
     return current;
   }
 
@@ -441,8 +441,8 @@ class Expander {
       const binding = scope.bindings.get(e.name);
       if (binding?.kind === 'value') {
         if (binding.value === POISON) throw new ChainStopped();
-        if (binding.value.kind !== 'tensor') return this.stop('wrongValueKind', e.span, `'${e.name}' is the number ${describeValue(binding.value)}, not a tensor or a layer`);
-        if (!first) return this.stop('wrongValueKind', e.span, `'${e.name}' is a tensor, not a layer; a chain can only start from a tensor`, `to combine it, use \`add(${e.name})\` or \`concat(${e.name})\``);
+        if (binding.value.kind !== 'tensor') return this.stop(e.span, messages.wrongValueKind.numberAsStep({ name: e.name, value: describeValue(binding.value) }));
+        if (!first) return this.stop(e.span, messages.wrongValueKind.tensorAsStep({ name: e.name }));
         return binding.value;
       }
       if (binding?.kind === 'shared') return this.applyBlock(binding.block, binding.args, [this.implicitInput(input, e.name, e.span)], scope, name, e.span, binding);
@@ -465,14 +465,14 @@ class Expander {
       if (!binding && LAYERS[calleeName]) return this.callLayer(e, calleeName, scope, input, name, nameSpan, doc);
     }
     const v = this.eval(e, scope, name, nameSpan);
-    if (v.kind !== 'tensor') return this.stop('wrongValueKind', e.span, `a chain step must be a layer or a tensor, got ${describeValue(v)}`);
+    if (v.kind !== 'tensor') return this.stop(e.span, messages.wrongValueKind.chainStep({ got: describeValue(v) }));
     return v;
   }
 
   private implicitInput(input: TensorValue | undefined, op: string, span: Span): TensorValue {
     if (input === BROKEN) throw new ChainStopped();
     if (input) return input;
-    return this.stop('noInput', span, `${op} has no input: nothing comes before it`, 'declare an `input` first, or start the line from a named value: `x -> ...`');
+    return this.stop(span, messages.noInput.layer({ op }));
   }
 
   private unknownCallee(name: string, span: Span, scope: Scope, what = 'layer or block'): never {
@@ -481,17 +481,12 @@ class Expander {
     if (later) this.useBeforeDefinition(name, span, later);
     const candidates = [...Object.keys(LAYERS), ...this.options.blocks.keys(), ...scope.bindings.keys()];
     const guess = didYouMean(name, candidates);
-    this.report('unknownName', span, `unknown ${what} '${name}'`, guess ? `did you mean '${guess}'?` : undefined, guess ? { span, text: guess, title: `Change to '${guess}'` } : undefined);
+    this.report(span, messages.unknownName.callee({ what, name, guess }), guess ? { span, text: guess } : undefined);
     throw new ChainStopped();
   }
 
   private useBeforeDefinition(name: string, span: Span, definedAt: Span): never {
-    return this.stop(
-      'useBeforeDefinition',
-      span,
-      `'${name}' is used before it is defined (line ${definedAt.startLine}); values flow top to bottom, so this would be a cycle`,
-      'move the definition above this line',
-    );
+    return this.stop(span, messages.useBeforeDefinition.value({ name, definedAtLine: definedAt.startLine }));
   }
 
   /** `relu(y + x)`, `concat(a, b)`, `leaky_relu(t, alpha 0.1)`: tensor arguments are the inputs. */
@@ -516,10 +511,10 @@ class Expander {
 
   private layerWithInputs(spec: LayerDefinition, op: string, opSpan: Span, span: Span, args: ArgValue[], inputs: LayerInput[], scope: Scope, name: string | undefined, nameSpan: Span | undefined, doc: string | undefined): TensorValue {
     if (spec.inputs === 'one' && inputs.length !== 1) {
-      return this.stop('wrongArguments', span, `${op} takes one input, got ${inputs.length}`);
+      return this.stop(span, messages.wrongArguments.oneInput({ op, got: inputs.length }));
     }
     if (spec.inputs === 'many' && inputs.length < 2) {
-      return this.stop('wrongArguments', span, `${op} combines two or more tensors, got ${inputs.length}`, `write \`${op}(a, b)\``);
+      return this.stop(span, messages.wrongArguments.manyInputs({ op, got: inputs.length }));
     }
     let failed = false;
     const typed = spec.type({
@@ -528,13 +523,12 @@ class Expander {
       span,
       args,
       inputs,
-      report: (kind, s, message, hint, fix) => {
+      report: (s, m, fix) => {
         // A warning on a line inside a block holds for one application of it: say which.
-        const isError = Codes[kind].severity === 'error';
-        const instance = !isError && scope.prefix !== '' ? ` (in ${scope.prefix.slice(0, -1)})` : '';
-        if (kind !== 'fractionalSize') failed = true;
-        if (isError && this.repeatsRejection(kind, inputs)) return;
-        this.report(kind, s, message + instance, hint, fix);
+        const isError = CATALOG[m.kind].severity === 'error';
+        if (m.kind !== 'fractionalSize') failed = true;
+        if (isError && this.repeatsRejection(m.kind, inputs)) return;
+        this.report(s, !isError && scope.prefix !== '' ? inInstance(m, scope.prefix.slice(0, -1)) : m, fix);
       },
     });
     if (!typed || failed) throw new ChainStopped();
@@ -542,12 +536,12 @@ class Expander {
   }
 
   private addLayer(typed: LayerType, inputs: readonly LayerInput[], scope: Scope, name: string | undefined, nameSpan: Span | undefined, span: Span, doc: string | undefined): TensorValue {
-    if (this.layers.length >= MAX_LAYERS) this.abort(span, `the model expands to more than ${MAX_LAYERS.toLocaleString('en-US')} layers`, 'lower a repeat count, or apply blocks fewer times');
+    if (this.layers.length >= MAX_LAYERS) this.abort(span, messages.tooLarge.layers({ max: MAX_LAYERS }));
     let full: string;
     if (name !== undefined) {
       full = scope.prefix + name;
       if (this.layerNames.has(full) || this.instancePrefixes.has(full)) {
-        this.report('duplicateName', nameSpan ?? span, `a layer named '${full}' already exists`, 'layer names must be unique; pick another name');
+        this.report(nameSpan ?? span, messages.duplicateName.layer({ name: full }));
         full = this.generatedName(typed.attrs.op, scope);
       }
     } else {
@@ -594,18 +588,18 @@ class Expander {
   private applyBlock(block: BlockDecl, args: readonly ArgValue[], inputs: TensorValue[], scope: Scope, name: string | undefined, span: Span, shared: SharedInstance | undefined): TensorValue {
     if (scope.blockStack.includes(block.name.name)) {
       const cycle = [...scope.blockStack.slice(scope.blockStack.indexOf(block.name.name)), block.name.name].join(' -> ');
-      return this.stop('recursiveBlock', span, `block ${block.name.name} uses itself (${cycle}); blocks cannot be recursive`, 'unroll it with `repeat` or `for`');
+      return this.stop(span, messages.recursiveBlock.block({ block: block.name.name, cycle }));
     }
     if (scope.blockStack.length >= MAX_BLOCK_DEPTH) {
-      return this.abort(span, `blocks nested deeper than ${MAX_BLOCK_DEPTH} levels (${scope.blockStack[0]} -> ... -> ${block.name.name})`, 'flatten some blocks into their callers');
+      return this.abort(span, messages.tooLarge.blockDepth({ max: MAX_BLOCK_DEPTH, outer: scope.blockStack[0], inner: block.name.name }));
     }
     if (inputs.length !== block.inputs.length) {
-      return this.stop('wrongArguments', span, `block ${block.name.name} takes ${block.inputs.length} input(s) (${block.inputs.map((i) => i.name).join(', ')}), got ${inputs.length}`);
+      return this.stop(span, messages.wrongArguments.blockInputs({ block: block.name.name, inputs: block.inputs.map((i) => i.name), got: inputs.length }));
     }
     const instance = name ?? this.generatedInstanceName(block.name.name, scope);
     const prefix = `${scope.prefix}${instance}.`;
     if (this.instancePrefixes.has(prefix.slice(0, -1)) || this.layerNames.has(prefix.slice(0, -1))) {
-      this.report('duplicateName', span, `'${scope.prefix}${instance}' is already defined`, 'pick another name with `as`');
+      this.report(span, messages.duplicateName.blockInstance({ name: `${scope.prefix}${instance}` }));
     }
     this.instancePrefixes.add(prefix.slice(0, -1));
     const inner = this.newScope(
@@ -623,7 +617,7 @@ class Expander {
     if (inner.failed) throw new ChainStopped();
     const out = inner.returned ?? inner.current;
     if (out === BROKEN) throw new ChainStopped();
-    if (!out) return this.stop('wrongArguments', block.span, `block ${block.name.name} produces nothing`);
+    if (!out) return this.stop(block.span, messages.wrongArguments.blockOutput({ block: block.name.name }));
     return out;
   }
 
@@ -639,17 +633,17 @@ class Expander {
   private bindParams(block: BlockDecl, args: readonly ArgValue[], inner: Scope, span: Span): void {
     const signature = `${block.name.name}(${block.params.map((p) => p.name.name).join(', ')})`;
     if (args.length > block.params.length) {
-      this.stop('wrongArguments', args[block.params.length].span, `block ${signature} takes ${block.params.length} parameter(s), got ${args.length}`);
+      this.stop(args[block.params.length].span, messages.wrongArguments.blockParameters({ signature, expected: block.params.length, got: args.length }));
     }
     block.params.forEach((p, i) => {
       const arg = args[i];
       if (arg) {
-        if (arg.value.kind === 'tensor') this.stop('wrongValueKind', arg.span, `parameter '${p.name.name}' of ${signature} is a number, got ${describeValue(arg.value)}`);
+        if (arg.value.kind === 'tensor') this.stop(arg.span, messages.wrongValueKind.blockParameter({ parameter: p.name.name, signature, got: describeValue(arg.value) }));
         inner.bindings.set(p.name.name, { kind: 'value', value: arg.value, span: arg.span });
       } else if (p.default) {
         inner.bindings.set(p.name.name, { kind: 'value', value: this.eval(p.default, inner), span: p.name.span });
       } else {
-        this.stop('wrongArguments', span, `block ${signature} needs a value for '${p.name.name}'`);
+        this.stop(span, messages.wrongArguments.blockParameterMissing({ signature, parameter: p.name.name }));
       }
     });
   }
@@ -674,7 +668,7 @@ class Expander {
     const v = this.tryEval(e, scope);
     if (!v) return undefined;
     if (v.kind !== 'tensor') {
-      this.report('wrongValueKind', e.span, `${what} must be a tensor, got ${describeValue(v)}`);
+      this.report(e.span, messages.wrongValueKind.tensor({ what, got: describeValue(v) }));
       return undefined;
     }
     return v;
@@ -682,9 +676,9 @@ class Expander {
 
   private integer(e: Expr, scope: Scope, what: string, min: number): number {
     const v = this.eval(e, scope);
-    if (v.kind !== 'number') return this.stop('wrongValueKind', e.span, `${what} must be a number, got ${describeValue(v)}`);
-    if (!Number.isInteger(v.value)) return this.stop('notAnInteger', e.span, `${what} must be a whole number, got ${formatNumber(v.value)}`);
-    if (v.value < min) return this.stop('wrongArguments', e.span, `${what} must be at least ${min}, got ${v.value}`);
+    if (v.kind !== 'number') return this.stop(e.span, messages.wrongValueKind.number({ what, got: describeValue(v) }));
+    if (!Number.isInteger(v.value)) return this.stop(e.span, messages.notAnInteger.value({ what, got: formatNumber(v.value) }));
+    if (v.value < min) return this.stop(e.span, messages.wrongArguments.atLeast({ what, min, got: v.value }));
     return v.value;
   }
 
@@ -693,24 +687,24 @@ class Expander {
       case 'number':
         return { kind: 'number', value: this.representable(e.value, e.span, e.raw) };
       case 'string':
-        return this.stop('wrongValueKind', e.span, 'strings are only used in `import` lines');
+        return this.stop(e.span, messages.wrongValueKind.string());
       case 'name': {
         const b = scope.bindings.get(e.name);
         if ((b?.kind === 'value' && b.value === POISON) || e.name === ERROR_NAME) throw new ChainStopped();
         if (b?.kind === 'value') return b.value;
         const layer = this.layerNames.get(scope.prefix + e.name);
         if (layer) return { kind: 'tensor', name: layer.name, shape: layer.shape };
-        if (b?.kind === 'shared') return this.stop('wrongValueKind', e.span, `'${e.name}' is a shared block; apply it to an input: \`${e.name}(x)\``);
+        if (b?.kind === 'shared') return this.stop(e.span, messages.wrongValueKind.sharedBlock({ name: e.name }));
         if (SYMBOLS.has(e.name)) return { kind: 'symbol', name: e.name };
         const later = scope.laterNames.get(e.name);
         if (later) this.useBeforeDefinition(e.name, e.span, later);
         if (this.reportedAt('unknownName', e.span)) throw new ChainStopped();
         const guess = didYouMean(e.name, [...scope.bindings.keys(), ...SYMBOLS]);
-        return this.stop('unknownName', e.span, `unknown name '${e.name}'`, guess ? `did you mean '${guess}'?` : undefined);
+        return this.stop(e.span, messages.unknownName.value({ name: e.name, guess }));
       }
       case 'negate': {
         const v = this.eval(e.operand, scope);
-        if (v.kind !== 'number') return this.stop('wrongValueKind', e.span, `cannot negate ${describeValue(v)}`);
+        if (v.kind !== 'number') return this.stop(e.span, messages.wrongValueKind.negate({ got: describeValue(v) }));
         return { kind: 'number', value: -v.value };
       }
       case 'binary':
@@ -718,25 +712,25 @@ class Expander {
       case 'dims': {
         const values = e.items.map((item) => {
           const v = this.eval(item, scope);
-          if (v.kind !== 'number') return this.stop('wrongValueKind', item.span, `a size must be a number, got ${describeValue(v)}`);
+          if (v.kind !== 'number') return this.stop(item.span, messages.wrongValueKind.size({ got: describeValue(v) }));
           return v.value;
         });
         return { kind: 'dims', values };
       }
       case 'member': {
         const full = this.memberPath(e);
-        if (full === undefined) return this.stop('wrongValueKind', e.span, 'expected `instance.layer`');
+        if (full === undefined) return this.stop(e.span, messages.wrongValueKind.layerPath());
         const resolved = this.resolveLayerPath(full, scope);
         const layer = this.layerNames.get(resolved);
         if (layer) return { kind: 'tensor', name: layer.name, shape: layer.shape };
         const inner = [...this.layerNames.keys()].filter((n) => n.startsWith(resolved.slice(0, resolved.lastIndexOf('.') + 1))).map((n) => n.slice(resolved.lastIndexOf('.') + 1));
         const guess = didYouMean(full.slice(full.lastIndexOf('.') + 1), inner);
-        return this.stop('unknownName', e.nameSpan, `no layer '${full}'`, guess ? `did you mean '${full.slice(0, full.lastIndexOf('.') + 1)}${guess}'?` : undefined);
+        return this.stop(e.nameSpan, messages.unknownName.layerPath({ path: full, guess: guess === undefined ? undefined : full.slice(0, full.lastIndexOf('.') + 1) + guess }));
       }
       case 'call':
         return this.call(e, scope, name, nameSpan);
       case 'layer':
-        return this.stop('wrongValueKind', e.span, `a layer (${e.op}) cannot be used as a value here; give it an input with \`->\``);
+        return this.stop(e.span, messages.wrongValueKind.layerAsValue({ op: e.op }));
     }
   }
 
@@ -745,9 +739,9 @@ class Expander {
    * infinity: both are refused where they are written.
    */
   private representable(value: number, span: Span, written: string): number {
-    if (!Number.isFinite(value)) return this.stop('numberOutOfRange', span, `${written} is too large to be a number (it overflows to infinity)`);
+    if (!Number.isFinite(value)) return this.stop(span, messages.numberOutOfRange.infinite({ written }));
     if (Math.abs(value) > Number.MAX_SAFE_INTEGER) {
-      return this.stop('numberOutOfRange', span, `${written} is beyond 2^53 (9,007,199,254,740,991), where whole numbers are no longer exact`, 'no size or setting needs a number this large');
+      return this.stop(span, messages.numberOutOfRange.inexact({ written }));
     }
     return value;
   }
@@ -771,7 +765,7 @@ class Expander {
     const left = this.eval(e.left, scope);
     const right = this.eval(e.right, scope);
     if (left.kind === 'tensor' && right.kind === 'tensor') {
-      if (e.op !== '+' && e.op !== '-') return this.stop('wrongValueKind', e.span, `tensors can be added or subtracted, not combined with '${e.op}'`);
+      if (e.op !== '+' && e.op !== '-') return this.stop(e.span, messages.wrongValueKind.tensorOperator({ operator: e.op }));
       const op = e.op === '+' ? 'add' : 'subtract';
       return this.layerWithInputs(
         LAYERS[op],
@@ -790,12 +784,12 @@ class Expander {
       );
     }
     if (left.kind !== 'number' || right.kind !== 'number') {
-      return this.stop('wrongValueKind', e.span, `cannot compute ${describeValue(left)} ${e.op} ${describeValue(right)}`);
+      return this.stop(e.span, messages.wrongValueKind.arithmetic({ left: describeValue(left), operator: e.op, right: describeValue(right) }));
     }
     const a = left.value;
     const b = right.value;
     if ((e.op === '/' || e.op === '%') && b === 0) {
-      return this.stop('divisionByZero', e.span, `division by zero: ${a} ${e.op} ${b}`);
+      return this.stop(e.span, messages.divisionByZero.arithmetic({ left: a, operator: e.op, right: b }));
     }
     const value = e.op === '+' ? a + b : e.op === '-' ? a - b : e.op === '*' ? a * b : e.op === '/' ? a / b : a % b;
     return { kind: 'number', value: this.representable(value, e.span, `${a} ${e.op} ${b}`) };
@@ -809,7 +803,7 @@ class Expander {
       const inputs = e.args.map((a) => this.tensorArg(a, scope, `input of ${block.name.name}`));
       return this.applyBlock(block, params, inputs, scope, name, e.span, undefined);
     }
-    if (e.callee.kind !== 'name') return this.stop('wrongValueKind', e.callee.span, 'only layers and blocks can be called');
+    if (e.callee.kind !== 'name') return this.stop(e.callee.span, messages.wrongValueKind.notCallable());
     const callee = e.callee.name;
     const binding = scope.bindings.get(callee);
     if (binding?.kind === 'shared') {
@@ -818,15 +812,15 @@ class Expander {
     }
     if (LAYERS[callee] && !binding) return this.callLayer(e, callee, scope, undefined, name, nameSpan);
     if (this.options.blocks.has(callee)) {
-      return this.stop('wrongArguments', e.span, `block ${callee}(...) needs an input: use it in a chain (\`x -> ${callee}(...)\`) or write \`${callee}(...)(x)\``);
+      return this.stop(e.span, messages.wrongArguments.blockNeedsInput({ block: callee }));
     }
-    if (LOSSES[callee]) return this.stop('wrongValueKind', e.span, `${callee} is a loss term; use it in a \`loss\` line`);
+    if (LOSSES[callee]) return this.stop(e.span, messages.wrongValueKind.lossAsLayer({ loss: callee }));
     return this.unknownCallee(callee, e.callee.span, scope);
   }
 
   private tensorArg(a: Argument, scope: Scope, what: string): TensorValue {
     const v = this.eval(a.value, scope);
-    if (v.kind !== 'tensor') return this.stop('wrongValueKind', a.span, `${what} must be a tensor, got ${describeValue(v)}`);
+    if (v.kind !== 'tensor') return this.stop(a.span, messages.wrongValueKind.tensor({ what, got: describeValue(v) }));
     return v;
   }
 
@@ -848,9 +842,9 @@ class Expander {
         args: p.args,
         options: p.options,
         lists: p.lists ?? {},
-        fail: (message, hint) => {
+        fail: (m) => {
           // After a failed layer the output is not what the file means: its shape proves nothing.
-          if (!this.layerFailed) this.report('lossShape', p.span, message, hint);
+          if (!this.layerFailed) this.report(p.span, m);
           ok = false;
           return false;
         },
@@ -888,21 +882,21 @@ class Expander {
     if (e.kind === 'binary' && (e.op === '*' || e.op === '/')) {
       const leftIsTerm = containsLossCall(e.left);
       const rightIsTerm = containsLossCall(e.right);
-      if (leftIsTerm && rightIsTerm) this.stop('lossShape', e.span, 'a loss is a weighted sum of terms; two terms cannot be multiplied');
-      if (e.op === '/' && rightIsTerm) this.stop('lossShape', e.span, 'a loss term cannot be a divisor');
+      if (leftIsTerm && rightIsTerm) this.stop(e.span, messages.lossShape.termProduct());
+      if (e.op === '/' && rightIsTerm) this.stop(e.span, messages.lossShape.termDivisor());
       const [termExpr, factorExpr] = leftIsTerm ? [e.left, e.right] : [e.right, e.left];
       const factor = this.eval(factorExpr, scope);
-      if (factor.kind !== 'number') this.stop('wrongValueKind', factorExpr.span, `a loss weight must be a number, got ${describeValue(factor)}`);
-      if (e.op === '/' && factor.value === 0) this.stop('divisionByZero', e.span, 'division by zero in the loss weight');
+      if (factor.kind !== 'number') this.stop(factorExpr.span, messages.wrongValueKind.lossWeight({ got: describeValue(factor) }));
+      if (e.op === '/' && factor.value === 0) this.stop(e.span, messages.divisionByZero.lossWeight());
       this.collectLoss(termExpr, e.op === '/' ? weight / factor.value : weight * factor.value, scope, outputs, out);
       return;
     }
     const fnExpr = e.kind === 'call' ? e.callee : e;
-    if (fnExpr.kind !== 'name') this.stop('lossShape', e.span, 'expected a loss term such as cross_entropy or 0.3 * cross_entropy(aux)');
+    if (fnExpr.kind !== 'name') this.stop(e.span, messages.lossShape.notATerm());
     const spec = LOSSES[fnExpr.name];
     if (!spec) {
       const guess = didYouMean(fnExpr.name, Object.keys(LOSSES));
-      this.stop('unknownName', fnExpr.span, `unknown loss '${fnExpr.name}'`, guess ? `did you mean '${guess}'?` : `losses: ${Object.keys(LOSSES).join(', ')}`);
+      this.stop(fnExpr.span, messages.unknownName.loss({ name: fnExpr.name, guess, losses: Object.keys(LOSSES) }));
     }
     const args: TensorValue[] = [];
     const options: Record<string, number> = { ...spec.options };
@@ -910,15 +904,15 @@ class Expander {
     for (const a of e.kind === 'call' ? e.args : []) {
       if (a.name !== undefined) {
         const isList = spec.lists !== undefined && a.name in spec.lists;
-        if (!(a.name in spec.options) && !isList) this.stop('wrongArguments', a.span, `${fnExpr.name} takes no option '${a.name}'`, `signature: ${spec.signature}`);
+        if (!(a.name in spec.options) && !isList) this.stop(a.span, messages.wrongArguments.lossOption({ loss: fnExpr.name, option: a.name, signature: spec.signature }));
         const v = this.eval(a.value, scope);
         if (isList) {
           // A list of numbers is written as sizes are: `anchors 1 x 1.5 x 2.5 x 1.2`.
-          if (v.kind !== 'number' && v.kind !== 'dims') this.stop('wrongValueKind', a.value.span, `${a.name} must be numbers written a x b x ..., got ${describeValue(v)}`);
+          if (v.kind !== 'number' && v.kind !== 'dims') this.stop(a.value.span, messages.wrongValueKind.numberList({ what: a.name, got: describeValue(v) }));
           lists[a.name] = v.kind === 'number' ? [v.value] : v.kind === 'dims' ? v.values : [];
           continue;
         }
-        if (v.kind !== 'number') this.stop('wrongValueKind', a.value.span, `${a.name} must be a number, got ${describeValue(v)}`);
+        if (v.kind !== 'number') this.stop(a.value.span, messages.wrongValueKind.number({ what: a.name, got: describeValue(v) }));
         options[a.name] = v.value;
       } else {
         args.push(this.tensorArg(a, scope, `argument of ${fnExpr.name}`));
@@ -929,11 +923,11 @@ class Expander {
       const input = outputs[0] === undefined ? undefined : this.inputs.find((i) => i.name === outputs[0]);
       const shape = first?.shape ?? input?.shape;
       if (!shape && scope.current === BROKEN) throw new ChainStopped();
-      if (!shape) this.stop('lossShape', e.span, `${fnExpr.name} has nothing to apply to: the model has no output`);
+      if (!shape) this.stop(e.span, messages.lossShape.noOutput({ loss: fnExpr.name }));
       args.push({ kind: 'tensor', name: outputs[0], shape });
     }
     if (args.length < spec.minArgs || args.length > spec.maxArgs) {
-      this.stop('wrongArguments', e.span, `${fnExpr.name} takes ${spec.minArgs === spec.maxArgs ? spec.minArgs : `${spec.minArgs} to ${spec.maxArgs}`} tensor(s), got ${args.length}`, `signature: ${spec.signature}`);
+      this.stop(e.span, messages.wrongArguments.lossArity({ loss: fnExpr.name, min: spec.minArgs, max: spec.maxArgs, got: args.length, signature: spec.signature }));
     }
     out.push({ fn: fnExpr.name, weight, args, options, ...(spec.lists ? { lists } : {}), span: e.span });
   }
@@ -944,7 +938,7 @@ class Expander {
       for (const t of f.targets) {
         const path = this.memberPath(t);
         if (path === undefined) {
-          this.report('wrongValueKind', t.span, 'freeze takes layer or block-instance names');
+          this.report(t.span, messages.wrongValueKind.freezeTarget());
           continue;
         }
         const binding = scope.bindings.get(path);
@@ -952,7 +946,7 @@ class Expander {
         const matches = this.layers.filter((l) => l.name === target || l.name.startsWith(`${target}.`) || (binding?.kind === 'shared' && l.paramKeyRoot.startsWith(`${binding.paramRoot}.`)));
         if (matches.length === 0) {
           const guess = didYouMean(path, [...this.layerNames.keys(), ...this.instancePrefixes]);
-          this.report('unknownName', t.span, `nothing named '${path}' to freeze`, guess ? `did you mean '${guess}'?` : undefined);
+          this.report(t.span, messages.unknownName.freezeTarget({ path, guess }));
         }
         for (const m of matches) frozen.add(m.paramOwner);
       }

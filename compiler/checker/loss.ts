@@ -1,16 +1,17 @@
 // Loss terms: which tensors each reads, the shapes it accepts, and the target it needs per batch.
 // A loss expression is a weighted sum, `0.3 * cross_entropy(aux1) + alpha * content(a, b)`.
 
+import { messages, type Message } from '../../grammar/diagnostics.ts';
 import type { LossTerm, Shape } from '../graph.ts';
 import type { Span } from '../../grammar/span.ts';
-import { formatShape, type TensorValue } from './values.ts';
+import { type TensorValue } from './values.ts';
 
 export interface LossCheck {
   readonly args: readonly TensorValue[];
   readonly options: Readonly<Record<string, number>>;
   readonly lists: Readonly<Record<string, readonly number[]>>;
   /** Reports a shape error at the term; returns false. */
-  fail(message: string, hint?: string): false;
+  fail(m: Message): false;
 }
 
 export interface LossSpec {
@@ -33,7 +34,7 @@ function allSameShape(c: LossCheck, what: string): boolean {
   const [first, ...rest] = c.args;
   for (const other of rest) {
     if (!sameShape(first.shape, other.shape)) {
-      return c.fail(`${what} needs tensors of one shape, got ${formatShape(first.shape)} from ${first.name} and ${formatShape(other.shape)} from ${other.name}`);
+      return c.fail(messages.lossShape.sameShape({ loss: what, first, other }));
     }
   }
   return true;
@@ -41,7 +42,7 @@ function allSameShape(c: LossCheck, what: string): boolean {
 
 function rankIs(c: LossCheck, rank: number, what: string, layout: string): boolean {
   for (const a of c.args) {
-    if (a.shape.length !== rank) return c.fail(`${what} expects ${layout}, got ${formatShape(a.shape)} from ${a.name}`);
+    if (a.shape.length !== rank) return c.fail(messages.lossShape.rank({ loss: what, layout, got: a }));
   }
   return true;
 }
@@ -92,7 +93,7 @@ export const LOSSES: Readonly<Record<string, LossSpec>> = {
       if (!rankIs(c, 1, 'localization', 'a vector [pc, bx, by, bh, bw, classes...]')) return false;
       const n = c.args[0].shape[0];
       const classes = c.options.classes || n - 5;
-      if (classes < 1 || n !== 5 + classes) return c.fail(`localization expects 5 + ${classes} values (pc, bx, by, bh, bw and the classes), got ${n} from ${c.args[0].name}`);
+      if (classes < 1 || n !== 5 + classes) return c.fail(messages.lossShape.localization({ classes, got: n, from: c.args[0].name }));
       return { name: 'targets', shape: [n], dtype: 'f32' };
     },
   },
@@ -107,16 +108,13 @@ export const LOSSES: Readonly<Record<string, LossSpec>> = {
       if (!rankIs(c, 3, 'yolo', 'S x S x anchors*(5 + classes)')) return false;
       const anchors = c.lists.anchors ?? [];
       if (anchors.length === 0 || anchors.length % 2 !== 0 || anchors.some((v) => !(v > 0))) {
-        return c.fail(`yolo anchors are positive width x height pairs in grid cells, got ${anchors.join(' x ') || 'none'}`, 'write `anchors 1.2 x 1.5 x 3 x 2.8` (two anchors)');
+        return c.fail(messages.lossShape.yoloAnchors({ anchors }));
       }
       const count = anchors.length / 2;
       const per = count * (5 + c.options.classes);
       const got = c.args[0].shape[2];
       if (got !== per) {
-        return c.fail(
-          `yolo with ${count} anchors and ${c.options.classes} classes needs ${count}*(5 + ${c.options.classes}) = ${per} channels, got ${got} from ${c.args[0].name}`,
-          `end the network with \`conv ${per}, 1x1\``,
-        );
+        return c.fail(messages.lossShape.yoloChannels({ anchors: count, classes: c.options.classes, got, from: c.args[0].name }));
       }
       return { name: 'targets', shape: c.args[0].shape, dtype: 'f32' };
     },

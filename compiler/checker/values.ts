@@ -2,7 +2,11 @@
 // written `a x b`, bare words (`same`, `ceil`), and tensors (a layer's output and its shape).
 
 import type { Shape } from '../graph.ts';
+import { formatShape } from '../../grammar/catalog/index.ts';
 import type { Span } from '../../grammar/span.ts';
+
+/** `28x28x6`, or `a scalar`: messages write shapes this way (the catalog owns the format). */
+export { formatShape };
 
 export interface TensorValue {
   readonly kind: 'tensor';
@@ -27,9 +31,6 @@ export interface ArgValue {
   readonly span: Span;
 }
 
-export function formatShape(shape: Shape): string {
-  return shape.length === 0 ? 'a scalar' : shape.join('x');
-}
 
 /** Whole numbers as they are; fractions to 6 significant digits (`3.33333`, not `3.3333333333333335`). */
 export function formatNumber(n: number): string {

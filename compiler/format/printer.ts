@@ -6,7 +6,7 @@
 // shape comments as the author lined them up and makes formatting idempotent.
 
 import { MAX_NESTING, parseSource } from '../../grammar/index.ts';
-import type { Diagnostic } from '../../grammar/diagnostics.ts';
+import { codeOf, type Diagnostic } from '../../grammar/diagnostics.ts';
 import { scanLines, type LineToken, type SourceLine } from './lines.ts';
 
 export type FormatResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly errors: readonly Diagnostic[] };
@@ -175,7 +175,7 @@ function alignComments(lines: readonly PrintedLine[]): string[] {
 /** Formats a whole file; a file with lexer or syntax errors is left to the author. */
 export function formatCnn(text: string, file = 'input.cnn'): FormatResult {
   const parsed = parseSource(text, file);
-  const errors = parsed.diagnostics.filter((d) => d.code === 'CNN001' || d.code === 'CNN002');
+  const errors = parsed.diagnostics.filter((d) => d.code === codeOf('lexError') || d.code === codeOf('syntaxError'));
   if (errors.length > 0) return { ok: false, errors };
   const lines = scanLines(text);
   if (!lines) return { ok: false, errors: parsed.diagnostics };

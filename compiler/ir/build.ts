@@ -6,7 +6,10 @@ import { sizeOf } from './ops.ts';
 
 export type Shape = readonly number[];
 
-/** An IR error: a bug in lowering or a model the IR cannot express; names the op and shapes. */
+/**
+ * A broken IR invariant: a bug in lowering, autodiff or a pass; names the op and shapes. What a user
+ * asks for and a model cannot give (no loss, a batch size of 0) is a ProgramRequestError instead.
+ */
 export class IrError extends Error {
   override readonly name = 'IrError';
 }

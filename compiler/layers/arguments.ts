@@ -1,10 +1,13 @@
 // Reading a layer's arguments: positional ones first, keywords by name, with one clear error for a
 // missing, misspelled, mistyped or extra argument.
 
-import { didYouMean } from '../../grammar/diagnostics.ts';
+import { didYouMean, messages, type Message } from '../../grammar/diagnostics.ts';
 import type { Span } from '../../grammar/span.ts';
 import { describeValue, formatNumber, type ArgValue, type Value } from '../checker/values.ts';
 import type { LayerContext } from './definition.ts';
+
+/** What an on/off keyword offers (`bias off`); `true` and `false` are accepted too. */
+export const FLAG_WORDS = ['on', 'off'] as const;
 
 /** Other frameworks' names for our keywords (Keras, PyTorch): `padding same` means `pad same`. */
 const KEYWORD_ALIASES: Readonly<Record<string, string>> = {
@@ -17,12 +20,10 @@ const KEYWORD_ALIASES: Readonly<Record<string, string>> = {
   drop: 'rate',
 };
 
-/** `did you mean 'pad'?` for a keyword the layer does not take, from aliases, prefixes and spelling. */
-function keywordHint(name: string, known: readonly string[]): string | undefined {
+/** The keyword meant by one the layer does not take (`padding` for `pad`), from aliases, prefixes and spelling. */
+function keywordGuess(name: string, known: readonly string[]): string | undefined {
   const alias = KEYWORD_ALIASES[name];
-  const guess = alias !== undefined && known.includes(alias) ? alias : (known.find((k) => name.startsWith(k) || k.startsWith(name)) ?? didYouMean(name, known));
-  if (guess !== undefined) return `did you mean '${guess}'?`;
-  return known.length > 0 ? `its keywords: ${known.join(', ')}` : undefined;
+  return alias !== undefined && known.includes(alias) ? alias : (known.find((k) => name.startsWith(k) || k.startsWith(name)) ?? didYouMean(name, known));
 }
 
 /**
@@ -40,14 +41,15 @@ export class ArgReader {
     this.positional = ctx.args.filter((a) => a.name === undefined);
     for (const a of ctx.args) {
       if (a.name === undefined) continue;
-      if (this.keywords.has(a.name)) this.fail(a.span, `${ctx.op}: keyword '${a.name}' given twice`);
+      if (this.keywords.has(a.name)) this.fail(a.span, messages.wrongArguments.keywordTwice({ op: ctx.op, keyword: a.name }));
       this.keywords.set(a.name, a);
     }
   }
 
-  fail(span: Span, message: string, hint?: string): undefined {
+  /** Reports `m` (a wrong argument, or one that is not whole) and marks the arguments unusable. */
+  fail(span: Span, m: Message): undefined {
     this.ok = false;
-    this.ctx.report('wrongArguments', span, message, hint);
+    this.ctx.report(span, m);
     return undefined;
   }
 
@@ -68,18 +70,15 @@ export class ArgReader {
   /** A positive (or non-negative) whole number. */
   integer(arg: ArgValue, what: string, min = 1): number | undefined {
     const v = arg.value;
-    if (v.kind !== 'number') return this.fail(arg.span, `${this.ctx.op}: ${what} must be a number, got ${describeValue(v)}`);
-    if (!Number.isInteger(v.value)) {
-      this.ok = false;
-      this.ctx.report('notAnInteger', arg.span, `${this.ctx.op}: ${what} must be a whole number, got ${formatNumber(v.value)}`);
-      return undefined;
-    }
-    if (v.value < min) return this.fail(arg.span, `${this.ctx.op}: ${what} must be at least ${min}, got ${v.value}`);
+    const op = this.ctx.op;
+    if (v.kind !== 'number') return this.fail(arg.span, messages.wrongArguments.layerNumber({ op, what, got: describeValue(v) }));
+    if (!Number.isInteger(v.value)) return this.fail(arg.span, messages.notAnInteger.layerValue({ op, what, got: formatNumber(v.value) }));
+    if (v.value < min) return this.fail(arg.span, messages.wrongArguments.layerAtLeast({ op, what, min, got: String(v.value) }));
     return v.value;
   }
 
   number(arg: ArgValue, what: string): number | undefined {
-    if (arg.value.kind !== 'number') return this.fail(arg.span, `${this.ctx.op}: ${what} must be a number, got ${describeValue(arg.value)}`);
+    if (arg.value.kind !== 'number') return this.fail(arg.span, messages.wrongArguments.layerNumber({ op: this.ctx.op, what, got: describeValue(arg.value) }));
     return arg.value.value;
   }
 
@@ -90,38 +89,54 @@ export class ArgReader {
       const n = this.integer(arg, what, min);
       return n === undefined ? undefined : Array<number>(rank).fill(n);
     }
-    if (v.kind !== 'dims') return this.fail(arg.span, `${this.ctx.op}: ${what} must be a size like ${Array(rank).fill(3).join('x')}, got ${describeValue(v)}`);
-    if (v.values.length !== rank) {
-      return this.fail(arg.span, `${this.ctx.op}: ${what} ${v.values.join('x')} has ${v.values.length} axes, the input has ${rank} spatial axes`);
-    }
+    const op = this.ctx.op;
+    if (v.kind !== 'dims') return this.fail(arg.span, messages.wrongArguments.layerSize({ op, what, rank, got: describeValue(v) }));
+    if (v.values.length !== rank) return this.fail(arg.span, messages.wrongArguments.layerSizeAxes({ op, what, sizes: v.values, rank }));
     for (const n of v.values) {
-      if (!Number.isInteger(n)) {
-        this.ok = false;
-        this.ctx.report('notAnInteger', arg.span, `${this.ctx.op}: ${what} must be whole numbers, got ${v.values.join('x')}`);
-        return undefined;
-      }
-      if (n < min) return this.fail(arg.span, `${this.ctx.op}: ${what} must be at least ${min}, got ${v.values.join('x')}`);
+      if (!Number.isInteger(n)) return this.fail(arg.span, messages.notAnInteger.layerSizes({ op, what, sizes: v.values }));
+      if (n < min) return this.fail(arg.span, messages.wrongArguments.layerAtLeast({ op, what, min, got: v.values.join('x') }));
     }
     return [...v.values];
   }
 
   symbol(arg: ArgValue, what: string, allowed: readonly string[]): string | undefined {
     if (arg.value.kind === 'symbol' && allowed.includes(arg.value.name)) return arg.value.name;
-    return this.fail(arg.span, `${this.ctx.op}: ${what} must be one of ${allowed.join(', ')}, got ${describeValue(arg.value)}`);
+    return this.fail(arg.span, messages.wrongArguments.layerChoice({ op: this.ctx.op, what, allowed, got: describeValue(arg.value) }));
+  }
+
+  /** An optional size keyword (`stride 2`, `pad 1x0`) over `rank` axes, or `fallback` when it is not written. */
+  optionalSizes(name: string, rank: number, fallback: readonly number[] | undefined, min = 1): number[] | undefined {
+    const arg = this.keyword(name);
+    if (arg) return this.sizes(arg, name, rank, min);
+    return fallback === undefined ? undefined : [...fallback];
+  }
+
+  /** An optional number keyword (`eps 1e-3`), or `fallback` when it is not written. */
+  optionalNumber(name: string, fallback: number): number | undefined {
+    const arg = this.keyword(name);
+    return arg ? this.number(arg, name) : fallback;
+  }
+
+  /** An optional on/off keyword (`bias off`), or `fallback` when it is not written. */
+  optionalFlag(name: string, fallback: boolean): boolean | undefined {
+    const arg = this.keyword(name);
+    return arg ? this.flag(arg, name) : fallback;
   }
 
   /** `on`/`off`/`true`/`false` */
   flag(arg: ArgValue, what: string): boolean | undefined {
-    const s = this.symbol(arg, what, ['on', 'off', 'true', 'false']);
+    const s = this.symbol(arg, what, [...FLAG_WORDS, 'true', 'false']);
     return s === undefined ? undefined : s === 'on' || s === 'true';
   }
 
   finish(): boolean {
     for (const extra of this.positional.slice(this.positionalIndex)) {
-      this.fail(extra.span, `${this.ctx.op}: unexpected argument ${describeValue(extra.value)}`);
+      this.fail(extra.span, messages.wrongArguments.unexpectedArgument({ op: this.ctx.op, got: describeValue(extra.value) }));
     }
     for (const [name, arg] of this.keywords) {
-      if (!this.usedKeywords.has(name)) this.fail(arg.span, `${this.ctx.op} takes no keyword '${name}'`, keywordHint(name, [...this.usedKeywords]));
+      if (this.usedKeywords.has(name)) continue;
+      const known = [...this.usedKeywords];
+      this.fail(arg.span, messages.wrongArguments.unknownKeyword({ op: this.ctx.op, keyword: name, guess: keywordGuess(name, known), known }));
     }
     return this.ok;
   }

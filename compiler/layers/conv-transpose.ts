@@ -4,9 +4,11 @@
 // convolution maps back to n. Lowered to the convolution's input gradient, so every back end that
 // trains a convolution runs it.
 
+import { messages } from '../../grammar/diagnostics.ts';
 import { product } from '../checker/values.ts';
-import { ArgReader } from './arguments.ts';
-import { axisNames, describeInput, ownedParam, type LayerDefinition, type LayerType } from './definition.ts';
+import { ArgReader, FLAG_WORDS } from './arguments.ts';
+import { axisNames, ownedParam, type LayerDefinition, type LayerType } from './definition.ts';
+import { kernelExtent, readConvWindow } from './conv.ts';
 import { spatialRank } from './spatial.ts';
 
 interface AxisSize {
@@ -20,12 +22,11 @@ function transposedSize(n: number, f: number, s: number, p: number, op: number):
   return { out, arithmetic: `(${n} - 1)*${s} - 2*${p} + ${f} + ${op} = ${out}` };
 }
 
-const extent = (kernel: readonly number[], dilation: readonly number[]) => kernel.map((k, i) => dilation[i]! * (k - 1) + 1);
-
 export const convTranspose: LayerDefinition<'conv_transpose'> = {
   names: ['conv_transpose', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d'],
   inputs: 'one',
   keywords: ['stride', 'pad', 'output_padding', 'dilation', 'bias'],
+  keywordWords: { bias: FLAG_WORDS },
   signature: 'conv_transpose filters, f x f [, stride s] [, pad p] [, output_padding op] [, dilation d] [, bias on | off]',
   doc: 'Transposed convolution (learned upsampling, as in U-Net and FCN decoders): the adjoint of a convolution with the same kernel, stride and padding. Output size per axis: (n - 1)s - 2p + d(f - 1) + 1 + op, with output padding op < s. Weights are [C, filters, k...] as in PyTorch.',
   reference: {
@@ -40,39 +41,27 @@ export const convTranspose: LayerDefinition<'conv_transpose'> = {
     const rank = spatialRank(ctx, input);
     if (!rank) return undefined;
     const reader = new ArgReader(ctx);
-    const filtersArg = reader.arg('filters');
-    const kernelArg = reader.arg('kernel');
-    if (!filtersArg || !kernelArg) {
-      reader.fail(ctx.span, `${ctx.op} needs a filter count and a kernel size, e.g. \`${ctx.op} 16, 2x2, stride 2\``);
-      return undefined;
-    }
-    const ones = Array<number>(rank).fill(1);
+    const window = readConvWindow(reader, ctx, rank, messages.wrongArguments.convTransposeNeeds({ op: ctx.op }));
+    if (!window) return undefined;
+    const { filters, kernel, stride, dilation } = window;
     const zeros = Array<number>(rank).fill(0);
-    const filters = reader.integer(filtersArg, 'filter count');
-    const kernel = reader.sizes(kernelArg, 'kernel', rank);
-    const strideArg = reader.keyword('stride');
-    const stride = strideArg ? reader.sizes(strideArg, 'stride', rank) : ones;
-    const dilationArg = reader.keyword('dilation');
-    const dilation = dilationArg ? reader.sizes(dilationArg, 'dilation', rank) : ones;
-    const padArg = reader.keyword('pad');
-    const pad = padArg ? reader.sizes(padArg, 'pad', rank, 0) : zeros;
+    const pad = reader.optionalSizes('pad', rank, zeros, 0);
     const outputPaddingArg = reader.keyword('output_padding');
     const outputPadding = outputPaddingArg ? reader.sizes(outputPaddingArg, 'output_padding', rank, 0) : zeros;
-    const biasArg = reader.keyword('bias');
-    const bias = biasArg ? reader.flag(biasArg, 'bias') : true;
+    const bias = reader.optionalFlag('bias', true);
     if (!reader.finish() || !filters || !kernel || !stride || !dilation || !pad || !outputPadding || bias === undefined) return undefined;
     const tooLarge = outputPadding.findIndex((op, i) => op >= stride[i]!);
     if (tooLarge >= 0) {
-      ctx.report('wrongArguments', outputPaddingArg?.span ?? ctx.span, `${ctx.op}: output_padding ${outputPadding.join('x')} must be smaller than the stride ${stride.join('x')}`, 'output padding picks one of the s sizes a stride-s convolution maps back to the input size');
+      ctx.report(outputPaddingArg?.span ?? ctx.span, messages.wrongArguments.outputPadding({ op: ctx.op, outputPadding, stride }));
       return undefined;
     }
     const spatial = input.value.shape.slice(0, -1);
-    const f = extent(kernel, dilation);
+    const f = kernelExtent(kernel, dilation);
     const sizes = spatial.map((n, i) => transposedSize(n, f[i]!, stride[i]!, pad[i]!, outputPadding[i]!));
     const tooSmall = sizes.findIndex((s) => s.out < 1);
     if (tooSmall >= 0) {
       const name = axisNames(rank)[tooSmall];
-      ctx.report('nonPositiveSize', ctx.span, `${ctx.op} on ${describeInput(input)} gives ${name} ${sizes[tooSmall]!.arithmetic}, below 1`, `the padding ${pad[tooSmall]} removes more than the ${f[tooSmall]}-wide kernel adds; use a smaller pad`);
+      ctx.report(ctx.span, messages.nonPositiveSize.transposed({ op: ctx.op, input: input.value, axis: name!, arithmetic: sizes[tooSmall]!.arithmetic, pad: pad[tooSmall]!, kernel: f[tooSmall]! }));
       return undefined;
     }
     const channels = input.value.shape[input.value.shape.length - 1]!;
@@ -87,14 +76,14 @@ export const convTranspose: LayerDefinition<'conv_transpose'> = {
   },
   display: (a) => `conv_transpose${a.rank}d`,
   arithmetic(a, input) {
-    const f = extent(a.kernel, a.dilation);
+    const f = kernelExtent(a.kernel, a.dilation);
     const names = axisNames(a.rank);
     const axes = input.slice(0, -1).map((n, i) => `${names[i]}: ${transposedSize(n, f[i]!, a.stride[i]!, a.padBefore[i]!, a.outputPadding[i]!).arithmetic}`);
     return { rule: '(n - 1)s - 2p + f + op', axes };
   },
   // Output position o sees the inputs i with i*s - p + k = o: ceil(f/s) of them, 1/s input pixels apart.
   receptiveField(a, [first]) {
-    const f = extent(a.kernel, a.dilation);
+    const f = kernelExtent(a.kernel, a.dilation);
     return {
       size: first!.size.map((r, i) => r + (Math.ceil(f[i]! / a.stride[i]!) - 1) * first!.stride[i]!),
       stride: first!.stride.map((j, i) => j / a.stride[i]!),

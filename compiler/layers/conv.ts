@@ -1,16 +1,43 @@
 // Convolution over 1, 2 or 3 spatial axes.
 
+import { messages, type Message } from '../../grammar/diagnostics.ts';
 import { resolvePadding } from '../checker/output-size.ts';
 import { product } from '../checker/values.ts';
 import { windowField } from '../receptive-field.ts';
-import { ArgReader } from './arguments.ts';
-import { ownedParam, type LayerDefinition, type LayerType } from './definition.ts';
-import { describeWindow, outputSpatial, readPadding, readRounding, spatialRank, windowArithmetic, type Window } from './spatial.ts';
+import { ArgReader, FLAG_WORDS } from './arguments.ts';
+import { ownedParam, type LayerContext, type LayerDefinition, type LayerType } from './definition.ts';
+import { CONV_ROUNDING, describeWindow, outputSpatial, PAD_WORDS, readPadding, readRounding, spatialRank, windowArithmetic, type Window } from './spatial.ts';
+
+/** A dilated kernel's extent per axis, d(k - 1) + 1: the window it covers. */
+export const kernelExtent = (kernel: readonly number[], dilation: readonly number[]): number[] => kernel.map((k, i) => dilation[i]! * (k - 1) + 1);
+
+/** What a convolution and a transposed one read alike: filters and kernel, then stride and dilation (1 when not written). */
+export interface ConvWindowArgs {
+  readonly filters: number | undefined;
+  readonly kernel: number[] | undefined;
+  readonly stride: number[] | undefined;
+  readonly dilation: number[] | undefined;
+}
+
+/** Undefined, with `needs` reported at the layer, when the filter count or the kernel size is missing. */
+export function readConvWindow(reader: ArgReader, ctx: LayerContext, rank: number, needs: Message): ConvWindowArgs | undefined {
+  const filtersArg = reader.arg('filters');
+  const kernelArg = reader.arg('kernel');
+  if (!filtersArg || !kernelArg) return reader.fail(ctx.span, needs);
+  const ones = Array<number>(rank).fill(1);
+  return {
+    filters: reader.integer(filtersArg, 'filter count'),
+    kernel: reader.sizes(kernelArg, 'kernel', rank),
+    stride: reader.optionalSizes('stride', rank, ones),
+    dilation: reader.optionalSizes('dilation', rank, ones),
+  };
+}
 
 export const conv: LayerDefinition<'conv'> = {
   names: ['conv', 'conv1d', 'conv2d', 'conv3d'],
   inputs: 'one',
   keywords: ['stride', 'pad', 'dilation', 'bias', 'round'],
+  keywordWords: { pad: PAD_WORDS, bias: FLAG_WORDS, round: CONV_ROUNDING },
   signature: 'conv filters, f x f [, stride s] [, pad p | same | valid] [, dilation d] [, bias on | off] [, round floor]',
   doc: 'Convolution with `filters` kernels of size f x f (1D, 2D or 3D from the input). Output size per axis: floor((n + 2p - f)/s) + 1.',
   reference: {
@@ -25,25 +52,15 @@ export const conv: LayerDefinition<'conv'> = {
     const rank = spatialRank(ctx, input);
     if (!rank) return undefined;
     const reader = new ArgReader(ctx);
-    const filtersArg = reader.arg('filters');
-    const kernelArg = reader.arg('kernel');
-    if (!filtersArg || !kernelArg) {
-      reader.fail(ctx.span, `${ctx.op} needs a filter count and a kernel size, e.g. \`${ctx.op} 32, 3x3\``);
-      return undefined;
-    }
-    const filters = reader.integer(filtersArg, 'filter count');
-    const kernel = reader.sizes(kernelArg, 'kernel', rank);
-    const strideArg = reader.keyword('stride');
-    const stride = strideArg ? reader.sizes(strideArg, 'stride', rank) : Array<number>(rank).fill(1);
-    const dilationArg = reader.keyword('dilation');
-    const dilation = dilationArg ? reader.sizes(dilationArg, 'dilation', rank) : Array<number>(rank).fill(1);
+    const window = readConvWindow(reader, ctx, rank, messages.wrongArguments.convNeeds({ op: ctx.op }));
+    if (!window) return undefined;
+    const { filters, kernel, stride, dilation } = window;
     const padding = readPadding(reader, reader.keyword('pad'), rank);
-    const biasArg = reader.keyword('bias');
-    const bias = biasArg ? reader.flag(biasArg, 'bias') : true;
-    const rounding = readRounding(reader, ['floor']);
+    const bias = reader.optionalFlag('bias', true);
+    const rounding = readRounding(reader, CONV_ROUNDING);
     if (!reader.finish() || !filters || !kernel || !stride || !dilation || !padding || bias === undefined || !rounding) return undefined;
     const spatial = input.value.shape.slice(0, -1);
-    const effective = kernel.map((k, i) => dilation[i] * (k - 1) + 1);
+    const effective = kernelExtent(kernel, dilation);
     const { before, after } = resolvePadding(padding, spatial, effective, stride);
     const w: Window = { kernel, effective, stride, padBefore: before, padAfter: after, dilation };
     const out = outputSpatial(ctx, input, w, rounding, describeWindow(ctx.op, w), padding);

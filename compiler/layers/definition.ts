@@ -4,13 +4,13 @@
 // its parameters, how the summary shows and counts it, its receptive field, and its lowering to IR.
 // LAYER_DEFINITIONS (index.ts) holds one per LayerOp, so tsc names a missing one.
 
-import type { Diagnostic, DiagnosticKind } from '../../grammar/diagnostics.ts';
+import type { FixEdit, Message } from '../../grammar/diagnostics.ts';
 import type { Span } from '../../grammar/span.ts';
 import type { AttrsOf, LayerNode, LayerOp, ParamRole, ParamSpec, Shape } from '../graph.ts';
 import { IrError, type GraphBuilder } from '../ir/build.ts';
 import type { IrUpdate } from '../ir/program.ts';
 import type { ReceptiveField } from '../receptive-field.ts';
-import { formatShape, type ArgValue, type TensorValue } from '../checker/values.ts';
+import { type ArgValue, type TensorValue } from '../checker/values.ts';
 
 export interface LayerInput {
   readonly value: TensorValue;
@@ -25,7 +25,8 @@ export interface LayerContext {
   readonly span: Span;
   readonly args: readonly ArgValue[];
   readonly inputs: readonly LayerInput[];
-  report(kind: DiagnosticKind, span: Span, message: string, hint?: string, fix?: Diagnostic['fix']): void;
+  /** Reports a catalog message at `span`, with the edit of its machine fix if it has one. */
+  report(span: Span, m: Message, fix?: FixEdit): void;
 }
 
 /** What a shape rule gives: attributes, output shape, parameter shapes and MAC count. */
@@ -81,6 +82,8 @@ export interface LayerDefinition<K extends LayerOp = LayerOp> {
   readonly inputs: 'one' | 'many';
   /** Keyword arguments it takes (`stride 2`): the parser, completion and highlighting read them. */
   readonly keywords: readonly string[];
+  /** The words a keyword accepts besides numbers (`pad`: `same`, `valid`), as its reader checks them: completion offers these. */
+  readonly keywordWords?: Readonly<Record<string, readonly string[]>>;
   /** One-line signature for editors: `conv filters, k x k [, stride s] [, pad p|same|valid] ...`. */
   readonly signature: string;
   readonly doc: string;
@@ -96,11 +99,6 @@ export interface LayerDefinition<K extends LayerOp = LayerOp> {
   /** The receptive field of its output from its inputs' (undefined: a unit sees the whole input). */
   receptiveField(attrs: AttrsOf<K>, inputs: readonly ReceptiveField[]): ReceptiveField | undefined;
   lower(ctx: LoweringContext, layer: LayerNode, attrs: AttrsOf<K>, inputs: readonly number[]): number;
-}
-
-/** `maxpool_2`'s 28x28x6 */
-export function describeInput(input: LayerInput): string {
-  return `${formatShape(input.value.shape)} from ${input.value.name}`;
 }
 
 /** `length`, `height, width` or `depth, height, width` for a spatial rank. */

@@ -1,14 +1,15 @@
 // Fully connected layers and batch normalisation: the two per-feature parameterised layers.
 
+import { messages } from '../../grammar/diagnostics.ts';
 import { allBut, IrError } from '../ir/build.ts';
-import { ArgReader } from './arguments.ts';
-import { describeInput, noArithmetic, opName, ownedName, ownedParam, sameField, wholeField, type LayerDefinition, type LayerType } from './definition.ts';
-import { formatShape } from '../checker/values.ts';
+import { ArgReader, FLAG_WORDS } from './arguments.ts';
+import { noArithmetic, opName, ownedName, ownedParam, sameField, wholeField, type LayerDefinition, type LayerType } from './definition.ts';
 
 export const dense: LayerDefinition<'dense'> = {
   names: ['dense'],
   inputs: 'one',
   keywords: ['bias'],
+  keywordWords: { bias: FLAG_WORDS },
   signature: 'dense units [, bias on | off]',
   doc: 'Fully connected layer: a vector of n to a vector of `units`; (n + 1) * units parameters with bias.',
   reference: { example: '`dense 120, bias on`', output: '`units` (input must be a vector)', parameters: '`(n + 1) * units`', macs: '`n * units`' },
@@ -18,22 +19,15 @@ export const dense: LayerDefinition<'dense'> = {
     const reader = new ArgReader(ctx);
     const unitsArg = reader.arg('units');
     if (!unitsArg) {
-      reader.fail(ctx.span, `${ctx.op} needs a unit count, e.g. \`dense 120\``);
+      reader.fail(ctx.span, messages.wrongArguments.denseNeeds({ op: ctx.op }));
       return undefined;
     }
     const units = reader.integer(unitsArg, 'unit count');
-    const biasArg = reader.keyword('bias');
-    const bias = biasArg ? reader.flag(biasArg, 'bias') : true;
+    const bias = reader.optionalFlag('bias', true);
     if (!reader.finish() || !units || bias === undefined) return undefined;
     if (input.value.shape.length !== 1) {
       const line = { ...ctx.span, endOffset: ctx.span.startOffset, endColumn: ctx.span.startColumn };
-      ctx.report(
-        'denseNeedsVector',
-        ctx.opSpan,
-        `dense expects a vector, got ${describeInput(input)}`,
-        `insert \`flatten\` before it (${formatShape(input.value.shape)} flattens to ${input.value.shape.reduce((a, b) => a * b, 1)})`,
-        { span: line, text: 'flatten -> ', title: 'Insert `flatten` before dense' },
-      );
+      ctx.report(ctx.opSpan, messages.denseNeedsVector.image({ input: input.value }), { span: line, text: 'flatten -> ' });
       return undefined;
     }
     const n = input.value.shape[0];
@@ -62,14 +56,12 @@ export const batchnorm: LayerDefinition<'batchnorm'> = {
   type(ctx): LayerType<'batchnorm'> | undefined {
     const [input] = ctx.inputs;
     const reader = new ArgReader(ctx);
-    const epsArg = reader.keyword('eps');
-    const momentumArg = reader.keyword('momentum');
-    const eps = epsArg ? reader.number(epsArg, 'eps') : 1e-5;
-    const momentum = momentumArg ? reader.number(momentumArg, 'momentum') : 0.1;
+    const eps = reader.optionalNumber('eps', 1e-5);
+    const momentum = reader.optionalNumber('momentum', 0.1);
     if (!reader.finish() || eps === undefined || momentum === undefined) return undefined;
     const c = input.value.shape[input.value.shape.length - 1];
     if (c === undefined) {
-      ctx.report('wrongRank', ctx.opSpan, `batchnorm needs a channel axis, got ${describeInput(input)}`);
+      ctx.report(ctx.opSpan, messages.wrongRank.batchnorm({ input: input.value }));
       return undefined;
     }
     return {

@@ -1,5 +1,6 @@
 // Layers that keep their input's shape: activations, dropout, L2 normalisation.
 
+import { messages } from '../../grammar/diagnostics.ts';
 import type { AttrsOf } from '../graph.ts';
 import { ArgReader } from './arguments.ts';
 import { noArithmetic, opName, sameField, type LayerDefinition, type LayerType, type LoweringContext } from './definition.ts';
@@ -70,7 +71,7 @@ export const dropout: LayerDefinition<'dropout'> = {
     const rate = rateArg ? reader.number(rateArg, 'rate') : 0.5;
     if (!reader.finish() || rate === undefined) return undefined;
     if (rate < 0 || rate >= 1) {
-      ctx.report('wrongArguments', rateArg?.span ?? ctx.span, `dropout rate must be in [0, 1), got ${rate}`);
+      ctx.report(rateArg?.span ?? ctx.span, messages.wrongArguments.dropoutRate({ rate }));
       return undefined;
     }
     return { attrs: { op: 'dropout', rate }, shape: ctx.inputs[0].value.shape, params: [], macs: 0 };

@@ -1,9 +1,9 @@
 // Layers with several inputs: residual `add` and channel `concat` (inception, YOLO passthrough).
 
+import { messages } from '../../grammar/diagnostics.ts';
 import type { ReceptiveField } from '../receptive-field.ts';
 import { ArgReader } from './arguments.ts';
-import { describeInput, noArithmetic, opName, type LayerDefinition, type LayerType } from './definition.ts';
-import { formatShape } from '../checker/values.ts';
+import { noArithmetic, opName, type LayerDefinition, type LayerType } from './definition.ts';
 
 /** Merged branches: a unit sees the union of its inputs' views; the widest one bounds it. */
 function widestField(_attrs: unknown, inputs: readonly ReceptiveField[]): ReceptiveField | undefined {
@@ -30,21 +30,7 @@ export const add: LayerDefinition<'add'> = {
       const a = first.value.shape;
       const b = other.value.shape;
       if (sameArray(a, b)) continue;
-      const parts: string[] = [];
-      if (a.length !== b.length) parts.push(`rank ${a.length} vs ${b.length}`);
-      else {
-        const sa = a.slice(0, -1);
-        const sb = b.slice(0, -1);
-        if (!sameArray(sa, sb)) parts.push(`spatial ${formatShape(sa)} vs ${formatShape(sb)}`);
-        if (a[a.length - 1] !== b[b.length - 1]) parts.push(`channels ${a[a.length - 1]} vs ${b[b.length - 1]}`);
-      }
-      let hint: string | undefined;
-      if (a.length === b.length && a.length >= 2) {
-        const stride = b[0] / a[0];
-        const strideText = Number.isInteger(stride) && stride > 1 ? `, stride ${stride}` : '';
-        hint = `project the shortcut with \`conv ${a[a.length - 1]}, 1x1${strideText}\` (a convolutional block) so that it becomes ${formatShape(a)}`;
-      }
-      ctx.report('shapeMismatch', ctx.span, `cannot add ${describeInput(first)} and ${describeInput(other)}: ${parts.join(', ')}`, hint);
+      ctx.report(ctx.span, messages.shapeMismatch.add({ first: first.value, other: other.value }));
       return undefined;
     }
     return { attrs: { op: 'add' }, shape: first.value.shape, params: [], macs: 0 };
@@ -62,11 +48,11 @@ export const subtract: LayerDefinition<'subtract'> = {
     if (!new ArgReader(ctx).finish()) return undefined;
     const [a, b, ...rest] = ctx.inputs;
     if (rest.length > 0) {
-      ctx.report('wrongArguments', ctx.span, `subtract takes two tensors, got ${ctx.inputs.length}`);
+      ctx.report(ctx.span, messages.wrongArguments.subtractInputs({ got: ctx.inputs.length }));
       return undefined;
     }
     if (!sameArray(a.value.shape, b.value.shape)) {
-      ctx.report('shapeMismatch', ctx.span, `cannot subtract ${describeInput(b)} from ${describeInput(a)}: the shapes differ`);
+      ctx.report(ctx.span, messages.shapeMismatch.subtract({ a: a.value, b: b.value }));
       return undefined;
     }
     return { attrs: { op: 'subtract' }, shape: a.value.shape, params: [], macs: 0 };
@@ -88,13 +74,7 @@ export const concat: LayerDefinition<'concat'> = {
       const a = first.value.shape.slice(0, -1);
       const b = other.value.shape.slice(0, -1);
       if (first.value.shape.length !== other.value.shape.length || !sameArray(a, b)) {
-        const hint = a.length === 2 && b.length === 2 && a[0] === 2 * b[0] ? `bring ${first.value.name} down with \`space_to_depth 2\` or a stride-2 layer` : undefined;
-        ctx.report(
-          'shapeMismatch',
-          ctx.span,
-          `cannot concatenate ${describeInput(first)} and ${describeInput(other)} along channels: ${a.length === b.length ? `spatial ${formatShape(a)} vs ${formatShape(b)}` : `rank ${first.value.shape.length} vs ${other.value.shape.length}`}`,
-          hint,
-        );
+        ctx.report(ctx.span, messages.shapeMismatch.concat({ first: first.value, other: other.value }));
         return undefined;
       }
       channels += other.value.shape[other.value.shape.length - 1];

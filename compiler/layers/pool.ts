@@ -1,13 +1,14 @@
 // Max and average pooling over 1, 2 or 3 spatial axes, windowed and global.
 
 // Generic over the op: tsc cannot see that `{ op }` of type K is AttrsOf<K>, hence the casts.
+import { messages } from '../../grammar/diagnostics.ts';
 import type { AttrsOf, LayerNode, PoolFields } from '../graph.ts';
 import { resolvePadding } from '../checker/output-size.ts';
 import { windowField } from '../receptive-field.ts';
 import { spatialAxes } from '../lower/layout.ts';
 import { ArgReader } from './arguments.ts';
 import { wholeField, noArithmetic, opName, type LayerDefinition, type LayerType, type LoweringContext } from './definition.ts';
-import { describeWindow, outputSpatial, readPadding, readRounding, spatialRank, windowArithmetic, type Window } from './spatial.ts';
+import { describeWindow, outputSpatial, PAD_WORDS, POOL_ROUNDING, readPadding, readRounding, spatialRank, windowArithmetic, type Window } from './spatial.ts';
 
 function pool<K extends 'maxpool' | 'avgpool'>(op: K, what: string): LayerDefinition<K> {
   const base = op === 'maxpool' ? 'maxpool' : 'avgpool';
@@ -15,6 +16,7 @@ function pool<K extends 'maxpool' | 'avgpool'>(op: K, what: string): LayerDefini
     names: [base, `${base}1d`, `${base}2d`, `${base}3d`],
     inputs: 'one',
     keywords: ['stride', 'pad', 'round'],
+    keywordWords: { pad: PAD_WORDS, round: POOL_ROUNDING },
     signature: `${base} f x f [, stride s] [, pad p | same | valid] [, round floor | ceil]`,
     doc: `${what} pooling (1D, 2D or 3D from the input). Stride defaults to the window size; \`round ceil\` rounds the output size up as Caffe and torchvision ceil_mode do.${op === 'avgpool' ? ' Average pooling divides by the number of input (not padding) values in the window.' : ''}`,
     reference: { example: `\`${base} 2x2, stride 2, round ceil\``, output: 'each spatial axis by the rule; C channels', parameters: '0', macs: '0' },
@@ -26,14 +28,13 @@ function pool<K extends 'maxpool' | 'avgpool'>(op: K, what: string): LayerDefini
       const reader = new ArgReader(ctx);
       const kernelArg = reader.arg('kernel');
       if (!kernelArg) {
-        reader.fail(ctx.span, `${ctx.op} needs a window size, e.g. \`${ctx.op} 2x2, stride 2\``);
+        reader.fail(ctx.span, messages.wrongArguments.poolNeeds({ op: ctx.op }));
         return undefined;
       }
       const kernel = reader.sizes(kernelArg, 'window', rank);
-      const strideArg = reader.keyword('stride');
-      const stride = strideArg ? reader.sizes(strideArg, 'stride', rank) : kernel;
+      const stride = reader.optionalSizes('stride', rank, kernel);
       const padding = readPadding(reader, reader.keyword('pad'), rank);
-      const rounding = readRounding(reader, ['floor', 'ceil']);
+      const rounding = readRounding(reader, POOL_ROUNDING);
       if (!reader.finish() || !kernel || !stride || !padding || !rounding) return undefined;
       const spatial = input.value.shape.slice(0, -1);
       const { before, after } = resolvePadding(padding, spatial, kernel, stride);

@@ -2,13 +2,12 @@
 // the input, `conv2d` and friends insist on one), padding and rounding arguments, and the output-size
 // rule per axis with its arithmetic for errors and hovers.
 
+import { messages } from '../../grammar/diagnostics.ts';
 import type { Shape, SpatialRank } from '../graph.ts';
 import { applyRule, type Padding } from '../checker/output-size.ts';
-import { formatShape, type ArgValue } from '../checker/values.ts';
+import { type ArgValue } from '../checker/values.ts';
 import type { ArgReader } from './arguments.ts';
-import { axisNames, describeInput, type LayerContext, type LayerInput, type SizeArithmetic } from './definition.ts';
-
-const rankNames: Record<SpatialRank, string> = { 1: 'L x C', 2: 'H x W x C', 3: 'D x H x W x C' };
+import { axisNames, type LayerContext, type LayerInput, type SizeArithmetic } from './definition.ts';
 
 /** The spatial rank the layer works in, or undefined after reporting a rank mismatch. */
 export function spatialRank(ctx: LayerContext, input: LayerInput): SpatialRank | undefined {
@@ -17,23 +16,29 @@ export function spatialRank(ctx: LayerContext, input: LayerInput): SpatialRank |
   if (explicit) {
     const want = Number(explicit[1]) as SpatialRank;
     if (rank !== want) {
-      const hint = rank === 0 ? 'a vector has no spatial axes; reshape it first' : `use ${ctx.op.replace(/[123]d$/, `${rank}d`)} for a ${formatShape(input.value.shape)} input`;
-      ctx.report('wrongRank', ctx.opSpan, `${ctx.op} expects ${rankNames[want]}, got ${describeInput(input)}`, hint);
+      ctx.report(ctx.opSpan, messages.wrongRank.spatialRank({ op: ctx.op, want, input: input.value }));
       return undefined;
     }
     return want;
   }
   if (rank < 1 || rank > 3) {
-    ctx.report('wrongRank', ctx.opSpan, `${ctx.op} expects L x C, H x W x C or D x H x W x C, got ${describeInput(input)}`, rank === 0 ? 'a vector has no spatial axes; reshape it first' : undefined);
+    ctx.report(ctx.opSpan, messages.wrongRank.anySpatialRank({ op: ctx.op, input: input.value }));
     return undefined;
   }
   return rank as SpatialRank;
 }
 
+/** The padding words `pad` takes besides sizes. */
+export const PAD_WORDS = ['same', 'valid'] as const;
+/** `round` on a convolution: floor only (a ceiled convolution would read past its padding). */
+export const CONV_ROUNDING = ['floor'] as const;
+/** `round` on pooling: floor, or ceil as Caffe and torchvision's ceil_mode. */
+export const POOL_ROUNDING = ['floor', 'ceil'] as const;
+
 export function readPadding(reader: ArgReader, arg: ArgValue | undefined, rank: number): Padding | undefined {
   if (!arg) return { kind: 'valid' };
   if (arg.value.kind === 'symbol') {
-    const s = reader.symbol(arg, 'pad', ['same', 'valid']);
+    const s = reader.symbol(arg, 'pad', PAD_WORDS);
     return s === undefined ? undefined : { kind: s as 'same' | 'valid' };
   }
   const sizes = reader.sizes(arg, 'pad', rank, 0);
@@ -62,22 +67,16 @@ export function outputSpatial(ctx: LayerContext, input: LayerInput, w: Window, r
   if (tooSmall >= 0) {
     const i = tooSmall;
     ctx.report(
-      'nonPositiveSize',
       ctx.span,
-      `${what} on ${describeInput(input)} gives ${names[i]} ${results[i].arithmetic}, below 1`,
-      `the input's ${names[i]} ${spatial[i]} (with padding ${w.padBefore[i] + w.padAfter[i]}) is smaller than the ${w.effective[i]}-wide window; pad it or use a smaller kernel`,
+      messages.nonPositiveSize.window({ what, input: input.value, axis: names[i], arithmetic: results[i].arithmetic, size: spatial[i], padding: w.padBefore[i] + w.padAfter[i], window: w.effective[i] }),
     );
     return undefined;
   }
   const fractional = results.map((r, i) => ({ r, i })).filter(({ r }) => !Number.isInteger(r.exact));
   if (!rounding.explicit && padding.kind !== 'same' && fractional.length > 0) {
     const unread = fractional.map(({ r, i }) => spatial[i] + w.padBefore[i] + w.padAfter[i] - ((r.out - 1) * w.stride[i] + w.effective[i]));
-    ctx.report(
-      'fractionalSize',
-      ctx.span,
-      `${what} on ${formatShape(spatial)}: ${fractional.map(({ r, i }) => `${names[i]} ${r.arithmetic}`).join(', ')}, floored to ${results.map((r) => r.out).join('x')}; the last ${unread.join('/')} input position(s) along ${fractional.map(({ i }) => names[i]).join(' and ')} are never read`,
-      `pad so that n + 2p - f is a multiple of the stride, use \`pad same\`, or write \`round floor\` to accept the floor`,
-    );
+    const axes = fractional.map(({ r, i }) => ({ axis: names[i], arithmetic: r.arithmetic }));
+    ctx.report(ctx.span, messages.fractionalSize.floored({ what, spatial, fractional: axes, out: results.map((r) => r.out), unread }));
   }
   return results.map((r) => r.out);
 }

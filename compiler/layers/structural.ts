@@ -1,10 +1,11 @@
 // Layers that move values without arithmetic: flatten, reshape, zero_pad, space_to_depth, upsample.
 
+import { messages } from '../../grammar/diagnostics.ts';
 import { irShape } from '../lower/layout.ts';
 import { windowField } from '../receptive-field.ts';
 import { ArgReader } from './arguments.ts';
-import { describeInput, noArithmetic, opName, sameField, wholeField, type LayerDefinition, type LayerType } from './definition.ts';
-import { formatShape, product } from '../checker/values.ts';
+import { noArithmetic, opName, wholeField, type LayerDefinition, type LayerType } from './definition.ts';
+import { product } from '../checker/values.ts';
 
 export const flatten: LayerDefinition<'flatten'> = {
   names: ['flatten'],
@@ -40,14 +41,14 @@ export const reshape: LayerDefinition<'reshape'> = {
     const reader = new ArgReader(ctx);
     const shapeArg = reader.arg('shape');
     if (!shapeArg) {
-      reader.fail(ctx.span, 'reshape needs a target shape, e.g. `reshape 7 x 7 x 64`');
+      reader.fail(ctx.span, messages.wrongArguments.reshapeNeeds());
       return undefined;
     }
     const rank = shapeArg.value.kind === 'dims' ? shapeArg.value.values.length : 1;
     const shape = reader.sizes(shapeArg, 'shape', rank);
     if (!reader.finish() || !shape) return undefined;
     if (product(shape) !== product(input.value.shape)) {
-      ctx.report('shapeMismatch', shapeArg.span, `cannot reshape ${describeInput(input)} (${product(input.value.shape)} values) to ${formatShape(shape)} (${product(shape)} values)`);
+      ctx.report(shapeArg.span, messages.shapeMismatch.reshape({ input: input.value, shape }));
       return undefined;
     }
     return { attrs: { op: 'reshape', shape }, shape, params: [], macs: 0 };
@@ -70,7 +71,7 @@ export const zeroPad: LayerDefinition<'zero_pad'> = {
     const [input] = ctx.inputs;
     const rank = input.value.shape.length - 1;
     if (rank < 1) {
-      ctx.report('wrongRank', ctx.opSpan, `zero_pad needs spatial axes, got ${describeInput(input)}`);
+      ctx.report(ctx.opSpan, messages.wrongRank.needsSpatial({ op: 'zero_pad', input: input.value }));
       return undefined;
     }
     const reader = new ArgReader(ctx);
@@ -78,14 +79,14 @@ export const zeroPad: LayerDefinition<'zero_pad'> = {
     const beforeArg = reader.keyword('before');
     const afterArg = reader.keyword('after');
     if (!padArg && !beforeArg && !afterArg) {
-      reader.fail(ctx.span, 'zero_pad needs an amount, e.g. `zero_pad 1` or `zero_pad before 0, after 1`');
+      reader.fail(ctx.span, messages.wrongArguments.zeroPadNeeds());
       return undefined;
     }
     const zeros = Array<number>(rank).fill(0);
     const both = padArg ? reader.sizes(padArg, 'padding', rank, 0) : zeros;
     const before = beforeArg ? reader.sizes(beforeArg, 'before', rank, 0) : both;
     const after = afterArg ? reader.sizes(afterArg, 'after', rank, 0) : both;
-    if (padArg && (beforeArg || afterArg)) reader.fail(padArg.span, 'zero_pad takes either an amount for both sides or `before` and `after`, not both');
+    if (padArg && (beforeArg || afterArg)) reader.fail(padArg.span, messages.wrongArguments.zeroPadBoth());
     if (!reader.finish() || !before || !after) return undefined;
     const shape = [...input.value.shape.slice(0, -1).map((n, i) => n + before[i] + after[i]), input.value.shape[rank]];
     return { attrs: { op: 'zero_pad', padBefore: before, padAfter: after }, shape, params: [], macs: 0 };
@@ -112,11 +113,11 @@ export const spaceToDepth: LayerDefinition<'space_to_depth'> = {
     if (!reader.finish() || !block) return undefined;
     const [h, w, c] = input.value.shape;
     if (input.value.shape.length !== 3) {
-      ctx.report('wrongRank', ctx.opSpan, `space_to_depth expects H x W x C, got ${describeInput(input)}`);
+      ctx.report(ctx.opSpan, messages.wrongRank.spaceToDepth({ input: input.value }));
       return undefined;
     }
     if (h % block !== 0 || w % block !== 0) {
-      ctx.report('shapeMismatch', ctx.span, `space_to_depth ${block}: ${h}x${w} is not divisible by ${block}`, `pad the input to a multiple of ${block} first`);
+      ctx.report(ctx.span, messages.shapeMismatch.spaceToDepth({ block, height: h, width: w }));
       return undefined;
     }
     return { attrs: { op: 'space_to_depth', block }, shape: [h / block, w / block, c * block * block], params: [], macs: 0 };
@@ -142,7 +143,7 @@ export const upsample: LayerDefinition<'upsample'> = {
     const [input] = ctx.inputs;
     const rank = input.value.shape.length - 1;
     if (rank < 1) {
-      ctx.report('wrongRank', ctx.opSpan, `upsample needs spatial axes, got ${describeInput(input)}`);
+      ctx.report(ctx.opSpan, messages.wrongRank.needsSpatial({ op: 'upsample', input: input.value }));
       return undefined;
     }
     const reader = new ArgReader(ctx);

@@ -4,10 +4,10 @@
 
 import { gradients } from '../autodiff/gradients.ts';
 import type { LossTerm, ModelGraph } from '../graph.ts';
-import { IrError } from '../ir/build.ts';
 import type { IrNode } from '../ir/ops.ts';
 import { pruneProgram, type IrProgram } from '../ir/program.ts';
 import { lowerModel } from './lower.ts';
+import { ProgramRequestError } from '../program-request-error.ts';
 
 /** The loss parts reported beside J: `content` terms, `style` terms. */
 export type LossGroup = 'content' | 'style';
@@ -49,7 +49,7 @@ export function reweightLoss(graph: ModelGraph, weights: Partial<Record<LossGrou
     const want = weights[group];
     if (want === undefined) continue;
     const have = groupWeight(graph.loss, group);
-    if (have === 0) throw new IrError(`model ${graph.name} has no ${group} loss term to weight`);
+    if (have === 0) throw new ProgramRequestError(`model ${graph.name} has no ${group} loss term to weight`);
     scale.set(group, want / have);
   }
   return { ...graph, loss: graph.loss.map((t) => ({ ...t, weight: t.weight * (scale.get(t.fn) ?? 1) })) };
@@ -59,7 +59,7 @@ export function reweightLoss(graph: ModelGraph, weights: Partial<Record<LossGrou
 function trainableInput(graph: ModelGraph): { name: string } {
   const inputs = graph.inputs.filter((i) => i.trainable);
   if (inputs.length !== 1) {
-    throw new IrError(`model ${graph.name} needs exactly one trainable input to optimise (\`input NAME: H x W x C trainable\`), it has ${inputs.length}`);
+    throw new ProgramRequestError(`model ${graph.name} needs exactly one trainable input to optimise (\`input NAME: H x W x C trainable\`), it has ${inputs.length}`);
   }
   return inputs[0]!;
 }
@@ -67,7 +67,7 @@ function trainableInput(graph: ModelGraph): { name: string } {
 export function buildInputObjective(graph: ModelGraph): InputObjective {
   const target = trainableInput(graph);
   const lowered = lowerModel(graph, { batch: 1, mode: 'eval' });
-  if (lowered.loss === undefined) throw new IrError(`model ${graph.name} declares no loss`);
+  if (lowered.loss === undefined) throw new ProgramRequestError(`model ${graph.name} declares no loss`);
   const b = lowered.builder;
   const inputNode = lowered.values.get(target.name)!;
   const grad = gradients(b, lowered.loss, [inputNode]).get(inputNode)!;

@@ -8,6 +8,7 @@ import type { LoweringContext } from '../layers/definition.ts';
 import { definitionOf } from '../layers/index.ts';
 import { irShape } from './layout.ts';
 import { LOSS_LOWERING, type LossContext } from './losses.ts';
+import { ProgramRequestError } from '../program-request-error.ts';
 
 export interface LowerOptions {
   readonly batch: number;
@@ -46,7 +47,7 @@ export const LOSS_LAYER = 'loss';
 
 export function lowerModel(graph: ModelGraph, options: LowerOptions): LoweredModel {
   const { batch, mode } = options;
-  if (!Number.isInteger(batch) || batch < 1) throw new IrError(`batch size must be a positive integer, got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 1) throw new ProgramRequestError(`batch size must be a positive integer, got ${batch}`);
   const b = new GraphBuilder();
   const specs = new Map<string, ParamSpec>();
   for (const layer of graph.layers) for (const p of layer.params) specs.set(p.name, p);

@@ -5,6 +5,7 @@ import type { ModelGraph } from '../graph.ts';
 import { IrError } from '../ir/build.ts';
 import { pruneProgram, type IrProgram } from '../ir/program.ts';
 import { lowerModel, type LoweredModel } from './lower.ts';
+import { ProgramRequestError } from '../program-request-error.ts';
 
 /** Forward pass in eval mode: outputs named `output:<layer>` for each model output. */
 export function buildInferenceProgram(graph: ModelGraph, batch: number): IrProgram {
@@ -20,7 +21,7 @@ export function buildInferenceProgram(graph: ModelGraph, batch: number): IrProgr
  * `value:<name>` for each observed layer or input (what metrics read).
  */
 export function lossOutputs(graph: ModelGraph, m: LoweredModel, observe: readonly string[]): Map<string, number> {
-  if (m.loss === undefined) throw new IrError(`model ${graph.name} declares no loss`);
+  if (m.loss === undefined) throw new ProgramRequestError(`model ${graph.name} declares no loss`);
   const outputs = new Map<string, number>([['loss', m.loss]]);
   m.terms.forEach((node, i) => outputs.set(`term:${i}`, node));
   for (const name of graph.outputs) outputs.set(`output:${name}`, m.values.get(name)!);
@@ -52,7 +53,7 @@ export interface GradProgram {
  */
 export function buildGradProgram(graph: ModelGraph, batch: number, mode: 'train' | 'eval' = 'train'): GradProgram {
   const lowered = lowerModel(graph, { batch, mode });
-  if (lowered.loss === undefined) throw new IrError(`model ${graph.name} declares no loss`);
+  if (lowered.loss === undefined) throw new ProgramRequestError(`model ${graph.name} declares no loss`);
   const loss = lowered.loss;
   const g = gradients(lowered.builder, loss, lowered.trainable.map((t) => t.node));
   const grads = new Map<string, number>();

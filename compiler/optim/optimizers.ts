@@ -2,8 +2,8 @@
 // with L2 weight decay and a learning-rate schedule) to a graph. PyTorch's update rules.
 
 import type { GraphBuilder } from '../ir/build.ts';
-import { IrError } from '../ir/build.ts';
 import type { IrUpdate } from '../ir/program.ts';
+import { ProgramRequestError } from '../program-request-error.ts';
 
 export type Schedule =
   | { readonly kind: 'constant' }
@@ -57,7 +57,7 @@ export function optimizerState(config: OptimizerConfig, tensors: readonly { name
 
 /** Appends the update ops; returns the assignments (params, slots, step counter). */
 export function appendOptimizer(b: GraphBuilder, config: OptimizerConfig, tensors: readonly TrainedTensor[]): IrUpdate[] {
-  if (!(config.lr > 0)) throw new IrError(`learning rate must be positive, got ${config.lr}`);
+  if (!(config.lr > 0)) throw new ProgramRequestError(`learning rate must be positive, got ${config.lr}`);
   const step = b.leaf(STEP_STATE, 'state', []);
   const next = b.affine(step, 1, 1);
   const s = config.schedule ?? { kind: 'constant' };

@@ -12,6 +12,14 @@ import { BundleBuildError } from '../../compiler/emit-ts/bundle-spec.ts';
 import { OnnxExportError } from '../../compiler/export/onnx/export.ts';
 import { PytorchExportError } from '../../compiler/export/pytorch/model-py.ts';
 import { GraphSplitError } from '../../compiler/graph-split.ts';
+import { LOSSES } from '../../compiler/checker/loss.ts';
+import { buildInputObjective } from '../../compiler/lower/input-objective.ts';
+import { LOSS_LOWERING } from '../../compiler/lower/losses.ts';
+import { lowerModel } from '../../compiler/lower/lower.ts';
+import { buildGradProgram } from '../../compiler/lower/programs.ts';
+import { buildTrainStep } from '../../compiler/optim/train-step.ts';
+import { ProgramRequestError } from '../../compiler/program-request-error.ts';
+import { compileModel } from '../../compiler/program.ts';
 import { UserError, type UserErrorKind } from '../../grammar/user-error.ts';
 import { CheckpointError } from '../../runtime/checkpoint.ts';
 import { DataError } from '../../runtime/data/dataset.ts';
@@ -68,6 +76,7 @@ const EXIT_CODES: readonly (readonly [ErrorClass, 1 | 2])[] = [
   [OnnxExportError, 2],
   [PytorchExportError, 2],
   [MemoryBudgetError, 2],
+  [ProgramRequestError, 2],
 ];
 
 const EXIT_OF_KIND: Readonly<Record<UserErrorKind, 1 | 2>> = { data: 1, usage: 2 };
@@ -123,9 +132,33 @@ describe('user errors', () => {
     for (const name of Object.keys(BUG_ONLY)) expect(bases.get(name)?.base, name).toBe('Error');
   });
 
-  it.each(EXIT_CODES.map(([cls, code]) => [cls.name, cls, code] as const))('%s keeps exit code %i', (_, cls, code) => {
+  it.each(EXIT_CODES.map(([cls, code]) => [cls.name, code, cls] as const))('%s keeps exit code %i', (_, code, cls) => {
     const e = new cls('x', 'y');
     expect(e).toBeInstanceOf(UserError);
     expect(EXIT_OF_KIND[e.kind]).toBe(code);
+  });
+
+  it('what a user asks the compiler for and a model cannot give is a ProgramRequestError, not an IrError', () => {
+    const graphOf = (body: string) => compileModel({ file: 'm.cnn', text: `model M {\n  input x: 4\n${body}\n}\n` }).graph!;
+    const trained = graphOf('  dense 2 -> softmax\n  loss cross_entropy');
+    const untrained = graphOf('  dense 2');
+    const refusals: readonly (readonly [() => unknown, RegExp])[] = [
+      [() => buildGradProgram(untrained, 2), /^model M declares no loss$/],
+      [() => lowerModel(trained, { batch: 0, mode: 'train' }), /^batch size must be a positive integer, got 0$/],
+      [() => buildTrainStep(trained, 2, { kind: 'sgd', lr: 0 }), /^learning rate must be positive, got 0$/],
+      [() => buildInputObjective(trained), /^model M needs exactly one trainable input to optimise/],
+    ];
+    for (const [ask, message] of refusals) {
+      let thrown: unknown;
+      try {
+        ask();
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(ProgramRequestError);
+      expect((thrown as Error).message).toMatch(message);
+    }
+     // Every loss the checker accepts lowers, so lowering's "not supported by the IR" stays a bug (an IrError).
+    expect(Object.keys(LOSSES).filter((fn) => !(fn in LOSS_LOWERING))).toEqual([]);
   });
 });

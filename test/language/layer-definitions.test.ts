@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { definitionOf, DEFINITIONS, LAYER_DEFINITIONS, LAYERS } from '../../compiler/layers/index.ts';
 import { keywordArgumentsSource, layerTable, withLayerTable } from '../../compiler/layers/reference.ts';
 import { lowerModel } from '../../compiler/lower/lower.ts';
+import { SYMBOLS } from '../../compiler/checker/values.ts';
 import { compileModel } from '../../compiler/program.ts';
 import { KEYWORD_ARGS } from '../../grammar/keyword-args.ts';
 import { irShape } from '../../compiler/lower/layout.ts';
@@ -40,6 +41,10 @@ describe('layer definitions', () => {
     for (const keyword of d.keywords) {
       expect(d.signature, `${op}'s signature names its keyword '${keyword}'`).toMatch(new RegExp(`\\b${keyword}\\b`));
       expect(KEYWORD_ARGS.has(keyword), `the parser knows ${op}'s keyword '${keyword}'`).toBe(true);
+    }
+    for (const [keyword, words] of Object.entries(d.keywordWords ?? {})) {
+      expect(d.keywords, `${op} offers words for its own keywords only`).toContain(keyword);
+      for (const word of words) expect(SYMBOLS.has(word), `the checker reads '${word}' (${op}'s ${keyword}) as a word`).toBe(true);
     }
     for (const field of Object.values(d.reference)) expect(field.trim()).not.toBe('');
     expect(d.names.some((n) => firstExample(d.reference.example).startsWith(n)), `${op}'s example uses one of its names`).toBe(true);

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Diagnostic, MarkupContent } from 'vscode-languageserver';
+import { CompletionItemKind, type Diagnostic, type MarkupContent } from 'vscode-languageserver';
 import { analyse, pathToUri, type Analysis } from '../../lsp/analysis.ts';
 import { codeActions } from '../../lsp/code-actions.ts';
 import { completion, signatureHelp, typingContext } from '../../lsp/completion.ts';
@@ -150,5 +150,17 @@ describe('completion context', () => {
     expect(help?.activeParameter).toBe(1);
     const loss = 'model M {\n  input image: 4 x 4 x 1\n  loss ';
     expect(completion(analysisOf(path, loss), loss.length).map((c) => c.label)).toEqual(expect.arrayContaining(['cross_entropy', 'triplet', 'yolo']));
+  });
+
+  it("offers the words a keyword takes, from the layer's definition", () => {
+    const words = (line: string) => {
+      const text = `model M {\n  input image: 8 x 8 x 1\n  ${line}`;
+      return completion(analysisOf(path, text), text.length).filter((c) => c.kind === CompletionItemKind.Keyword).map((c) => c.label);
+    };
+    expect(words('maxpool 2x2, round ')).toEqual(['floor', 'ceil']);
+    expect(words('conv 8, 3x3, round ')).toEqual(['floor']);
+    expect(words('conv 8, 3x3, pad ')).toEqual(['same', 'valid']);
+    expect(words('dense 10, bias ')).toEqual(['on', 'off']);
+    expect(words('conv 8, 3x3, stride ')).toEqual([]);
   });
 });
