@@ -6,15 +6,22 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FASHION_FILES } from '../playground/fashion.ts';
 import { parseCommand } from './command.ts';
 import { PLAYGROUND } from './commands.ts';
 import { EXIT_OK, UsageError } from './io.ts';
 import { serveStatic } from './static-server.ts';
 
-/** The built site: prebuilt beside the code when installed, else built from the sources into a temporary folder. */
-async function site(): Promise<{ dir: string; remove: () => void }> {
+/** The package's data/ (dist/data when installed), which the prebuilt page reads as its data/. */
+const DATA = fileURLToPath(new URL('../data/', import.meta.url));
+
+/**
+ * The built site: prebuilt beside the code when installed (without data/: `data` says where it
+ * is), else built from the sources into a temporary folder.
+ */
+async function site(): Promise<{ dir: string; data?: string; remove: () => void }> {
   const prebuilt = fileURLToPath(new URL('../playground/', import.meta.url));
-  if (existsSync(join(prebuilt, 'main.js'))) return { dir: prebuilt, remove: () => undefined };
+  if (existsSync(join(prebuilt, 'main.js'))) return { dir: prebuilt, data: existsSync(join(prebuilt, 'data')) ? undefined : DATA, remove: () => undefined };
   const out = mkdtempSync(join(tmpdir(), 'cnnc-playground-'));
   const remove = () => rmSync(out, { recursive: true, force: true });
   try {
@@ -45,10 +52,11 @@ export async function runPlayground(argv: string[]): Promise<number> {
   try {
     if (values.out !== undefined) {
       cpSync(built.dir, values.out, { recursive: true });
+      if (built.data !== undefined) for (const f of FASHION_FILES) cpSync(join(built.data, f), join(values.out, 'data', f));
       process.stdout.write(`wrote the playground to ${values.out} (serve the folder over http and open index.html)\n`);
       return EXIT_OK;
     }
-    const { url, server } = await serveStatic(built.dir, port, {}, { crossOriginIsolated: true }).catch((e: unknown) => {
+    const { url, server } = await serveStatic(built.dir, port, {}, { crossOriginIsolated: true, ...(built.data === undefined ? {} : { mounts: { '/data/': built.data } }) }).catch((e: unknown) => {
       throw listenProblem(e, port) ?? e;
     });
     process.stdout.write(`playground: ${url} (Ctrl-C stops it)\n`);

@@ -32,13 +32,20 @@ export interface Served {
  */
 const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
 
+export interface ServeOptions {
+  /** Adds the headers above. */
+  readonly crossOriginIsolated?: boolean;
+  /** URL folder (`/data/`) -> a folder on disk served there instead of under `root`. */
+  readonly mounts?: Readonly<Record<string, string>>;
+}
+
 /**
  * Serves `root` on 127.0.0.1:`port` (0 picks a free port), plus `virtual` files (URL path -> text)
- * held in memory. Nothing outside `root` is served. `crossOriginIsolated` adds the headers above.
+ * held in memory and the `mounts`. Nothing outside `root` and the mounted folders is served.
  */
-export async function serveStatic(root: string, port: number, virtual: Readonly<Record<string, string>> = {}, options: { readonly crossOriginIsolated?: boolean } = {}): Promise<Served> {
-  const base = resolve(root);
+export async function serveStatic(root: string, port: number, virtual: Readonly<Record<string, string>> = {}, options: ServeOptions = {}): Promise<Served> {
   const extra = options.crossOriginIsolated ? ISOLATED : {};
+  const mounts = Object.entries(options.mounts ?? {});
   const server = createServer((request, response) => {
     void (async () => {
       let path: string;
@@ -57,7 +64,9 @@ export async function serveStatic(root: string, port: number, virtual: Readonly<
         response.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/plain', 'cache-control': 'no-store', ...extra }).end(page);
         return;
       }
-      const file = resolve(base, `.${path.endsWith('/') ? `${path}index.html` : path}`);
+      const [prefix, folder] = mounts.find(([p]) => path.startsWith(p)) ?? ['/', root];
+      const base = resolve(folder);
+      const file = resolve(base, `./${path.slice(prefix.length)}${path.endsWith('/') ? 'index.html' : ''}`);
       if (file !== base && !file.startsWith(base + sep)) {
         response.writeHead(403).end();
         return;

@@ -4,7 +4,7 @@
 // with its train.py, a Vite build compiles an imported .cnn file with its training bundle and
 // cnnc/runtime, and a strict `tsc --noEmit` accepts the runtime's and the .cnn module's types.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -147,6 +147,29 @@ describe('the npm package, installed into a fresh project', () => {
     expect(run(bin, ['playground', '--out', 'site'], app).code).toBe(0);
     const site = readdirSync(join(app, 'site'), { recursive: true }).map(String);
     expect(site).toEqual(expect.arrayContaining(['index.html', 'main.js', join('data', 't10k-images-idx3-ubyte.gz')]));
+  });
+
+  it('serves the playground isolated, its data/ from the package\'s one copy', async () => {
+    const files = readdirSync(join(app, 'node_modules/cnnc/dist'), { recursive: true }).map(String);
+    expect(files.filter((f) => f.endsWith('t10k-images-idx3-ubyte.gz'))).toEqual([join('data', 't10k-images-idx3-ubyte.gz')]);
+    const server = spawn(join(app, 'node_modules/.bin/cnnc'), ['playground', '--port', '0'], { cwd: app, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = await new Promise<string>((done, fail) => {
+        server.stdout.on('data', (chunk: Buffer) => {
+          const found = /http:\/\/127\.0\.0\.1:\d+\//.exec(String(chunk));
+          if (found) done(found[0]);
+        });
+        server.once('exit', (code) => fail(new Error(`cnnc playground exited ${code}`)));
+      });
+      const page = await fetch(url);
+      expect([page.status, page.headers.get('cross-origin-embedder-policy')]).toEqual([200, 'require-corp']);
+      const labels = await fetch(`${url}data/t10k-labels-idx1-ubyte.gz`);
+      expect(labels.status).toBe(200);
+      expect(Buffer.from(await labels.arrayBuffer()).equals(readFileSync(join(app, 'node_modules/cnnc/dist/data/t10k-labels-idx1-ubyte.gz')))).toBe(true);
+      expect((await fetch(`${url}data/../../package.json`)).status).not.toBe(200);
+    } finally {
+      server.kill('SIGTERM');
+    }
   });
 
   it('says in one line when the playground port is taken', async () => {
