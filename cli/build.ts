@@ -1,5 +1,6 @@
 // `cnnc build FILE -o DIR`: compiles a model into a bundle (TypeScript module with a typed API,
-// its WGSL kernels inlined and as files, manifest.json) that runs unchanged in Node and browsers.
+// its WGSL kernels inlined and as files, its wasm modules inlined, manifest.json) that runs
+// unchanged in Node and browsers, on WebGPU or, without it, on the wasm back end.
 
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -76,7 +77,8 @@ export async function runBuild(argv: string[]): Promise<number> {
       writeFileAtomic(join(dir, path), text);
     }
     const kernels = [...emitted.files.keys()].filter((p) => p.endsWith('.wgsl')).length;
-    process.stdout.write(`wrote ${join(out, emitted.module)} (${bundle.spec.train.dispatches.length} training dispatches, ${kernels} kernels) and manifest.json\n`);
+    const wasmKiB = (bundle.wasm.train.plan.module.length + bundle.wasm.eval.plan.module.length) / 1024;
+    process.stdout.write(`wrote ${join(out, emitted.module)} (${bundle.spec.train.dispatches.length} training dispatches, ${kernels} kernels; wasm: ${bundle.wasm.train.plan.steps.length} training steps, ${wasmKiB.toFixed(0)} KiB of modules) and manifest.json\n`);
     return EXIT_OK;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -192,7 +192,7 @@ export const RECOGNIZE = defineCommand({
 export const BUILD = defineCommand({
   name: 'build',
   args: 'FILE -o DIR',
-  summary: 'A bundle: a readable TypeScript module, its WGSL kernels and a manifest.',
+  summary: 'A bundle: a readable TypeScript module, its WGSL kernels and wasm modules, a manifest.',
   options: {
     model: MODEL,
     set: SET,

@@ -67,7 +67,7 @@ function batchOf(graph: ModelGraph, inputs: Map<string, HostTensor>, path: strin
 async function executorFor(backend: string): Promise<{ executor: Executor; release: () => void }> {
   if (backend === 'cpu') return { executor: cpuExecutor, release: () => undefined };
   if (backend === 'wasm') {
-    const { executor, close } = (await import('../runtime/wasm/select.ts')).openWasmExecutor();
+    const { executor, close } = await (await import('../runtime/wasm/select.ts')).openWasmExecutor();
     return { executor, release: close };
   }
   const { acquireDevice } = await import('../runtime/webgpu/device.ts');

@@ -14,8 +14,8 @@ declare module '*.cnn' {
   export const diagnostics: readonly import('../grammar/diagnostics.ts').Diagnostic[];
   // With the plugins' `bundle` option, the module also carries the training bundle (what `cnnc
   // build` writes, kernels inlined). Without it these exports are absent at run time.
-  /** Creates the model on a WebGPU device, with seeded weights or `options.weights`. */
-  export function createModel(device: GPUDevice, options?: import('../runtime/bundle/model.ts').ModelOptions): Promise<import('../runtime/bundle/model.ts').BundledModel>;
+  /** Creates the model, with seeded weights or `options.weights`: on `device`, else the page's WebGPU adapter, else wasm. */
+  export function createModel(device?: GPUDevice | null, options?: import('../runtime/bundle/model.ts').ModelOptions): Promise<import('../runtime/bundle/model.ts').BundledModel>;
   /** Examples per training step, evaluation and prediction. */
   export const BATCH: number;
   /** Classifiers only (one image input, a cross_entropy over classes): one example's shape, channels first. */

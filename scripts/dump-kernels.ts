@@ -37,7 +37,7 @@ function wasmBytes(program: IrProgram): Uint8Array {
   const plan = groupProgram(program, { maxStorageBuffers: Infinity, tiling: SOFTWARE_TILING, convGrad: 'direct' });
   const kernels = plan.groups.map((g) => ({ args: [...g.bound, ...g.written, g.output], reads: g.bound.length, outputs: [...g.written, g.output] }));
   const memory = planMemory({ program, kernels, values: plan.values, storageOf: plan.storageOf });
-  return compileWasm(plan, memory, program.nodes, { threads: 2, shared: true }).bytes;
+  return compileWasm(plan, memory, program.nodes, { maxThreads: 2, shared: true }).bytes;
 }
 
 const summary: string[] = [];

@@ -1,7 +1,8 @@
 // Compiles a checked model (any with a loss: several inputs, any targets) into what a bundle
-// holds: its training step and evaluation program,
-// planned for any WebGPU device (default limits: 8 storage buffers per kernel, 64-invocation
-// register-tiled GEMMs), plus the feeds, weights and optimizer state the runtime allocates.
+// holds: its training step and evaluation program, planned for any WebGPU device (default limits:
+// 8 storage buffers per kernel, 64-invocation register-tiled GEMMs) and for the wasm back end (one
+// module each, for pages and machines without WebGPU), plus the feeds, weights and optimizer
+// state the runtime allocates.
 
 import type { ModelGraph } from '../graph.ts';
 import { buildEvalProgram } from '../lower/programs.ts';
@@ -14,6 +15,7 @@ import { buildTrainStep } from '../optim/train-step.ts';
 import type { BundleSpec, FeedSpec, WeightSpec } from '../../runtime/bundle/plan.ts';
 import { initFor } from '../param-init.ts';
 import { planProgram, type PlannedProgram } from './plan-program.ts';
+import { planWasm, type PlannedWasm } from './plan-wasm.ts';
 import { UserError } from '../../grammar/user-error.ts';
 
 export class BundleBuildError extends UserError {
@@ -33,10 +35,14 @@ export interface BundleOptions {
 export const BUNDLE_TARGETS = ['software', 'gpu'] as const;
 export type BundleTarget = (typeof BUNDLE_TARGETS)[number];
 
+/** The most threads a bundle's wasm programs split over (their memory holds a scratch area each). */
+export const BUNDLE_MAX_THREADS = 16;
+
 export interface CompiledBundle {
   readonly spec: BundleSpec;
   readonly train: PlannedProgram;
   readonly eval: PlannedProgram;
+  readonly wasm: { readonly train: PlannedWasm; readonly eval: PlannedWasm };
   readonly optimizer: OptimizerConfig;
   readonly target: BundleTarget;
 }
@@ -74,6 +80,7 @@ export function compileBundle(graph: ModelGraph, options: BundleOptions): Compil
   const plan = { maxStorageBuffers: options.maxStorageBuffers ?? 8, tiling: target === 'gpu' ? GPU_TILING : SOFTWARE_TILING };
   const train = planProgram(step.program, { ...plan, prefix: 'train' });
   const evaluation = planProgram(evalProgram, { ...plan, prefix: 'eval' });
+  const wasm = { train: planWasm(step.program, { maxThreads: BUNDLE_MAX_THREADS }), eval: planWasm(evalProgram, { maxThreads: BUNDLE_MAX_THREADS }) };
   const wgsl: Record<string, string> = {};
   for (const [k, v] of [...train.wgsl, ...evaluation.wgsl]) wgsl[k] = v;
   const image = feedInputs.length === 1 && feedInputs[0]!.shape.length === 3 ? feeds.find((f) => f.name === feedInputs[0]!.name) : undefined;
@@ -89,6 +96,7 @@ export function compileBundle(graph: ModelGraph, options: BundleOptions): Compil
     train: train.plan,
     eval: evaluation.plan,
     wgsl,
+    wasm: { train: wasm.train.plan, eval: wasm.eval.plan },
   };
-  return { spec, train, eval: evaluation, optimizer: options.optimizer, target };
+  return { spec, train, eval: evaluation, wasm, optimizer: options.optimizer, target };
 }

@@ -1,7 +1,7 @@
 // The files of a bundle, as text: the model's TypeScript module (summary, weight names, the
-// training step as its ordered list of dispatches, the typed createModel), a kernels module with
-// the WGSL inlined (so one import carries everything to a browser), the .wgsl files themselves and
-// manifest.json. The TypeScript is formatted with prettier.
+// training step as its ordered list of dispatches and as its wasm steps, the typed createModel), a
+// kernels module with the WGSL and the wasm modules inlined (so one import carries everything to a
+// browser), the .wgsl files themselves and manifest.json. The TypeScript is formatted with prettier.
 
 import { format } from 'prettier';
 import type { ModelGraph } from '../graph.ts';
@@ -9,6 +9,7 @@ import { summarize } from '../summary.ts';
 import type { FeedSpec, ProgramPlan } from '../../runtime/bundle/plan.ts';
 import type { CompiledBundle } from './bundle-spec.ts';
 import type { PlannedProgram } from './plan-program.ts';
+import type { PlannedWasm } from './plan-wasm.ts';
 
 /** Prettier options of generated modules (tests check the files with these). */
 export const BUNDLE_PRETTIER = { parser: 'typescript', printWidth: 120, singleQuote: true } as const;
@@ -28,7 +29,12 @@ export interface BundleFiles {
 }
 
 const n = (x: number): string => x.toLocaleString('en-US');
-const json = (v: unknown): string => JSON.stringify(v);
+/** JSON, refusing what JSON cannot say (a non-finite number would silently become null). */
+const json = (v: unknown): string =>
+  JSON.stringify(v, (_, x: unknown) => {
+    if (typeof x === 'number' && !Number.isFinite(x)) throw new Error(`a bundle cannot hold the number ${x}`);
+    return x;
+  });
 const ident = (name: string): string => name.replace(/[^A-Za-z0-9_$]/g, '_').replace(/^[0-9]/, '_$&');
 
 export async function emitBundle(graph: ModelGraph, bundle: CompiledBundle, options: EmitOptions): Promise<BundleFiles> {
@@ -36,7 +42,7 @@ export async function emitBundle(graph: ModelGraph, bundle: CompiledBundle, opti
   const name = ident(spec.model);
   const files = new Map<string, string>();
   files.set(`${name}.ts`, await format(modelModule(graph, bundle, options), BUNDLE_PRETTIER));
-  files.set(`${name}.kernels.ts`, await format(kernelsModule(spec.wgsl), BUNDLE_PRETTIER));
+  files.set(`${name}.kernels.ts`, await format(kernelsModule(bundle), BUNDLE_PRETTIER));
   for (const [kernel, text] of Object.entries(spec.wgsl)) files.set(`kernels/${kernel}.wgsl`, text);
   files.set('manifest.json', `${JSON.stringify(manifest(bundle, options), null, 2)}\n`);
   return { files, module: `${name}.ts` };
@@ -65,6 +71,8 @@ function header(graph: ModelGraph, bundle: CompiledBundle, source: string): stri
     `// Training step: ${spec.train.dispatches.length} dispatches in one command buffer; its intermediates share`,
     `// ${bundle.train.plan.buffers.filter((b) => b.tensor === undefined).length} buffers, ${mib(bundle.train.plannedBytes)} (${mib(bundle.train.unplannedBytes)} with one buffer each).`,
     `// Evaluation and prediction: ${spec.eval.dispatches.length} dispatches. Kernels: ./kernels/*.wgsl, inlined in ./${ident(spec.model)}.kernels.ts.`,
+    `// Without WebGPU (createModel with no device and no adapter): the wasm back end, ${bundle.wasm.train.plan.steps.length} kernels per training`,
+    `// step over one linear memory of ${mib(bundle.wasm.train.plan.scratchBase)} plus scratch per thread; its modules are inlined there too.`,
   ];
 }
 
@@ -127,8 +135,8 @@ export function modelModule(graph: ModelGraph, bundle: CompiledBundle, options: 
   return [
     ...header(graph, bundle, options.source),
     '',
-    `import { createBundledModel, ${spec.input && spec.output ? 'type Batch, ' : ''}type BundledModel, type BundleSpec, type FeedSpec, type ModelOptions, type ProgramPlan, type StateSpec, type WeightSpec } from ${json(runtime)};`,
-    options.inlineKernels ? kernelsModule(spec.wgsl, false) : `import { WGSL } from './${name}.kernels.ts';`,
+    `import { createBundledModel, ${spec.input && spec.output ? 'type Batch, ' : ''}type BundledModel, type BundleSpec, type FeedSpec, type ModelOptions, type ProgramPlan, type StateSpec, type WasmPlan, type WeightSpec } from ${json(runtime)};`,
+    options.inlineKernels ? kernelsModule(bundle, false) : `import { WASM, WGSL } from './${name}.kernels.ts';`,
     '',
     `export const MODEL = ${json(spec.model)};`,
     '/** Examples per training step, evaluation and prediction (shorter batches are padded there). */',
@@ -152,7 +160,7 @@ export function modelModule(graph: ModelGraph, bundle: CompiledBundle, options: 
     ...spec.outputs.flatMap((o) => field(o, `count x ${o.shape.join(' x ') || '1'} floats, channels first.`, 'Float32Array')),
     '}',
     '',
-    `/** ${spec.model} on a WebGPU device: trainStep, fit, evaluate, predict, load and save weights. */`,
+    `/** ${spec.model} on WebGPU or wasm: trainStep, fit, evaluate, predict, load and save weights. */`,
     `export type ${name}Model = BundledModel<WeightName, ${name}Feeds, ${name}Inputs, ${name}Outputs>;`,
     '',
     '/** Weights in PyTorch layout (conv OIHW, dense [out, in]) and how they start. */',
@@ -176,6 +184,16 @@ export function modelModule(graph: ModelGraph, bundle: CompiledBundle, options: 
     '/** Evaluation and prediction: the forward pass with running statistics, no dropout, and the loss. */',
     `const EVAL: ProgramPlan = ${programLiteral(bundle.eval, false)};`,
     '',
+    '/**',
+    ' * The same training step for the wasm back end (no WebGPU): kernels of one module in order over one',
+    ' * linear memory (`at`: byte addresses), each split over threads by its `units`; `host` steps run the',
+    ' * reference kernel on views of the memory. `leaves` are where feeds, weights and state live.',
+    ' */',
+    `const TRAIN_WASM: WasmPlan = ${wasmLiteral(bundle.wasm.train, 'WASM.train')};`,
+    '',
+    '/** Evaluation and prediction for the wasm back end. */',
+    `const EVAL_WASM: WasmPlan = ${wasmLiteral(bundle.wasm.eval, 'WASM.eval')};`,
+    '',
     'const SPEC: BundleSpec = {',
     '  model: MODEL,',
     '  batch: BATCH,',
@@ -188,13 +206,15 @@ export function modelModule(graph: ModelGraph, bundle: CompiledBundle, options: 
     '  train: TRAIN,',
     '  eval: EVAL,',
     '  wgsl: WGSL,',
+    '  wasm: { train: TRAIN_WASM, eval: EVAL_WASM },',
     '};',
     '',
     '/**',
-    ` * Creates ${spec.model} on \`device\` (Node: \`(await acquireDevice()).device\`; browser: from \`navigator.gpu\`),`,
-    ' * with seeded initial weights or `options.weights` (safetensors bytes).',
+    ` * Creates ${spec.model} with seeded initial weights or \`options.weights\` (safetensors bytes), on WebGPU`,
+    ' * when `device` is given or the page has an adapter, else on the wasm back end (`options.backend`',
+    ' * forces one; `model.backend` says which, and one console line at start).',
     ' */',
-    `export function createModel(device: GPUDevice, options: ModelOptions = {}): Promise<${name}Model> {`,
+    `export function createModel(device?: GPUDevice | null, options: ModelOptions = {}): Promise<${name}Model> {`,
     `  return createBundledModel<WeightName, ${name}Feeds, ${name}Inputs, ${name}Outputs>(device, SPEC, options);`,
     '}',
     '',
@@ -203,17 +223,69 @@ export function modelModule(graph: ModelGraph, bundle: CompiledBundle, options: 
   ].join('\n');
 }
 
-function kernelsModule(wgsl: Readonly<Record<string, string>>, exported = true): string {
+/** Bytes as base64, without depending on Node's Buffer (the emitter runs in the playground too). */
+function base64(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+function kernelsModule(bundle: CompiledBundle, exported = true): string {
   const literal = (text: string): string => `\`${text.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${')}\``;
+  const out = exported ? 'export ' : '';
+  const { wasm } = bundle;
   return [
-    '// Generated by `cnnc build`: the WGSL of every kernel (also in ./kernels/*.wgsl), inlined so that',
-    '// importing the model module carries its kernels into any bundle.',
+    '// Generated by `cnnc build`: the WGSL of every kernel (also in ./kernels/*.wgsl) and the wasm modules',
+    '// (base64), inlined so that importing the model module carries its kernels into any bundle.',
     '',
-    `${exported ? 'export ' : ''}const WGSL: Readonly<Record<string, string>> = {`,
-    ...Object.entries(wgsl).map(([k, v]) => `  ${json(k)}: ${literal(v)},`),
+    `${out}const WGSL: Readonly<Record<string, string>> = {`,
+    ...Object.entries(bundle.spec.wgsl).map(([k, v]) => `  ${json(k)}: ${literal(v)},`),
     '};',
     '',
+    `/** The training step's and evaluation's WebAssembly modules (${n(wasm.train.plan.module.length)} and ${n(wasm.eval.plan.module.length)} bytes). */`,
+    `${out}const WASM = {`,
+    `  train: ${json(base64(wasm.train.plan.module))},`,
+    `  eval: ${json(base64(wasm.eval.plan.module))},`,
+    '} as const;',
+    '',
   ].join('\n');
+}
+
+/** A wasm plan as TypeScript: one line per step with what it computes; the module is `moduleRef`. */
+function wasmLiteral(planned: PlannedWasm, moduleRef: string): string {
+  const { plan } = planned;
+  const step = (s: PlannedWasm['plan']['steps'][number]): string => {
+    const { label, ...rest } = s;
+    return `    ${json({ ...rest, label })},`;
+  };
+  return [
+    '{',
+    `  module: ${moduleRef},`,
+    `  sharedFlagAt: ${plan.sharedFlagAt},`,
+    `  scratchBase: ${plan.scratchBase},`,
+    `  scratchBytes: ${plan.scratchBytes},`,
+    `  maxThreads: ${plan.maxThreads},`,
+    '  steps: [',
+    ...plan.steps.map(step),
+    '  ],',
+    '  leaves: [',
+    ...plan.leaves.map((l) => `    ${json(l)},`),
+    '  ],',
+    `  outputs: ${json(plan.outputs)},`,
+    `  updates: ${json(plan.updates)},`,
+    '}',
+  ].join('\n');
+}
+
+/** A wasm program in the manifest: its module's size, its memory before the threads' scratch, its steps. */
+function wasmProgram(p: PlannedWasm): unknown {
+  return {
+    moduleBytes: p.plan.module.length,
+    memoryBytes: p.plan.scratchBase,
+    scratchBytesPerThread: p.plan.scratchBytes,
+    plannedBytes: p.memory.plannedBytes,
+    steps: p.plan.steps.map((s) => ({ kind: s.kind, what: s.label })),
+  };
 }
 
 function manifest(bundle: CompiledBundle, options: EmitOptions): unknown {
@@ -242,5 +314,6 @@ function manifest(bundle: CompiledBundle, options: EmitOptions): unknown {
     target: bundle.target,
     train: program(bundle.train),
     eval: program(bundle.eval),
+    wasm: { train: wasmProgram(bundle.wasm.train), eval: wasmProgram(bundle.wasm.eval) },
   };
 }

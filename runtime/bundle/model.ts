@@ -1,17 +1,16 @@
-// The model object a bundle's `createModel` returns: weights and optimizer state live on the device
-// in one buffer per tensor, shared by the training step and the evaluation program, which run on
-// the same WebGPU runtime as `cnnc train` (runtime/webgpu/program.ts); training, evaluation and
-// prediction upload a batch and run one command buffer. Browser-safe.
+// The model object a bundle's `createModel` returns: batches checked and padded, weights seeded,
+// loaded and saved, the training step and evaluation run on a back end (engine.ts): WebGPU when a
+// device is given or the page has an adapter, else the wasm back end. Browser-safe.
 
 import { dropoutSeed } from '../dropout-seed.ts';
 import { initialValue } from '../init.ts';
 import { padBatch } from '../pad-batch.ts';
 import { readSafetensors, writeSafetensors } from '../safetensors.ts';
 import { elementCount, type HostTensor } from '../tensor.ts';
-import { PipelineCache } from '../webgpu/pipelines.ts';
-import { checkPlanLimits, prepareGpuProgram } from '../webgpu/program.ts';
-import { DeviceTensors } from '../webgpu/tensors.ts';
+import type { BackendInfo, BundleEngine } from './engine.ts';
 import type { BundleSpec, FeedSpec } from './plan.ts';
+import { wasmEngine } from './wasm-engine.ts';
+import { webgpuEngine } from './webgpu-engine.ts';
 import { UserError } from '../../grammar/user-error.ts';
 
 /** A batch, weights or a call that does not fit the bundled model. */
@@ -24,6 +23,18 @@ export interface ModelOptions {
   readonly seed?: number;
   /** Starting weights as safetensors bytes, instead of the seeded initialisation. */
   readonly weights?: Uint8Array;
+  /**
+   * `auto` (the default): WebGPU on the device given, else on the page's adapter
+   * (`navigator.gpu`), else the wasm back end. `webgpu` fails without one; `wasm` never uses WebGPU.
+   */
+  readonly backend?: 'auto' | 'webgpu' | 'wasm';
+  /** wasm: threads to split kernels over (default every core, where memory can be shared). */
+  readonly threads?: number;
+  /**
+   * Receives the one line saying where the model runs (`backend.description`) when createModel
+   * chose (no device given); default console.info, false for none.
+   */
+  readonly log?: ((line: string) => void) | false;
 }
 
 /** A classifier's batch: images NCHW (batch x C x H x W floats) and one class index per image. */
@@ -48,7 +59,9 @@ export interface FitOptions {
 export interface BundledModel<W extends string = string, F = FeedValues, I = FeedValues, O = Record<string, Float32Array>> {
   readonly name: string;
   readonly batch: number;
-  /** Dispatches per training step (one command buffer). */
+  /** Where it runs: WebGPU, or wasm on how many threads, and why. */
+  readonly backend: BackendInfo;
+  /** Kernels per training step (on WebGPU one command buffer). */
   readonly dispatches: number;
   /** One optimizer step on a full batch; resolves to the batch's loss (the weighted sum of its terms). */
   trainStep(batch: F | Batch): Promise<number>;
@@ -74,18 +87,28 @@ export interface BundledModel<W extends string = string, F = FeedValues, I = Fee
 }
 
 
-export async function createBundledModel<W extends string = string, F = FeedValues, I = FeedValues, O = Record<string, Float32Array>>(device: GPUDevice, spec: BundleSpec, options: ModelOptions = {}): Promise<BundledModel<W, F, I, O>> {
+/** The back end `options` ask for: the device given, the page's WebGPU adapter, or wasm (and why). */
+async function openEngine(device: GPUDevice | null | undefined, spec: BundleSpec, options: ModelOptions): Promise<BundleEngine> {
+  const backend = options.backend ?? 'auto';
+  if (!['auto', 'webgpu', 'wasm'].includes(backend)) throw new BundleError(`model ${spec.model}: backend must be 'auto', 'webgpu' or 'wasm', got '${String(backend)}'`);
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new BundleError(`model ${spec.model}: threads must be a positive integer, got ${options.threads}`);
+  if (backend === 'wasm') return wasmEngine(spec, options.threads, 'asked for');
+  if (device) return webgpuEngine(device, spec, false, 'the device given');
+  const gpu = typeof navigator !== 'undefined' ? navigator.gpu : undefined;
+  const adapter = gpu ? await gpu.requestAdapter() : null;
+  if (adapter) return webgpuEngine(await adapter.requestDevice(), spec, true, 'the page\'s adapter');
+  const why = gpu ? 'no WebGPU adapter' : 'no WebGPU here';
+  if (backend === 'webgpu') throw new BundleError(`model ${spec.model}: backend 'webgpu' asked for, but there is ${why} (pass a GPUDevice, or backend 'auto' to fall back to wasm)`);
+  return wasmEngine(spec, options.threads, why);
+}
+
+export async function createBundledModel<W extends string = string, F = FeedValues, I = FeedValues, O = Record<string, Float32Array>>(device: GPUDevice | null | undefined, spec: BundleSpec, options: ModelOptions = {}): Promise<BundledModel<W, F, I, O>> {
   const seed = options.seed ?? 0;
-  const limits = device.limits;
-  for (const plan of [spec.train, spec.eval]) checkPlanLimits(plan, limits, `this device (model ${spec.model})`);
-  const tensors = new DeviceTensors(device, [...spec.weights, ...spec.state, ...spec.feeds].map((t) => [t.name, t.shape] as const));
-  const write = (name: string, data: Float32Array): void => tensors.write(name, data);
+  const engine = await openEngine(device, spec, options);
+  if (!device && options.log !== false) (options.log ?? console.info)(engine.backend.description);
+  const write = (name: string, data: Float32Array): void => engine.write(name, data);
   for (const w of spec.weights) write(w.name, initialValue(w.name, w.shape, w.init, seed));
   for (const s of spec.state) write(s.name, new Float32Array(elementCount(s.shape)));
-
-  const cache = new PipelineCache(device);
-  const wgsl = (kernel: string): string | undefined => (Object.hasOwn(spec.wgsl, kernel) ? spec.wgsl[kernel] : undefined);
-  const [train, evaluation] = await Promise.all([prepareGpuProgram(device, spec.train, wgsl, tensors, cache), prepareGpuProgram(device, spec.eval, wgsl, tensors, cache)]);
   const weightByName = new Map(spec.weights.map((w) => [w.name, w]));
   const perExample = (f: FeedSpec): number => elementCount(f.shape.slice(1));
   let steps = 0;
@@ -139,7 +162,7 @@ export async function createBundledModel<W extends string = string, F = FeedValu
     if (count !== spec.batch) throw new BundleError(`a training step takes a full batch of ${spec.batch} examples, got ${count}`);
     upload(batch, count, 'error');
     steps++;
-    return train.run(['loss']).then((out) => out.get('loss')![0]!);
+    return engine.run('train', ['loss']).then((out) => out.get('loss')![0]!);
   };
   const setWeights = (weights: ReadonlyMap<string, Float32Array>): void => {
     for (const [name, data] of weights) {
@@ -163,7 +186,8 @@ export async function createBundledModel<W extends string = string, F = FeedValu
   const model: BundledModel<W> = {
     name: spec.model,
     batch: spec.batch,
-    dispatches: train.dispatches,
+    backend: engine.backend,
+    dispatches: engine.dispatches,
     // async: a bad batch rejects the promise rather than throwing at the call.
     trainStep: async (batch) => submitStep(batch),
     async fit(batches, fitOptions = {}) {
@@ -191,7 +215,7 @@ export async function createBundledModel<W extends string = string, F = FeedValu
       if (count !== spec.batch && !classifier) throw new BundleError(`evaluate takes a full batch of ${spec.batch} examples, got ${count}`);
       upload(batch, count, 'error');
       const probabilities = classifier ? `output:${classifier.name}` : undefined;
-      const out = await evaluation.run(['loss', ...termNames, ...(probabilities ? [probabilities] : [])]);
+      const out = await engine.run('eval', ['loss', ...termNames, ...(probabilities ? [probabilities] : [])]);
       const terms = termNames.map((t) => out.get(t)![0]!);
       if (!classifier || !probabilities) return { loss: out.get('loss')![0]!, terms };
       // Accuracy (and, for a short batch, the loss) from the probabilities of the real examples only.
@@ -217,28 +241,24 @@ export async function createBundledModel<W extends string = string, F = FeedValu
         const count = countOf(feeds);
         upload(feeds, count, 'zeros');
         const name = `output:${spec.output.name}`;
-        return (await evaluation.run([name])).get(name)!.slice(0, count * spec.output.classes);
+        return (await engine.run('eval', [name])).get(name)!.slice(0, count * spec.output.classes);
       }
       const count = countOf(given);
       upload(given, count, 'zeros');
-      const out = await evaluation.run(spec.outputs.map((o) => `output:${o.name}`));
+      const out = await engine.run('eval', spec.outputs.map((o) => `output:${o.name}`));
       return Object.fromEntries(spec.outputs.map((o) => [o.name, out.get(`output:${o.name}`)!.slice(0, count * elementCount(o.shape))]));
     }) as BundledModel<W>['predict'],
     // The names come from the spec, whose weight names W lists.
-    getWeights: () => tensors.read(spec.weights.map((w) => w.name)) as Promise<Map<W, Float32Array>>,
+    getWeights: () => engine.read(spec.weights.map((w) => w.name)) as Promise<Map<W, Float32Array>>,
     setWeights,
     async saveWeights() {
-      const weights = await tensors.read(spec.weights.map((w) => w.name));
+      const weights = await engine.read(spec.weights.map((w) => w.name));
       const list = new Map<string, HostTensor>();
       for (const w of spec.weights) list.set(w.name, { dtype: 'F32', shape: [...w.shape], data: weights.get(w.name)! });
       return writeSafetensors(list, { format: 'pt', model: spec.model });
     },
     loadWeights,
-    dispose() {
-      train.dispose();
-      evaluation.dispose();
-      tensors.destroy();
-    },
+    dispose: () => engine.dispose(),
   };
   // F, I and O only name the spec's feeds and outputs for the generated module's types: the same records at run time.
   return model as unknown as BundledModel<W, F, I, O>;

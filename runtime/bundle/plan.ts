@@ -1,11 +1,14 @@
 // What a generated bundle hands the runtime: the model's feeds and weights, and each compiled
-// program (training step, evaluation) as the WebGPU runtime's plan. Plain data: the emitter writes
-// it into the bundle's module and manifest.json, the runtime only reads it.
+// program (training step, evaluation) twice, as the WebGPU runtime's plan and as the wasm
+// runtime's. Plain data: the emitter writes it into the bundle's module and manifest.json, the
+// runtime only reads it.
 
 import type { WeightInit } from '../../compiler/param-init.ts';
 import type { ProgramPlan } from '../webgpu/plan.ts';
+import type { WasmPlan } from '../wasm/plan.ts';
 
 export type { BufferSpec, Dispatch, ProgramPlan } from '../webgpu/plan.ts';
+export type { WasmPlan } from '../wasm/plan.ts';
 export type { WeightInit } from '../../compiler/param-init.ts';
 
 /** Role of a tensor fed with every batch: a model input, a loss target, or the dropout seed (the runtime's). */
@@ -58,4 +61,6 @@ export interface BundleSpec {
   readonly eval: ProgramPlan;
   /** WGSL text of every kernel, by Dispatch.kernel. */
   readonly wgsl: Readonly<Record<string, string>>;
+  /** The same programs for the wasm back end (pages and machines without WebGPU). */
+  readonly wasm: { readonly train: WasmPlan; readonly eval: WasmPlan };
 }

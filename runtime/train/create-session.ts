@@ -49,9 +49,9 @@ export function checkTrainable(graph: ModelGraph): void {
 export async function pickExecutor(backend: Backend): Promise<{ executor: Executor; device: string; note?: string; close: () => void }> {
   if (backend === 'cpu') return { executor: cpuExecutor, device: 'cpu (reference executor)', close: () => undefined };
   const { openWasmExecutor } = await import('../wasm/select.ts');
-  if (backend === 'wasm') return openWasmExecutor();
-  const onCpu = (why: string, release: () => void) => {
-    const wasm = openWasmExecutor();
+  if (backend === 'wasm') return await openWasmExecutor();
+  const onCpu = async (why: string, release: () => void) => {
+    const wasm = await openWasmExecutor();
     return { ...wasm, note: [why, wasm.note].filter((n) => n !== undefined).join('; '), close: () => (wasm.close(), release()) };
   };
   const { acquireDevice, NoWebGpuError } = await import('../webgpu/device.ts');

@@ -1,27 +1,38 @@
-// The control block main thread and kernel workers share (an Int32Array over a SharedArrayBuffer):
-// the main thread posts a job by writing it and bumping GEN; each worker runs its part and
-// decrements PENDING; the last one wakes the main thread. A worker that stops sets STOPPED and
-// wakes the main thread too, which cannot see the worker's exit event while it waits.
+// The control block main thread and kernel threads share (an Int32Array over a SharedArrayBuffer):
+// the main thread posts a job by writing it and bumping GEN; each thread runs its part and
+// decrements PENDING; the last one wakes the main thread. A thread that stops sets STOPPED and
+// wakes the main thread too, which cannot see the thread's exit event while it waits.
 
-export const GEN = 0;
-/** The program whose function runs, or YIELD: workers return to their event loop (to attach). */
-export const PROGRAM = 1;
-/** The function's index in the program, or DETACH: workers drop the program. */
-export const FN = 2;
-export const UNITS = 3;
-export const PARTS = 4;
-export const PENDING = 5;
-/** Set by a worker whose part failed (1); the main thread throws after the job. */
-export const FAILED = 6;
-/** Set by a worker thread that exits (1): no job can complete any more. */
-export const STOPPED = 7;
+export const CONTROL = {
+  GEN: 0,
+  /** The program whose function runs, or YIELD: threads return to their event loop (to attach). */
+  PROGRAM: 1,
+  /** The function's index in the program, or DETACH: threads drop the program. */
+  FN: 2,
+  UNITS: 3,
+  PARTS: 4,
+  PENDING: 5,
+  /** Set by a thread whose part failed (1); the main thread throws after the job. */
+  FAILED: 6,
+  /** Set by a thread that exits (1): no job can complete any more. */
+  STOPPED: 7,
+  YIELD: -1,
+  DETACH: -1,
+} as const;
+
 export const CONTROL_INTS = 8;
-export const YIELD = -1;
-export const DETACH = -1;
 
-/** Units [lo, hi) of part `t` of `parts`. */
+/** Units [lo, hi) of part `t` of `parts` (kernel-thread.ts computes the same inline). */
 export function partOf(units: number, parts: number, t: number): [number, number] {
   return [Math.floor((units * t) / parts), Math.floor((units * (t + 1)) / parts)];
+}
+
+/** A thread's first message: its place. */
+export interface InitMessage {
+  readonly kind: 'init';
+  readonly control: SharedArrayBuffer;
+  /** This thread's index (the main thread is 0). */
+  readonly index: number;
 }
 
 export interface AttachMessage {
@@ -34,11 +45,5 @@ export interface AttachMessage {
   readonly scratchBytes: number;
 }
 
-/** What a worker posts back: the program it attached, or why a part failed. */
+/** What a thread posts back: the program it attached, or why a part failed. */
 export type WorkerReply = { readonly kind: 'attached'; readonly id: number } | { readonly kind: 'failed'; readonly error: string };
-
-export interface WorkerInit {
-  readonly control: SharedArrayBuffer;
-  /** This worker's thread index (the main thread is 0). */
-  readonly index: number;
-}

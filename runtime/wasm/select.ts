@@ -1,9 +1,10 @@
 // The wasm back end as a session picks it: every core when the runtime can share a
-// WebAssembly.Memory between threads, one thread otherwise, and a line saying which.
+// WebAssembly.Memory between threads (Node; a page when cross-origin isolated), one thread
+// otherwise, and a line saying which. Browser-safe: threads.ts starts Node's or a page's threads.
 
 import type { Executor } from '../executor.ts';
 import { WasmExecutor } from './executor.ts';
-import { canShareMemory, defaultThreads, WorkerPool } from './workers.ts';
+import { openKernelThreads } from './threads.ts';
 
 export interface WasmChoice {
   readonly executor: Executor;
@@ -13,12 +14,9 @@ export interface WasmChoice {
   readonly close: () => void;
 }
 
-export function openWasmExecutor(threads = defaultThreads()): WasmChoice {
-  if (threads > 1 && !canShareMemory()) {
-    const executor = new WasmExecutor();
-    return { executor, device: 'wasm (1 thread)', note: 'no shared WebAssembly memory here (a page must be cross-origin isolated): one thread', close: () => undefined };
-  }
-  const pool = threads > 1 ? new WorkerPool(threads) : undefined;
+/** `threads` default: CNNC_THREADS in Node, else every core. */
+export async function openWasmExecutor(threads?: number): Promise<WasmChoice> {
+  const { pool, note } = await openKernelThreads(threads);
   const executor = new WasmExecutor(pool);
-  return { executor, device: executor.name, close: () => pool?.close() };
+  return { executor, device: executor.name, ...(note ? { note } : {}), close: () => pool?.close() };
 }

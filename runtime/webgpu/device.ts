@@ -4,6 +4,7 @@
 // browser leave alone, so this file also loads in a page.
 
 import { UserError } from '../../grammar/user-error.ts';
+import { nodeImport } from '../node-import.ts';
 
 export type DawnBackend = 'vulkan' | 'opengles';
 export type FeatureLevel = 'core' | 'compatibility';
@@ -52,9 +53,6 @@ function backendsToTry(options: AcquireOptions): DawnBackend[] {
   }
   return [chosen];
 }
-
-/** A Node-only module, imported by a name esbuild and vite do not try to resolve for a page. */
-const nodeImport = <T>(name: string): Promise<T> => import(/* @vite-ignore */ name) as Promise<T>;
 
 /** Fills in the environment Dawn's drivers read, keeping what the caller set. */
 async function prepareNodeEnvironment(backend: DawnBackend): Promise<void> {

@@ -26,6 +26,7 @@ const SKIPPED = new Set(['node_modules', 'dist', 'out', 'tmp']);
 const CONTRACTS: readonly { readonly from: string; readonly to: string }[] = [
   { from: 'compiler/emit-ts/', to: 'runtime/bundle/plan.ts' },
   { from: 'compiler/emit-ts/', to: 'runtime/webgpu/plan.ts' },
+  { from: 'compiler/emit-ts/', to: 'runtime/wasm/plan.ts' },
 ];
 
 interface Import {

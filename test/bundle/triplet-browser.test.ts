@@ -1,7 +1,7 @@
 // A multi-input bundle in a real browser: the triplet model (one encoder shared by anchor,
 // positive and negative) is built with `cnnc build`, bundled for the browser and trained on
-// WebGPU in headless chromium; each step's loss matches the CPU reference executor's for the same
-// weights and batches.
+// WebGPU in headless chromium (createModel() with no device takes the page's adapter); each step's
+// loss matches the CPU reference executor's for the same weights and batches.
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +55,9 @@ describeWithBrowser('a triplet (three-input) bundle in chromium', () => {
     cpu.dispose();
     const args: FeedStepArgs = { weights, batches: batches.map((b) => Object.fromEntries([...b].map(([k, v]) => [k, Array.from(v)]))) };
     const run = await session.runModule<FeedStepReport>(join(dir, 'www'), page.path, args, 120_000);
+    // createModel() with no device took the page's adapter.
+    expect(run.value.backend).toEqual({ kind: 'webgpu', threads: 1, description: "Siamese runs on WebGPU (the page's adapter)" });
+    expect(run.console).toContain("info: Siamese runs on WebGPU (the page's adapter)");
     expect(run.value.losses).toHaveLength(2);
     run.value.losses.forEach((loss, i) => {
       expect(cpuLosses[i]!, 'a loss that is not zero, so the comparison means something').toBeGreaterThan(0.01);

@@ -152,9 +152,24 @@ export interface BrowserSession {
    * what its default export `(args) => value | Promise<value>` gives, as JSON-able data. Page
    * errors and console errors are part of the thrown error when the module fails.
    */
-  runModule<T>(servedDir: string, modulePath: string, args?: unknown, timeoutMs?: number): Promise<PageRun<T>>;
+  runModule<T>(servedDir: string, modulePath: string, args?: unknown, timeoutMs?: number, page?: PageOptions): Promise<PageRun<T>>;
   close(): Promise<void>;
 }
+
+export interface PageOptions {
+  /** Serves every file with COOP/COEP headers, so the page is cross-origin isolated (SharedArrayBuffer, wasm threads). */
+  readonly crossOriginIsolated?: boolean;
+}
+
+export interface LaunchOptions {
+  /** Off: chromium without its WebGPU flags, so pages have no adapter (what most browsers give a page today). */
+  readonly webgpu?: boolean;
+}
+
+/** Chromium's flags without WebGPU: the same headless set minus what exposes the adapter. */
+const NO_WEBGPU_FLAGS: readonly string[] = ['--headless=new', '--no-sandbox', '--disable-gpu'];
+
+const ISOLATION_HEADERS = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
 
 export interface PageRun<T> {
   readonly value: T;
@@ -178,15 +193,15 @@ const HARNESS_HTML = `<!doctype html><meta charset="utf-8"><title>cnnc browser t
 
 type HarnessWindow = { cnncRun(url: string, args: unknown): Promise<unknown> };
 
-/** Launches chromium with WebGPU on SwiftShader. Close the session in `afterAll`. */
-export async function launchBrowser(timeoutMs = 30_000): Promise<BrowserSession> {
+/** Launches chromium with WebGPU on SwiftShader (or without WebGPU). Close the session in `afterAll`. */
+export async function launchBrowser(timeoutMs = 30_000, options: LaunchOptions = {}): Promise<BrowserSession> {
   const missing = chromiumMissing();
   if (missing !== undefined) throw new Error(missing);
   const started = performance.now();
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_WEBGPU_FLAGS], headless: true, timeout: timeoutMs });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...(options.webgpu === false ? NO_WEBGPU_FLAGS : CHROMIUM_WEBGPU_FLAGS)], headless: true, timeout: timeoutMs });
   const launchMs = performance.now() - started;
 
-  const runModule = async <T>(servedDir: string, modulePath: string, args: unknown = null, runTimeoutMs = 60_000): Promise<PageRun<T>> => {
+  const runModule = async <T>(servedDir: string, modulePath: string, args: unknown = null, runTimeoutMs = 60_000, pageOptions: PageOptions = {}): Promise<PageRun<T>> => {
     const server = await serveFolder(servedDir, runTimeoutMs + 30_000, { [HARNESS_PATH]: HARNESS_HTML });
     let page: Page | undefined;
     const lines: string[] = [];
@@ -196,6 +211,12 @@ export async function launchBrowser(timeoutMs = 30_000): Promise<BrowserSession>
       page.setDefaultTimeout(runTimeoutMs);
       page.on('console', (m) => lines.push(`${m.type()}: ${m.text()}`));
       page.on('pageerror', (e) => lines.push(`pageerror: ${e.message}`));
+      if (pageOptions.crossOriginIsolated) {
+        await page.route('**/*', async (route) => {
+          const response = await route.fetch();
+          await route.fulfill({ response, headers: { ...response.headers(), ...ISOLATION_HEADERS } });
+        });
+      }
       await page.goto(new URL(HARNESS_PATH, server.url).href, { timeout: runTimeoutMs });
       // The import() lives in the harness page: vitest would rewrite one written here for Node.
       const run = page.evaluate(({ url, args }) => (window as unknown as HarnessWindow).cnncRun(url, args), { url: new URL(modulePath, server.url).href, args });

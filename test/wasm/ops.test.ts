@@ -1,8 +1,9 @@
 // Every IR op, forward and backward, on the wasm back end against the CPU reference within 1e-5
 // relative: each case unfused (one kernel per op), fused (a relu epilogue on every output) and
-// fused over two threads sharing one memory.
+// fused over two threads sharing one memory. Softmax and its cross-entropy are generated kernels
+// with the reference's float64 arithmetic, so they are checked for equality.
 
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../compiler/ir/build.ts';
 import { WorkerPool } from '../../runtime/wasm/workers.ts';
 import { OP_CASES } from '../support/op-cases.ts';
@@ -50,5 +51,20 @@ describe('per-channel reductions and batch statistics on the wasm back end', () 
     };
     await expectWasmMatchesCpu(programOf(b, outs));
     await expectWasmMatchesCpu(programOf(b, outs), 1e-5, undefined, pool);
+  });
+});
+
+describe('softmax and softmax cross-entropy on the wasm back end', () => {
+  it('are generated kernels (no host step) equal to the reference to the bit', async () => {
+    const b = new GraphBuilder();
+    const logits = b.leaf('x', 'feed', [5, 11]);
+    const t = b.add({ op: 'softmax', axis: 1 }, [b.leaf('y', 'feed', [5, 11])], [5, 11]);
+    const outs = {
+      probabilities: b.add({ op: 'softmax', axis: 1 }, [logits], [5, 11]),
+      loss: b.add({ op: 'softmax_cross_entropy' }, [logits, t], [5]),
+      grad: b.add({ op: 'softmax_cross_entropy_grad' }, [b.leaf('dl', 'feed', [5]), logits, t], [5, 11]),
+    };
+    const prepared = await expectWasmMatchesCpu(programOf(b, outs), 0, undefined, undefined, { fuse: false });
+    expect(prepared.plan.steps.map((s) => `${s.kind} ${s.label}`)).toEqual(['wasm softmax', 'wasm softmax', 'wasm softmax_cross_entropy', 'wasm softmax_cross_entropy_grad']);
   });
 });

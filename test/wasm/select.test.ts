@@ -11,10 +11,10 @@ import { randomArray } from '../gpu/compare.ts';
 describe('wasm backend selection', () => {
   it('parses --backend wasm and opens the executor on the asked threads', async () => {
     expect(parseBackend('wasm')).toBe('wasm');
-    const one = openWasmExecutor(1);
+    const one = await openWasmExecutor(1);
     expect(one.device).toBe('wasm (1 thread)');
     one.close();
-    const two = openWasmExecutor(2);
+    const two = await openWasmExecutor(2);
     expect(two.device).toBe('wasm (2 threads)');
     two.close();
     const picked = await pickExecutor('wasm');

@@ -11,21 +11,28 @@ export type Lanes = 'f32' | 'f32x4';
 /** Pushes one operand's value (a local, a literal or a load) in the current lane mode. */
 export type Operand = () => void;
 
-/** Math functions the kernels import (module "math"), float64 as in the reference executor. */
-export const MATH_FUNCTIONS = {
-  exp: Math.exp,
-  log: Math.log,
-  tanh: Math.tanh,
-  sigmoid: (v: number): number => 1 / (1 + Math.exp(-v)),
-  tanhGrad: (v: number): number => 1 - Math.tanh(v) ** 2,
-  sigmoidGrad: (v: number): number => {
-    const s = 1 / (1 + Math.exp(-v));
-    return s * (1 - s);
-  },
-  softplus: (v: number): number => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
-  sign: Math.sign,
-  pow: Math.pow,
-} as const;
+/**
+ * Math functions the kernels import (module "math"), float64 as in the reference executor. Self-
+ * contained (it reads nothing outside itself): kernel threads get it as source text.
+ */
+export function mathFunctions() {
+  return {
+    exp: Math.exp,
+    log: Math.log,
+    tanh: Math.tanh,
+    sigmoid: (v: number): number => 1 / (1 + Math.exp(-v)),
+    tanhGrad: (v: number): number => 1 - Math.tanh(v) ** 2,
+    sigmoidGrad: (v: number): number => {
+      const s = 1 / (1 + Math.exp(-v));
+      return s * (1 - s);
+    },
+    softplus: (v: number): number => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
+    sign: Math.sign,
+    pow: Math.pow,
+  } as const;
+}
+
+export const MATH_FUNCTIONS = mathFunctions();
 
 export type MathName = keyof typeof MATH_FUNCTIONS;
 
@@ -37,7 +44,7 @@ export const MATH_IMPORTS: readonly (ImportedFunction & { readonly name: MathNam
 }));
 
 /** Import index of each math function (imports are the module's first functions, in this order). */
-const mathIndex = (name: MathName): number => MATH_IMPORTS.findIndex((m) => m.name === name);
+export const mathIndex = (name: MathName): number => MATH_IMPORTS.findIndex((m) => m.name === name);
 
 const UNARY_VECTOR: ReadonlySet<UnaryFn> = new Set(['neg', 'sqrt', 'rsqrt', 'square', 'abs', 'relu', 'leaky_relu', 'step']);
 const UNARY_GRAD_VECTOR: ReadonlySet<UnaryFn> = new Set(['neg', 'sqrt', 'rsqrt', 'square', 'relu', 'leaky_relu', 'step', 'sign', 'log']);

@@ -87,6 +87,12 @@ export class Body {
   select(): this { return this.op(0x1b); }
   drop(): this { return this.op(0x1a); }
 
+  /** Emits `code` in place, for a chain that pushes a value some helper computes. */
+  with(code: () => unknown): this {
+    code();
+    return this;
+  }
+
   // ---- locals ----
   get(l: Local): this { this.code.push(0x20); uleb(this.code, l.index); return this; }
   set(l: Local): this { this.code.push(0x21); uleb(this.code, l.index); return this; }
@@ -155,6 +161,7 @@ export class Body {
   f64Mul(): this { return this.op(0xa2); }
   f64Div(): this { return this.op(0xa3); }
   f64FromF32(): this { return this.op(0xbb); }
+  f64Max(): this { return this.op(0xa5); }
   f32ConvertI32U(): this { return this.op(0xb3); }
 
   // ---- f32x4 ----
@@ -237,6 +244,12 @@ export class Body {
 }
 
 /** Appends `items` to `into` (a spread would overflow the stack on a large model's code). */
+function ulebLength(v: number): number {
+  const out: number[] = [];
+  uleb(out, v);
+  return out.length;
+}
+
 function append(into: number[], items: readonly number[]): void {
   for (const b of items) into.push(b);
 }
@@ -278,6 +291,14 @@ export class ModuleWriter {
 
   /** The module, importing a memory of exactly `pages` 64 KiB pages. */
   bytes(pages: number): Uint8Array<ArrayBuffer> {
+    return this.module(pages, pages).bytes;
+  }
+
+  /**
+   * The module, importing a memory of `minPages` to `maxPages` pages; `sharedFlagAt` is the byte
+   * of the import's limits flag (0x03 shared, 0x01 not).
+   */
+  module(minPages: number, maxPages: number): { bytes: Uint8Array<ArrayBuffer>; sharedFlagAt: number } {
     const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
     const section = (id: number, content: number[]): void => {
       out.push(id);
@@ -304,15 +325,18 @@ export class ModuleWriter {
     uleb(imports, this.imports.length + 1);
     name('env', imports);
     name('memory', imports);
-    imports.push(0x02, this.shared ? 0x03 : 0x01);
-    uleb(imports, pages);
-    uleb(imports, pages);
+    imports.push(0x02);
+    const flagInImports = imports.length;
+    imports.push(this.shared ? 0x03 : 0x01);
+    uleb(imports, minPages);
+    uleb(imports, maxPages);
     for (const f of this.imports) {
       name(f.module, imports);
       name(f.name, imports);
       imports.push(0x00);
       uleb(imports, this.typeOf(f.params, f.results));
     }
+    const importsStart = out.length + 1 + ulebLength(imports.length);
     section(2, imports);
     const funcs: number[] = [];
     uleb(funcs, this.bodies.length);
@@ -331,6 +355,6 @@ export class ModuleWriter {
     uleb(code, this.bodies.length);
     for (const b of this.bodies) append(code, b.body.encode());
     section(10, code);
-    return Uint8Array.from(out);
+    return { bytes: Uint8Array.from(out), sharedFlagAt: importsStart + flagInImports };
   }
 }

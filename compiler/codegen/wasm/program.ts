@@ -3,9 +3,10 @@
 // (planned slots shared by liveness, leaves and consts on their own, a scratch area per thread);
 // addresses and shapes are folded into the code. Tiled anchors (convolutions, matmul) and
 // elementwise groups become exported functions over a range of examples or elements that threads
-// can split, as do pooling, per-channel reductions and batch statistics; the remaining anchors
-// (losses, data movement, other reductions: small tensors) run on the host over views of the same
-// memory, followed by their epilogue in WebAssembly.
+// can split, as do pooling, per-channel reductions, batch statistics, softmax over a last axis and
+// softmax cross-entropy with its gradient; the remaining anchors (other losses, data movement, other
+// reductions: small tensors) run on the host over views of the same memory, followed by their
+// epilogue in WebAssembly.
 
 import type { IrNode, OpAttrs } from '../../ir/ops.ts';
 import { sizeOf } from '../../ir/ops.ts';
@@ -18,7 +19,9 @@ import { Body, ModuleWriter, type Local } from './encode.ts';
 import { MATH_IMPORTS } from './elementwise.ts';
 import { epilogueBody, epilogueLayout, type EpilogueInput, type EpilogueSpec, type EpilogueStep } from './epilogue.ts';
 import { gemmBody, gemmKey, type GemmSpec } from './gemm.ts';
+import { memoryPages } from './memory-pages.ts';
 import { poolBody } from './pool.ts';
+import { softmaxBody, type SoftmaxSpec } from './softmax.ts';
 
 /** One step of a run, in order. Wasm functions take (lo, hi, scratch) over `units`. */
 export type WasmStep =
@@ -46,22 +49,23 @@ export type WasmStep =
     };
 
 export interface WasmProgram {
+  /** Imports a memory of `memoryPages(..., 1)` to `memoryPages(..., maxThreads)` pages, shared if `shared`. */
   readonly bytes: Uint8Array<ArrayBuffer>;
+  /** The byte of the memory import's shared flag. */
+  readonly sharedFlagAt: number;
   readonly steps: readonly WasmStep[];
   /** Byte address of each stored value (by storage id). */
   readonly addressOf: (value: number) => number;
-  readonly memoryBytes: number;
   /** Scratch per thread, at `scratchBase + t * scratchBytes`. */
   readonly scratchBase: number;
   readonly scratchBytes: number;
-  readonly threads: number;
+  readonly maxThreads: number;
   readonly shared: boolean;
 }
 
-const PAGE = 65536;
 const align = (n: number): number => Math.ceil(n / 64) * 64;
 
-export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly IrNode[], options: { threads: number; shared: boolean }): WasmProgram {
+export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly IrNode[], options: { maxThreads: number; shared: boolean }): WasmProgram {
   const { storageOf, values } = plan;
   // ---- addresses ----
   let top = 64;
@@ -156,6 +160,27 @@ export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly
         steps.push({ kind: 'wasm', label, fn: name, units: xShape[0]! * xShape[1]!, then });
         return;
       }
+      case 'softmax_cross_entropy':
+      case 'softmax_cross_entropy_grad': {
+        const grad = a.attrs.op === 'softmax_cross_entropy_grad';
+        const [rows, classes] = grad ? [a.shape[0]!, a.shape[1]!] : [a.shapes[0]![0]!, a.shapes[0]![1]!];
+        const spec: SoftmaxSpec = grad
+          ? { kind: 'cross_entropy_grad', classes, dl: x0, z: x1, t: addressOf(a.inputs[2]!), out: dest }
+          : { kind: 'cross_entropy', classes, z: x0, t: x1, out: dest };
+        writer.add(softmaxBody(spec), name);
+        steps.push({ kind: 'wasm', label, fn: name, units: rows, then });
+        return;
+      }
+      // Along the last axis (a classifier's probabilities); other axes run on the host.
+      case 'softmax':
+        if (a.attrs.axis === a.shape.length - 1) {
+          const classes = a.shape[a.attrs.axis]!;
+          writer.add(softmaxBody({ kind: 'softmax', classes, x: x0, out: dest }), name);
+          steps.push({ kind: 'wasm', label, fn: name, units: sizeOf(a.shape) / classes, then });
+          return;
+        }
+        steps.push({ kind: 'host', label, group: g, dest, then });
+        return;
       case 'bn_grad_x_apply': {
         const [dy, x, gamma, stats] = a.inputs.map(addressOf) as [number, number, number, number];
         writer.add(gradXApplyBody({ shape: a.shape, eps: a.attrs.eps, dy, x, gamma, stats, out: dest }), name);
@@ -174,9 +199,9 @@ export function compileWasm(plan: GroupPlan, memory: MemoryPlan, nodes: readonly
 
   sealed = true;
   const scratchBase = top;
-  top += align(scratchBytes) * options.threads;
-  const pages = Math.ceil(top / PAGE) + 1;
-  return { bytes: writer.bytes(pages), steps, addressOf, memoryBytes: pages * PAGE, scratchBase, scratchBytes: align(scratchBytes), threads: options.threads, shared: options.shared };
+  const scratch = align(scratchBytes);
+  const module = writer.module(memoryPages(scratchBase, scratch, 1), memoryPages(scratchBase, scratch, options.maxThreads));
+  return { bytes: module.bytes, sharedFlagAt: module.sharedFlagAt, steps, addressOf, scratchBase, scratchBytes: scratch, maxThreads: options.maxThreads, shared: options.shared };
 }
 
 /** The group's epilogue as an EpilogueSpec (v0 loaded from `dest`), or undefined when it has none. */
