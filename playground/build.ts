@@ -22,7 +22,6 @@ const pagePlugin: Plugin = {
       contents: `const absent = () => { throw new Error(${JSON.stringify(`${args.path} is not available in the playground`)}); };\nexport default new Proxy({}, { get: absent });`,
       loader: 'js',
     }));
-    b.onResolve({ filter: /^\.\/workers\.ts$/ }, (args) => (args.importer.includes(join('runtime', 'wasm')) ? { path: join(import.meta.dirname, 'shims', 'wasm-workers.ts') } : undefined));
     b.onResolve({ filter: /^node:/ }, (args) => ({ errors: [{ text: `the playground page cannot use ${args.path} (imported by ${args.importer})` }] }));
     b.onResolve({ filter: /^cnnc-playground:stdlib$/ }, () => ({ path: 'stdlib', namespace: 'cnnc-playground' }));
     b.onLoad({ filter: /.*/, namespace: 'cnnc-playground' }, () => {

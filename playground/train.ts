@@ -1,5 +1,5 @@
 // The Train button: compiles the selected model into a training session (WebGPU when the page has
-// an adapter, else the wasm back end on one thread) and trains it on the bundled Fashion-MNIST, calling
+// an adapter, else the wasm back end) and trains it on the bundled Fashion-MNIST, calling
 // back after each step, with held-out accuracy every few steps and a confusion matrix at the end.
 
 import type { ModelGraph } from '../compiler/graph.ts';
