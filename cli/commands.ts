@@ -337,9 +337,10 @@ export const DETECT = defineCommand({
     letterbox: { type: 'boolean', help: 'fit images with one scale and grey bars instead of resizing each axis' },
     'class-names': { type: 'string', arg: 'LIST', help: 'comma-separated class names (default: from the checkpoint, else class numbers)' },
     background: { type: 'string', arg: 'K', help: 'sliding windows: the class that means no object (default 0; -1: none)' },
+    coco: { type: 'string', arg: 'JSON', help: 'COCO annotations of these images: results take their image ids (by file name), category ids and names' },
     backend: BACKEND,
   },
-  notes: 'A model with a yolo loss gives boxes per grid cell and anchor. A classifier of small windows run\nconvolutionally on a larger image (SlidingWindows28) prints its grid of class scores; windows whose best\nclass other than the background scores at least --score become boxes. COCO category_id is the class\nnumber + 1; image_id is the number in the file name where it has one (COCO style), else its position.',
+  notes: 'A model with a yolo loss gives boxes per grid cell and anchor. A classifier of small windows run\nconvolutionally on a larger image (SlidingWindows28) prints its grid of class scores; windows whose best\nclass other than the background scores at least --score become boxes. COCO category_id is that of the\nCOCO annotations the model was trained on, else the class number + 1; image_id is the number in the file\nname where it has one (COCO style), else its position; --coco takes both from the images\' annotations.',
   load: async () => (await import('./detect.ts')).runDetect,
 });
 

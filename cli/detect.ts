@@ -3,20 +3,23 @@
 // PNG with labelled boxes and one COCO results file, and prints the boxes (and, for sliding
 // windows, the grid of class scores).
 
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { ModelGraph } from '../compiler/graph.ts';
+import { loadCoco } from '../runtime/detect/annotations.ts';
 import { toXywh, type Detection } from '../runtime/detect/boxes.ts';
 import { Canvas, CLASS_COLORS } from '../runtime/detect/canvas.ts';
 import { filterDetections, yoloBoxes, type FilterOptions } from '../runtime/detect/decode.ts';
 import { detectorOf } from '../runtime/detect/detector.ts';
 import { placeImage, type Placement } from '../runtime/detect/placement.ts';
-import { readImage } from '../runtime/detect/records.ts';
+import { readImageFile } from '../runtime/data/image-file.ts';
+import type { Rgba } from '../runtime/data/image.ts';
 import { windowDetections, windowGeometry } from '../runtime/detect/windows.ts';
 import type { TrainingSession } from '../runtime/train/session.ts';
 import { parseCommand } from './command.ts';
 import { DETECT } from './commands.ts';
-import { openEnsemble, storedClassNames } from './infer.ts';
+import type { Json } from '../runtime/checkpoint.ts';
+import { openEnsemble, storedClassNames, storedInfo } from './infer.ts';
 import { EXIT_ERRORS, EXIT_OK, numberOption, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun } from './model-input.ts';
 
@@ -73,10 +76,33 @@ function imageId(file: string, index: number): number {
   return digits ? Number(digits[1]) : index + 1;
 }
 
-function draw(file: string, dets: readonly Detection[], names: readonly string[]): Uint8Array {
-  const canvas = Canvas.from(readImage(file));
+/** Image ids, category ids and class names from `--coco JSON`, the annotations of the images given. */
+function cocoNumbering(json: string, images: readonly string[], classes: number): { ids: number[]; categories: readonly number[]; names: readonly string[] } {
+  const set = loadCoco(json, dirname(json), { requireImages: false });
+  if (set.categoryIds.length !== classes) throw new UsageError(`${json} has ${set.categoryIds.length} categories; the model has ${classes} classes`);
+  const byName = new Map(set.images.map((im) => [basename(im.file), im.id]));
+  const ids = images.map((image) => {
+    const id = byName.get(basename(image));
+    if (id === undefined) throw new UsageError(`${image} is not among the images of ${json} (matched by file name)`);
+    return id;
+  });
+  return { ids, categories: set.categoryIds, names: set.classNames };
+}
+
+/**
+ * COCO category id of each class: those of the COCO annotations the weights were trained on (kept
+ * in the checkpoint), else the class number + 1.
+ */
+function categoryIds(info: Record<string, Json>, classes: number): readonly number[] {
+  const stored = info.category_ids;
+  const ids = Array.isArray(stored) && stored.length === classes && stored.every((v) => Number.isInteger(v)) ? (stored as number[]) : undefined;
+  return ids ?? Array.from({ length: classes }, (_, i) => i + 1);
+}
+
+function draw(image: Rgba, dets: readonly Detection[], names: readonly string[]): Uint8Array {
+  const canvas = Canvas.from(image);
   const scale = Math.max(1, Math.round(Math.min(canvas.width, canvas.height) / 160));
-  for (const d of dets) canvas.labelledBox(d.x1, d.y1, d.x2, d.y2, `${names[d.classId]} ${d.score.toFixed(2)}`, CLASS_COLORS[d.classId % CLASS_COLORS.length]!, scale);
+  canvas.labelledBoxes(dets.map((d) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, label: `${names[d.classId]} ${d.score.toFixed(2)}`, color: CLASS_COLORS[d.classId % CLASS_COLORS.length]! })), scale);
   return canvas.png();
 }
 
@@ -93,37 +119,49 @@ export async function runDetect(argv: string[]): Promise<number> {
   };
   const background = numberOption(values.background, '--background', 0, { min: -1, integer: true });
   const [file, ...images] = positionals as [string, ...string[]];
+  const stems = images.map((image) => basename(image, extname(image)));
+  const twice = stems.find((stem, i) => stems.indexOf(stem) !== i);
+  if (twice !== undefined) throw new UsageError(`two images are named ${twice}: their pictures would both be ${join(values.output, `${twice}.png`)}`);
   const graph = compileForRun(file, values.model, values.set);
   if (!graph) return EXIT_ERRORS;
   const reader = yoloReader(graph) ?? slidingReader(graph, background < 0 ? undefined : background);
   if (!reader) throw new UsageError(`model ${graph.name} is neither a detector (a yolo loss) nor a fully convolutional classifier with an H x W x classes output`);
-  const names = values['class-names']?.split(',').map((s) => s.trim()) ?? storedClassNames(values.weights) ?? Array.from({ length: reader.classes }, (_, i) => `class ${i}`);
-  if (names.length !== reader.classes) throw new UsageError(`--class-names gives ${names.length} names; the model has ${reader.classes} classes`);
+  const info = storedInfo(values.weights);
+  const coco = values.coco === undefined ? undefined : cocoNumbering(values.coco, images, reader.classes);
+  const given = values['class-names']?.split(',').map((s) => s.trim());
+  if (given && given.length !== reader.classes) throw new UsageError(`--class-names gives ${given.length} names; the model has ${reader.classes} classes`);
+  // Names stored with weights of another model are passed over: loading the weights names the misfit.
+  const stored = storedClassNames(values.weights, info);
+  const names = given ?? coco?.names ?? (stored?.length === reader.classes ? stored : undefined) ?? Array.from({ length: reader.classes }, (_, i) => `class ${i}`);
+  const categories = coco?.categories ?? categoryIds(info, reader.classes);
   const [sessionOpened] = await openEnsemble(graph, [values.weights], 1, values.backend);
   const session: TrainingSession = sessionOpened!;
-  mkdirSync(values.output, { recursive: true });
   const results: { image_id: number; category_id: number; bbox: number[]; score: number }[] = [];
   const lines: string[] = [];
+  // Pictures are written once every image has been read and run: a bad image leaves nothing behind.
+  const pictures: [string, Uint8Array][] = [];
   try {
     const [c, h, w] = reader.inputShape;
     if (c !== 1 && c !== 3) throw new UsageError(`model input has ${c} channels; detection reads 1 or 3`);
     for (const [index, image] of images.entries()) {
-      const rgba = readImage(image);
+      const rgba = readImageFile(image);
       const placement: Placement = { mode: values.letterbox ? 'letterbox' : 'resize', width: rgba.width, height: rgba.height, netWidth: w, netHeight: h };
       const out = (await session.predict(new Map([[reader.input, placeImage(rgba, placement, c)]]), 1)).get(reader.output);
       if (!out) throw new UsageError(`${reader.output} is not an output of model ${graph.name}; add \`output ${reader.output}\``);
       const dets = filterDetections(reader.boxes(out, options.score), placement, options);
-      const id = imageId(image, index);
+      const id = coco?.ids[index] ?? imageId(image, index);
       lines.push(`${image} (image_id ${id}): ${dets.length} box${dets.length === 1 ? '' : 'es'}`, ...(reader.describe?.(out, names) ?? []));
       for (const d of dets) {
         lines.push(`  ${names[d.classId]} ${d.score.toFixed(3)} at (${d.x1.toFixed(1)}, ${d.y1.toFixed(1)}) to (${d.x2.toFixed(1)}, ${d.y2.toFixed(1)})`);
-        results.push({ image_id: id, category_id: d.classId + 1, bbox: toXywh(d).map((v) => Number(v.toFixed(2))), score: Number(d.score.toFixed(5)) });
+        results.push({ image_id: id, category_id: categories[d.classId]!, bbox: toXywh(d).map((v) => Number(v.toFixed(2))), score: Number(d.score.toFixed(5)) });
       }
-      writeFileAtomic(join(values.output, `${basename(image, extname(image))}.png`), draw(image, dets, names));
+      pictures.push([join(values.output, `${basename(image, extname(image))}.png`), draw(rgba, dets, names)]);
     }
   } finally {
     session.dispose();
   }
+  mkdirSync(values.output, { recursive: true });
+  for (const [path, png] of pictures) writeFileAtomic(path, png);
   writeFileAtomic(join(values.output, 'results.json'), `${JSON.stringify(results)}\n`);
   process.stdout.write(`${lines.join('\n')}\n`);
   process.stderr.write(`cnnc detect: ${images.length} image(s), ${results.length} box(es); PNGs and results.json in ${values.output}\n`);

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { drawPoints } from '../runtime/detect/landmarks.ts';
-import { readImage } from '../runtime/detect/records.ts';
+import { readImageFile } from '../runtime/data/image-file.ts';
 import { UsageError, writeFileAtomic } from './io.ts';
 
 /**
@@ -24,7 +24,7 @@ export function writePointImages(dir: string, graph: ModelGraph, files: readonly
   const [height, width] = input.shape as [number, number];
   mkdirSync(dir, { recursive: true });
   files.forEach((file, i) => {
-    const img = readImage(file);
+    const img = readImageFile(file);
     // As the image was fitted for the model: scaled to cover the input when larger, else as it is; then centred.
     const scale = img.height > height || img.width > width ? Math.max(height / img.height, width / img.width) : 1;
     const points = data.subarray(i * shape[1]!, (i + 1) * shape[1]!);

@@ -16,7 +16,7 @@ import type { Encodings } from '../runtime/faces/verification.ts';
 import type { SafetensorsMetadata } from '../runtime/safetensors.ts';
 import { pickExecutor } from '../runtime/train/create-session.ts';
 import { toModelNames } from '../runtime/weights/load.ts';
-import { readImageFile } from './image-file.ts';
+import { readImageFile } from '../runtime/data/image-file.ts';
 import { UsageError } from './io.ts';
 import { parseBackend } from './model-input.ts';
 

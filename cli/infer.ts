@@ -5,7 +5,7 @@
 import { groupDigits } from '../compiler/checker/values.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { irShape } from '../compiler/lower/layout.ts';
-import { loadCheckpoint, readWeightsFile, writeFileAtomic, writeSafetensorsFile } from '../runtime/checkpoint.ts';
+import { loadCheckpoint, readWeightsFile, writeFileAtomic, writeSafetensorsFile, type Json } from '../runtime/checkpoint.ts';
 import { PickedDataset, type Dataset } from '../runtime/data/dataset.ts';
 import { labelsOf } from '../runtime/data/labels.ts';
 import { stratifiedSample, stratifiedSplit } from '../runtime/data/stratify.ts';
@@ -105,26 +105,41 @@ interface HeldOut {
 /** The data to evaluate (its test split where it has one, or --val's held-out part) as records, with the classes of the label field. */
 function evalRecords(graph: ModelGraph, spec: string, limit: number | undefined, val: HeldOut | undefined, seed: number): { records: Records; description: string; source: string; images?: { data: Dataset; height: number; width: number } } {
   const loaded = loadFeedData(spec, graph);
+  // What was picked, as `cnnc train` says it: `the 25% held out by --val (stratified, seed 0); a stratified sample of 8 (seed 0)`.
+  const notes: string[] = [];
+  const heldOut = (stratified: boolean) => notes.push(`the ${+(val!.fraction * 100).toFixed(2)}% held out by --val (${stratified ? 'stratified, ' : ''}seed ${val!.seed})`);
+  const sampled = (count: number, stratified: boolean) => notes.push(`a ${stratified ? 'stratified ' : ''}sample of ${groupDigits(count)} (seed ${seed})`);
+  const describe = (description: string) => [description, ...notes].join('; ');
   if (loaded.kind === 'records') {
     let records = loaded.test ?? loaded.train;
-    if (val) records = pickRecords(loaded.train, stratifiedSplit(loaded.train.classOf ? (i) => loaded.train.classOf!(i) : undefined, loaded.train.length, val.fraction, val.seed).val);
-    if (limit !== undefined && limit < records.length) records = pickRecords(records, stratifiedSample(records.classOf ? (i) => records.classOf!(i) : undefined, records.length, limit, seed));
-    return { records, description: loaded.description, source: loaded.source };
+    const classOf = loaded.train.classOf;
+    if (val) {
+      records = pickRecords(loaded.train, stratifiedSplit(classOf ? (i) => classOf(i) : undefined, loaded.train.length, val.fraction, val.seed).val);
+      heldOut(classOf !== undefined);
+    }
+    if (limit !== undefined && limit < records.length) {
+      const from = records;
+      records = pickRecords(from, stratifiedSample(from.classOf ? (i) => from.classOf!(i) : undefined, from.length, limit, seed));
+      sampled(records.length, from.classOf !== undefined);
+    }
+    return { records, description: describe(loaded.description), source: loaded.source };
   }
   let data: Dataset = loaded.data.test ?? loaded.data.train;
   if (val) {
     const labels = labelsOf(loaded.data.train);
     data = new PickedDataset(loaded.data.train, stratifiedSplit((i) => labels[i]!, labels.length, val.fraction, val.seed).val);
+    heldOut(true);
   }
   if (limit !== undefined && limit < data.length) {
     const labels = labelsOf(data);
     data = new PickedDataset(data, stratifiedSample((i) => labels[i]!, labels.length, limit, seed));
+    sampled(data.length, true);
   }
   const fitted = dataFit(graph, data);
   const fit = fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {};
   const names = data.classNames ?? (data.classes === 10 && spec.startsWith('fashion') ? FASHION_CLASSES : undefined);
   const records = imageRecords(data, fit);
-  return { records: names ? { ...records, classNames: names } : records, description: loaded.data.description, source: loaded.source, images: { data, height: fitted.height, width: fitted.width } };
+  return { records: names ? { ...records, classNames: names } : records, description: describe(loaded.data.description), source: loaded.source, images: { data, height: fitted.height, width: fitted.width } };
 }
 
 export async function runEval(argv: string[]): Promise<number> {
@@ -214,14 +229,19 @@ export async function runEval(argv: string[]): Promise<number> {
 }
 
 /** Class names a training run stored in its checkpoint (image folders), if any. */
-export function storedClassNames(weightsFile: string | undefined): string[] | undefined {
-  if (!weightsFile) return undefined;
+/** What `cnnc train` kept beside the weights (class names, ...); empty for a plain weights file. */
+export function storedInfo(weightsFile: string | undefined): Record<string, Json> {
+  if (!weightsFile) return {};
   try {
-    const names = loadCheckpoint(weightsFile).info.class_names;
-    return Array.isArray(names) && names.every((n) => typeof n === 'string') ? (names as string[]) : undefined;
+    return loadCheckpoint(weightsFile).info;
   } catch {
-    return undefined; // a plain weights file: no metadata
+    return {}; // a plain weights file: no metadata
   }
+}
+
+export function storedClassNames(weightsFile: string | undefined, info = storedInfo(weightsFile)): string[] | undefined {
+  const names = info.class_names;
+  return Array.isArray(names) && names.every((n) => typeof n === 'string') ? (names as string[]) : undefined;
 }
 
 /** The model's single image input, which image files feed; anything else is given with --data. */

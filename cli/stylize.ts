@@ -19,7 +19,7 @@ import { readWeightsFor } from '../runtime/weights/load.ts';
 import { formatDuration } from '../runtime/train/progress.ts';
 import { fitWeights } from '../runtime/fit-weights.ts';
 import { expectOneFile, parseCommand } from './command.ts';
-import { readImageFile } from './image-file.ts';
+import { readImageFile } from '../runtime/data/image-file.ts';
 import { STYLIZE } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun, parseBackend } from './model-input.ts';

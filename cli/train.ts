@@ -66,6 +66,7 @@ interface TrainingData {
   readonly length: number;
   readonly test?: Records;
   readonly classNames?: readonly string[];
+  readonly categoryIds?: readonly number[];
   /** One line for the log. */
   readonly description: string;
   /** The augmentation in force, for the log. */
@@ -171,6 +172,7 @@ function recordTrainingData(loaded: Extract<FeedData, { kind: 'records' }>, o: D
     length: train.length,
     ...(test ? { test } : {}),
     ...(train.classNames ? { classNames: train.classNames } : {}),
+    ...(train.categoryIds ? { categoryIds: train.categoryIds } : {}),
     description: `${loaded.description}${notes.map((n) => `; ${n}`).join('')}`,
     source: loaded.source,
     open: (position) => ({ loader: new RecordLoader(train, pipeline, position), close: async () => undefined }),
@@ -296,7 +298,7 @@ export async function runTrain(argv: string[]): Promise<number> {
             ` | ${formatDuration(e.seconds)}, ${Math.round(e.examplesPerSecond)} img/s`,
         ),
       shouldStop: () => stopRequested,
-      info: { model: graph.name, file: basename(positionals[0]), optimizer: optimizer.kind, lr: optimizer.lr, batch, seed, ...(data.classNames ? { class_names: [...data.classNames] } : {}) },
+      info: { model: graph.name, file: basename(positionals[0]), optimizer: optimizer.kind, lr: optimizer.lr, batch, seed, ...(data.classNames ? { class_names: [...data.classNames] } : {}), ...(data.categoryIds ? { category_ids: [...data.categoryIds] } : {}) },
     });
     const seconds = (performance.now() - started) / 1000;
     if (outcome.kind === 'diverged') {

@@ -3,3 +3,9 @@
 export { BundleError, createBundledModel, type Batch, type BundledModel, type FeedValues, type FitOptions, type ModelOptions } from './model.ts';
 export type { BackendInfo } from './engine.ts';
 export type { BufferSpec, BundleSpec, Dispatch, FeedKind, FeedSpec, OutputSpec, ProgramPlan, StateSpec, WasmPlan, WeightInit, WeightSpec } from './plan.ts';
+// Detection post-processing for bundled detectors: the course's IoU, non-max suppression and the
+// decoding of a yolo grid into boxes in the original image's pixels.
+export { iou, type Box, type Detection } from '../detect/boxes.ts';
+export { nms, type NmsOptions } from '../detect/nms.ts';
+export { decodeYolo, type YoloHead, type FilterOptions } from '../detect/decode.ts';
+export type { Placement } from '../detect/placement.ts';

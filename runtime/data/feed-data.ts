@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { ModelGraph } from '../../compiler/graph.ts';
 import { detectorOf } from '../detect/detector.ts';
-import { detectionRecords, loadDetectionData } from '../detect/records.ts';
+import { detectionRecords, droppedBoxesNote, loadDetectionData } from '../detect/records.ts';
 import { readSafetensorsFile } from '../checkpoint.ts';
 import { DataError } from './dataset.ts';
 import type { HostTensor } from '../tensor.ts';
@@ -73,7 +73,8 @@ function detectionFeedData(spec: string, graph: ModelGraph | undefined): FeedDat
   const det = graph && detectorOf(graph);
   if (!det) throw new DataSpecError(`data spec '${spec}': detection data feeds models with a yolo loss${graph ? `; ${graph.name} has none` : ''}`);
   const test = data.test ? detectionRecords(data.test, det) : undefined;
-  return { kind: 'records', train: detectionRecords(data.train, det, { mirror: true }), ...(test ? { test } : {}), description: data.description, source: data.source };
+  const dropped = droppedBoxesNote(data.train, det);
+  return { kind: 'records', train: detectionRecords(data.train, det, { mirror: true }), ...(test ? { test } : {}), description: `${data.description}${dropped ? `; ${dropped}` : ''}`, source: data.source };
 }
 
 /** The data a spec names; `graph` is the model it will feed (detection data is encoded for it). */

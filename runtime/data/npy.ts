@@ -22,7 +22,9 @@ export function parseNpy(bytes: Uint8Array, source: string): HostTensor {
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLength));
-  const descr = /'descr'\s*:\s*'([<>|=])([a-z]\d+)'/.exec(header);
+  if (/'descr'\s*:\s*\[/.test(header)) throw new DataError(`${source}: structured NumPy arrays (a dtype with named parts) are not supported; save one array per field`);
+  // Any simple dtype ('<f4', '<U1', '|O'): the ones without a tensor are refused by name below.
+  const descr = /'descr'\s*:\s*'([<>|=]?)([^']+)'/.exec(header);
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header);
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header);
   if (!descr || !fortran || !shapeText) throw new DataError(`${source}: unreadable .npy header ${JSON.stringify(header.trim())}`);
@@ -35,8 +37,9 @@ export function parseNpy(bytes: Uint8Array, source: string): HostTensor {
   const width = Number(descr[2]!.slice(1));
   const offset = start + headerLength;
   if (bytes.length - offset < count * width) throw new DataError(`${source}: truncated: shape (${shape.join(', ')}) needs ${count * width} bytes of data, the file has ${bytes.length - offset}`);
-  // Copy so the typed array is aligned whatever the header length.
-  const raw = bytes.slice(offset, offset + count * width).buffer;
+  // Copy so the typed array is aligned whatever the header length, and owns its buffer: a Node
+  // Buffer's slice is a view into a shared pool, whose `.buffer` starts elsewhere.
+  const raw = new Uint8Array(bytes.subarray(offset, offset + count * width)).buffer;
   const arrays: Record<DType, () => HostTensor['data']> = {
     F64: () => new Float64Array(raw), F32: () => new Float32Array(raw), F16: () => new Uint16Array(raw), BF16: () => new Uint16Array(raw),
     I64: () => new BigInt64Array(raw), I32: () => new Int32Array(raw), I16: () => new Int16Array(raw), I8: () => new Int8Array(raw),

@@ -29,6 +29,8 @@ export interface Records {
   readonly fields: Fields;
   /** Names of the classes of the label field, where the source has them (image folders). */
   readonly classNames?: readonly string[];
+  /** COCO category id of each class, where the source numbers them (COCO annotations). */
+  readonly categoryIds?: readonly number[];
   /** Class of example i, for stratified splits and samples; absent when the data has no classes. */
   classOf?(i: number): number;
   /** Example i. `rng` is seeded by the example's place in its batch: augmentation and sampling draw from it. */
@@ -118,6 +120,7 @@ export function pickRecords(base: Records, indices: Int32Array): Records {
     length: indices.length,
     fields: base.fields,
     ...(base.classNames ? { classNames: base.classNames } : {}),
+    ...(base.categoryIds ? { categoryIds: base.categoryIds } : {}),
     ...(base.classOf ? { classOf: (i: number) => base.classOf!(indices[i]) } : {}),
     get: (i, rng) => base.get(indices[i], rng),
   };

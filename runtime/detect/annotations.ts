@@ -1,12 +1,13 @@
 // Detection annotations users already have: YOLO text files (`class cx cy w h`, normalised to the
 // image, one file per image) and COCO JSON. Both become one record per image with boxes
-// normalised to [0, 1]. Every problem is one error naming the file and the line (YOLO) or the
-// entry (COCO).
+// normalised to [0, 1]. Every problem is one error naming the file and the line (for COCO also
+// the entry).
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { DataError } from '../data/dataset.ts';
 import { IMAGE_EXTENSIONS } from '../data/image.ts';
+import { jsonSyntaxError, jsonWhere } from './json-lines.ts';
 
 export class AnnotationError extends DataError {
   constructor(message: string) {
@@ -38,6 +39,11 @@ export interface DetectionSet {
   readonly categoryIds: readonly number[];
 }
 
+/** A text file without the byte-order mark some Windows editors write first. */
+function readText(path: string): string {
+  return readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
+}
+
 /** Slack for boxes that touch the border (rounding in files written with 6 decimals). */
 const EDGE = 1e-4;
 
@@ -65,7 +71,7 @@ export function parseYoloLabels(text: string, file: string, classes: number): No
 }
 
 function readClassNames(path: string): string[] {
-  const names = readFileSync(path, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== '');
+  const names = readText(path).split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== '');
   if (names.length === 0) throw new AnnotationError(`${path}: no class names (one per line)`);
   return names;
 }
@@ -95,7 +101,7 @@ export function loadYoloFolder(dir: string): DetectionSet {
     categoryIds: classNames.map((_, i) => i + 1),
     images: images.map((f, id) => {
       const label = join(labelsDir, `${basename(f, extname(f))}.txt`);
-      const boxes = existsSync(label) ? parseYoloLabels(readFileSync(label, 'utf8'), label, classNames.length) : [];
+      const boxes = existsSync(label) ? parseYoloLabels(readText(label), label, classNames.length) : [];
       return { file: join(imagesDir, f), id, boxes };
     }),
   };
@@ -107,47 +113,58 @@ interface CocoFile {
   categories?: { id?: unknown; name?: unknown }[];
 }
 
-/** COCO JSON (instances): images, annotations with `bbox: [x, y, w, h]` in pixels, categories. */
-export function loadCoco(jsonPath: string, imagesDir: string): DetectionSet {
+/**
+ * COCO JSON (instances): images, annotations with `bbox: [x, y, w, h]` in pixels, categories.
+ * `requireImages: false` reads the file for its ids and names alone, wherever the pictures are.
+ */
+export function loadCoco(jsonPath: string, imagesDir: string, { requireImages = true } = {}): DetectionSet {
+  const text = readText(jsonPath);
   let data: CocoFile;
   try {
-    data = JSON.parse(readFileSync(jsonPath, 'utf8')) as CocoFile;
+    data = JSON.parse(text) as CocoFile;
   } catch (e) {
-    throw new AnnotationError(`${jsonPath}: ${(e as Error).message}`);
+    throw new AnnotationError(jsonSyntaxError(jsonPath, text, e as Error));
   }
-  if (!Array.isArray(data.images) || !Array.isArray(data.annotations) || !Array.isArray(data.categories)) {
-    throw new AnnotationError(`${jsonPath}: expected COCO instances JSON with 'images', 'annotations' and 'categories' arrays`);
+  if (data === null || typeof data !== 'object' || !Array.isArray(data.images) || !Array.isArray(data.annotations) || !Array.isArray(data.categories)) {
+    throw new AnnotationError(`${jsonPath}:1: expected COCO instances JSON with 'images', 'annotations' and 'categories' arrays`);
   }
-  const cats = [...data.categories].sort((a, b) => Number(a.id) - Number(b.id));
+  /** Names the file, the line of the entry (or of its `field`) and the entry, as `a.json:57: annotations[12]`. */
+  const fail = (list: string, index: number, field: string | undefined, message: string): never => {
+    throw new AnnotationError(`${jsonWhere(jsonPath, text, field ? [list, index, field] : [list, index])}: ${list}[${index}]: ${message}`);
+  };
   const classOf = new Map<number, number>();
-  cats.forEach((c, i) => {
-    if (typeof c.id !== 'number' || typeof c.name !== 'string') throw new AnnotationError(`${jsonPath}: categories[${i}] needs a numeric id and a name`);
-    classOf.set(c.id, i);
+  data.categories.forEach((c, i) => {
+    if (typeof c.id !== 'number' || typeof c.name !== 'string') fail('categories', i, undefined, 'needs a numeric id and a name');
+    if (classOf.has(Number(c.id))) fail('categories', i, 'id', `category id ${String(c.id)} appears twice`);
+    classOf.set(Number(c.id), 0);
   });
+  const cats = [...data.categories].sort((a, b) => Number(a.id) - Number(b.id));
+  cats.forEach((c, i) => classOf.set(Number(c.id), i));
   const images = new Map<number, { file: string; width: number; height: number; boxes: NormBox[] }>();
   data.images.forEach((im, i) => {
     if (typeof im.id !== 'number' || typeof im.file_name !== 'string' || typeof im.width !== 'number' || typeof im.height !== 'number' || im.width <= 0 || im.height <= 0) {
-      throw new AnnotationError(`${jsonPath}: images[${i}] needs id, file_name, and positive width and height`);
+      fail('images', i, undefined, 'needs id, file_name, and positive width and height');
     }
-    const file = join(imagesDir, im.file_name);
-    if (!existsSync(file)) throw new AnnotationError(`${jsonPath}: images[${i}]: missing image ${file}`);
-    images.set(im.id, { file, width: im.width, height: im.height, boxes: [] });
+    const file = join(imagesDir, String(im.file_name));
+    if (requireImages && !existsSync(file)) fail('images', i, 'file_name', `missing image ${file}`);
+    images.set(Number(im.id), { file, width: Number(im.width), height: Number(im.height), boxes: [] });
   });
   data.annotations.forEach((a, i) => {
-    const where = `${jsonPath}: annotations[${i}]`;
     const im = typeof a.image_id === 'number' ? images.get(a.image_id) : undefined;
-    if (!im) throw new AnnotationError(`${where}: image_id ${String(a.image_id)} is not in 'images'`);
+    if (!im) return fail('annotations', i, 'image_id', `image_id ${String(a.image_id)} is not in 'images'`);
     const cls = typeof a.category_id === 'number' ? classOf.get(a.category_id) : undefined;
-    if (cls === undefined) throw new AnnotationError(`${where}: category_id ${String(a.category_id)} out of range (not in 'categories')`);
+    if (cls === undefined) return fail('annotations', i, 'category_id', `category_id ${String(a.category_id)} out of range (not in 'categories')`);
     const b = a.bbox;
-    if (!Array.isArray(b) || b.length !== 4 || !b.every((v) => typeof v === 'number' && Number.isFinite(v))) throw new AnnotationError(`${where}: bbox must be [x, y, width, height] numbers`);
+    if (!Array.isArray(b) || b.length !== 4 || !b.every((v) => typeof v === 'number' && Number.isFinite(v))) return fail('annotations', i, 'bbox', 'bbox must be [x, y, width, height] numbers');
     const [x, y, w, h] = b as [number, number, number, number];
-    if (!(w > 0 && h > 0)) throw new AnnotationError(`${where}: bbox size ${w} x ${h} must be positive`);
+    if (!(w > 0 && h > 0)) fail('annotations', i, 'bbox', `bbox size ${w} x ${h} must be positive`);
     const slackX = im.width * EDGE;
     const slackY = im.height * EDGE;
     if (x < -slackX || y < -slackY || x + w > im.width + slackX || y + h > im.height + slackY) {
-      throw new AnnotationError(`${where}: bbox [${b.join(', ')}] lies outside the ${im.width}x${im.height} image`);
+      fail('annotations', i, 'bbox', `bbox [${b.join(', ')}] lies outside the ${im.width}x${im.height} image`);
     }
+    // A crowd region (iscrowd 1) is one box over a group of objects: no single object to find.
+    if (a.iscrowd === 1) return;
     im.boxes.push({ classId: cls, cx: (x + w / 2) / im.width, cy: (y + h / 2) / im.height, w: w / im.width, h: h / im.height });
   });
   return {

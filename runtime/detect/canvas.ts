@@ -6,6 +6,42 @@ import { GLYPH_HEIGHT, GLYPH_WIDTH, glyph, textWidth } from './font.ts';
 
 export type Color = readonly [number, number, number];
 
+export interface Rect {
+  readonly x1: number;
+  readonly y1: number;
+  readonly x2: number;
+  readonly y2: number;
+}
+
+export interface LabelledBox extends Rect {
+  readonly label: string;
+  readonly color: Color;
+}
+
+const OUTLINE_EDGE: Color = [20, 20, 20];
+
+function overlaps(a: Rect, b: Rect): boolean {
+  return a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
+}
+
+/**
+ * Where each box's label tab goes: above its top-left corner, else inside the top, below the box,
+ * or inside the bottom: the first of those inside the image that covers no tab placed before it
+ * (else the first inside the image), so that overlapping boxes keep every label readable.
+ */
+export function placeLabels(boxes: readonly Rect[], sizes: readonly { width: number; height: number }[], width: number, height: number): Rect[] {
+  const placed: Rect[] = [];
+  boxes.forEach((b, i) => {
+    const { width: w, height: h } = sizes[i]!;
+    const left = Math.min(Math.max(b.x1, 0), Math.max(width - w, 0));
+    const at = (top: number): Rect => ({ x1: left, y1: top, x2: left + w, y2: top + h });
+    const inside = [at(b.y1 - h), at(b.y1), at(b.y2), at(b.y2 - h)].filter((r) => r.y1 >= 0 && r.y2 <= height);
+    const fallback = inside[0] ?? at(Math.min(Math.max(b.y1, 0), Math.max(height - h, 0)));
+    placed.push(inside.find((r) => placed.every((p) => !overlaps(p, r))) ?? fallback);
+  });
+  return placed;
+}
+
 export class Canvas implements Rgba {
   readonly data: Uint8Array;
 
@@ -70,18 +106,22 @@ export class Canvas implements Rgba {
   }
 
   /**
-   * A labelled box: the outline, and the label on a filled tab above the box's top-left corner
-   * (inside the box when there is no room above).
+   * Labelled boxes: every outline first, then each label on a filled tab where it hides no
+   * earlier label (see placeLabels), in the order given (highest score first).
    */
-  labelledBox(x1: number, y1: number, x2: number, y2: number, label: string, color: Color, scale = 1): void {
-    this.strokeRect(x1, y1, x2, y2, color, Math.max(1, scale));
-    const tabH = (GLYPH_HEIGHT + 2) * scale;
-    const tabW = textWidth(label, scale) + 2 * scale;
-    const top = y1 - tabH >= 0 ? y1 - tabH : y1;
-    const left = Math.min(Math.max(x1, 0), Math.max(this.width - tabW, 0));
-    this.fillRect(left, top, left + tabW, top + tabH, color);
-    const dark = color[0] * 0.299 + color[1] * 0.587 + color[2] * 0.114 > 140;
-    this.text(left + scale, top + scale, label, dark ? [0, 0, 0] : [255, 255, 255], scale);
+  labelledBoxes(boxes: readonly LabelledBox[], scale = 1): void {
+    for (const b of boxes) {
+      // A dark edge around the outline keeps it visible on an object of its own colour.
+      this.strokeRect(b.x1 - 1, b.y1 - 1, b.x2 + 1, b.y2 + 1, OUTLINE_EDGE);
+      this.strokeRect(b.x1, b.y1, b.x2, b.y2, b.color, Math.max(1, scale));
+    }
+    const tabs = placeLabels(boxes, boxes.map((b) => ({ width: textWidth(b.label, scale) + 2 * scale, height: (GLYPH_HEIGHT + 2) * scale })), this.width, this.height);
+    boxes.forEach((b, i) => {
+      const t = tabs[i]!;
+      this.fillRect(t.x1, t.y1, t.x2, t.y2, b.color);
+      const dark = b.color[0] * 0.299 + b.color[1] * 0.587 + b.color[2] * 0.114 > 140;
+      this.text(t.x1 + scale, t.y1 + scale, b.label, dark ? [0, 0, 0] : [255, 255, 255], scale);
+    });
   }
 
   png(): Uint8Array {

@@ -3,10 +3,11 @@
 //   yolo:DIR                 a YOLO folder (images/, labels/, classes.txt), or DIR/train and DIR/test of them
 //   coco:ANNOTATIONS.json[,IMAGES]   COCO instances; images beside the JSON unless IMAGES is given
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { groupDigits } from '../../compiler/checker/values.ts';
 import { DataError } from '../data/dataset.ts';
-import { decodeImage, type Rgba } from '../data/image.ts';
+import { readImageFile } from '../data/image-file.ts';
 import type { Records } from '../data/records.ts';
 import type { Rng } from '../data/random.ts';
 import { loadCoco, loadYoloFolder, type DetectionSet, type NormBox } from './annotations.ts';
@@ -46,15 +47,19 @@ export function loadDetectionData(spec: string): DetectionData | undefined {
   return undefined;
 }
 
-/** Decodes an image file, naming it in any error. */
-export function readImage(file: string): Rgba {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(file));
-  } catch (e) {
-    throw new DataError(`${file}: missing image (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+/**
+ * How many training boxes cannot be targets because an earlier box of the same image took their
+ * grid cell and anchor (YAD2K drops them too), as a note for the log; undefined when none.
+ */
+export function droppedBoxesNote(set: DetectionSet, det: Detector): string | undefined {
+  let dropped = 0;
+  let total = 0;
+  for (const im of set.images) {
+    dropped += encodeTargets(im.boxes, det.head, det.grid).collisions;
+    total += im.boxes.length;
   }
-  return decodeImage(bytes, file);
+  if (dropped === 0) return undefined;
+  return `${groupDigits(dropped)} of ${groupDigits(total)} boxes share a grid cell and anchor with an earlier box of their image and are not targets (more anchors or a finer grid keep them)`;
 }
 
 function mirrorBoxes(boxes: readonly NormBox[]): NormBox[] {
@@ -82,7 +87,7 @@ export function detectionRecords(set: DetectionSet, det: Detector, options: { mi
   const image = (i: number): Float32Array => {
     let bytes = cache.get(i);
     if (!bytes) {
-      const rgba = readImage(set.images[i]!.file);
+      const rgba = readImageFile(set.images[i]!.file);
       const placed = placeImage(rgba, { mode: 'resize', width: rgba.width, height: rgba.height, netWidth: w, netHeight: h }, c);
       bytes = Uint8Array.from(placed, (v) => Math.round(v * 255));
       cache.set(i, bytes);
@@ -96,6 +101,7 @@ export function detectionRecords(set: DetectionSet, det: Detector, options: { mi
       [TARGET_FIELD, { shape: [count * (5 + det.head.classes), det.grid.height, det.grid.width], dtype: 'f32' as const }],
     ]),
     classNames: set.classNames,
+    categoryIds: set.categoryIds,
     get(i: number, rng: Rng) {
       let img = image(i);
       let boxes: readonly NormBox[] = set.images[i]!.boxes;

@@ -11,9 +11,15 @@ import { elementCount, type FieldBatch, type Fields, type FieldSpec } from '../d
 import type { Feeds } from '../executor.ts';
 import { UserError, type UserErrorKind } from '../../grammar/user-error.ts';
 
+/** Data that does not fit the model (exit 1). */
 export class FeedError extends UserError {
   override readonly kind: UserErrorKind = 'data';
   override readonly name = 'FeedError';
+}
+
+/** A `--feed` option that is malformed or names no input or target of the model (exit 2). */
+export class FeedOptionError extends UserError {
+  override readonly name = 'FeedOptionError';
 }
 
 /** The same shape channels last ([C, H, W] -> [H, W, C]), as Keras and NumPy users store images. */
@@ -37,7 +43,7 @@ export function parseFeedOverrides(values: readonly string[] | undefined): Map<s
   const out = new Map<string, string>();
   for (const v of values ?? []) {
     const eq = v.indexOf('=');
-    if (eq <= 0 || eq === v.length - 1) throw new FeedError(`--feed expects INPUT=FIELD (e.g. --feed anchor=image_a), got '${v}'`);
+    if (eq <= 0 || eq === v.length - 1) throw new FeedOptionError(`--feed expects INPUT=FIELD (e.g. --feed anchor=image_a), got '${v}'`);
     out.set(v.slice(0, eq).trim(), v.slice(eq + 1).trim());
   }
   return out;
@@ -54,12 +60,31 @@ function defaultField(feed: ModelFeed, feeds: readonly ModelFeed[], fields: Fiel
   return undefined;
 }
 
+const stored = (shape: readonly number[]): string => ['N', ...shape].join(' x ');
+
+/**
+ * A field's array and what it is per example in the course's notation. Its layout is not known, so
+ * an image-like field is read both ways: `N x 16 x 16 x 3 (16 x 16 x 3 per example if channels last, ...)`.
+ */
+function describeField(shape: readonly number[]): string {
+  if (shape.length < 2) return `${stored(shape)} (${courseShape(shape)} per example)`;
+  const first = courseShape(shape);
+  const last = shape.join(' x ');
+  return `${stored(shape)} (${first === last ? `${first} per example` : `${last} per example if channels last, ${first} if channels first`})`;
+}
+
+/** A feed's shape per example in the course's notation and the arrays that hold it. */
+function describeFeed(shape: readonly number[]): string {
+  if (shape.length < 2) return `${courseShape(shape)} per example (${stored(shape)})`;
+  return `${courseShape(shape)} per example (${stored(shape)} channels first or ${stored(channelsLast(shape))} channels last)`;
+}
+
 function checkField(model: string, feed: ModelFeed, field: string, spec: FieldSpec, source: string): boolean {
   let last = false;
   if (!sameValues(spec.shape, feed.shape)) {
     last = feed.shape.length >= 2 && sameShape(spec.shape, channelsLast(feed.shape));
     if (!last) {
-      throw new FeedError(`${source}: field '${field}' is ${courseShape(spec.shape)} per example, model ${model}'s ${feed.what} is ${courseShape(feed.shape)}`);
+      throw new FeedError(`${source}: field '${field}' holds ${describeField(spec.shape)}; model ${model}'s ${feed.what} is ${describeFeed(feed.shape)}`);
     }
   }
   if (feed.dtype === 'i32' && spec.dtype !== 'i32') {
@@ -79,7 +104,7 @@ export function bindFeeds(graph: ModelGraph, fields: Fields, overrides: Readonly
   const fieldList = [...fields.keys()].join(', ') || 'none';
   for (const name of overrides.keys()) {
     if (!feeds.some((f) => f.name === name)) {
-      throw new FeedError(`--feed ${name}=${overrides.get(name)}: model ${graph.name} has no input or loss target '${name}' (it reads ${feeds.map((f) => f.name).join(', ') || 'nothing'})`);
+      throw new FeedOptionError(`--feed ${name}=${overrides.get(name)}: model ${graph.name} has no input or loss target '${name}' (it reads ${feeds.map((f) => f.name).join(', ') || 'nothing'})`);
     }
   }
   return feeds.map((feed) => {

@@ -31,7 +31,7 @@ import { FaceError } from '../../runtime/faces/verification.ts';
 import { MemoryBudgetError } from '../../runtime/memory-budget.ts';
 import { SafetensorsError } from '../../runtime/safetensors.ts';
 import { NonFiniteLossError } from '../../runtime/stylize/optimize.ts';
-import { FeedError } from '../../runtime/train/bind-feeds.ts';
+import { FeedError, FeedOptionError } from '../../runtime/train/bind-feeds.ts';
 import { SessionError } from '../../runtime/train/create-session.ts';
 import { NoWebGpuError } from '../../runtime/webgpu/device.ts';
 import { DeviceLimitError } from '../../runtime/webgpu/program.ts';
@@ -61,6 +61,7 @@ const EXIT_CODES: readonly (readonly [ErrorClass, 1 | 2])[] = [
   [FaceError, 1],
   [AnnotationError, 1],
   [UsageError, 2],
+  [FeedOptionError, 2],
   [IdxError, 2],
   [SafetensorsError, 2],
   [CheckpointError, 2],

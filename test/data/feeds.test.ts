@@ -16,7 +16,7 @@ import { stratifiedSample, stratifiedSplit } from '../../runtime/data/stratify.t
 import { tensorRecords } from '../../runtime/data/tensor-records.ts';
 import { toFloat32 } from '../../runtime/tensor.ts';
 import { modelFeeds } from '../../compiler/feeds.ts';
-import { bindFeeds, feedsOf } from '../../runtime/train/bind-feeds.ts';
+import { bindFeeds, feedsOf, FeedOptionError, parseFeedOverrides } from '../../runtime/train/bind-feeds.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/feeds');
 
@@ -39,9 +39,17 @@ describe('NumPy files', () => {
     expect(records.classOf!(1)).toBe(0);
   });
 
+  it('reads a small .npy file on its own', () => {
+    const labels = readNpyFile(join(FIXTURES, 'labels.npy'));
+    expect(labels).toMatchObject({ dtype: 'I64', shape: [4] });
+    expect([...(labels.data as BigInt64Array)]).toEqual([2n, 0n, 1n, 1n]);
+  });
+
   it('refuses what it cannot read with the reason', () => {
     expect(() => readNpyFile(join(FIXTURES, 'big-endian.npy'))).toThrow(/big-endian arrays are not supported/);
     expect(() => readNpyFile(join(FIXTURES, 'fortran.npy'))).toThrow(/Fortran-ordered arrays are not supported/);
+    expect(() => readNpyFile(join(FIXTURES, 'strings.npy'))).toThrow(/strings\.npy: NumPy dtype '<U3' is not supported \(use float32, /);
+    expect(() => readNpyFile(join(FIXTURES, 'structured.npy'))).toThrow(/structured\.npy: structured NumPy arrays \(a dtype with named parts\) are not supported; save one array per field/);
     expect(() => readNpzFile(join(FIXTURES, 'fortran.npy'))).toThrow(/not a NumPy \.npz archive \(not a zip file\)/);
     expect(() => readNpzFile(join(FIXTURES, 'missing.npz'))).toThrow(/missing\.npz: cannot read: no such file/);
   });
@@ -129,7 +137,14 @@ describe('binding feeds', () => {
     expect(feeds.get('image')![2 * 4096 + 5 * 64 + 7]).toBe((5 * 64 + 7) * 3 + 2);
     expect(() => bindFeeds(graph, fields, new Map(), 'faces.npz')).toThrow("faces.npz: no field for model Landmarks's input 'image' (64 x 64 x 3); the data has photo, targets, landmarks; name one with --feed image=FIELD");
     expect(() => bindFeeds(graph, fields, new Map([['imag', 'photo']]), 'faces.npz')).toThrow(/--feed imag=photo: model Landmarks has no input or loss target 'imag'/);
+    // A --feed that names nothing is a usage error (exit 2), data that does not fit a data error (exit 1).
+    expect(() => bindFeeds(graph, fields, new Map([['imag', 'photo']]), 'faces.npz')).toThrow(FeedOptionError);
+    expect(() => parseFeedOverrides(['image'])).toThrow(new FeedOptionError("--feed expects INPUT=FIELD (e.g. --feed anchor=image_a), got 'image'"));
     const small = new Map([...fields, ['images', { shape: [3, 32, 32], dtype: 'f32' as const }]]);
-    expect(() => bindFeeds(graph, small, new Map(), 'faces.npz')).toThrow("faces.npz: field 'images' is 32 x 32 x 3 per example, model Landmarks's input 'image' is 64 x 64 x 3");
+    expect(() => bindFeeds(graph, small, new Map(), 'faces.npz')).toThrow(
+      "faces.npz: field 'images' holds N x 3 x 32 x 32 (3 x 32 x 32 per example if channels last, 32 x 32 x 3 if channels first); model Landmarks's input 'image' is 64 x 64 x 3 per example (N x 3 x 64 x 64 channels first or N x 64 x 64 x 3 channels last)",
+    );
+    const short = new Map([...fields, ['images', { shape: [3, 64, 64], dtype: 'f32' as const }], ['landmarks', { shape: [100], dtype: 'f32' as const }]]);
+    expect(() => bindFeeds(graph, short, new Map(), 'faces.npz')).toThrow("faces.npz: field 'landmarks' holds N x 100 (100 per example); model Landmarks's target 'targets:landmarks' of mse(landmarks) is 128 per example (N x 128)");
   });
 });

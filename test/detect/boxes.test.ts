@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { iou, type Box, type Detection } from '../../runtime/detect/boxes.ts';
 import { decodeYolo } from '../../runtime/detect/decode.ts';
 import { nms } from '../../runtime/detect/nms.ts';
+import * as bundleRuntime from '../../runtime/bundle/index.ts';
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(resolve(`test/fixtures/detection/${name}.json`), 'utf8')) as T;
 const box = ([x1, y1, x2, y2]: number[]): Box => ({ x1: x1!, y1: y1!, x2: x2!, y2: y2! });
@@ -16,6 +17,10 @@ describe('IoU', () => {
     expect(iou(box([2, 1, 4, 3]), box([1, 2, 3, 4]))).toBeCloseTo(1 / 7, 12);
     expect(iou(box([1, 1, 2, 2]), box([2, 2, 3, 3]))).toBe(0);
     expect(iou(box([0, 0, 0, 0]), box([0, 0, 0, 0]))).toBe(0);
+  });
+
+  it('is exported with nms and decodeYolo by the bundle runtime (cnnc/runtime)', () => {
+    expect([bundleRuntime.iou, bundleRuntime.nms, bundleRuntime.decodeYolo]).toEqual([iou, nms, decodeYolo]);
   });
 
   it('matches torchvision.ops.box_iou on random boxes', () => {

@@ -1,14 +1,14 @@
 // cnnc detect (a yolo detector and a sliding-window classifier) and cnnc predict --draw (landmarks)
 // end to end, with weights made by hand so every box and point is known in advance.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileModel } from '../../compiler/program.ts';
 import { writeSafetensorsFile } from '../../runtime/checkpoint.ts';
 import { Canvas } from '../../runtime/detect/canvas.ts';
-import { readImage } from '../../runtime/detect/records.ts';
+import { readImageFile } from '../../runtime/data/image-file.ts';
 import { writeFileAtomic } from '../../cli/io.ts';
 import { cnnc } from '../support/cli.ts';
 
@@ -54,7 +54,7 @@ describe('cnnc detect', () => {
     expect(results[0]!.bbox).toEqual([0, 0, 20.8, 10.4]);
     expect(results[9]!.bbox).toEqual([11.2, 13.6, 25.6, 12.8]);
     expect(r.stdout).toMatch(/street_42\.png \(image_id 42\): 10 boxes\n {2}square 0\.675 at/);
-    const png = readImage(join(out, 'street_42.png'));
+    const png = readImageFile(join(out, 'street_42.png'));
     expect([png.width, png.height]).toEqual([64, 32]);
     expect(png.data.some((v, i) => i % 4 !== 3 && v !== 255)).toBe(true);
   });
@@ -72,7 +72,25 @@ describe('cnnc detect', () => {
     const boxes = [...r.stdout.matchAll(/class 2 0\.711 at \(([\d.]+), ([\d.]+)\) to \(([\d.]+), ([\d.]+)\)/g)];
     expect(boxes.length).toBeGreaterThan(1);
     expect(boxes.length).toBeLessThan(64);
-    for (const b of boxes) expect([Number(b[3]) - Number(b[1]), Number(b[4]) - Number(b[2])]).toEqual([14, 14]);
+    for (const b of boxes) {
+      const [x1, y1, x2, y2] = b.slice(1, 5).map(Number) as [number, number, number, number];
+      expect([x2 - x1, y2 - y1]).toEqual([14, 14]);
+      // Windows start every 2 pixels, from 0 to 14 (8 per row and column).
+      for (const v of [x1, y1]) expect(v % 2 === 0 && v >= 0 && v <= 14, `window at ${v}`).toBe(true);
+    }
+    // Equal scores keep grid order: the first window kept is the top-left one.
+    expect(boxes[0]!.slice(1, 5).map(Number)).toEqual([0, 0, 14, 14]);
+  });
+
+  it('a bad image stops it in one line, exit 1, before anything is written', () => {
+    const w = weights('test/detect/models/tiny.cnn', 'TinyYolo', {});
+    const bad = join(dir, 'notes.png');
+    writeFileAtomic(bad, new TextEncoder().encode('not a picture'));
+    const out = join(dir, 'bad-out');
+    const r = cnnc(['detect', 'test/detect/models/tiny.cnn', '--weights', w, image('fine.png', 32, 32), bad, '--backend', 'cpu', '-o', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^cnnc detect: .*notes\.png: not a PNG or JPEG image/)]);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('rejects a model that is not a detector, in one line', () => {
@@ -90,14 +108,22 @@ describe('cnnc predict --draw', () => {
     const bias = new Array<number>(128).fill(-1);
     bias.splice(0, 4, 0.25, 0.5, 0.75, 0.25);
     const w = weights('stdlib/localization.cnn', 'Landmarks', { 'landmarks.bias': bias });
-    const img = image('face.png', 128, 128);
+    // A 256 x 128 image is scaled by 1/2 too and its centre 64 columns kept (32 cut on each side):
+    // x = (0.25 * 64 + 32) * 2 = 96 and (0.75 * 64 + 32) * 2 = 160, y = 64 and 32.
     const out = join(dir, 'points');
-    const r = cnnc(['predict', 'stdlib/localization.cnn', '--model', 'Landmarks', '--weights', w, img, '--draw', out, '--backend', 'cpu']);
+    const r = cnnc(['predict', 'stdlib/localization.cnn', '--model', 'Landmarks', '--weights', w, image('face.png', 128, 128), image('wide.png', 256, 128), '--draw', out, '--backend', 'cpu']);
     expect(r.code, r.stderr).toBe(0);
-    const png = readImage(join(out, 'face.png'));
-    const rgb = (x: number, y: number): number[] => [...png.data.subarray((y * 128 + x) * 4, (y * 128 + x) * 4 + 3)];
-    expect(rgb(32, 64)).toEqual([255, 40, 40]);
-    expect(rgb(96, 32)).toEqual([255, 40, 40]);
-    expect(rgb(64, 100)).toEqual([255, 255, 255]);
+    const pixels = (file: string): ((x: number, y: number) => number[]) => {
+      const png = readImageFile(join(out, file));
+      return (x, y) => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3)];
+    };
+    const face = pixels('face.png');
+    expect(face(32, 64)).toEqual([255, 40, 40]);
+    expect(face(96, 32)).toEqual([255, 40, 40]);
+    expect(face(64, 100)).toEqual([255, 255, 255]);
+    const wide = pixels('wide.png');
+    expect(wide(96, 64)).toEqual([255, 40, 40]);
+    expect(wide(160, 32)).toEqual([255, 40, 40]);
+    expect(wide(32, 64)).toEqual([255, 255, 255]);
   });
 });

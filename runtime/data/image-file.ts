@@ -1,9 +1,9 @@
-// One picture named on the command line (embed, verify, recognize, stylize), decoded; a missing
+// One picture file (named on the command line, or listed in detection data), decoded; a missing
 // file, a folder or a file that is not a PNG or JPEG is one line naming the path (exit 1).
 
 import { readFileSync } from 'node:fs';
-import { DataError } from '../runtime/data/dataset.ts';
-import { decodeImage, type Rgba } from '../runtime/data/image.ts';
+import { DataError } from './dataset.ts';
+import { decodeImage, type Rgba } from './image.ts';
 
 export function readImageFile(path: string): Rgba {
   let bytes: Uint8Array;
