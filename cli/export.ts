@@ -11,7 +11,7 @@ import { Rng } from '../runtime/data/random.ts';
 import { fitWeights } from '../runtime/fit-weights.ts';
 import { elementCount } from '../runtime/tensor.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
-import { parseCommand } from './command.ts';
+import { expectOneFile, parseCommand } from './command.ts';
 import { EXPORT } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun } from './model-input.ts';
@@ -42,7 +42,7 @@ function withTrainedInputs(graph: ModelGraph, weights: Map<string, Float32Array>
 
 export async function runExport(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(EXPORT, argv);
-  if (positionals.length !== 1) throw new UsageError('cnnc export takes one .cnn file');
+  expectOneFile(EXPORT, positionals);
   const to = values.to;
   if (to !== 'onnx' && to !== 'pytorch') throw new UsageError(`--to expects onnx or pytorch, got ${to === undefined ? 'nothing' : `'${to}'`}`);
   if (!values.output) throw new UsageError(`missing -o ${to === 'onnx' ? 'MODEL.onnx' : 'DIR'}`);

@@ -28,7 +28,7 @@ import type { TrainingSession } from '../runtime/train/session.ts';
 import { argmax } from '../runtime/train/argmax.ts';
 import { matchWeights } from '../runtime/train/transfer.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
-import { parseCommand } from './command.ts';
+import { expectOneFile, parseCommand } from './command.ts';
 import { EVAL, PREDICT } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, readInputFile, UsageError } from './io.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
@@ -149,7 +149,7 @@ function evalRecords(graph: ModelGraph, spec: string, limit: number | undefined,
 
 export async function runEval(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(EVAL, argv);
-  if (positionals.length !== 1) throw new UsageError('cnnc eval takes one .cnn file');
+  expectOneFile(EVAL, positionals);
   if (!values.data) throw new UsageError('cnnc eval needs --data');
   const overrides = parseFeedOverrides(values.feed);
   const graph = compileForRun(positionals[0], values.model, values.set);
