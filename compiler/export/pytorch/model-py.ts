@@ -2,7 +2,8 @@
 // cnnc's (`stem.conv1.weight`, OIHW), so weights go both ways as safetensors. One line per layer
 // in values(), keyed by cnnc's layer names; loss() computes the model's loss as cnnc does.
 
-import type { LayerNode, LayerOp, LossTerm, ModelGraph, Shape } from '../../graph.ts';
+import type { LayerNode, LossTerm, ModelGraph, Shape } from '../../graph.ts';
+import { definitionOf } from '../../layers/index.ts';
 import { irShape } from '../../lower/layout.ts';
 import { UserError } from '../../../grammar/user-error.ts';
 import { YAD2K_COCO_ANCHORS } from '../../checker/loss.ts';
@@ -27,113 +28,6 @@ const py = (value: unknown): string => {
 };
 
 const v = (name: string): string => `v[${py(name)}]`;
-
-/** torch.nn.functional's pad argument: last axis first. */
-function torchPad(before: readonly number[], after: readonly number[]): number[] {
-  const out: number[] = [];
-  for (let i = before.length - 1; i >= 0; i--) out.push(before[i]!, after[i]!);
-  return out;
-}
-
-const same = (a: readonly number[], b: readonly number[]): boolean => a.every((x, i) => x === b[i]);
-const channels = (shape: Shape): number => shape[shape.length - 1]!;
-/** BatchNorm1d/2d/3d by the input's rank: vectors and signals 1d, images 2d, volumes 3d. */
-const bnRank = (shape: Shape): number => Math.max(1, shape.length - 1);
-
-interface Emit {
-  /** The module's constructor, when the layer owns parameters: `nn.Conv2d(...)`. */
-  readonly module?: string;
-  /** The value expression; `m` is the layer's (owner's) module, `x` its first input. */
-  readonly value: string;
-}
-
-type LayerEmit = (layer: LayerNode, x: string, m: string) => Emit;
-
-const LAYERS: Readonly<Record<LayerOp, LayerEmit>> = {
-  conv(l, x, m) {
-    const a = l.attrs;
-    if (a.op !== 'conv') throw new PytorchExportError('conv');
-    const symmetric = same(a.padBefore, a.padAfter);
-    const module = `nn.Conv${a.rank}d(${channels(l.inputShapes[0]!)}, ${a.filters}, ${py(a.kernel)}, stride=${py(a.stride)}, padding=${py(symmetric ? a.padBefore : a.kernel.map(() => 0))}, dilation=${py(a.dilation)}, bias=${py(a.bias)})`;
-    return { module, value: symmetric ? `${m}(${x})` : `${m}(F.pad(${x}, ${py(torchPad(a.padBefore, a.padAfter))}))` };
-  },
-  conv_transpose(l, x, m) {
-    const a = l.attrs;
-    if (a.op !== 'conv_transpose') throw new PytorchExportError('conv_transpose');
-    const module = `nn.ConvTranspose${a.rank}d(${channels(l.inputShapes[0]!)}, ${a.filters}, ${py(a.kernel)}, stride=${py(a.stride)}, padding=${py(a.padBefore)}, output_padding=${py(a.outputPadding)}, bias=${py(a.bias)}, dilation=${py(a.dilation)})`;
-    return { module, value: `${m}(${x})` };
-  },
-  maxpool(l, x) {
-    const a = l.attrs;
-    if (a.op !== 'maxpool') throw new PytorchExportError('maxpool');
-    const input = same(a.padBefore, a.padAfter) ? x : `F.pad(${x}, ${py(torchPad(a.padBefore, a.padAfter))}, value=float('-inf'))`;
-    const pad = same(a.padBefore, a.padAfter) ? a.padBefore : a.kernel.map(() => 0);
-    return { value: `F.max_pool${a.rank}d(${input}, ${py(a.kernel)}, ${py(a.stride)}, ${py(pad)}, ceil_mode=${py(a.ceil)})` };
-  },
-  avgpool(l, x) {
-    const a = l.attrs;
-    if (a.op !== 'avgpool') throw new PytorchExportError('avgpool');
-    if (!same(a.padBefore, a.padAfter)) {
-      // PyTorch pads both sides alike: pad explicitly, and divide the window sums by the counts of
-      // real (unpadded) elements, which cnnc's average excludes padding by.
-      const pool = (t: string): string => `F.avg_pool${a.rank}d(F.pad(${t}, ${py(torchPad(a.padBefore, a.padAfter))}), ${py(a.kernel)}, ${py(a.stride)}, 0, ceil_mode=${py(a.ceil)})`;
-      return { value: `${pool(x)} / ${pool(`torch.ones_like(${x}[:1, :1])`)}` };
-    }
-    return { value: `F.avg_pool${a.rank}d(${x}, ${py(a.kernel)}, ${py(a.stride)}, ${py(a.padBefore)}, ceil_mode=${py(a.ceil)}, count_include_pad=False)` };
-  },
-  global_avgpool: (l, x) => ({ value: `${x}.mean(dim=${py(l.inputShapes[0]!.slice(1).map((_, i) => i + 2))})` }),
-  global_maxpool: (l, x) => ({ value: `${x}.amax(dim=${py(l.inputShapes[0]!.slice(1).map((_, i) => i + 2))})` }),
-  dense(l, x, m) {
-    const a = l.attrs;
-    if (a.op !== 'dense') throw new PytorchExportError('dense');
-    return { module: `nn.Linear(${l.inputShapes[0]![0]}, ${a.units}, bias=${py(a.bias)})`, value: `${m}(${x})` };
-  },
-  batchnorm(l, x, m) {
-    const a = l.attrs;
-    if (a.op !== 'batchnorm') throw new PytorchExportError('batchnorm');
-    const module = `nn.BatchNorm${bnRank(l.inputShapes[0]!)}d(${channels(l.inputShapes[0]!)}, eps=${a.eps}, momentum=${a.momentum})`;
-    // A frozen batchnorm normalises with its running statistics, in training too (as cnnc).
-    const value = l.frozen ? `F.batch_norm(${x}, ${m}.running_mean, ${m}.running_var, ${m}.weight, ${m}.bias, False, 0.0, ${m}.eps)` : `${m}(${x})`;
-    return { module, value };
-  },
-  dropout(l, x) {
-    const a = l.attrs;
-    if (a.op !== 'dropout') throw new PytorchExportError('dropout');
-    return { value: `F.dropout(${x}, ${a.rate}, self.training)` };
-  },
-  leaky_relu(l, x) {
-    const a = l.attrs;
-    if (a.op !== 'leaky_relu') throw new PytorchExportError('leaky_relu');
-    return { value: `F.leaky_relu(${x}, ${a.alpha})` };
-  },
-  relu: (_l, x) => ({ value: `torch.relu(${x})` }),
-  tanh: (_l, x) => ({ value: `torch.tanh(${x})` }),
-  sigmoid: (_l, x) => ({ value: `torch.sigmoid(${x})` }),
-  abs: (_l, x) => ({ value: `torch.abs(${x})` }),
-  softmax: (_l, x) => ({ value: `torch.softmax(${x}, 1)` }),
-  linear: (_l, x) => ({ value: x }),
-  flatten: (_l, x) => ({ value: `${x}.flatten(1)` }),
-  add: (l) => ({ value: l.inputs.map(v).join(' + ') }),
-  subtract: (l) => ({ value: `${v(l.inputs[0]!)} - ${v(l.inputs[1]!)}` }),
-  concat: (l) => ({ value: `torch.cat([${l.inputs.map(v).join(', ')}], 1)` }),
-  l2_normalize: (_l, x) => ({ value: `F.normalize(${x}, dim=1, eps=1e-12)` }),
-  reshape: (l, x) => ({ value: `${x}.reshape(${x}.shape[0], ${irShape(l.shape, 1).slice(1).join(', ')})` }),
-  zero_pad(l, x) {
-    const a = l.attrs;
-    if (a.op !== 'zero_pad') throw new PytorchExportError('zero_pad');
-    return { value: `F.pad(${x}, ${py(torchPad(a.padBefore, a.padAfter))})` };
-  },
-  space_to_depth(l, x) {
-    const a = l.attrs;
-    if (a.op !== 'space_to_depth') throw new PytorchExportError('space_to_depth');
-    return { value: `space_to_depth(${x}, ${a.block})` };
-  },
-  upsample(l, x) {
-    const a = l.attrs;
-    if (a.op !== 'upsample') throw new PytorchExportError('upsample');
-    return { value: `F.interpolate(${x}, scale_factor=${py(a.scale.map((s) => s * 1.0))}, mode='nearest')` };
-  },
-};
 
 /**
  * One loss term as PyTorch computes it, term for term as compiler/lower/losses.ts lowers it; `v`
@@ -341,7 +235,17 @@ export function modelPy(graph: ModelGraph, source: string): string {
   for (const layer of graph.layers) {
     const owner = byName.get(layer.paramOwner) ?? layer;
     const name = moduleName(owner);
-    const emit = LAYERS[layer.attrs.op](layer, v(layer.inputs[0] ?? ''), modulePath(name));
+    // Each layer's line is its definition's PyTorch form.
+    const emit = definitionOf(layer.attrs).pytorch(
+      {
+        layer,
+        x: v(layer.inputs[0] ?? ''),
+        inputs: layer.inputs.map(v),
+        m: modulePath(name),
+        py,
+      },
+      layer.attrs,
+    );
     if (emit.module && owner === layer) {
       const parts = name.split('.');
       for (let i = 1; i < parts.length; i++) {
