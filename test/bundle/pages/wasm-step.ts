@@ -3,13 +3,10 @@
 // the weights Node sent, runs training steps on named feeds and returns the losses and the line
 // the model printed at start.
 
-import type { BundledModel, FeedValues, ModelOptions } from '../../../runtime/bundle/index.ts';
+import type { BundledModel, ModelOptions } from '../../../runtime/bundle/index.ts';
+import { trainSteps, type StepArgs } from './train-steps.ts';
 
-export interface WasmStepArgs {
-  readonly weights: Readonly<Record<string, readonly number[]>>;
-  /** Each batch: every feed by name, as plain numbers. */
-  readonly batches: readonly Readonly<Record<string, readonly number[]>>[];
-}
+export type WasmStepArgs = StepArgs;
 
 export interface WasmStepReport {
   readonly losses: readonly number[];
@@ -37,12 +34,7 @@ export async function runWasmSteps(createModel: (device?: GPUDevice | null, opti
     console.info = info;
   }
   try {
-    model.setWeights(new Map(Object.entries(args.weights).map(([k, v]) => [k, Float32Array.from(v)])));
-    const losses: number[] = [];
-    for (const b of args.batches) {
-      const feeds: FeedValues = Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Float32Array.from(v)]));
-      losses.push(await model.trainStep(feeds));
-    }
+    const losses = await trainSteps(model, args);
     return { losses, webgpu: { api, adapter }, crossOriginIsolated: globalThis.crossOriginIsolated, backend: model.backend, printed };
   } finally {
     model.dispose();
