@@ -38,7 +38,8 @@ function count(word: string | undefined): number | undefined {
 
 /** Reads `channels P0 P1 .. per G` (the words after a rule's FROM and TO). Errors name `where`. */
 export function parseChannelOrder(words: readonly string[], where: string): ChannelOrder {
-  const fail = (problem: string): never => {
+  // Annotated, so that TypeScript narrows after a call (`never` ends the path).
+  const fail: (problem: string) => never = (problem) => {
     throw new ChannelOrderError(`${where}: ${problem} (the directive is '${CHANNELS_SYNTAX}')`);
   };
   const text = words.join(' ');
@@ -48,13 +49,13 @@ export function parseChannelOrder(words: readonly string[], where: string): Chan
   const listed = words.slice(1, -2);
   if (listed.length === 0) fail(`'${text}' lists no channels`);
   const perm = listed.map((w) => count(w) ?? fail(`'${w}' is not a channel number`));
-  if (perm.length > group!) fail(`${perm.length} channels listed for groups of ${group}`);
+  if (perm.length > group) fail(`${perm.length} channels listed for groups of ${group}`);
   const seen = new Set(perm);
   const missing = perm.map((_, k) => k).filter((k) => !seen.has(k));
   if (missing.length > 0) {
     fail(`'${listed.join(' ')}' is not a permutation of 0..${perm.length - 1} (missing ${missing.join(', ')})`);
   }
-  return { perm, group: group!, where };
+  return { perm, group, where };
 }
 
 /** `t` with its first axis reordered by `order`; `name` is the file's tensor name, for errors. */
