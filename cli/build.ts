@@ -8,7 +8,7 @@ import { BUNDLE_TARGETS, BundleBuildError, compileBundle, type BundleTarget } fr
 import { emitBundle } from '../compiler/emit-ts/emit-module.ts';
 import { ProgramRequestError } from '../compiler/program-request-error.ts';
 import type { OptimizerConfig } from '../compiler/optim/optimizers.ts';
-import { helpText, parseCommand } from './command.ts';
+import { expectOneFile, helpText, parseCommand } from './command.ts';
 import { BUILD } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun } from './model-input.ts';
@@ -47,7 +47,7 @@ export async function runBuild(argv: string[]): Promise<number> {
   try {
     const parsed = parse(argv);
     values = parsed.values;
-    if (parsed.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${parsed.positionals.length}`);
+    expectOneFile(BUILD, parsed.positionals);
     if (values.out === undefined) throw new UsageError('missing -o DIR');
     file = parsed.positionals[0]!;
     out = values.out;

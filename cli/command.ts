@@ -3,6 +3,7 @@
 // flag cannot be accepted without being documented (or documented without being accepted).
 
 import { parseArgs } from 'node:util';
+import { didYouMean } from '../grammar/diagnostics.ts';
 import { UsageError } from './io.ts';
 
 /**
@@ -80,6 +81,27 @@ export function wantsHelp(argv: readonly string[]): boolean {
   return false;
 }
 
+/**
+ * node:util's parse error as one line in the project's words. An unknown flag gets the command's
+ * nearest option instead of node's advice about positionals that start with '-'.
+ */
+function parseProblem(spec: CommandSpec, e: Error & { code?: string }): string {
+  const flag = /^Option '(?:-\w, )?(--[\w-]+)/.exec(e.message)?.[1];
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag !== undefined) {
+    if (e.message.endsWith('argument missing')) return `${flag} needs a value`;
+    if (e.message.endsWith('does not take an argument')) return `${flag} takes no value`;
+  }
+  const unknown = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '(-{1,2})([^'=]*)/.exec(e.message) : null;
+  if (!unknown) return e.message.replace(/\s*\n\s*/g, ' ');
+  const [, dashes = '--', given = ''] = unknown;
+  const names = Object.keys(spec.options);
+  const guess =
+    dashes === '-'
+      ? Object.entries(spec.options).find(([, o]) => o.short?.toLowerCase() === given.toLowerCase())?.[0]
+      : (names.find((n) => given.length >= 2 && (n.startsWith(given) || given.startsWith(n))) ?? didYouMean(given, names));
+  return `unknown option '${dashes}${given}'${guess === undefined ? '' : ` (did you mean --${guess}?)`}`;
+}
+
 type ParseConfigOf<O extends OptionSpecs> = { [K in keyof O]: { type: O[K]['type']; short?: string; multiple: O[K]['multiple'] extends true ? true : false } };
 
 /** Parses argv against the command's own option table; bad flags become usage errors naming the command. */
@@ -91,8 +113,7 @@ export function parseCommand<O extends OptionSpecs>(spec: CommandSpec<O>, argv: 
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    // node:util's messages can span lines ("... is ambiguous.\nDid you forget ..."): one line here.
-    throw new UsageError(`${(e as Error).message.replace(/\s*\n\s*/g, ' ')}; see cnnc ${spec.name} --help`);
+    throw new UsageError(`${parseProblem(spec, e as Error & { code?: string })}; see cnnc ${spec.name} --help`);
   }
   const values = parsed.values as Record<string, string | boolean | (string | boolean)[] | undefined>;
   for (const [name, o] of Object.entries(spec.options)) {
@@ -104,4 +125,11 @@ export function parseCommand<O extends OptionSpecs>(spec: CommandSpec<O>, argv: 
     }
   }
   return parsed;
+}
+
+/** The one FILE a command takes; anything else is a usage error that says what it got. */
+export function expectOneFile(spec: CommandSpec, positionals: readonly string[]): void {
+  if (positionals.length === 1) return;
+  const got = positionals.length > 1 ? ` (${positionals.map((p) => `'${p}'`).join(', ')})` : '';
+  throw new UsageError(`expected one FILE, got ${positionals.length}${got}; see cnnc ${spec.name} --help`);
 }

@@ -236,7 +236,7 @@ export const EXPORT = defineCommand({
   options: {
     to: { type: 'string', arg: 'FORMAT', help: 'onnx (inference graph, opset 17) | pytorch (a folder: model.py, train.py, weights)' },
     output: { type: 'string', short: 'o', arg: 'OUT', help: 'MODEL.onnx, or the folder for pytorch' },
-    weights: { type: 'string', arg: 'W', help: 'weights to export (safetensors; torchvision names load through the model\'s name map); default: initialised from --seed' },
+    weights: { type: 'string', arg: 'W', help: 'weights to export (safetensors or Keras .h5; torchvision and Keras names load through the model\'s name maps); default: initialised from --seed' },
     seed: { type: 'string', arg: 'N', help: 'initialisation seed when no --weights (default 0)' },
     model: MODEL,
     set: SET,

@@ -5,36 +5,44 @@
 import { mkdirSync } from 'node:fs';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { exportOnnx, ONNX_OPSET } from '../compiler/export/onnx/export.ts';
+import { irShape } from '../compiler/lower/layout.ts';
 import { initialWeights } from '../runtime/init.ts';
-import { shapeToString, toFloat32 } from '../runtime/tensor.ts';
+import { Rng } from '../runtime/data/random.ts';
+import { fitWeights } from '../runtime/fit-weights.ts';
+import { elementCount } from '../runtime/tensor.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
-import { parseCommand } from './command.ts';
+import { expectOneFile, parseCommand } from './command.ts';
 import { EXPORT } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun } from './model-input.ts';
 import { writePytorchExport } from './export-pytorch.ts';
 
-/** Every parameter and running statistic: from --weights (any names a map knows), else initialised from the seed. */
+/** Every parameter and running statistic (and a trainable input the file has): from --weights (any names a map knows), else initialised from the seed. */
 export async function exportWeights(graph: ModelGraph, path: string | undefined, seed: number): Promise<Map<string, Float32Array>> {
-  if (path === undefined) return initialWeights(graph, seed);
+  if (path === undefined) return withTrainedInputs(graph, initialWeights(graph, seed), seed);
   const loaded = await readWeightsFor(graph, path);
-  const out = new Map<string, Float32Array>();
-  const problems: string[] = [];
-  for (const layer of graph.layers) {
-    for (const p of layer.params) {
-      const t = loaded.tensors.get(p.name);
-      if (!t) problems.push(`missing ${p.name}`);
-      else if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) problems.push(`${p.name} is ${shapeToString(t.shape)}, the model expects ${shapeToString(p.shape)}`);
-      else out.set(p.name, toFloat32(t));
-    }
+  // A trainable input travels when the file has it (a checkpoint of train.py), as [1, C, H, W].
+  const trained = graph.inputs.filter((i) => i.trainable && loaded.tensors.has(i.name)).map((i) => [i.name, irShape(i.shape, 1)] as const);
+  const wanted = [...graph.layers.flatMap((l) => l.params.map((p) => [p.name, p.shape] as const)), ...trained];
+  const out = fitWeights(wanted, loaded.tensors, path, `model ${graph.name}`);
+  return withTrainedInputs(graph, out, seed);
+}
+
+/**
+ * A trainable input the weights lack starts as seeded uniform noise in [0, 1), [1, C, H, W]: not
+ * zeros, which after ReLUs with cnnc's zero biases would give it no gradient.
+ */
+function withTrainedInputs(graph: ModelGraph, weights: Map<string, Float32Array>, seed: number): Map<string, Float32Array> {
+  for (const input of graph.inputs.filter((i) => i.trainable && !weights.has(i.name))) {
+    const rng = Rng.seeded(seed);
+    weights.set(input.name, Float32Array.from({ length: elementCount(irShape(input.shape, 1)) }, () => rng.uniform(0, 1)));
   }
-  if (problems.length > 0) throw new UsageError(`${path} does not fit model ${graph.name}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
-  return out;
+  return weights;
 }
 
 export async function runExport(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(EXPORT, argv);
-  if (positionals.length !== 1) throw new UsageError('cnnc export takes one .cnn file');
+  expectOneFile(EXPORT, positionals);
   const to = values.to;
   if (to !== 'onnx' && to !== 'pytorch') throw new UsageError(`--to expects onnx or pytorch, got ${to === undefined ? 'nothing' : `'${to}'`}`);
   if (!values.output) throw new UsageError(`missing -o ${to === 'onnx' ? 'MODEL.onnx' : 'DIR'}`);

@@ -2,7 +2,7 @@
 // the network as a diagram, SVG (or PNG, rendered by headless Chromium).
 
 import { renderDiagram } from '../compiler/diagram.ts';
-import { parseCommand } from './command.ts';
+import { expectOneFile, parseCommand } from './command.ts';
 import { GRAPH } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun } from './model-input.ts';
@@ -17,7 +17,7 @@ function depthOf(expand: boolean | undefined, depth: string | undefined): number
 
 export async function runGraph(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(GRAPH, argv);
-  if (positionals.length !== 1) throw new UsageError('cnnc graph takes one .cnn file');
+  expectOneFile(GRAPH, positionals);
   if (values.expand && values.depth !== undefined) throw new UsageError('give --expand or --depth, not both');
   const depth = depthOf(values.expand, values.depth);
   const graph = compileForRun(positionals[0]!, values.model, values.set);

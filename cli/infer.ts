@@ -28,7 +28,7 @@ import type { TrainingSession } from '../runtime/train/session.ts';
 import { argmax } from '../runtime/train/argmax.ts';
 import { matchWeights } from '../runtime/train/transfer.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
-import { parseCommand } from './command.ts';
+import { expectOneFile, parseCommand } from './command.ts';
 import { EVAL, PREDICT } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, readInputFile, UsageError } from './io.ts';
 import { compileForRun, dataFit, parseBackend } from './model-input.ts';
@@ -38,20 +38,25 @@ import { isEncoderModel, runEncoderEval } from './eval-encoder.ts';
 export async function openEnsemble(graph: ModelGraph, files: readonly string[], batch: number, backend: string | undefined): Promise<TrainingSession[]> {
   if (files.length === 0) throw new UsageError('give trained weights with --weights FILE (repeat it for an ensemble)');
   const sessions: TrainingSession[] = [];
-  for (const file of files) {
-    const session = await createSession(graph, { batch, backend: parseBackend(backend), seed: 0 });
-    sessions.push(session);
-    const optimizerNames = new Set((await session.saveState()).optimizer.keys());
-    const loaded = await readWeightsFor(graph, file);
-    if (loaded.map) process.stderr.write(`weights ${loaded.note}\n`);
-    const match = matchWeights(loaded.tensors, session.shapes, optimizerNames);
-    // One rule with --resume: every tensor of the file must have its place in the model.
-    const problems = [...match.missing.map((n) => `missing ${n}`), ...match.unexpected.map((n) => `unexpected ${n}`), ...match.reshaped.map((r) => `${r.name} is [${r.file.join(', ')}], the model expects [${r.model.join(', ')}]`)];
-    if (problems.length > 0) {
-      sessions.forEach((s) => s.dispose());
-      throw new UsageError(`${file} does not fit model ${graph.name}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
+  // Any failure (an unreadable file too) closes the sessions opened so far: their threads would keep the process alive.
+  try {
+    for (const file of files) {
+      const session = await createSession(graph, { batch, backend: parseBackend(backend), seed: 0 });
+      sessions.push(session);
+      const optimizerNames = new Set((await session.saveState()).optimizer.keys());
+      const loaded = await readWeightsFor(graph, file);
+      if (loaded.map) process.stderr.write(`weights ${loaded.note}\n`);
+      const match = matchWeights(loaded.tensors, session.shapes, optimizerNames);
+      // One rule with --resume: every tensor of the file must have its place in the model.
+      const problems = [...match.missing.map((n) => `missing ${n}`), ...match.unexpected.map((n) => `unexpected ${n}`), ...match.reshaped.map((r) => `${r.name} is [${r.file.join(', ')}], the model expects [${r.model.join(', ')}]`)];
+      if (problems.length > 0) {
+        throw new UsageError(`${file} does not fit model ${graph.name}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
+      }
+      await session.loadState(match.state);
     }
-    await session.loadState(match.state);
+  } catch (error) {
+    sessions.forEach((s) => s.dispose());
+    throw error;
   }
   return sessions;
 }
@@ -144,7 +149,7 @@ function evalRecords(graph: ModelGraph, spec: string, limit: number | undefined,
 
 export async function runEval(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(EVAL, argv);
-  if (positionals.length !== 1) throw new UsageError('cnnc eval takes one .cnn file');
+  expectOneFile(EVAL, positionals);
   if (!values.data) throw new UsageError('cnnc eval needs --data');
   const overrides = parseFeedOverrides(values.feed);
   const graph = compileForRun(positionals[0], values.model, values.set);

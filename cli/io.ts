@@ -58,7 +58,15 @@ export function printDiagnostics(diagnostics: readonly Diagnostic[], stream: Nod
  * folder of an output path is created (`-o out/x.png` on a fresh checkout), once the bytes are ready.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(resolve(path)), { recursive: true });
+  const folder = dirname(resolve(path));
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (e) {
+    // mkdir says EEXIST (or ENOTDIR) about a file on the way, which reads as if `path` existed.
+    const code = (e as { code?: unknown }).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new UsageError(`cannot write ${path}: a part of ${folder} is a file, not a folder`);
+    throw e;
+  }
   writeBytesAtomic(path, typeof data === 'string' ? new TextEncoder().encode(data) : data);
 }
 

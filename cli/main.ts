@@ -22,11 +22,17 @@ export function userMessage(name: string, message: string): string {
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `usage: cnnc <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n\`cnnc <command> --help\` lists a command's options.\n`;
+  return `usage: cnnc <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n\`cnnc <command> --help\` (or \`cnnc help <command>\`) lists a command's options.\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  // `cnnc help train` reads as `cnnc train --help`.
+  const asked = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+  if (asked) {
+    process.stdout.write(helpText(asked));
+    return EXIT_OK;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
     return name ? EXIT_OK : EXIT_USAGE;

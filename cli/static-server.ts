@@ -27,11 +27,25 @@ export interface Served {
 }
 
 /**
- * Serves `root` on 127.0.0.1:`port` (0 picks a free port), plus `virtual` files (URL path -> text)
- * held in memory. Nothing outside `root` is served.
+ * Cross-origin isolation: a page served with these may share WebAssembly memory between threads
+ * (the wasm back end's kernel threads); everything it loads must then be same-origin, as here.
  */
-export async function serveStatic(root: string, port: number, virtual: Readonly<Record<string, string>> = {}): Promise<Served> {
-  const base = resolve(root);
+const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
+
+export interface ServeOptions {
+  /** Adds the headers above. */
+  readonly crossOriginIsolated?: boolean;
+  /** URL folder (`/data/`) -> a folder on disk served there instead of under `root`. */
+  readonly mounts?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Serves `root` on 127.0.0.1:`port` (0 picks a free port), plus `virtual` files (URL path -> text)
+ * held in memory and the `mounts`. Nothing outside `root` and the mounted folders is served.
+ */
+export async function serveStatic(root: string, port: number, virtual: Readonly<Record<string, string>> = {}, options: ServeOptions = {}): Promise<Served> {
+  const extra = options.crossOriginIsolated ? ISOLATED : {};
+  const mounts = Object.entries(options.mounts ?? {});
   const server = createServer((request, response) => {
     void (async () => {
       let path: string;
@@ -47,17 +61,19 @@ export async function serveStatic(root: string, port: number, virtual: Readonly<
       }
       const page = virtual[path];
       if (page !== undefined) {
-        response.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/plain', 'cache-control': 'no-store' }).end(page);
+        response.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/plain', 'cache-control': 'no-store', ...extra }).end(page);
         return;
       }
-      const file = resolve(base, `.${path.endsWith('/') ? `${path}index.html` : path}`);
+      const [prefix, folder] = mounts.find(([p]) => path.startsWith(p)) ?? ['/', root];
+      const base = resolve(folder);
+      const file = resolve(base, `./${path.slice(prefix.length)}${path.endsWith('/') ? 'index.html' : ''}`);
       if (file !== base && !file.startsWith(base + sep)) {
         response.writeHead(403).end();
         return;
       }
       try {
         if (!(await stat(file)).isFile()) throw new Error('not a file');
-        response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(await readFile(file));
+        response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...extra }).end(await readFile(file));
       } catch {
         response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
       }

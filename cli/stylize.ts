@@ -18,7 +18,7 @@ import { pickExecutor } from '../runtime/train/create-session.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
 import { formatDuration } from '../runtime/train/progress.ts';
 import { fitWeights } from '../runtime/fit-weights.ts';
-import { parseCommand } from './command.ts';
+import { expectOneFile, parseCommand } from './command.ts';
 import { readImageFile } from '../runtime/data/image-file.ts';
 import { STYLIZE } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError, writeFileAtomic } from './io.ts';
@@ -105,7 +105,7 @@ function requireSizeParameters(file: string, model: string | undefined): void {
 
 export async function runStylize(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(STYLIZE, argv);
-  if (positionals.length !== 1) throw new UsageError(`expected one FILE, got ${positionals.length}; see cnnc stylize --help`);
+  expectOneFile(STYLIZE, positionals);
   for (const flag of ['content', 'weights', 'output'] as const) if (!values[flag]) throw new UsageError(`missing --${flag}; see cnnc stylize --help`);
   const settings = settingsOf(values);
   const sets = [...(values.set ?? [])];

@@ -1,14 +1,14 @@
 // `cnnc summary FILE [--model NAME] [--set k=v]... [--json]`
 
 import { formatSummary, summarize } from '../compiler/summary.ts';
-import { parseCommand } from './command.ts';
+import { expectOneFile, parseCommand } from './command.ts';
 import { SUMMARY } from './commands.ts';
-import { EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
+import { EXIT_ERRORS, EXIT_OK } from './io.ts';
 import { compileForRun } from './model-input.ts';
 
 export async function runSummary(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(SUMMARY, argv);
-  if (positionals.length !== 1) throw new UsageError('cnnc summary takes one .cnn file');
+  expectOneFile(SUMMARY, positionals);
   const [file] = positionals;
   const graph = compileForRun(file, values.model, values.set);
   if (!graph) return EXIT_ERRORS;

@@ -28,7 +28,7 @@ import { compileForRun, dataFit, parseBackend } from './model-input.ts';
 import { describeAugmentation, parseAugmentation, type AugmentFlagValues } from './augment-options.ts';
 import { metricKind } from '../runtime/faces/metric-training.ts';
 import { runMetricTrain } from './train-metric.ts';
-import { parseCommand } from './command.ts';
+import { expectOneFile, parseCommand } from './command.ts';
 import { TRAIN } from './commands.ts';
 import { checkWritable, EXIT_ERRORS, EXIT_OK, UsageError } from './io.ts';
 
@@ -181,7 +181,7 @@ function recordTrainingData(loaded: Extract<FeedData, { kind: 'records' }>, o: D
 
 export async function runTrain(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(TRAIN, argv);
-  if (positionals.length !== 1) throw new UsageError('cnnc train takes one .cnn file');
+  expectOneFile(TRAIN, positionals);
   if (!values.data) throw new UsageError('cnnc train needs --data, e.g. --data fashion-mnist');
   const compiled = compileForRun(positionals[0], values.model, values.set);
   if (!compiled) return EXIT_ERRORS;

@@ -21,7 +21,7 @@ import { shapeToString, toFloat32 } from '../runtime/tensor.ts';
 import { pickExecutor } from '../runtime/train/create-session.ts';
 import { cropPatch, filterImages, patchBox, TopPatches, type UnitHit } from '../runtime/visualize/top-patches.ts';
 import { readWeightsFor } from '../runtime/weights/load.ts';
-import { parseCommand } from './command.ts';
+import { expectOneFile, parseCommand } from './command.ts';
 import { VISUALIZE } from './commands.ts';
 import { EXIT_ERRORS, EXIT_OK, UsageError, writeFileAtomic } from './io.ts';
 import { compileForRun, parseBackend } from './model-input.ts';
@@ -66,7 +66,7 @@ function writePng(path: string, image: ChwImage): void {
 
 export async function runVisualize(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(VISUALIZE, argv);
-  if (positionals.length !== 1) throw new UsageError(`expected one FILE, got ${positionals.length}; see cnnc visualize --help`);
+  expectOneFile(VISUALIZE, positionals);
   for (const flag of ['weights', 'data', 'layer', 'output'] as const) if (!values[flag]) throw new UsageError(`missing --${flag}; see cnnc visualize --help`);
   const unitsWanted = parseNumberOption('units', values.units, 8, { integer: true, min: 1 });
   const batchWanted = parseNumberOption('batch', values.batch, 64, { integer: true, min: 1 });

@@ -4,6 +4,10 @@
 // Parameter shapes follow PyTorch's layouts (conv OIHW / OIL / OIDHW, dense [out, in]).
 
 import type { Span } from '../grammar/span.ts';
+import type { FieldsOf } from './layers/definition.ts';
+import type { LAYER_DEFINITIONS } from './layers/index.ts';
+
+type LayerRegistry = typeof LAYER_DEFINITIONS;
 
 /** A tensor shape without the batch dimension, channels last (the course's H x W x C). */
 export type Shape = readonly number[];
@@ -11,62 +15,11 @@ export type Shape = readonly number[];
 /** Spatial rank of a convolution or pooling layer. */
 export type SpatialRank = 1 | 2 | 3;
 
-/** Attributes of a convolution (`conv`) and, with output padding, of a transposed one. */
-export interface ConvFields {
-  readonly rank: SpatialRank;
-  readonly filters: number;
-  readonly kernel: readonly number[];
-  readonly stride: readonly number[];
-  /** Zero padding before each spatial axis (top / left / front). */
-  readonly padBefore: readonly number[];
-  /** Zero padding after each spatial axis; differs from padBefore only for `same` with odd totals. */
-  readonly padAfter: readonly number[];
-  readonly dilation: readonly number[];
-  readonly bias: boolean;
-}
-
-export interface PoolFields {
-  readonly rank: SpatialRank;
-  readonly kernel: readonly number[];
-  readonly stride: readonly number[];
-  readonly padBefore: readonly number[];
-  readonly padAfter: readonly number[];
-  /** Output size rounding: floor (default) or ceil (Caffe, torchvision ceil_mode). */
-  readonly ceil: boolean;
-}
-
-type NoFields = Readonly<Record<never, never>>;
-
-/** Each layer op and its attributes besides `op`: one entry per layer definition. */
-export interface LayerFields {
-  readonly conv: ConvFields;
-  /** Output padding: extra rows and columns after each spatial axis, below the stride. */
-  readonly conv_transpose: ConvFields & { readonly outputPadding: readonly number[] };
-  readonly maxpool: PoolFields;
-  readonly avgpool: PoolFields;
-  readonly global_avgpool: NoFields;
-  readonly global_maxpool: NoFields;
-  readonly dense: { readonly units: number; readonly bias: boolean };
-  readonly batchnorm: { readonly eps: number; readonly momentum: number };
-  readonly dropout: { readonly rate: number };
-  readonly leaky_relu: { readonly alpha: number };
-  readonly relu: NoFields;
-  readonly tanh: NoFields;
-  readonly sigmoid: NoFields;
-  readonly softmax: NoFields;
-  readonly linear: NoFields;
-  readonly flatten: NoFields;
-  readonly add: NoFields;
-  readonly subtract: NoFields;
-  readonly abs: NoFields;
-  readonly concat: NoFields;
-  readonly l2_normalize: NoFields;
-  readonly reshape: { readonly shape: Shape };
-  readonly zero_pad: { readonly padBefore: readonly number[]; readonly padAfter: readonly number[] };
-  readonly space_to_depth: { readonly block: number };
-  /** Nearest-neighbour scale factor per spatial axis. */
-  readonly upsample: { readonly scale: readonly number[] };
-}
+/**
+ * Each layer op and its attributes besides `op`, read off the layer registry: a layer declares its
+ * fields in its definition (compiler/layers/), and registering it there adds it here.
+ */
+export type LayerFields = { readonly [K in keyof LayerRegistry]: FieldsOf<LayerRegistry[K]> };
 
 export type LayerOp = keyof LayerFields;
 

@@ -6,6 +6,7 @@
 import { build, type Plugin } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { FASHION_FILES } from './fashion.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SHIMS: Readonly<Record<string, string>> = { fs: 'node-fs.ts', path: 'node-path.ts', url: 'node-url.ts' };
@@ -21,7 +22,6 @@ const pagePlugin: Plugin = {
       contents: `const absent = () => { throw new Error(${JSON.stringify(`${args.path} is not available in the playground`)}); };\nexport default new Proxy({}, { get: absent });`,
       loader: 'js',
     }));
-    b.onResolve({ filter: /^\.\/workers\.ts$/ }, (args) => (args.importer.includes(join('runtime', 'wasm')) ? { path: join(import.meta.dirname, 'shims', 'wasm-workers.ts') } : undefined));
     b.onResolve({ filter: /^node:/ }, (args) => ({ errors: [{ text: `the playground page cannot use ${args.path} (imported by ${args.importer})` }] }));
     b.onResolve({ filter: /^cnnc-playground:stdlib$/ }, () => ({ path: 'stdlib', namespace: 'cnnc-playground' }));
     b.onLoad({ filter: /.*/, namespace: 'cnnc-playground' }, () => {
@@ -32,9 +32,18 @@ const pagePlugin: Plugin = {
   },
 };
 
-/** Writes the site into `out` (created if needed). */
-export async function buildPlayground(out: string): Promise<void> {
+/** Copies the page's data files into `out`/data. */
+export function copyPlaygroundData(out: string): void {
   mkdirSync(join(out, 'data'), { recursive: true });
+  for (const f of FASHION_FILES) copyFileSync(join(ROOT, 'data', f), join(out, 'data', f));
+}
+
+/**
+ * Writes the site into `out` (created if needed). `data: false` leaves out data/: the installed
+ * package serves its own data/ there instead of carrying the same 4 MB twice.
+ */
+export async function buildPlayground(out: string, options: { readonly data?: boolean } = {}): Promise<void> {
+  mkdirSync(out, { recursive: true });
   await build({
     entryPoints: [join(import.meta.dirname, 'main.ts')],
     outfile: join(out, 'main.js'),
@@ -48,5 +57,5 @@ export async function buildPlayground(out: string): Promise<void> {
     logLevel: 'warning',
   });
   copyFileSync(join(import.meta.dirname, 'index.html'), join(out, 'index.html'));
-  for (const f of ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']) copyFileSync(join(ROOT, 'data', f), join(out, 'data', f));
+  if (options.data !== false) copyPlaygroundData(out);
 }

@@ -3,6 +3,8 @@
 
 export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 export const TRAIN_COUNT = 8000;
+/** The page's data files, fetched from `data/` beside it (copies of the repository's data/). */
+export const FASHION_FILES = ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'] as const;
 
 export interface Fashion {
   /** 28x28 images, values in [0, 1], one after another. */
@@ -24,7 +26,7 @@ function idxBody(view: DataView, dims: number): Uint8Array {
 }
 
 export async function loadFashion(base: string): Promise<Fashion> {
-  const [images, labels] = await Promise.all([gunzip(`${base}t10k-images-idx3-ubyte.gz`), gunzip(`${base}t10k-labels-idx1-ubyte.gz`)]);
+  const [images, labels] = await Promise.all(FASHION_FILES.map((f) => gunzip(`${base}${f}`)));
   if (images.getUint32(0) !== 0x803 || labels.getUint32(0) !== 0x801) throw new Error('the bundled Fashion-MNIST files are not IDX images and labels');
   const count = images.getUint32(4);
   const pixels = idxBody(images, 3);

@@ -1,6 +1,7 @@
 // The playground page: an editor checked as you type, the selected model's diagram beside it, and
 // a Train button that trains that model on Fashion-MNIST in the page. URL parameters: `steps`
-// (default 300), `backend=cpu` (default: WebGPU when the page has an adapter).
+// (default 300), `backend=webgpu|wasm|cpu` (default: WebGPU when the page has an adapter, else the
+// wasm back end).
 
 import { renderDiagram } from '../compiler/diagram.ts';
 import type { ModelGraph } from '../compiler/graph.ts';
@@ -9,7 +10,7 @@ import { chartSvg, confusionHtml, type Series } from './charts.ts';
 import { createEditor } from './editor.ts';
 import { FASHION_CLASSES, loadFashion, type Fashion } from './fashion.ts';
 import { PAGE_FILES, STDLIB_DIR, stdlibNames } from './files.ts';
-import { trainFashion } from './train.ts';
+import { PAGE_BACKENDS, trainFashion, type PageBackend } from './train.ts';
 
 const STARTER = `/// A small network for Fashion-MNIST: edit it, then Train.
 model Fashion(classes = 10) {
@@ -96,11 +97,13 @@ modelSelect.addEventListener('change', () => void drawDiagram());
 
 let fashion: Promise<Fashion> | undefined;
 
-async function pickBackend(): Promise<'webgpu' | 'cpu'> {
-  if (params.get('backend') === 'cpu') return 'cpu';
+/** `?backend=` when it names one; else WebGPU when the page has an adapter, else the wasm back end. */
+async function pickBackend(): Promise<PageBackend> {
+  const asked = PAGE_BACKENDS.find((b) => b === params.get('backend'));
+  if (asked !== undefined) return asked;
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
-  return adapter ? 'webgpu' : 'cpu';
+  return adapter ? 'webgpu' : 'wasm';
 }
 
 async function train(): Promise<void> {

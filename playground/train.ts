@@ -1,5 +1,5 @@
 // The Train button: compiles the selected model into a training session (WebGPU when the page has
-// an adapter, else the CPU reference executor) and trains it on the bundled Fashion-MNIST, calling
+// an adapter, else the wasm back end) and trains it on the bundled Fashion-MNIST, calling
 // back after each step, with held-out accuracy every few steps and a confusion matrix at the end.
 
 import type { ModelGraph } from '../compiler/graph.ts';
@@ -12,10 +12,14 @@ export class PlaygroundError extends UserError {
   override readonly name = 'PlaygroundError';
 }
 
+/** What the page can train on: WebGPU, the wasm back end (SIMD kernels), the CPU reference executor. */
+export const PAGE_BACKENDS = ['webgpu', 'wasm', 'cpu'] as const;
+export type PageBackend = (typeof PAGE_BACKENDS)[number];
+
 export interface TrainOptions {
   readonly steps: number;
   readonly batch: number;
-  readonly backend: 'webgpu' | 'cpu';
+  readonly backend: PageBackend;
   /** Held-out accuracy every this many steps. */
   readonly evalEvery: number;
   readonly onStart: (device: string) => void;

@@ -18,8 +18,9 @@ declare module '*.cnn' {
   export function createModel(device?: GPUDevice | null, options?: import('../runtime/bundle/model.ts').ModelOptions): Promise<import('../runtime/bundle/model.ts').BundledModel>;
   /** Examples per training step, evaluation and prediction. */
   export const BATCH: number;
-  /** One example's shape, channels first. */
+  /** Classifiers only (one image input, a cross_entropy over classes): one example's shape, channels first. */
   export const IMAGE_SHAPE: readonly number[];
+  /** Classifiers only: the number of classes. */
   export const CLASSES: number;
   export const MODEL: string;
   /** Weights in PyTorch layout and how they start. */

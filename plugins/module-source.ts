@@ -37,9 +37,9 @@ export interface CnnModuleOptions {
   /** Reads imported .cnn files; default: the disk. */
   readonly readText?: ReadText;
   /**
-   * Also export the training bundle: `createModel(device, options?)`, `BATCH`, `IMAGE_SHAPE`,
-   * `CLASSES`, `WEIGHTS` (and `createModel` on the default export). The model must be a classifier
-   * with a cross_entropy loss; the module then imports `runtimeImport`.
+   * Also export the training bundle: `createModel(device, options?)`, `BATCH`, `MODEL`, `WEIGHTS`
+   * (and `createModel` on the default export); for a classifier also `IMAGE_SHAPE` and `CLASSES`.
+   * Any model with a loss bundles; the module then imports `runtimeImport`.
    */
   readonly bundle?: CnnBundleOptions;
 }

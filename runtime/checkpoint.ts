@@ -42,7 +42,9 @@ export function writeFileAtomic(path: string, bytes: Uint8Array, hooks: AtomicWr
   try {
     fd = openSync(temp, 'wx', 0o644);
   } catch (e) {
-    throw new CheckpointError(path, `cannot create a temporary file beside it: ${(e as Error).message}`);
+    // Node's text names the hidden temporary file; the user knows only the folder they gave.
+    const missing = (e as { code?: unknown }).code === 'ENOENT';
+    throw new CheckpointError(path, `cannot create a temporary file beside it: ${missing ? `the folder ${dirname(path)} does not exist` : (e as Error).message}`);
   }
   try {
     try {

@@ -1,9 +1,10 @@
-// Builds the installable package into dist/ (run by `npm pack` through `prepack`):
+// Builds the installable package into dist/ (run by `npm pack` through `prepack`; `--runtime`
+// builds only dist/runtime.js, as `npm ci` does through `prepare`):
 //   dist/cli/main.js, dist/plugins/{vite,esbuild,module-source}.js and every `*-worker.ts` as entry
 //   points of one Node bundle with code splitting (each command's module is its own chunk, loaded
 //   only when that command runs); dist/runtime.js, the browser-safe bundle runtime in one file;
 //   dist/types/**.d.ts for the runtime and the plugins; dist/playground, the page `cnnc playground`
-//   serves; dist/stdlib, dist/data, dist/package.json.
+//   serves (its data/ is dist/data, served in its place); dist/stdlib, dist/data, dist/package.json.
 // dist/ mirrors the source tree, so code that finds files relative to its own source file
 // (`new URL('../stdlib', import.meta.url)`) finds them under dist/ (see sourceUrlPlugin).
 
@@ -146,7 +147,7 @@ export async function buildDist(): Promise<void> {
   const stage = mkdtempSync(join(ROOT, 'tmp', 'dist-'));
   try {
     const { buildPlayground } = await import('../playground/build.ts');
-    await Promise.all([buildNode(stage), buildRuntime(stage), buildPlayground(join(stage, 'playground'))]);
+    await Promise.all([buildNode(stage), buildRuntime(stage), buildPlayground(join(stage, 'playground'), { data: false })]);
     buildTypes(stage);
     copyAssets(stage);
     const built = new Set(filesUnder(stage, () => true));
@@ -157,4 +158,6 @@ export async function buildDist(): Promise<void> {
   }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await buildDist();
+// `--runtime`: only dist/runtime.js, what `npm ci` builds in a checkout (package.json's prepare) so
+// that bundles written by `cnnc build` there resolve `cnnc/runtime`.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await (process.argv.includes('--runtime') ? buildRuntime() : buildDist());

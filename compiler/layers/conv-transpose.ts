@@ -6,10 +6,16 @@
 
 import { messages } from '../../grammar/diagnostics.ts';
 import { product } from '../checker/values.ts';
+import { channelsOf } from '../export/pytorch/layer-form.ts';
 import { ArgReader, FLAG_WORDS } from './arguments.ts';
 import { axisNames, ownedParam, type LayerDefinition, type LayerType } from './definition.ts';
-import { kernelExtent, readConvWindow } from './conv.ts';
+import { convInputs, kernelExtent, readConvWindow, type ConvFields } from './conv.ts';
 import { spatialRank } from './spatial.ts';
+
+export interface ConvTransposeFields extends ConvFields {
+  /** Output padding: extra rows and columns after each spatial axis, below the stride. */
+  readonly outputPadding: readonly number[];
+}
 
 interface AxisSize {
   readonly out: number;
@@ -22,7 +28,7 @@ function transposedSize(n: number, f: number, s: number, p: number, op: number):
   return { out, arithmetic: `(${n} - 1)*${s} - 2*${p} + ${f} + ${op} = ${out}` };
 }
 
-export const convTranspose: LayerDefinition<'conv_transpose'> = {
+export const convTranspose: LayerDefinition<'conv_transpose', ConvTransposeFields> = {
   names: ['conv_transpose', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d'],
   inputs: 'one',
   keywords: ['stride', 'pad', 'output_padding', 'dilation', 'bias'],
@@ -96,5 +102,11 @@ export const convTranspose: LayerDefinition<'conv_transpose'> = {
     const outShape = [inShape[0]!, a.filters, ...layer.shape.slice(0, -1)];
     const y = ctx.b.add({ op: 'conv_grad_input', rank: a.rank, stride: a.stride, padBefore: a.padBefore, padAfter: a.padAfter, dilation: a.dilation }, [x!, w], outShape);
     return a.bias ? ctx.b.biasAdd(y, ownedParam(ctx, layer, 'bias')) : y;
+  },
+  onnx: (e, a) =>
+    e.node('ConvTranspose', convInputs(e, a), { kernel_shape: a.kernel, strides: a.stride, pads: [...a.padBefore, ...a.padAfter], dilations: a.dilation, output_padding: a.outputPadding }),
+  pytorch(t, a) {
+    const module = `nn.ConvTranspose${a.rank}d(${channelsOf(t.layer.inputShapes[0]!)}, ${a.filters}, ${t.py(a.kernel)}, stride=${t.py(a.stride)}, padding=${t.py(a.padBefore)}, output_padding=${t.py(a.outputPadding)}, bias=${t.py(a.bias)}, dilation=${t.py(a.dilation)})`;
+    return { module, value: `${t.m}(${t.x})` };
   },
 };

@@ -2,11 +2,31 @@
 
 import { messages, type Message } from '../../grammar/diagnostics.ts';
 import { resolvePadding } from '../checker/output-size.ts';
+import type { OnnxEmitter } from '../export/onnx/layer-form.ts';
+import { channelsOf, samePads, torchPad } from '../export/pytorch/layer-form.ts';
+import type { SpatialRank } from '../graph.ts';
 import { product } from '../checker/values.ts';
 import { windowField } from '../receptive-field.ts';
 import { ArgReader, FLAG_WORDS } from './arguments.ts';
 import { ownedParam, type LayerContext, type LayerDefinition, type LayerType } from './definition.ts';
 import { CONV_ROUNDING, describeWindow, outputSpatial, PAD_WORDS, readPadding, readRounding, spatialRank, windowArithmetic, type Window } from './spatial.ts';
+
+/** Attributes of a convolution (`conv`) and, with output padding, of a transposed one. */
+export interface ConvFields {
+  readonly rank: SpatialRank;
+  readonly filters: number;
+  readonly kernel: readonly number[];
+  readonly stride: readonly number[];
+  /** Zero padding before each spatial axis (top / left / front). */
+  readonly padBefore: readonly number[];
+  /** Zero padding after each spatial axis; differs from padBefore only for `same` with odd totals. */
+  readonly padAfter: readonly number[];
+  readonly dilation: readonly number[];
+  readonly bias: boolean;
+}
+
+/** The ONNX inputs of a convolution or a transposed one: the input, the weight and the bias if any. */
+export const convInputs = (e: OnnxEmitter, a: ConvFields): string[] => [e.inputs[0]!, e.param('weight'), ...(a.bias ? [e.param('bias')] : [])];
 
 /** A dilated kernel's extent per axis, d(k - 1) + 1: the window it covers. */
 export const kernelExtent = (kernel: readonly number[], dilation: readonly number[]): number[] => kernel.map((k, i) => dilation[i]! * (k - 1) + 1);
@@ -33,7 +53,7 @@ export function readConvWindow(reader: ArgReader, ctx: LayerContext, rank: numbe
   };
 }
 
-export const conv: LayerDefinition<'conv'> = {
+export const conv: LayerDefinition<'conv', ConvFields> = {
   names: ['conv', 'conv1d', 'conv2d', 'conv3d'],
   inputs: 'one',
   keywords: ['stride', 'pad', 'dilation', 'bias', 'round'],
@@ -82,5 +102,11 @@ export const conv: LayerDefinition<'conv'> = {
     const w = ownedParam(ctx, layer, 'weight');
     const y = ctx.b.conv(x!, w, { rank: a.rank, stride: a.stride, padBefore: a.padBefore, padAfter: a.padAfter, dilation: a.dilation });
     return a.bias ? ctx.b.biasAdd(y, ownedParam(ctx, layer, 'bias')) : y;
+  },
+  onnx: (e, a) => e.node('Conv', convInputs(e, a), { kernel_shape: a.kernel, strides: a.stride, pads: [...a.padBefore, ...a.padAfter], dilations: a.dilation }),
+  pytorch(t, a) {
+    const symmetric = samePads(a.padBefore, a.padAfter);
+    const module = `nn.Conv${a.rank}d(${channelsOf(t.layer.inputShapes[0]!)}, ${a.filters}, ${t.py(a.kernel)}, stride=${t.py(a.stride)}, padding=${t.py(symmetric ? a.padBefore : a.kernel.map(() => 0))}, dilation=${t.py(a.dilation)}, bias=${t.py(a.bias)})`;
+    return { module, value: symmetric ? `${t.m}(${t.x})` : `${t.m}(F.pad(${t.x}, ${t.py(torchPad(a.padBefore, a.padAfter))}))` };
   },
 };

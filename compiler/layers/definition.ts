@@ -1,11 +1,14 @@
 // A layer is one definition: the names written in .cnn files and their keyword arguments (the
 // parser's keyword set is generated from these), the signature and documentation (completion,
 // hover, the language reference), the shape rule with the arithmetic shown in errors and hovers,
-// its parameters, how the summary shows and counts it, its receptive field, and its lowering to IR.
-// LAYER_DEFINITIONS (index.ts) holds one per LayerOp, so tsc names a missing one.
+// its parameters, how the summary shows and counts it, its receptive field, its lowering to IR, its
+// attributes' type and its ONNX and PyTorch forms. LAYER_DEFINITIONS (index.ts) registers each by
+// its op; the layer ops and their attributes (graph.ts) are read off that registry.
 
 import type { FixEdit, Message } from '../../grammar/diagnostics.ts';
 import type { Span } from '../../grammar/span.ts';
+import type { OnnxEmitter } from '../export/onnx/layer-form.ts';
+import type { TorchForm, TorchLayer } from '../export/pytorch/layer-form.ts';
 import type { AttrsOf, LayerNode, LayerOp, ParamRole, ParamSpec, Shape } from '../graph.ts';
 import { IrError, type GraphBuilder } from '../ir/build.ts';
 import type { IrUpdate } from '../ir/program.ts';
@@ -30,12 +33,15 @@ export interface LayerContext {
 }
 
 /** What a shape rule gives: attributes, output shape, parameter shapes and MAC count. */
-export interface LayerType<K extends LayerOp = LayerOp> {
-  readonly attrs: AttrsOf<K>;
+export interface TypedLayer<A> {
+  readonly attrs: A;
   readonly shape: Shape;
   readonly params: readonly { readonly role: ParamRole; readonly shape: Shape }[];
   readonly macs: number;
 }
+
+/** What the shape rule of layer op(s) `K` gives. */
+export type LayerType<K extends LayerOp = LayerOp> = TypedLayer<AttrsOf<K>>;
 
 /** What a lowering gets: the IR builder and the model's parameters, state and feeds. */
 export interface LoweringContext {
@@ -73,9 +79,25 @@ export interface LayerReference {
   readonly macs: string;
 }
 
-// Methods (not function-typed fields) so a LayerDefinition<'conv'> is usable where any definition
-// is: callers pick the definition by `attrs.op`, so the attributes always match.
-export interface LayerDefinition<K extends LayerOp = LayerOp> {
+/** The attributes of a layer without any (activations, merges, flatten). */
+export type NoFields = Readonly<Record<never, never>>;
+
+/**
+ * A layer's attributes: its op and the fields its definition declares; with no fields given, the
+ * registered attributes of op(s) `K` (each op's own, for a union).
+ */
+export type LayerAttrsOf<K extends string, F = never> = [F] extends [never] ? (K extends LayerOp ? AttrsOf<K> : never) : { readonly op: K } & F;
+
+/**
+ * The definition of layer op `K` with attribute fields `F` besides `op`: each definition writes its
+ * own `F` (graph.ts reads them off the registry, so a definition cannot look its own up);
+ * `LayerDefinition` alone is any layer's.
+ */
+export type LayerDefinition<K extends string = LayerOp, F = never> = LayerDefinitionOf<LayerAttrsOf<K, F>>;
+
+// Methods (not function-typed fields) so a LayerDefinition<'conv', ConvFields> is usable where any
+// definition is: callers pick the definition by `attrs.op`, so the attributes always match.
+export interface LayerDefinitionOf<A> {
   /** The names written in .cnn files; the first is the one documentation uses. */
   readonly names: readonly string[];
   /** How many input tensors: exactly one, or two and more (add, concat). */
@@ -91,15 +113,22 @@ export interface LayerDefinition<K extends LayerOp = LayerOp> {
   /** Runs in place on its input or is a view of it: no activation memory of its own. */
   readonly inPlace: boolean;
   /** The shape rule: reports problems through `ctx.report` and returns undefined when it cannot type the layer. */
-  type(ctx: LayerContext): LayerType<K> | undefined;
+  type(ctx: LayerContext): TypedLayer<A> | undefined;
   /** `conv2d`, `maxpool3d`, `dense`: how summaries and diagrams name it. */
-  display(attrs: AttrsOf<K>): string;
+  display(attrs: A): string;
   /** The output-size arithmetic a hover shows, for layers whose size follows a rule. */
-  arithmetic(attrs: AttrsOf<K>, input: Shape): SizeArithmetic | undefined;
+  arithmetic(attrs: A, input: Shape): SizeArithmetic | undefined;
   /** The receptive field of its output from its inputs' (undefined: a unit sees the whole input). */
-  receptiveField(attrs: AttrsOf<K>, inputs: readonly ReceptiveField[]): ReceptiveField | undefined;
-  lower(ctx: LoweringContext, layer: LayerNode, attrs: AttrsOf<K>, inputs: readonly number[]): number;
+  receptiveField(attrs: A, inputs: readonly ReceptiveField[]): ReceptiveField | undefined;
+  lower(ctx: LoweringContext, layer: LayerNode, attrs: A, inputs: readonly number[]): number;
+  /** The ONNX nodes (opset 17, standard ops) that compute it, for `cnnc export --to onnx`. */
+  onnx(e: OnnxEmitter, attrs: A): void;
+  /** Its line in model.py's values() and the module it owns, for `cnnc export --to pytorch`. */
+  pytorch(t: TorchLayer, attrs: A): TorchForm;
 }
+
+/** The attribute fields a definition declares (its `F`). */
+export type FieldsOf<D> = D extends LayerDefinitionOf<infer A> ? Omit<A, 'op'> : never;
 
 /** `length`, `height, width` or `depth, height, width` for a spatial rank. */
 export function axisNames(rank: number): string[] {

@@ -1,11 +1,22 @@
 // Fully connected layers and batch normalisation: the two per-feature parameterised layers.
 
 import { messages } from '../../grammar/diagnostics.ts';
+import { channelsOf } from '../export/pytorch/layer-form.ts';
 import { allBut, IrError } from '../ir/build.ts';
 import { ArgReader, FLAG_WORDS } from './arguments.ts';
 import { noArithmetic, opName, ownedName, ownedParam, sameField, wholeField, type LayerDefinition, type LayerType } from './definition.ts';
 
-export const dense: LayerDefinition<'dense'> = {
+export interface DenseFields {
+  readonly units: number;
+  readonly bias: boolean;
+}
+
+export interface BatchnormFields {
+  readonly eps: number;
+  readonly momentum: number;
+}
+
+export const dense: LayerDefinition<'dense', DenseFields> = {
   names: ['dense'],
   inputs: 'one',
   keywords: ['bias'],
@@ -43,9 +54,11 @@ export const dense: LayerDefinition<'dense'> = {
     const y = ctx.b.matmul(x!, ownedParam(ctx, layer, 'weight'), false, true);
     return a.bias ? ctx.b.biasAdd(y, ownedParam(ctx, layer, 'bias')) : y;
   },
+  onnx: (e, a) => e.node('Gemm', [e.inputs[0]!, e.param('weight'), ...(a.bias ? [e.param('bias')] : [])], { transB: 1 }),
+  pytorch: (t, a) => ({ module: `nn.Linear(${t.layer.inputShapes[0]![0]}, ${a.units}, bias=${t.py(a.bias)})`, value: `${t.m}(${t.x})` }),
 };
 
-export const batchnorm: LayerDefinition<'batchnorm'> = {
+export const batchnorm: LayerDefinition<'batchnorm', BatchnormFields> = {
   names: ['batchnorm'],
   inputs: 'one',
   keywords: ['eps', 'momentum'],
@@ -100,5 +113,16 @@ export const batchnorm: LayerDefinition<'batchnorm'> = {
       ctx.updates.push({ name: varName, value: b.axpby(1 - momentum, rv, momentum, unbiased) });
     }
     return b.add({ op: 'batchnorm_train', eps }, [x!, gamma, beta], shape);
+  },
+  // Inference form: normalised with the running statistics.
+  onnx: (e, a) => e.node('BatchNormalization', [e.inputs[0]!, e.param('gamma'), e.param('beta'), e.param('running_mean'), e.param('running_var')], { epsilon: { float: a.eps } }),
+  pytorch(t, a) {
+    const input = t.layer.inputShapes[0]!;
+    // BatchNorm1d/2d/3d by the input's rank: vectors and signals 1d, images 2d, volumes 3d.
+    const module = `nn.BatchNorm${Math.max(1, input.length - 1)}d(${channelsOf(input)}, eps=${a.eps}, momentum=${a.momentum})`;
+    // A frozen batchnorm normalises with its running statistics, in training too (as cnnc).
+    const m = t.m;
+    const value = t.layer.frozen ? `F.batch_norm(${t.x}, ${m}.running_mean, ${m}.running_var, ${m}.weight, ${m}.bias, False, 0.0, ${m}.eps)` : `${m}(${t.x})`;
+    return { module, value };
   },
 };

@@ -1,8 +1,9 @@
 // Every layer the language knows: one definition per layer op, and the same definitions by every
-// name written in .cnn files.
+// name written in .cnn files. A row here is a layer's registration: graph.ts reads the layer ops
+// and their attributes off this object's type.
 
-import type { LayerAttrs, LayerOp } from '../graph.ts';
-import type { LayerDefinition } from './definition.ts';
+import type { LayerAttrs } from '../graph.ts';
+import type { LayerDefinition, LayerDefinitionOf } from './definition.ts';
 import { conv } from './conv.ts';
 import { convTranspose } from './conv-transpose.ts';
 import { batchnorm, dense } from './dense.ts';
@@ -11,8 +12,12 @@ import { add, concat, subtract } from './merge.ts';
 import { avgpool, globalAvgpool, globalMaxpool, maxpool } from './pool.ts';
 import { flatten, reshape, spaceToDepth, upsample, zeroPad } from './structural.ts';
 
-/** Keyed by op, so tsc names a layer op without a definition. */
-export const LAYER_DEFINITIONS: { readonly [K in LayerOp]: LayerDefinition<K> } = {
+/** Each row's key is its definition's op (tsc names a row whose key is another op). */
+type KeyedByOp<R> = { readonly [K in keyof R]: LayerDefinitionOf<{ readonly op: K }> };
+const keyedByOp = <R extends KeyedByOp<R>>(rows: R): R => rows;
+
+/** The registry: one row per layer op. */
+export const LAYER_DEFINITIONS = keyedByOp({
   conv,
   conv_transpose: convTranspose,
   maxpool,
@@ -38,7 +43,7 @@ export const LAYER_DEFINITIONS: { readonly [K in LayerOp]: LayerDefinition<K> } 
   add,
   subtract,
   concat,
-};
+});
 
 /** Definitions in the order the language reference lists them. */
 export const DEFINITIONS: readonly LayerDefinition[] = Object.values(LAYER_DEFINITIONS);

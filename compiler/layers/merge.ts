@@ -3,7 +3,7 @@
 import { messages } from '../../grammar/diagnostics.ts';
 import type { ReceptiveField } from '../receptive-field.ts';
 import { ArgReader } from './arguments.ts';
-import { noArithmetic, opName, type LayerDefinition, type LayerType } from './definition.ts';
+import { noArithmetic, opName, type LayerDefinition, type LayerType, type NoFields } from './definition.ts';
 
 /** Merged branches: a unit sees the union of its inputs' views; the widest one bounds it. */
 function widestField(_attrs: unknown, inputs: readonly ReceptiveField[]): ReceptiveField | undefined {
@@ -17,7 +17,7 @@ function sameArray(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-export const add: LayerDefinition<'add'> = {
+export const add: LayerDefinition<'add', NoFields> = {
   ...merges,
   names: ['add'],
   reference: { example: '`add(a, b)`, `y + x`', output: 'the common shape (all must match)', parameters: '0', macs: '0' },
@@ -36,9 +36,19 @@ export const add: LayerDefinition<'add'> = {
     return { attrs: { op: 'add' }, shape: first.value.shape, params: [], macs: 0 };
   },
   lower: (ctx, _layer, _a, xs) => xs.slice(1).reduce((acc, x) => ctx.b.binary('add', acc, x), xs[0]!),
+  // A chain of two-input Adds, the last one defining the layer's value.
+  onnx(e) {
+    let sum = e.inputs[0]!;
+    e.inputs.slice(1).forEach((x, i) => {
+      const out = i === e.inputs.length - 2 ? e.out : `${e.out}/sum${i + 1}`;
+      e.node('Add', [sum, x], {}, out);
+      sum = out;
+    });
+  },
+  pytorch: (t) => ({ value: t.inputs.join(' + ') }),
 };
 
-export const subtract: LayerDefinition<'subtract'> = {
+export const subtract: LayerDefinition<'subtract', NoFields> = {
   ...merges,
   names: ['subtract'],
   reference: { example: '`subtract(a, b)`, `a - b`', output: 'the common shape', parameters: '0', macs: '0' },
@@ -58,9 +68,11 @@ export const subtract: LayerDefinition<'subtract'> = {
     return { attrs: { op: 'subtract' }, shape: a.value.shape, params: [], macs: 0 };
   },
   lower: (ctx, _layer, _a, [a, b]) => ctx.b.binary('sub', a!, b!),
+  onnx: (e) => e.node('Sub', e.inputs),
+  pytorch: (t) => ({ value: `${t.inputs[0]} - ${t.inputs[1]}` }),
 };
 
-export const concat: LayerDefinition<'concat'> = {
+export const concat: LayerDefinition<'concat', NoFields> = {
   ...merges,
   names: ['concat'],
   reference: { example: '`concat(a, b)`', output: 'spatial axes must match; channels summed', parameters: '0', macs: '0' },
@@ -82,4 +94,6 @@ export const concat: LayerDefinition<'concat'> = {
     return { attrs: { op: 'concat' }, shape: [...first.value.shape.slice(0, -1), channels], params: [], macs: 0 };
   },
   lower: (ctx, _layer, _a, xs) => ctx.b.concat(xs, 1),
+  onnx: (e) => e.node('Concat', e.inputs, { axis: 1 }),
+  pytorch: (t) => ({ value: `torch.cat([${t.inputs.join(', ')}], 1)` }),
 };

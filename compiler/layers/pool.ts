@@ -2,15 +2,56 @@
 
 // Generic over the op: tsc cannot see that `{ op }` of type K is AttrsOf<K>, hence the casts.
 import { messages } from '../../grammar/diagnostics.ts';
-import type { AttrsOf, LayerNode, PoolFields } from '../graph.ts';
+import type { AttrsOf, LayerNode, SpatialRank } from '../graph.ts';
 import { resolvePadding } from '../checker/output-size.ts';
+import { samePads, torchPad, type TorchForm, type TorchLayer } from '../export/pytorch/layer-form.ts';
+import type { OnnxEmitter } from '../export/onnx/layer-form.ts';
 import { windowField } from '../receptive-field.ts';
 import { spatialAxes } from '../lower/layout.ts';
 import { ArgReader } from './arguments.ts';
-import { wholeField, noArithmetic, opName, type LayerDefinition, type LayerType, type LoweringContext } from './definition.ts';
+import { wholeField, noArithmetic, opName, type LayerAttrsOf, type LayerDefinition, type LayerType, type LoweringContext, type NoFields } from './definition.ts';
 import { describeWindow, outputSpatial, PAD_WORDS, POOL_ROUNDING, readPadding, readRounding, spatialRank, windowArithmetic, type Window } from './spatial.ts';
 
-function pool<K extends 'maxpool' | 'avgpool'>(op: K, what: string): LayerDefinition<K> {
+export interface PoolFields {
+  readonly rank: SpatialRank;
+  readonly kernel: readonly number[];
+  readonly stride: readonly number[];
+  readonly padBefore: readonly number[];
+  readonly padAfter: readonly number[];
+  /** Output size rounding: floor (default) or ceil (Caffe, torchvision ceil_mode). */
+  readonly ceil: boolean;
+}
+
+type PoolAttrs = LayerAttrsOf<'maxpool' | 'avgpool', PoolFields>;
+
+function poolOnnx(e: OnnxEmitter, a: PoolAttrs): void {
+  const inSizes = e.layer.inputShapes[0]!.slice(0, a.rank);
+  const outSizes = e.layer.shape.slice(0, a.rank);
+  // Ceil rounding becomes explicit padding after each axis: the extra cells are skipped by max
+  // and not counted by the average (count_include_pad 0), which is what rounding up means here.
+  const padAfter = outSizes.map((o, i) => Math.max(a.padAfter[i]!, (o - 1) * a.stride[i]! + a.kernel[i]! - inSizes[i]! - a.padBefore[i]!));
+  const attrs = { kernel_shape: a.kernel, strides: a.stride, pads: [...a.padBefore, ...padAfter] };
+  if (a.op === 'maxpool') e.node('MaxPool', e.inputs, attrs);
+  else e.node('AveragePool', e.inputs, { ...attrs, count_include_pad: 0 });
+}
+
+function poolPytorch(t: TorchLayer, a: PoolAttrs): TorchForm {
+  const symmetric = samePads(a.padBefore, a.padAfter);
+  if (a.op === 'maxpool') {
+    const input = symmetric ? t.x : `F.pad(${t.x}, ${t.py(torchPad(a.padBefore, a.padAfter))}, value=float('-inf'))`;
+    const pad = symmetric ? a.padBefore : a.kernel.map(() => 0);
+    return { value: `F.max_pool${a.rank}d(${input}, ${t.py(a.kernel)}, ${t.py(a.stride)}, ${t.py(pad)}, ceil_mode=${t.py(a.ceil)})` };
+  }
+  if (!symmetric) {
+    // PyTorch pads both sides alike: pad explicitly, and divide the window sums by the counts of
+    // real (unpadded) elements, which cnnc's average excludes padding by.
+    const pool = (x: string): string => `F.avg_pool${a.rank}d(F.pad(${x}, ${t.py(torchPad(a.padBefore, a.padAfter))}), ${t.py(a.kernel)}, ${t.py(a.stride)}, 0, ceil_mode=${t.py(a.ceil)})`;
+    return { value: `${pool(t.x)} / ${pool(`torch.ones_like(${t.x}[:1, :1])`)}` };
+  }
+  return { value: `F.avg_pool${a.rank}d(${t.x}, ${t.py(a.kernel)}, ${t.py(a.stride)}, ${t.py(a.padBefore)}, ceil_mode=${t.py(a.ceil)}, count_include_pad=False)` };
+}
+
+function pool<K extends 'maxpool' | 'avgpool'>(op: K, what: string): LayerDefinition<K, PoolFields> {
   const base = op === 'maxpool' ? 'maxpool' : 'avgpool';
   return {
     names: [base, `${base}1d`, `${base}2d`, `${base}3d`],
@@ -50,13 +91,22 @@ function pool<K extends 'maxpool' | 'avgpool'>(op: K, what: string): LayerDefini
     receptiveField: (a, [first]) => windowField(first, a.kernel, a.stride, a.padBefore),
     lower: (ctx, _layer, a, [x]) =>
       ctx.b.pool(x!, { mode: a.op === 'maxpool' ? 'max' : 'avg', rank: a.rank, kernel: a.kernel, stride: a.stride, padBefore: a.padBefore, padAfter: a.padAfter }, a.ceil),
+    onnx: poolOnnx,
+    pytorch: poolPytorch,
   };
 }
 
 export const maxpool = pool('maxpool', 'Max');
 export const avgpool = pool('avgpool', 'Average');
 
-function globalPool<K extends 'global_avgpool' | 'global_maxpool'>(op: K, what: string, lower: (ctx: LoweringContext, x: number) => number): LayerDefinition<K> {
+/** How a global pool computes: in IR, and the ONNX reduction and PyTorch method over the spatial axes. */
+interface GlobalPoolForms {
+  lower(ctx: LoweringContext, x: number): number;
+  readonly onnx: 'ReduceMean' | 'ReduceMax';
+  readonly pytorch: 'mean' | 'amax';
+}
+
+function globalPool<K extends 'global_avgpool' | 'global_maxpool'>(op: K, what: string, forms: GlobalPoolForms): LayerDefinition<K, NoFields> {
   return {
     names: [op],
     inputs: 'one',
@@ -74,16 +124,29 @@ function globalPool<K extends 'global_avgpool' | 'global_maxpool'>(op: K, what: 
     display: opName,
     arithmetic: noArithmetic,
     receptiveField: wholeField,
-    lower: (ctx, _layer: LayerNode, _a, [x]) => lower(ctx, x!),
+    lower: (ctx, _layer: LayerNode, _a, [x]) => forms.lower(ctx, x!),
+    onnx(e) {
+      const rank = e.layer.inputShapes[0]!.length + 1;
+      e.node(forms.onnx, e.inputs, { axes: Array.from({ length: rank - 2 }, (_, i) => i + 2), keepdims: 0 });
+    },
+    pytorch: (t) => ({ value: `${t.x}.${forms.pytorch}(dim=${t.py(t.layer.inputShapes[0]!.slice(1).map((_, i) => i + 2))})` }),
   };
 }
 
-export const globalAvgpool = globalPool('global_avgpool', 'Average', (ctx, x) => ctx.b.reduce('mean', x, spatialAxes(ctx.b.shape(x).length)));
+export const globalAvgpool = globalPool('global_avgpool', 'Average', {
+  lower: (ctx, x) => ctx.b.reduce('mean', x, spatialAxes(ctx.b.shape(x).length)),
+  onnx: 'ReduceMean',
+  pytorch: 'mean',
+});
 
-export const globalMaxpool = globalPool('global_maxpool', 'Maximum', (ctx, x) => {
-  const s = ctx.b.shape(x);
-  const spatial = s.slice(2);
-  const zeros = spatial.map(() => 0);
-  const p = ctx.b.pool(x, { mode: 'max', rank: spatial.length as 1 | 2 | 3, kernel: spatial, stride: spatial.map(() => 1), padBefore: zeros, padAfter: zeros });
-  return ctx.b.reshape(p, [s[0]!, s[1]!]);
+export const globalMaxpool = globalPool('global_maxpool', 'Maximum', {
+  lower(ctx, x) {
+    const s = ctx.b.shape(x);
+    const spatial = s.slice(2);
+    const zeros = spatial.map(() => 0);
+    const p = ctx.b.pool(x, { mode: 'max', rank: spatial.length as 1 | 2 | 3, kernel: spatial, stride: spatial.map(() => 1), padBefore: zeros, padAfter: zeros });
+    return ctx.b.reshape(p, [s[0]!, s[1]!]);
+  },
+  onnx: 'ReduceMax',
+  pytorch: 'amax',
 });

@@ -1,13 +1,33 @@
 // Layers that move values without arithmetic: flatten, reshape, zero_pad, space_to_depth, upsample.
 
 import { messages } from '../../grammar/diagnostics.ts';
+import { torchPad } from '../export/pytorch/layer-form.ts';
 import { irShape } from '../lower/layout.ts';
 import { windowField } from '../receptive-field.ts';
 import { ArgReader } from './arguments.ts';
-import { noArithmetic, opName, wholeField, type LayerDefinition, type LayerType } from './definition.ts';
+import type { Shape } from '../graph.ts';
+import { noArithmetic, opName, wholeField, type LayerDefinition, type LayerType, type NoFields } from './definition.ts';
 import { product } from '../checker/values.ts';
 
-export const flatten: LayerDefinition<'flatten'> = {
+export interface ReshapeFields {
+  readonly shape: Shape;
+}
+
+export interface ZeroPadFields {
+  readonly padBefore: readonly number[];
+  readonly padAfter: readonly number[];
+}
+
+export interface SpaceToDepthFields {
+  readonly block: number;
+}
+
+export interface UpsampleFields {
+  /** Nearest-neighbour scale factor per spatial axis. */
+  readonly scale: readonly number[];
+}
+
+export const flatten: LayerDefinition<'flatten', NoFields> = {
   names: ['flatten'],
   inputs: 'one',
   reference: { example: '`flatten`', output: '`prod(shape)` (channel-major, as PyTorch flattens NCHW)', parameters: '0', macs: '0' },
@@ -26,9 +46,11 @@ export const flatten: LayerDefinition<'flatten'> = {
     const s = ctx.b.shape(x!);
     return ctx.b.reshape(x!, [s[0]!, s.slice(1).reduce((p, d) => p * d, 1)]);
   },
+  onnx: (e) => e.node('Flatten', e.inputs, { axis: 1 }),
+  pytorch: (t) => ({ value: `${t.x}.flatten(1)` }),
 };
 
-export const reshape: LayerDefinition<'reshape'> = {
+export const reshape: LayerDefinition<'reshape', ReshapeFields> = {
   names: ['reshape'],
   inputs: 'one',
   reference: { example: '`reshape 7 x 7 x 64`', output: 'the given shape (same element count)', parameters: '0', macs: '0' },
@@ -57,9 +79,12 @@ export const reshape: LayerDefinition<'reshape'> = {
   arithmetic: noArithmetic,
   receptiveField: wholeField,
   lower: (ctx, layer, _a, [x]) => ctx.b.reshape(x!, irShape(layer.shape, ctx.batch)),
+  // 0 copies the batch dimension.
+  onnx: (e) => e.node('Reshape', [e.inputs[0]!, e.constant('shape', [0, ...irShape(e.layer.shape, 1).slice(1)], 'int64')]),
+  pytorch: (t) => ({ value: `${t.x}.reshape(${t.x}.shape[0], ${irShape(t.layer.shape, 1).slice(1).join(', ')})` }),
 };
 
-export const zeroPad: LayerDefinition<'zero_pad'> = {
+export const zeroPad: LayerDefinition<'zero_pad', ZeroPadFields> = {
   names: ['zero_pad'],
   inputs: 'one',
   reference: { example: '`zero_pad 1`, `zero_pad 1x2`, `zero_pad before 0, after 1`', output: 'each spatial axis `n + 2p` (or `n + before + after`)', parameters: '0', macs: '0' },
@@ -95,9 +120,11 @@ export const zeroPad: LayerDefinition<'zero_pad'> = {
   arithmetic: noArithmetic,
   receptiveField: (a, [first]) => ({ ...first, start: first.start.map((s, i) => s - a.padBefore[i]! * first.stride[i]!) }),
   lower: (ctx, _layer, a, [x]) => ctx.b.pad(x!, a.padBefore, a.padAfter),
+  onnx: (e, a) => e.node('Pad', [e.inputs[0]!, e.constant('pads', [0, 0, ...a.padBefore, 0, 0, ...a.padAfter], 'int64')]),
+  pytorch: (t, a) => ({ value: `F.pad(${t.x}, ${t.py(torchPad(a.padBefore, a.padAfter))})` }),
 };
 
-export const spaceToDepth: LayerDefinition<'space_to_depth'> = {
+export const spaceToDepth: LayerDefinition<'space_to_depth', SpaceToDepthFields> = {
   names: ['space_to_depth'],
   inputs: 'one',
   reference: { example: '`space_to_depth 2`', output: '`H/b x W/b x C*b*b` (H, W divisible by b)', parameters: '0', macs: '0' },
@@ -129,9 +156,13 @@ export const spaceToDepth: LayerDefinition<'space_to_depth'> = {
     return windowField(first, b, b, b.map(() => 0));
   },
   lower: (ctx, layer, a, [x]) => ctx.b.add({ op: 'space_to_depth', block: a.block }, [x!], irShape(layer.shape, ctx.batch)),
+  // ONNX's SpaceToDepth orders the new channels (row offset, column offset, channel), as cnnc's;
+  // model.py defines the same as a helper.
+  onnx: (e, a) => e.node('SpaceToDepth', e.inputs, { blocksize: a.block }),
+  pytorch: (t, a) => ({ value: `space_to_depth(${t.x}, ${a.block})` }),
 };
 
-export const upsample: LayerDefinition<'upsample'> = {
+export const upsample: LayerDefinition<'upsample', UpsampleFields> = {
   names: ['upsample'],
   inputs: 'one',
   reference: { example: '`upsample 2`', output: 'each spatial axis `n * s` (nearest neighbour)', parameters: '0', macs: '0' },
@@ -157,4 +188,9 @@ export const upsample: LayerDefinition<'upsample'> = {
   arithmetic: noArithmetic,
   receptiveField: (a, [first]) => ({ size: first.size, stride: first.stride.map((j, i) => j / a.scale[i]!), start: first.start.map((s, i) => s + (0.5 / a.scale[i]! - 0.5) * first.stride[i]!) }),
   lower: (ctx, layer, a, [x]) => ctx.b.add({ op: 'upsample', scale: a.scale }, [x!], irShape(layer.shape, ctx.batch)),
+  onnx(e, a) {
+    const scales = e.constant('scales', [1, 1, ...a.scale], 'float');
+    e.node('Resize', [e.inputs[0]!, '', scales], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+  },
+  pytorch: (t, a) => ({ value: `F.interpolate(${t.x}, scale_factor=${t.py(a.scale.map((s) => s * 1.0))}, mode='nearest')` }),
 };

@@ -48,7 +48,7 @@ function softmaxCe(b: GraphBuilder, logits: number, target: number): number {
 }
 
 /** Probabilities are kept this far from 0 and 1 where a loss cannot fuse with its activation. */
-const PROBABILITY_EPS = 1e-7;
+export const PROBABILITY_EPS = 1e-7;
 
 /** log(p) with p clamped to [eps, 1]: a probability of exactly 0 gives a large loss, not -Infinity and NaN. */
 function safeLog(b: GraphBuilder, p: number): number {

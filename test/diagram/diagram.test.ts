@@ -3,7 +3,7 @@
 // box, every edge is visible (has length, and no part of it runs under a box) and every box of an
 // opened block lies inside its frame.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -46,6 +46,17 @@ describe('what the diagram shows', () => {
     expect(d.edges.filter((e) => e.to === 'loss:0')).toEqual([{ from: 'sigmoid_1', to: 'loss:0' }]);
   });
 
+  it("draws FaceNet's triplet towers as one set of weights feeding the triplet loss node", () => {
+    const d = collapseGraph(graphOf('facenet.cnn', 'FaceNetTriplet'));
+    expect(d.nodes.filter((n) => ['a', 'p', 'n'].includes(n.id)).map((n) => [n.id, n.kind, n.lines.at(-1)])).toEqual([
+      ['a', 'block', '→ 128 · 3,743,280 params'],
+      ['p', 'shared', '→ 128 · weights of a'],
+      ['n', 'shared', '→ 128 · weights of a'],
+    ]);
+    expect(d.nodes.find((n) => n.id === 'loss:0')).toMatchObject({ kind: 'loss', lines: ['triplet'] });
+    expect(d.edges.filter((e) => e.to === 'loss:0').map((e) => e.from)).toEqual(['a', 'p', 'n']);
+  });
+
   it("keeps YOLOv2's passthrough as its own edge", () => {
     const d = collapseGraph(graphOf('yolo.cnn'));
     expect(d.edges).toContainEqual({ from: 'skip', to: 'conv21' });
@@ -64,6 +75,23 @@ describe('cnnc graph options', () => {
       vi.restoreAllMocks();
     }
     expect(err).toEqual(["cnnc graph: --depth needs a whole number of at least 1, got '0'\n", 'cnnc graph: give --expand or --depth, not both\n']);
+  });
+
+  it('writes into a new folder, and refuses a path through a file in one line, exit 2', async () => {
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => err.push(String(chunk)) > 0);
+    const dir = mkdtempSync(join(tmpdir(), 'cnnc-graph-out-'));
+    try {
+      expect(await main(['graph', join(STDLIB, 'lenet5.cnn'), '-o', join(dir, 'new', 'lenet.svg')])).toBe(0);
+      expect(readFileSync(join(dir, 'new', 'lenet.svg'), 'utf8')).toMatch(/^<svg/);
+      writeFileSync(join(dir, 'file'), '');
+      expect(await main(['graph', join(STDLIB, 'lenet5.cnn'), '-o', join(dir, 'file', 'lenet.svg')])).toBe(2);
+    } finally {
+      vi.restoreAllMocks();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(err).toHaveLength(1);
+    expect(err[0]).toBe(`cnnc graph: cannot write ${join(dir, 'file', 'lenet.svg')}: a part of ${join(dir, 'file')} is a file, not a folder\n`);
   });
 });
 
@@ -120,6 +148,7 @@ const PICTURES: readonly { name: string; file: string; model?: string; depth?: n
   { name: 'ResNet-18 expanded', file: 'resnet.cnn', model: 'ResNet18', depth: Infinity },
   { name: 'YOLOv2', file: 'yolo.cnn' },
   { name: 'Siamese verification', file: 'facenet.cnn', model: 'FaceVerification' },
+  { name: 'FaceNet triplet', file: 'facenet.cnn', model: 'FaceNetTriplet' },
   { name: 'GoogLeNet, inception modules opened', file: 'inception.cnn', model: 'GoogLeNet', depth: 2 },
 ];
 

@@ -4,7 +4,7 @@
 // CI runs a few stdlib models and test/export/models/every-op.cnn (every layer op); CNNC_LONG=1
 // runs every stdlib model.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -14,45 +14,29 @@ import { buildInferenceProgram } from '../../compiler/lower/programs.ts';
 import { irShape } from '../../compiler/lower/layout.ts';
 import { compileModel } from '../../compiler/program.ts';
 import { evaluate } from '../../runtime/reference/executor.ts';
+import { writeSafetensorsFile } from '../../runtime/checkpoint.ts';
 import { cnnc } from '../support/cli.ts';
 import { fill, rng } from '../ir/support.ts';
 import { randomizedWeights } from './weights.ts';
+import { missingFromTable, STDLIB_SMALL } from './stdlib-small.ts';
 
-const SMALL: { file: string; model: string; set?: Record<string, number>; quick?: boolean }[] = [
+/** Stdlib models CI runs (with every-op.cnn, which has every layer op); CNNC_LONG=1 runs them all. */
+const QUICK = new Set(['LeNet5Original', 'ResNet18', 'UNetSmall', 'ClassificationWithLocalization', 'SlidingWindows28', 'Heartbeat']);
+const SMALL: { file: string; model: string; set?: Readonly<Record<string, number>>; quick?: boolean }[] = [
   { file: 'test/export/models/every-op', model: 'EveryOp', quick: true },
   { file: 'test/export/models/every-op', model: 'Volume', quick: true },
-  { file: 'stdlib/lenet5', model: 'LeNet5' },
-  { file: 'stdlib/lenet5', model: 'LeNet5Original', quick: true },
-  { file: 'stdlib/alexnet', model: 'AlexNet', set: { size: 63, classes: 10 } },
-  { file: 'stdlib/vgg', model: 'VGG16', set: { size: 32, classes: 10 } },
-  { file: 'stdlib/vgg', model: 'VGG19', set: { size: 32, classes: 10 } },
-  { file: 'stdlib/resnet', model: 'ResNet18', set: { size: 32, classes: 10 }, quick: true },
-  { file: 'stdlib/resnet', model: 'ResNet34', set: { size: 32, classes: 10 } },
-  { file: 'stdlib/resnet', model: 'ResNet50', set: { size: 32, classes: 10 } },
-  { file: 'stdlib/resnet', model: 'ResNet101', set: { size: 32, classes: 10 } },
-  { file: 'stdlib/resnet', model: 'ResNet152', set: { size: 32, classes: 10 } },
-  { file: 'stdlib/resnet', model: 'ResNet50Signs' },
-  { file: 'stdlib/inception', model: 'GoogLeNet', set: { size: 128, classes: 10 } },
-  { file: 'stdlib/inception', model: 'InceptionNaive' },
-  { file: 'stdlib/inception', model: 'InceptionReduced' },
-  { file: 'stdlib/yolo', model: 'YOLOv2', set: { size: 64, classes: 2 } },
-  { file: 'stdlib/localization', model: 'ClassificationWithLocalization', quick: true },
-  { file: 'stdlib/localization', model: 'Landmarks' },
-  { file: 'stdlib/sliding_windows', model: 'SlidingWindows14' },
-  { file: 'stdlib/sliding_windows', model: 'SlidingWindows16' },
-  { file: 'stdlib/sliding_windows', model: 'SlidingWindows28', quick: true },
-  { file: 'stdlib/facenet', model: 'FaceNetEncoder' },
-  { file: 'stdlib/facenet', model: 'FaceNetTriplet' },
-  { file: 'stdlib/facenet', model: 'FaceVerification' },
-  { file: 'stdlib/style_transfer', model: 'StyleTransfer', set: { height: 32, width: 32 } },
-  { file: 'stdlib/signals', model: 'Heartbeat', quick: true },
-  { file: 'stdlib/volumes', model: 'CTVolume', set: { depth: 46, size: 46 } },
+  { file: 'test/export/models/pytorch', model: 'AsymmetricPools', quick: true },
+  ...STDLIB_SMALL.map((m) => ({ ...m, file: `stdlib/${m.file}`, quick: QUICK.has(m.model) })),
 ];
 const BATCH = 2;
 const dir = mkdtempSync(join(tmpdir(), 'cnnc-onnx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('cnnc export --to onnx, run in onnxruntime-node', () => {
+  it('the table names every stdlib model', () => {
+    expect(missingFromTable(STDLIB_SMALL)).toEqual([]);
+  });
+
   for (const m of SMALL) {
     const run = m.quick || process.env.CNNC_LONG === '1' ? it : it.skip;
     run(`${m.file} ${m.model}`, async () => {
@@ -103,6 +87,16 @@ describe('cnnc export command', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('ONNX opset 17');
     expect(readFileSync(out).length).toBeGreaterThan(62006 * 4);
+  });
+
+  it('weights that do not fit the model are one data line naming them, exit 1, nothing written', () => {
+    const weights = join(dir, 'misfit.safetensors');
+    writeSafetensorsFile(weights, new Map([['conv_1.weight', { dtype: 'F32' as const, shape: [6, 1, 5, 5], data: new Float32Array(150) }]]));
+    const out = join(dir, 'misfit.onnx');
+    const r = cnnc(['export', 'stdlib/lenet5.cnn', '--to', 'onnx', '-o', out, '--weights', weights]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^cnnc export: \S*misfit\.safetensors does not fit model LeNet5: conv_1\.weight is \[6, 1, 5, 5\] in the file, the model expects \[6, 3, 5, 5\]; missing conv_1\.bias \[6\].*\(and \d+ more\)\n$/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('refuses an unknown format with one usage line', () => {

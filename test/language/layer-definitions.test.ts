@@ -1,11 +1,15 @@
 // Every layer is one complete definition (compiler/layers/): its names reach the parser, completion,
 // hover and highlighting; its keywords are in its signature and in the parser's keyword set; its
-// reference example checks and lowers to the shape its rule gives; what is generated from the
+// reference example checks, lowers to the shape its rule gives and exports to ONNX and PyTorch
+// through its own forms; what is generated from the
 // definitions (grammar/keyword-args.ts, the layer table of docs/language.md) is current.
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { exportOnnx } from '../../compiler/export/onnx/export.ts';
+import type { OnnxEmitter } from '../../compiler/export/onnx/layer-form.ts';
+import { modelPy } from '../../compiler/export/pytorch/model-py.ts';
 import { definitionOf, DEFINITIONS, LAYER_DEFINITIONS, LAYERS } from '../../compiler/layers/index.ts';
 import { keywordArgumentsSource, layerTable, withLayerTable } from '../../compiler/layers/reference.ts';
 import { lowerModel } from '../../compiler/lower/lower.ts';
@@ -64,6 +68,29 @@ describe('layer definitions', () => {
     const lowered = lowerModel(graph, { batch: 2, mode: 'train' });
     const node = lowered.values.get(layer.name)!;
     expect(lowered.builder.shape(node)).toEqual(irShape(layer.shape, 2));
+  });
+
+  it.each(entries)("%s's reference example exports through its ONNX and PyTorch forms", (op, d) => {
+    const statement = firstExample(d.reference.example);
+    const graph = INPUT_SHAPES.map((shape) => compileExample(statement, shape)).find((r) => r.graph && !r.diagnostics.some((x) => x.severity === 'error'))!.graph!;
+    const layer = graph.layers[graph.layers.length - 1]!;
+    const weights = new Map(graph.layers.flatMap((l) => l.params.map((p) => [p.name, new Float32Array(p.shape.reduce((n, k) => n * k, 1))] as const)));
+    expect(exportOnnx({ ...graph, outputs: [layer.name] }, weights).length).toBeGreaterThan(0);
+    // Its last ONNX node defines the layer's value, from the layer's inputs and parameters.
+    const nodes: { op: string; inputs: readonly string[]; out: string }[] = [];
+    const e: OnnxEmitter = {
+      layer,
+      inputs: layer.inputs,
+      out: layer.name,
+      node: (o, inputs, _attrs, out = layer.name) => void nodes.push({ op: o, inputs, out }),
+      param: (role) => layer.params.find((p) => p.role === role)!.name,
+      constant: (suffix) => `${layer.name}/${suffix}`,
+    };
+    definitionOf(layer.attrs).onnx(e, layer.attrs);
+    expect(nodes.at(-1)?.out, `${op}'s ONNX nodes define its value`).toBe(layer.name);
+    expect(nodes[0]!.inputs[0]).toBe(layer.inputs[0]);
+    const py = modelPy({ ...graph, outputs: [layer.name] }, 'example.cnn');
+    expect(py, `${op}'s line in model.py`).toMatch(new RegExp(`^ {8}v\\['${layer.name}'\\] = \\S`, 'm'));
   });
 
   it('no two definitions share a name', () => {

@@ -1,10 +1,12 @@
 // The package as a user gets it: `npm pack` (which builds dist/ through prepack), installed into a
-// fresh project outside this repository; there `cnnc check` runs from built JavaScript, a Vite
-// build compiles an imported .cnn file with its training bundle and cnnc/runtime, and a strict
-// `tsc --noEmit` accepts the runtime's and the .cnn module's types.
+// fresh project outside this repository. There `cnnc check` runs from built JavaScript, `cnnc train`
+// trains on the bundled data (wasm kernel and batch workers), `cnnc export` writes a PyTorch folder
+// with its train.py, a Vite build compiles an imported .cnn file with its training bundle and
+// cnnc/runtime, and a strict `tsc --noEmit` accepts the runtime's and the .cnn module's types.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -125,6 +127,19 @@ describe('the npm package, installed into a fresh project', () => {
     expect((JSON.parse(summary.stdout) as { totals: { params: number } }).totals.params).toBe(62006);
   });
 
+  it('trains on the bundled data with wasm and batch workers, then exports to PyTorch: what they read at run time ships', () => {
+    const bin = join(app, 'node_modules/.bin/cnnc');
+    const lenet = join(app, 'node_modules/cnnc/dist/stdlib/lenet5.cnn');
+    const args = ['--set', 'channels=1', '--data', 'fashion-mnist-bundled', '--limit', '64', '--epochs', '1', '--batch', '32', '--workers', '1', '--backend', 'wasm', '--out', 'out/lenet.safetensors'];
+    const train = run(bin, ['train', lenet, ...args], app);
+    expect(train.stderr).not.toMatch(/error|cannot find/i);
+    expect(train.code).toBe(0);
+    expect(train.stdout).toMatch(/trained LeNet5 for 1 epoch\(s\), 2 steps, .* on wasm/);
+    const exported = run(bin, ['export', lenet, '--set', 'channels=1', '--weights', 'out/lenet.safetensors', '--to', 'pytorch', '-o', 'pt'], app);
+    expect(exported.code).toBe(0);
+    expect(readdirSync(join(app, 'pt')).sort()).toEqual(['model.py', 'train.py', 'weights.safetensors']);
+  });
+
   it('draws the diagram and writes the prebuilt playground', () => {
     const bin = join(app, 'node_modules/.bin/cnnc');
     expect(run(bin, ['graph', 'src/net.cnn', '-o', 'net.svg'], app)).toMatchObject({ code: 0, stderr: '' });
@@ -132,6 +147,41 @@ describe('the npm package, installed into a fresh project', () => {
     expect(run(bin, ['playground', '--out', 'site'], app).code).toBe(0);
     const site = readdirSync(join(app, 'site'), { recursive: true }).map(String);
     expect(site).toEqual(expect.arrayContaining(['index.html', 'main.js', join('data', 't10k-images-idx3-ubyte.gz')]));
+  });
+
+  it('serves the playground isolated, its data/ from the package\'s one copy', async () => {
+    const files = readdirSync(join(app, 'node_modules/cnnc/dist'), { recursive: true }).map(String);
+    expect(files.filter((f) => f.endsWith('t10k-images-idx3-ubyte.gz'))).toEqual([join('data', 't10k-images-idx3-ubyte.gz')]);
+    const server = spawn(join(app, 'node_modules/.bin/cnnc'), ['playground', '--port', '0'], { cwd: app, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = await new Promise<string>((done, fail) => {
+        server.stdout.on('data', (chunk: Buffer) => {
+          const found = /http:\/\/127\.0\.0\.1:\d+\//.exec(String(chunk));
+          if (found) done(found[0]);
+        });
+        server.once('exit', (code) => fail(new Error(`cnnc playground exited ${code}`)));
+      });
+      const page = await fetch(url);
+      expect([page.status, page.headers.get('cross-origin-embedder-policy')]).toEqual([200, 'require-corp']);
+      const labels = await fetch(`${url}data/t10k-labels-idx1-ubyte.gz`);
+      expect(labels.status).toBe(200);
+      expect(Buffer.from(await labels.arrayBuffer()).equals(readFileSync(join(app, 'node_modules/cnnc/dist/data/t10k-labels-idx1-ubyte.gz')))).toBe(true);
+      expect((await fetch(`${url}data/../../package.json`)).status).not.toBe(200);
+    } finally {
+      server.kill('SIGTERM');
+    }
+  });
+
+  it('says in one line when the playground port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const r = run(join(app, 'node_modules/.bin/cnnc'), ['playground', '--port', String(port)], app);
+      expect([r.code, r.stderr]).toEqual([2, `cnnc playground: port ${port} on 127.0.0.1 is in use; pick another with --port N (0 picks a free one)\n`]);
+    } finally {
+      taken.close();
+    }
   });
 
   it('builds with Vite: the .cnn import carries its model, kernels and cnnc/runtime', () => {

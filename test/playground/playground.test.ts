@@ -1,6 +1,8 @@
 // The playground page in Chromium (WebGPU on SwiftShader): typing an error shows its diagnostic,
-// fixing it clears it, shapes show as inlay hints and on hover, and Train trains the edited model
-// in the page until the loss falls. CNNC_SCREENSHOTS=1 writes the screenshots docs/ shows.
+// fixing it clears it, shapes show as inlay hints and on hover, the diagram follows an edit, Train
+// trains the edited model in the page until the loss falls (on WebGPU, and on the wasm back end in
+// a page without WebGPU), and the File menu opens the standard library. CNNC_SCREENSHOTS=1 writes
+// the screenshots docs/ shows.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,8 @@ import { CHROMIUM_PATH, CHROMIUM_WEBGPU_FLAGS, describeWithBrowser } from '../su
 
 const DOCS = resolve(import.meta.dirname, '../../docs');
 const STEPS = 12;
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 interface PageState {
   losses: number[];
@@ -33,7 +37,7 @@ describeWithBrowser('the playground page', () => {
   beforeAll(async () => {
     site = mkdtempSync(join(tmpdir(), 'cnnc-playground-test-'));
     await buildPlayground(site);
-    served = await serveStatic(site, 0);
+    served = await serveStatic(site, 0, {}, { crossOriginIsolated: true }); // as `cnnc playground` serves it
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_WEBGPU_FLAGS] });
     page = await browser.newPage({ viewport: { width: 1300, height: 860 } });
     await page.goto(`${served.url}?steps=${STEPS}`);
@@ -73,16 +77,46 @@ describeWithBrowser('the playground page', () => {
     await page.keyboard.press('Shift+Home');
     await page.keyboard.type('conv 12, 3x3, pad same -> relu');
     await expect.poll(async () => [await page.locator('.cm-content').innerText(), await page.locator('.cm-shape-hint').first().textContent()]).toEqual([expect.stringContaining('conv 12'), '28 x 28 x 12']);
+    // The diagram follows the edit: conv_1's box now says 12 channels and 120 parameters.
+    await expect.poll(() => page.locator('#diagram g.node[data-node="conv_1"]').textContent()).toMatch(/28x28x12 · 120 params/);
     await page.click('#train');
     await page.waitForFunction(() => (globalThis as { playground?: PageState }).playground?.done === true, null, { timeout: 240_000 });
     const state = (await page.evaluate(() => (globalThis as { playground?: PageState }).playground)) as PageState;
     expect(state.error).toBeUndefined();
     expect(state.device).toMatch(/^webgpu/);
     expect(state.losses).toHaveLength(STEPS);
-    const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(state.losses.slice(-3))).toBeLessThan(mean(state.losses.slice(0, 3)) - 0.2);
     expect(await page.locator('table.confusion td').count()).toBe(100);
     expect(await page.locator('#chart polyline.loss-line').count()).toBe(1);
     await shot('playground.png');
   }, 300_000);
+
+  it('falls back to the wasm back end in a browser without WebGPU, and the loss falls there too', async () => {
+    const bare = await browser.newPage({ viewport: { width: 1300, height: 860 } });
+    try {
+      await bare.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+      await bare.goto(`${served.url}?steps=${STEPS}`);
+      await bare.waitForSelector('#diagram svg g.node');
+      await bare.click('#train');
+      await bare.waitForFunction(() => (globalThis as { playground?: PageState }).playground?.done === true, null, { timeout: 120_000 });
+      const state = (await bare.evaluate(() => (globalThis as { playground?: PageState }).playground)) as PageState;
+      expect(state.error).toBeUndefined();
+      expect(state.device).toMatch(/^wasm/);
+      // Served as `cnnc playground` serves it: isolated, so the wasm back end may share memory between threads.
+      expect(await bare.evaluate(() => crossOriginIsolated)).toBe(true);
+      expect(state.losses).toHaveLength(STEPS);
+      expect(mean(state.losses.slice(-3))).toBeLessThan(mean(state.losses.slice(0, 3)) - 0.2);
+      expect(await bare.locator('table.confusion td').count()).toBe(100);
+    } finally {
+      await bare.close();
+    }
+  }, 180_000);
+
+  it('opens a standard-library file from the menu: its models in the Model menu, each drawn with blocks collapsed', async () => {
+    await page.selectOption('#example', 'resnet.cnn');
+    await expect.poll(() => page.locator('#model option').allTextContents()).toEqual(expect.arrayContaining(['ResNet18', 'ResNet50', 'ResNet152']));
+    await expect.poll(() => page.locator('#problems').textContent()).toBe('no problems');
+    await page.selectOption('#model', 'ResNet50');
+    await expect.poll(() => page.locator('#diagram g.node[data-node="layer4_0"]').textContent()).toMatch(/block · 12 layers.*7x7x2048 · 6,049,792 params/);
+  });
 });

@@ -8,6 +8,24 @@ import { summarize } from '../../compiler/summary.ts';
 import { cnnModuleSource, formatBuildMessage } from '../../plugins/module-source.ts';
 import { BLOCKS_CNN, BROKEN_CNN, LENET, REPO, USES_BLOCKS_CNN, WARNS_CNN, tempProject } from './fixtures.ts';
 
+/** A Siamese triplet model: three inputs, one shared encoder, no classes. */
+const TRIPLET_CNN = `block enc()(x) {
+  x -> conv 4, 3x3, pad same -> relu -> flatten -> dense 4 -> l2_normalize
+}
+
+model Siamese {
+  input anchor: 6 x 6 x 1
+  input positive: 6 x 6 x 1
+  input negative: 6 x 6 x 1
+  share e = enc()
+  a = e(anchor)
+  p = e(positive)
+  n = e(negative)
+  output a, p, n
+  loss triplet(a, p, n, alpha 0.5)
+}
+`;
+
 const project = tempProject('cnnc-module-source-');
 afterAll(() => project.remove());
 
@@ -88,5 +106,20 @@ describe('cnnModuleSource', () => {
     const misspelt = cnnModuleSource(LENET, readFileSync(LENET, 'utf8'), { model: 'LeNet6' });
     expect(misspelt.code).toBeUndefined();
     expect(misspelt.errors.map((e) => [e.code, e.hint])).toEqual([['CNN105', "did you mean 'LeNet5'?"]]);
+  });
+
+  it('with the bundle option carries the training bundle of any model with a loss', () => {
+    const exported = (code: string | undefined) => (/^export \{([^}]*)\}/m.exec(code ?? '')?.[1] ?? '').split(',').map((n) => n.trim()).filter(Boolean).sort();
+    const lenet = cnnModuleSource(LENET, readFileSync(LENET, 'utf8'), { overrides: { channels: 1 }, bundle: { batch: 4 } });
+    expect(exported(lenet.code)).toEqual(['BATCH', 'CLASSES', 'IMAGE_SHAPE', 'MODEL', 'WEIGHTS', 'createModel']);
+    const triplet = project.write('triplet.cnn', TRIPLET_CNN);
+    const three = cnnModuleSource(triplet, TRIPLET_CNN, { bundle: { batch: 4 } });
+    expect(three.errors).toEqual([]);
+    expect(exported(three.code)).toEqual(['BATCH', 'MODEL', 'WEIGHTS', 'createModel']);
+    expect(three.code).toContain('export default { name, summary, graph, diagnostics, createModel };');
+    const encoder = project.write('encoder.cnn', 'model E() {\n  input x: 8 x 8 x 1\n  flatten\n  dense 4\n}\n');
+    const noLoss = cnnModuleSource(encoder, readFileSync(encoder, 'utf8'), { bundle: { batch: 4 } });
+    expect(noLoss.code).toBeUndefined();
+    expect(noLoss.errors.map((e) => [e.code, e.location.line, e.text])).toEqual([['bundle', 1, expect.stringMatching(/model E declares no loss/)]]);
   });
 });

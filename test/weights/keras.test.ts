@@ -107,21 +107,32 @@ describe('Keras .h5 weights', () => {
     await expect(readWeightsFor(graph, join(dir, 'none.h5'))).rejects.toThrow(/none\.h5: no such file$/);
   });
 
-  it("the course's yolo.h5 names map onto YOLOv2, its output channels in cnnc's order", () => {
+  it("the course's yolo.h5 names map onto YOLOv2, each tensor onto one of its shape, the output channels in cnnc's order", () => {
     const graph = compile('stdlib/yolo.cnn', 'YOLOv2', { size: 64 });
     const want = new Map(graph.layers.flatMap((l) => l.params.map((p) => [p.name, p.shape] as const)));
+    // YAD2K's yolo.h5 (yad2k.py from yolo.cfg): conv2d_i kernels as [kh, kw, in, out]; conv2d_21
+    // is the 1x1 passthrough from conv2d_13, conv2d_22 reads its space_to_depth (256) and conv2d_20 (1024).
+    const kernels: [number, number, number][] = [
+      [3, 3, 32], [3, 32, 64], [3, 64, 128], [1, 128, 64], [3, 64, 128], [3, 128, 256], [1, 256, 128], [3, 128, 256],
+      [3, 256, 512], [1, 512, 256], [3, 256, 512], [1, 512, 256], [3, 256, 512], [3, 512, 1024], [1, 1024, 512],
+      [3, 512, 1024], [1, 1024, 512], [3, 512, 1024], [3, 1024, 1024], [3, 1024, 1024], [1, 512, 64], [3, 1280, 1024], [1, 1024, 425],
+    ];
     const file = new Map<string, HostTensor>();
-    for (let i = 1; i <= 22; i++) {
-      file.set(`conv2d_${i}.weight`, { dtype: 'F32', shape: [], data: new Float32Array(0) });
-      for (const kind of ['weight', 'bias', 'running_mean', 'running_var']) file.set(`batch_normalization_${i}.${kind}`, { dtype: 'F32', shape: [], data: new Float32Array(0) });
-    }
-    // conv2d_23 (in PyTorch's layout, as the .h5 reader gives it): every value of output channel o is o.
+    const tensor = (shape: number[]) => ({ dtype: 'F32' as const, shape, data: new Float32Array(0) });
+    kernels.forEach(([k, cin, cout], j) => {
+      const i = j + 1;
+      file.set(`conv2d_${i}.weight`, tensor([cout, cin, k, k]));
+      if (i === 23) file.set('conv2d_23.bias', tensor([cout]));
+      else for (const kind of ['weight', 'bias', 'running_mean', 'running_var']) file.set(`batch_normalization_${i}.${kind}`, tensor([cout]));
+    });
+    // conv2d_23's values (PyTorch's layout, as the .h5 reader gives it): every value of output channel o is o.
     const [out, inputs] = [425, 1024];
     file.set('conv2d_23.weight', f32([out, inputs, 1, 1], Float32Array.from({ length: out * inputs }, (_, k) => Math.floor(k / inputs))));
     file.set('conv2d_23.bias', f32([out], Float32Array.from({ length: out }, (_, o) => o)));
     const loaded = toModelNames(graph, file, 'yolo.h5');
     expect(loaded.map?.source).toBe('keras');
     expect([...loaded.tensors.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [name, t] of loaded.tensors) expect(t.shape, name).toEqual([...want.get(name)!]);
     // Per anchor YAD2K's [tx, ty, tw, th, to, c1..c80] becomes cnnc's [to, tx, ty, tw, th, c1..c80].
     const fileChannel = (c: number): number => Math.floor(c / 85) * 85 + ([4, 0, 1, 2, 3][c % 85] ?? c % 85);
     const expected = Array.from({ length: out }, (_, c) => fileChannel(c));
@@ -129,7 +140,6 @@ describe('Keras .h5 weights', () => {
     expect(expected.slice(85, 90)).toEqual([89, 85, 86, 87, 88]);
     expect(Array.from(loaded.tensors.get('conv23.bias')!.data as Float32Array)).toEqual(expected);
     const weight = loaded.tensors.get('conv23.weight') as HostTensor<'F32'>;
-    expect(weight.shape).toEqual([out, inputs, 1, 1]);
     expect(Array.from({ length: out }, (_, c) => weight.data[c * inputs + inputs - 1])).toEqual(expected);
   });
 

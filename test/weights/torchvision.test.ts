@@ -1,7 +1,7 @@
 // torchvision state_dicts load into the stdlib models under their own names (the name maps in
 // stdlib/*.names), and the models then compute torchvision's logits. Fixtures from
 // scripts/pretrained_fixtures.py: names, shapes and logits; the weights are regenerated here.
-// CI runs the cheaper models; CNNC_LONG=1 runs all nine.
+// CI runs one model per name map (alexnet, vgg, resnet, inception); CNNC_LONG=1 runs all nine.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ interface FixtureModel {
   logits: number[][];
 }
 const fixture = JSON.parse(readFileSync(resolve('test/fixtures/pretrained/torchvision.json'), 'utf8')) as { seed: number; models: FixtureModel[] };
-const QUICK = new Set(['vgg16', 'resnet18', 'googlenet']);
+const QUICK = new Set(['alexnet', 'vgg16', 'resnet18', 'googlenet']);
 const dir = mkdtempSync(join(tmpdir(), 'cnnc-tv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

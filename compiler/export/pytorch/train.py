@@ -12,12 +12,14 @@ Written by `cnnc export --to pytorch`; the options mean what `cnnc train`'s mean
   the gradients, so N processes take the same steps as one (models with batchnorm differ: each
   process normalises with its own examples' statistics).
   --seed orders the data (DistributedSampler: the same order for any number of processes).
+A model that trains its input (style transfer's generated image) holds it as a parameter under
+the input's name, [1, C, H, W], saved in the checkpoint with the weights.
 Training starts from weights.safetensors beside this file (cnnc's initialisation, or the weights
 given to the export), or --weights. Checkpoints are safetensors under cnnc's names: `cnnc eval
 MODEL.cnn --weights checkpoint.safetensors --data ...` reads them.
 
 Data specs: safetensors:PATH and npz:PATH (one array per field, batch axis first, e.g. `images`
-N x C x H x W and `labels` N; uint8 images are scaled to [0, 1]); folder:PATH[@HxWxC] (one
+N x C x H x W and `labels` N; a uint8 `images` field is scaled to [0, 1]); folder:PATH[@HxWxC] (one
 sub-folder per class of PNG/JPEG images, fitted to HxW as cnnc fits them, values in [0, 1];
 needs Pillow, whose JPEG decoder may differ from cnnc's in the last bit).
 A model input or target reads the field of its own name; a sole input reads `images`, a class
@@ -129,6 +131,16 @@ def read_folder(path, size):
 
 
 def load_data(spec):
+    """The data's fields by name; an unreadable path is one line naming it."""
+    try:
+        return read_data(spec)
+    except OSError as e:
+        sys.exit(f'train.py: --data {spec}: {e.strerror or e} ({e.filename or spec})')
+    except (ValueError, KeyError, struct.error) as e:
+        sys.exit(f'train.py: --data {spec}: not readable as its kind ({e})')
+
+
+def read_data(spec):
     kind, _, rest = spec.partition(':')
     if kind == 'safetensors':
         fields = read_safetensors(rest)
@@ -139,9 +151,9 @@ def load_data(spec):
         fields = read_folder(path, tuple(int(s) for s in size.split('x')) if size else (32, 32, 3))
     else:
         sys.exit(f'train.py: unknown data spec {spec!r}: expected safetensors:PATH, npz:PATH or folder:PATH[@HxWxC]')
-    for name, a in fields.items():
-        if a.dtype == np.uint8 and a.ndim > 1:
-            fields[name] = a.astype(np.float32) / 255.0
+    # As cnnc's readers: a uint8 `images` field is pixels, scaled to [0, 1]; other integer fields are values (class indices, masks).
+    if 'images' in fields and fields['images'].dtype == np.uint8:
+        fields['images'] = fields['images'].astype(np.float32) / 255.0
     return fields
 
 
@@ -219,8 +231,11 @@ def main():
     p.add_argument('--weights', default=os.path.join(HERE, 'weights.safetensors'))
     p.add_argument('--out', default='checkpoint.safetensors')
     p.add_argument('--feed', action='append', default=[], metavar='NAME=FIELD')
-    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--device', choices=('cpu', 'cuda'), default='cuda' if torch.cuda.is_available() else 'cpu',
+                   help='cuda: one GPU per process (LOCAL_RANK under torchrun), NCCL between them; cpu: gloo')
     args = p.parse_args()
+    if not exported.LOSSES:
+        sys.exit(f'train.py: {exported.MODEL.__name__} declares no loss, so there is nothing to train (model.py serves inference and weights)')
 
     distributed = 'WORLD_SIZE' in os.environ
     rank, world = 0, 1
@@ -241,7 +256,7 @@ def main():
     if missing:
         sys.exit(f'train.py: {args.weights} has no {", ".join(missing[:5])}')
     net.to(device)
-    model = DistributedDataParallel(WithLoss(net)) if distributed else WithLoss(net)
+    model = DistributedDataParallel(WithLoss(net), find_unused_parameters=exported.PARAMETERS_OUTSIDE_LOSS) if distributed else WithLoss(net)
 
     overrides = dict(f.split('=', 1) for f in args.feed)
     data = TensorDataset(*bind(load_data(args.data), overrides))
