@@ -100,8 +100,3 @@ export function matchRule(name: string, map: NameMap): { name: string; rule?: Na
   }
   return { name };
 }
-
-/** The model's name for `name` under `map`: the first matching rule's, or `name` unchanged. */
-export function translateName(name: string, map: NameMap): string {
-  return matchRule(name, map).name;
-}

@@ -4,10 +4,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkFile } from '../../compiler/program.ts';
-import { parseNameMaps, translateName } from '../../runtime/weights/name-map.ts';
+import { matchRule, parseNameMaps, type NameMap } from '../../runtime/weights/name-map.ts';
 
 describe('name maps', () => {
   const [map] = parseNameMaps('# c\nmap torchvision for A, B\n  conv1  stem.conv1\n  layer{n}.{i}.downsample.0  layer{n}_{i}.downsample\n  layer{n}.{i}  layer{n}_{i}\n', 'x.names');
+
+  const translateName = (name: string, m: NameMap): string => matchRule(name, m).name;
 
   it('maps module paths and keeps the tensor suffix; first rule wins; other names pass', () => {
     expect(map!.models).toEqual(['A', 'B']);
