@@ -3,7 +3,7 @@
 // several checkpoints, whose class probabilities are averaged.
 
 import { groupDigits } from '../compiler/checker/values.ts';
-import type { ModelGraph } from '../compiler/graph.ts';
+import { namedOutputs, type ModelGraph } from '../compiler/graph.ts';
 import { irShape } from '../compiler/lower/layout.ts';
 import { loadCheckpoint, readWeightsFile, writeFileAtomic, writeSafetensorsFile, type Json } from '../runtime/checkpoint.ts';
 import { PickedDataset, type Dataset } from '../runtime/data/dataset.ts';
@@ -282,7 +282,7 @@ function predictRecords(graph: ModelGraph, spec: string | undefined, files: read
   return { records: imageRecords(data, fitted.needsFit ? { fit: { height: fitted.height, width: fitted.width } } : {}), source: loaded.source };
 }
 
-/** Writes every output, named by layer: safetensors ([N, ...] in PyTorch layout) or JSON ({name: {shape, values: one flat array per example}}). */
+/** Writes every output under the name the model file gives it (its layer's unless `output a` names a binding): safetensors ([N, ...] in PyTorch layout) or JSON ({name: {shape, values: one flat array per example}}). */
 function writeOutputs(path: string | undefined, outputs: ReadonlyMap<string, { shape: number[]; data: Float32Array }>): void {
   if (path?.endsWith('.safetensors')) {
     writeSafetensorsFile(path, new Map([...outputs].map(([name, o]) => [name, { dtype: 'F32' as const, shape: o.shape, data: o.data }])));
@@ -299,8 +299,8 @@ function writeOutputs(path: string | undefined, outputs: ReadonlyMap<string, { s
   else process.stdout.write(text);
 }
 
-/** Every output of the model for every example, averaged over the ensemble. */
-async function predictAll(sessions: readonly TrainingSession[], records: Records, bindings: readonly FeedBinding[], batch: number): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+/** Every output of the model for every example, averaged over the ensemble, by the name the model file gives it. */
+async function predictAll(graph: ModelGraph, sessions: readonly TrainingSession[], records: Records, bindings: readonly FeedBinding[], batch: number): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
   const parts = new Map<string, Float32Array[]>();
   for (const b of evalRecordBatches(records, batch)) {
     const feeds = feedsOf(bindings, b);
@@ -314,14 +314,15 @@ async function predictAll(sessions: readonly TrainingSession[], records: Records
     }
   }
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [name, list] of parts) {
+  for (const { name, tensor } of namedOutputs(graph)) {
+    const list = parts.get(tensor)!;
     const data = new Float32Array(list.reduce((n, l) => n + l.length, 0));
     let at = 0;
     for (const l of list) {
       data.set(l, at);
       at += l.length;
     }
-    out.set(name, { shape: [records.length, ...irShape(sessions[0]!.outputShapes.get(name)!, 1).slice(1)], data });
+    out.set(name, { shape: [records.length, ...irShape(sessions[0]!.outputShapes.get(tensor)!, 1).slice(1)], data });
   }
   return out;
 }
@@ -344,10 +345,10 @@ export async function runPredict(argv: string[]): Promise<number> {
     const batch = Number(values.batch ?? 64);
     const sessions = await openEnsemble(graph, values.weights ?? [], batch, values.backend);
     try {
-      const outputs = await predictAll(sessions, records, bindings, batch);
+      const outputs = await predictAll(graph, sessions, records, bindings, batch);
       if (values.draw) writePointImages(values.draw, graph, imageFiles, outputs);
       writeOutputs(values.out, outputs);
-      if (values.out) process.stderr.write(`cnnc predict: ${graph.name}: ${graph.outputs.join(', ')} of ${records.length} example(s) written to ${values.out}\n`);
+      if (values.out) process.stderr.write(`cnnc predict: ${graph.name}: ${[...outputs.keys()].join(', ')} of ${records.length} example(s) written to ${values.out}\n`);
       return EXIT_OK;
     } finally {
       sessions.forEach((s) => s.dispose());

@@ -70,8 +70,10 @@ export function splitAt(graph: ModelGraph, layer: string): GraphSplit {
   for (const o of graph.outputs) if (o !== layer && before.has(o)) throw acrossCut('the model outputs', o);
 
   const needed = ancestorsOf(graph, layer);
+  // The trunk's one output is the cut layer, named as such: the model's output names are the head's.
+  const { outputNames: _outputNames, ...unnamed } = graph;
   const trunk: ModelGraph = {
-    ...graph,
+    ...unnamed,
     name: `${graph.name}.trunk`,
     inputs: graph.inputs.filter((i) => needed.has(i.name)),
     layers: graph.layers.slice(0, index + 1).filter((l) => needed.has(l.name)),

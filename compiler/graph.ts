@@ -96,7 +96,18 @@ export interface ModelGraph {
   readonly inputs: readonly InputNode[];
   /** Topological order. */
   readonly layers: readonly LayerNode[];
+  /** Tensor (layer or input) names of the model's outputs. */
   readonly outputs: readonly string[];
+  /**
+   * What the model file calls each output, in the order of `outputs`, where that is not the tensor's
+   * name: `output a` after `a = encoder(anchor)` names the block's last layer `a.l2_normalize_1`.
+   */
+  readonly outputNames?: readonly string[];
   readonly loss: readonly LossTerm[];
   readonly span: Span;
+}
+
+/** Each output of the model: the name the model file gives it and the tensor it is. */
+export function namedOutputs(graph: ModelGraph): { readonly name: string; readonly tensor: string }[] {
+  return graph.outputs.map((tensor, i) => ({ name: graph.outputNames?.[i] ?? tensor, tensor }));
 }

@@ -122,6 +122,24 @@ const POISON: Value = { kind: 'symbol', name: '<error>' };
  */
 const BROKEN: TensorValue = { kind: 'tensor', name: '<error>', shape: [] };
 
+/**
+ * The names outputs carry where the model file names them by a binding that is not the tensor's
+ * own name (`output a` after `a = encoder(anchor)`); undefined when every output is named by its
+ * tensor. A binding name that another output already carries, or that is another output's tensor,
+ * keeps the tensor's name so that names stay unique.
+ */
+function userOutputNames(tensors: readonly string[], bindings: readonly string[]): string[] | undefined {
+  if (bindings.every((b, i) => b === tensors[i])) return undefined;
+  const taken = new Map<string, string>();
+  return tensors.map((tensor, i) => {
+    const wanted = bindings[i]!;
+    const clash = (taken.has(wanted) && taken.get(wanted) !== tensor) || tensors.some((t) => t === wanted && t !== tensor);
+    const name = clash ? tensor : wanted;
+    taken.set(name, tensor);
+    return name;
+  });
+}
+
 function declaresInput(statements: readonly Statement[]): boolean {
   return statements.some((st) => st.kind === 'input' || ((st.kind === 'repeat' || st.kind === 'for') && declaresInput(st.body)));
 }
@@ -232,13 +250,17 @@ class Expander {
     }
 
     const outputNames: string[] = [];
+    const bindingNames: string[] = [];
     for (const out of outputs) {
       for (const v of out.values) {
         const t = this.tryTensor(v, scope, 'an output');
-        if (t) outputNames.push(t.name);
+        if (!t) continue;
+        outputNames.push(t.name);
+        bindingNames.push(v.kind === 'name' ? v.name : t.name);
       }
     }
     if (outputs.length === 0 && scope.current && scope.current !== BROKEN) outputNames.push(scope.current.name);
+    const userNames = userOutputNames(outputNames, bindingNames);
 
     const loss = losses.flatMap((l) => this.lossTerms(l.expr, scope, outputNames));
     const frozen = this.frozenLayers(freezes, scope);
@@ -250,6 +272,7 @@ class Expander {
       inputs: this.inputs,
       layers,
       outputs: outputNames,
+      ...(userNames ? { outputNames: userNames } : {}),
       loss,
       span: model.span,
     };

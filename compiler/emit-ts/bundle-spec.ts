@@ -4,7 +4,7 @@
 // module each, for pages and machines without WebGPU), plus the feeds, weights and optimizer
 // state the runtime allocates.
 
-import type { ModelGraph } from '../graph.ts';
+import { namedOutputs, type ModelGraph } from '../graph.ts';
 import { buildEvalProgram } from '../lower/programs.ts';
 import { SEED_FEED } from '../lower/lower.ts';
 import { irShape } from '../lower/layout.ts';
@@ -89,7 +89,7 @@ export function compileBundle(graph: ModelGraph, options: BundleOptions): Compil
     batch: options.batch,
     ...(image && outputLayer ? { input: { name: image.name, shape: image.shape.slice(1) }, output: { name: outputLayer.name, classes: outputLayer.shape.reduce((a, b) => a * b, 1) } } : {}),
     feeds,
-    outputs: graph.outputs.map((name) => ({ name, shape: irShape(graph.layers.find((l) => l.name === name)?.shape ?? [], 1).slice(1) })),
+    outputs: namedOutputs(graph).map(({ name, tensor }) => ({ name, ...(tensor !== name ? { tensor } : {}), shape: irShape(graph.layers.find((l) => l.name === tensor)?.shape ?? [], 1).slice(1) })),
     terms: graph.loss.map(termLabel),
     weights,
     state,

@@ -155,7 +155,7 @@ export function modelModule(graph: ModelGraph, bundle: CompiledBundle, options: 
     ...feedFields(['input']),
     '}',
     '',
-    '/** What `predict` returns: each output by layer name, one row per example given. */',
+    '/** What `predict` returns: each output by its name in the model file, one row per example given. */',
     `export interface ${name}Outputs {`,
     ...spec.outputs.flatMap((o) => field(o, `count x ${o.shape.join(' x ') || '1'} floats, channels first.`, 'Float32Array')),
     '}',

@@ -8,7 +8,7 @@ import { padBatch } from '../pad-batch.ts';
 import { readSafetensors, writeSafetensors } from '../safetensors.ts';
 import { elementCount, type HostTensor } from '../tensor.ts';
 import type { BackendInfo, BundleEngine } from './engine.ts';
-import type { BundleSpec, FeedSpec } from './plan.ts';
+import type { BundleSpec, FeedSpec, OutputSpec } from './plan.ts';
 import { wasmEngine } from './wasm-engine.ts';
 import { webgpuEngine } from './webgpu-engine.ts';
 import { UserError } from '../../grammar/user-error.ts';
@@ -245,8 +245,9 @@ export async function createBundledModel<W extends string = string, F = FeedValu
       }
       const count = countOf(given);
       upload(given, count, 'zeros');
-      const out = await engine.run('eval', spec.outputs.map((o) => `output:${o.name}`));
-      return Object.fromEntries(spec.outputs.map((o) => [o.name, out.get(`output:${o.name}`)!.slice(0, count * elementCount(o.shape))]));
+      const programName = (o: OutputSpec) => `output:${o.tensor ?? o.name}`;
+      const out = await engine.run('eval', spec.outputs.map(programName));
+      return Object.fromEntries(spec.outputs.map((o) => [o.name, out.get(programName(o))!.slice(0, count * elementCount(o.shape))]));
     }) as BundledModel<W>['predict'],
     // The names come from the spec, whose weight names W lists.
     getWeights: () => engine.read(spec.weights.map((w) => w.name)) as Promise<Map<W, Float32Array>>,

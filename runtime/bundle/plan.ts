@@ -25,7 +25,10 @@ export interface FeedSpec {
 
 /** A model output: its layer name and one example's shape (PyTorch layout). */
 export interface OutputSpec {
+  /** The name the model file gives the output (`output a`), as `predict` returns it. */
   readonly name: string;
+  /** The program's output tensor (`output:<tensor>`) where it is not `name`: a block's last layer, `a.l2_normalize_1`. */
+  readonly tensor?: string;
   readonly shape: readonly number[];
 }
 

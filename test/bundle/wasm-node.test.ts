@@ -1,12 +1,14 @@
 // Bundles without WebGPU, in Node: the generated module's createModel with no device runs on the
 // wasm back end (runtime/wasm/, what `--backend wasm` runs), on worker threads or one thread, and
 // says so. Training steps of LeNet-5 and of the three-input triplet model give the CPU reference
-// executor's losses (relative difference < 1e-5) from the same weights and batches.
+// executor's losses (relative difference < 1e-5) from the same weights and batches; the triplet
+// bundle's predict names its outputs a, p, n as the model file does.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBuild } from '../../cli/build.ts';
+import { namedOutputs } from '../../compiler/graph.ts';
 import { compileModel } from '../../compiler/program.ts';
 import { buildTrainStep, resetOptimizerState } from '../../compiler/optim/train-step.ts';
 import { Rng } from '../../runtime/data/random.ts';
@@ -84,6 +86,14 @@ describe('bundles on the wasm back end in Node', () => {
         const loss = await model.trainStep(Object.fromEntries(b));
         expect(expected, 'a loss that is not zero, so the comparison means something').toBeGreaterThan(0.01);
         expect(relative(loss, expected), `wasm ${loss}, CPU ${expected}`).toBeLessThan(1e-5);
+      }
+      // predict names each output as the model file does (`output a, p, n`), not by the encoder's last layer.
+      const predicted = await model.predict(Object.fromEntries(batches[0]!));
+      const reference = await cpu.predict(batches[0]!, 4);
+      expect(Object.keys(predicted)).toEqual(['a', 'p', 'n']);
+      for (const { name, tensor } of namedOutputs(graph)) {
+        const want = reference.get(tensor)!;
+        expect(Math.max(...predicted[name]!.map((v, i) => Math.abs(v - want[i]!))), name).toBeLessThan(1e-4);
       }
     } finally {
       model.dispose();

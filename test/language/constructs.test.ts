@@ -2,6 +2,7 @@
 // asymmetric padding, loops, member access, and the line rules of the grammar.
 
 import { describe, expect, it } from 'vitest';
+import { namedOutputs } from '../../compiler/graph.ts';
 import { compileModel } from '../../compiler/program.ts';
 
 function graphOf(text: string, model?: string) {
@@ -56,6 +57,18 @@ describe('blocks, loops and names', () => {
       ['fa.conv_1', 'fa.conv_1', 'tower.conv_1.weight,tower.conv_1.bias'],
       ['fb.conv_1', 'fa.conv_1', ''],
     ]);
+  });
+  it('outputs carry the names the model file gives them: a binding, else the layer or input', () => {
+    const g = graphOf(`${blocks}model M {\n  input a: 8 x 8 x 1\n  input b: 8 x 8 x 1\n  share tower = unit(3)\n  fa = tower(a)\n  fb = tower(b)\n  h = a -> relu\n  output fa, fb, h, fa.conv_1, b\n}\n`);
+    expect(namedOutputs(g)).toEqual([
+      { name: 'fa', tensor: 'fa.relu_1' },
+      { name: 'fb', tensor: 'fb.relu_1' },
+      { name: 'h', tensor: 'h' },
+      { name: 'fa.conv_1', tensor: 'fa.conv_1' },
+      { name: 'b', tensor: 'b' },
+    ]);
+    const plain = graphOf(`${blocks}model M {\n  input x: 8 x 8 x 1\n  unit(2)\n}\n`);
+    expect([plain.outputNames, namedOutputs(plain)]).toEqual([undefined, [{ name: 'unit_1.relu_1', tensor: 'unit_1.relu_1' }]]);
   });
   it('member access reads a layer inside an instance, and freeze stops its training', () => {
     const g = graphOf(`${blocks}model M {\n  input x: 8 x 8 x 1\n  unit(3) as stem\n  y = stem.conv_1 -> relu\n  freeze stem\n}\n`);

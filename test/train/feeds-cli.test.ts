@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBuild } from '../../cli/build.ts';
 import { modelFeeds } from '../../compiler/feeds.ts';
+import { namedOutputs } from '../../compiler/graph.ts';
 import { compileModel } from '../../compiler/program.ts';
 import { loadCheckpoint, readSafetensorsFile } from '../../runtime/checkpoint.ts';
 import { CNNC } from '../support/cli.ts';
@@ -73,7 +74,9 @@ describe('cnnc train on named feeds', () => {
       const members = (type: string) => [...new RegExp(`export interface ${graph.name}${type} \\{([^}]*)\\}`).exec(code)![1]!.matchAll(/^ {2}'?([\w:.]+)'?: (?:Float32Array|ArrayLike<number>);/gm)].map((m) => m[1]);
       expect(members('Feeds'), task.name).toEqual(modelFeeds(graph).map((f) => f.name));
       expect(members('Inputs'), task.name).toEqual(graph.inputs.filter((i) => !i.trainable).map((i) => i.name));
-      expect(members('Outputs'), task.name).toEqual(graph.outputs);
+      expect(members('Outputs'), task.name).toEqual(namedOutputs(graph).map((o) => o.name));
+      // `output a, p, n` after `a = e(anchor)`: the names the model file gives, not the encoder's last layer.
+      if (task.metric === 'triplet accuracy') expect(members('Outputs')).toEqual(['a', 'p', 'n']);
     }
   });
 
@@ -127,12 +130,24 @@ describe('cnnc train on named feeds', () => {
 
   it.concurrent('eval shows every term and metric; predict writes any model\'s outputs by name, as JSON or safetensors', async () => {
     const landmarks = tasks.find((t) => t.metric === 'mse')!;
+    const siamese = tasks.find((t) => t.metric === 'triplet accuracy')!;
     const weights = join(dir, 'landmarks-predict.safetensors');
-    const t0 = await trainTask(landmarks, weights, [...landmarks.args.slice(0, 2), '--epochs', '1']);
+    const siameseWeights = join(dir, 'siamese-predict.safetensors');
+    const [t0, t1] = await Promise.all([
+      trainTask(landmarks, weights, [...landmarks.args.slice(0, 2), '--epochs', '1']),
+      trainTask(siamese, siameseWeights, [...siamese.args.slice(0, 2), '--epochs', '1']),
+    ]);
     expect(t0.code, t0.stderr).toBe(0);
+    expect(t1.code, t1.stderr).toBe(0);
     const [json, tensors] = [join(dir, 'outputs.json'), join(dir, 'outputs.safetensors')];
     const model = [landmarks.model, ...modelArgs(landmarks), '--weights', weights, '--data', landmarks.args[1]!, '--backend', landmarks.backend];
-    const [e, p, q] = await Promise.all([run(['eval', ...model]), run(['predict', ...model, '--out', json]), run(['predict', ...model, '--out', tensors])]);
+    const siameseOut = join(dir, 'siamese-outputs.safetensors');
+    const [e, p, q, s] = await Promise.all([
+      run(['eval', ...model]),
+      run(['predict', ...model, '--out', json]),
+      run(['predict', ...model, '--out', tensors]),
+      run(['predict', siamese.model, '--weights', siameseWeights, '--data', siamese.args[1]!, '--backend', siamese.backend, '--out', siameseOut]),
+    ]);
     expect(e.code, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/^loss [\d.]+ \(binary_cross_entropy\(face\) [\d.]+ \+ mse\(landmarks\) [\d.]+\)\nbinary accuracy [\d.]+%\nmse [\d.]+\nmae [\d.]+\n$/);
     expect(p.code, p.stderr).toBe(0);
@@ -144,6 +159,10 @@ describe('cnnc train on named feeds', () => {
     const written = readSafetensorsFile(tensors).tensors;
     expect([...written].map(([k, v]) => [k, v.shape])).toEqual([['face', [192, 1]], ['landmarks', [192, 4]]]);
     expect(Array.from(written.get('landmarks')!.data.slice(0, 4) as Float32Array)).toEqual(out.landmarks!.values[0]);
+    // `output a, p, n` after `a = e(anchor)`: each output under the name the model file gives it.
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stderr).toMatch(/Siamese: a, p, n of 192 example\(s\) written/);
+    expect(Object.fromEntries([...readSafetensorsFile(siameseOut).tensors].map(([k, v]) => [k, v.shape]))).toEqual({ a: [192, 8], p: [192, 8], n: [192, 8] });
   });
 
   it.concurrent('a class folder: --limit and --val pick every class in proportion; predict names classes from the checkpoint', async () => {
