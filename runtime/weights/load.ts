@@ -7,7 +7,8 @@ import type { ModelGraph } from '../../compiler/graph.ts';
 import { readWeightsFile } from '../checkpoint.ts';
 import type { HostTensor } from '../tensor.ts';
 import { readKerasH5 } from './keras-h5.ts';
-import { NameMapError, parseNameMaps, translateName, type NameMap } from './name-map.ts';
+import { reorderChannels } from './channel-order.ts';
+import { matchRule, NameMapError, parseNameMaps, type NameMap } from './name-map.ts';
 
 /** PyTorch's bookkeeping buffer (a step count): not a weight, cnnc keeps no such tensor. */
 const IGNORED_SUFFIX = '.num_batches_tracked';
@@ -44,9 +45,9 @@ export function modelWeightNames(graph: ModelGraph): Set<string> {
 function renamed(tensors: ReadonlyMap<string, HostTensor>, map: NameMap): Map<string, HostTensor> {
   const out = new Map<string, HostTensor>();
   for (const [name, t] of tensors) {
-    const to = translateName(name, map);
+    const { name: to, rule } = matchRule(name, map);
     if (out.has(to)) throw new NameMapError(`${map.where}: two tensors of the file map to '${to}' (one is '${name}')`);
-    out.set(to, t);
+    out.set(to, rule?.channels ? reorderChannels(t, rule.channels, name) : t);
   }
   return out;
 }

@@ -10,8 +10,11 @@
 // A rule maps a module path: `FROM.rest` becomes `TO.rest`, so the tensor's own suffix (`.weight`,
 // `.running_var`) carries over. `{x}` matches one dot-free segment and is copied into TO. Rules
 // are tried in order, the first that matches wins; a name no rule matches is kept as it is.
+// A rule may end with `channels P0 P1 .. per G` to reorder the output channels of the tensors it
+// maps (channel-order.ts): `conv2d_23  conv23  channels 4 0 1 2 3 per 85`.
 
 import { UserError, type UserErrorKind } from '../../grammar/user-error.ts';
+import { CHANNELS_SYNTAX, parseChannelOrder, type ChannelOrder } from './channel-order.ts';
 
 export class NameMapError extends UserError {
   override readonly kind: UserErrorKind = 'data';
@@ -25,6 +28,8 @@ export interface NameRule {
   readonly from: string;
   readonly to: string;
   readonly pattern: RegExp;
+  /** How the mapped tensors' output channels are reordered, when the rule says so. */
+  readonly channels?: ChannelOrder;
 }
 
 export interface NameMap {
@@ -75,20 +80,23 @@ export function parseNameMaps(text: string, file: string): NameMap[] {
     }
     const current = maps[maps.length - 1];
     if (!current) throw new NameMapError(`${where}: expected 'map SOURCE for MODEL, ...' before the first rule`);
-    const parts = line.split(/\s+/);
-    if (parts.length !== 2) throw new NameMapError(`${where}: a rule is 'FROM TO' (two names), got '${line}'`);
-    current.rules.push(compileRule(parts[0]!, parts[1]!, where));
+    const [from, to, ...directive] = line.split(/\s+/);
+    if (to === undefined || (directive.length > 0 && directive[0] !== 'channels')) {
+      throw new NameMapError(`${where}: a rule is 'FROM TO' (two names), optionally followed by '${CHANNELS_SYNTAX}', got '${line}'`);
+    }
+    const rule = compileRule(from!, to, where);
+    current.rules.push(directive.length > 0 ? { ...rule, channels: parseChannelOrder(directive, where) } : rule);
   });
   return maps;
 }
 
-/** The model's name for `name` under `map`: the first matching rule's, or `name` unchanged. */
-export function translateName(name: string, map: NameMap): string {
+/** The model's name for `name` under `map` and the rule that gave it (none: `name` unchanged). */
+export function matchRule(name: string, map: NameMap): { name: string; rule?: NameRule } {
   for (const rule of map.rules) {
     const m = rule.pattern.exec(name);
     if (!m) continue;
     const groups = m.groups ?? {};
-    return rule.to.replace(PLACEHOLDER, (_, key: string) => groups[key]!) + (groups.rest ?? '');
+    return { name: rule.to.replace(PLACEHOLDER, (_, key: string) => groups[key]!) + (groups.rest ?? ''), rule };
   }
-  return name;
+  return { name };
 }

@@ -4,10 +4,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkFile } from '../../compiler/program.ts';
-import { parseNameMaps, translateName } from '../../runtime/weights/name-map.ts';
+import { matchRule, parseNameMaps, type NameMap } from '../../runtime/weights/name-map.ts';
 
 describe('name maps', () => {
   const [map] = parseNameMaps('# c\nmap torchvision for A, B\n  conv1  stem.conv1\n  layer{n}.{i}.downsample.0  layer{n}_{i}.downsample\n  layer{n}.{i}  layer{n}_{i}\n', 'x.names');
+
+  const translateName = (name: string, m: NameMap): string => matchRule(name, m).name;
 
   it('maps module paths and keeps the tensor suffix; first rule wins; other names pass', () => {
     expect(map!.models).toEqual(['A', 'B']);
@@ -22,6 +24,22 @@ describe('name maps', () => {
     expect(() => parseNameMaps('  a b\n', 'm.names')).toThrow(/^m\.names:1: expected 'map SOURCE for MODEL/);
     expect(() => parseNameMaps('map t for M\n  a b c\n', 'm.names')).toThrow(/^m\.names:2: a rule is 'FROM TO'/);
     expect(() => parseNameMaps('map t for M\n  a.{x} b.{y}\n', 'm.names')).toThrow(/^m\.names:2: 'b\.\{y\}' uses \{y\}/);
+  });
+
+  it("reads a rule's channels directive and rejects a malformed one with file and line", () => {
+    const [m] = parseNameMaps('map keras for M\n  conv2d_23  conv23  channels 4 0 1 2 3 per 85\n  conv2d_{i}  conv{i}\n', 'y.names');
+    expect(m!.rules[0]!.channels).toEqual({ perm: [4, 0, 1, 2, 3], group: 85, where: 'y.names:2' });
+    expect(m!.rules[1]!.channels).toBeUndefined();
+    const bad = (directive: string) => () => parseNameMaps(`map keras for M\n\n  a  b  ${directive}\n`, 'y.names');
+    const syntax = " \\(the directive is 'channels P0 P1 \\.\\. per G'\\)$";
+    expect(bad('channels 4 0 1 2 2 per 85')).toThrow(new RegExp(`^y\\.names:3: '4 0 1 2 2' is not a permutation of 0\\.\\.4 \\(missing 3\\)${syntax}`));
+    expect(bad('channels 1 2 per 5')).toThrow(new RegExp(`^y\\.names:3: '1 2' is not a permutation of 0\\.\\.1 \\(missing 0\\)${syntax}`));
+    expect(bad('channels 1 0 per 0')).toThrow(new RegExp(`^y\\.names:3: the group size must be a positive whole number, got '0'${syntax}`));
+    expect(bad('channels 2 1 0 per 2')).toThrow(new RegExp(`^y\\.names:3: 3 channels listed for groups of 2${syntax}`));
+    expect(bad('channels 1 x per 2')).toThrow(new RegExp(`^y\\.names:3: 'x' is not a channel number${syntax}`));
+    expect(bad('channels per 2')).toThrow(new RegExp(`^y\\.names:3: 'channels per 2' lists no channels${syntax}`));
+    expect(bad('channels 1 0')).toThrow(new RegExp(`^y\\.names:3: 'channels 1 0' does not end in 'per G'${syntax}`));
+    expect(bad('per 85')).toThrow(/^y\.names:3: a rule is 'FROM TO' \(two names\), optionally followed by 'channels P0 P1 \.\. per G', got 'a  b  per 85'$/);
   });
 
   const stdlib = readdirSync('stdlib').filter((f) => f.endsWith('.names'));
