@@ -186,7 +186,7 @@ describe('VS Code extension client', () => {
       const broken = readFileSync(path, 'utf8').replace('dense 84', 'dense 84 x');
       const doc = { uri: Uri.parse(uriOf(path)), languageId: 'cnn', version: 1, getText: () => broken };
       fake.listeners.get('open')?.(doc);
-      for (let i = 0; i < 200 && !fake.diagnostics.has(uriOf(path)); i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 3000 && !fake.diagnostics.has(uriOf(path)); i++) await new Promise((r) => setTimeout(r, 10));
       const published = fake.diagnostics.get(uriOf(path)) ?? [];
       expect(published.length).toBeGreaterThan(0);
       expect(published[0].range.start.line).toBe(9);
