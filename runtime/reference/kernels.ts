@@ -276,6 +276,12 @@ export function pcg(v: number): number {
   return ((w >>> 22) ^ w) >>> 0;
 }
 
+/** Label `l` of example `n` as a class index, or a RangeError naming both. */
+export function classIndex(l: number, n: number, classes: number): number {
+  if (!Number.isInteger(l) || l < 0 || l >= classes) throw new RangeError(`label ${l} of example ${n} is not a class index in [0, ${classes})`);
+  return l;
+}
+
 export const KERNELS: { readonly [K in OpName]: Kernel } = {
   leaf: () => { throw new Error('leaf has no kernel'); },
   const: (node) => new Float32Array(sizeOf(node.shape)).fill(attrs(node, 'const').value),
@@ -534,12 +540,7 @@ export const KERNELS: { readonly [K in OpName]: Kernel } = {
   one_hot: (node, [labels]) => {
     const { classes } = attrs(node, 'one_hot');
     const out = new Float32Array(labels!.length * classes);
-    labels!.forEach((l, n) => {
-      if (!Number.isInteger(l) || l < 0 || l >= classes) {
-        throw new RangeError(`label ${l} of example ${n} is not a class index in [0, ${classes})`);
-      }
-      out[n * classes + l] = 1;
-    });
+    labels!.forEach((l, n) => (out[n * classes + classIndex(l, n, classes)] = 1));
     return out;
   },
 

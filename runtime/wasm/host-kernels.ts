@@ -6,7 +6,7 @@
 import type { IrNode, OpAttrs } from '../../compiler/ir/ops.ts';
 import { sizeOf } from '../../compiler/ir/ops.ts';
 import type { KernelAttrs } from '../../compiler/passes/kernel-ops.ts';
-import { KERNELS } from '../reference/kernels.ts';
+import { classIndex, KERNELS } from '../reference/kernels.ts';
 
 export interface HostAnchor {
   readonly attrs: KernelAttrs;
@@ -48,6 +48,7 @@ export function hostKernel(a: Omit<HostAnchor, 'inputs'>): HostKernel {
     const map = collapseIndex(a.shapes[0]!, attrs.axes);
     const sum = new Float64Array(sizeOf(a.shape));
     const count = map.length / sum.length;
+    const sq = new Float64Array(attrs.fn === 'var' ? sum.length : 0);
     return ([x], out) => {
       sum.fill(0);
       for (let i = 0; i < map.length; i++) sum[map[i]!] += x![i]!;
@@ -55,7 +56,7 @@ export function hostKernel(a: Omit<HostAnchor, 'inputs'>): HostKernel {
       for (let j = 0; j < sum.length; j++) sum[j]! /= count;
       if (attrs.fn === 'mean') return out.set(sum);
       out.fill(0);
-      const sq = new Float64Array(sum.length);
+      sq.fill(0);
       for (let i = 0; i < map.length; i++) sq[map[i]!] += (x![i]! - sum[map[i]!]!) ** 2;
       for (let j = 0; j < sq.length; j++) out[j] = sq[j]! / count;
     };
@@ -64,6 +65,13 @@ export function hostKernel(a: Omit<HostAnchor, 'inputs'>): HostKernel {
     const map = collapseIndex(a.shape, attrs.axes);
     return ([x], out) => {
       for (let i = 0; i < map.length; i++) out[i] = x![map[i]!]!;
+    };
+  }
+  if (attrs.op === 'one_hot') {
+    const classes = attrs.classes;
+    return ([labels], out) => {
+      out.fill(0);
+      labels!.forEach((l, n) => (out[n * classes + classIndex(l, n, classes)] = 1));
     };
   }
   return (inputs, out) => runHostAnchor({ ...a, inputs }, out);
