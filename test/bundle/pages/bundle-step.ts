@@ -2,17 +2,11 @@
 // device (navigator.gpu, default limits: bundles need nothing more), loads the weights Node sent,
 // runs training steps and returns their losses.
 
-import type {
-  BundledModel,
-  ModelOptions,
-} from "../../../runtime/bundle/index.ts";
+import type { BundledModel, ModelOptions } from '../../../runtime/bundle/index.ts';
 
 export interface BundleStepArgs {
   readonly weights: Readonly<Record<string, readonly number[]>>;
-  readonly batches: readonly {
-    readonly images: readonly number[];
-    readonly labels: readonly number[];
-  }[];
+  readonly batches: readonly { readonly images: readonly number[]; readonly labels: readonly number[] }[];
 }
 
 export interface BundleStepReport {
@@ -21,38 +15,17 @@ export interface BundleStepReport {
   readonly ms: number;
 }
 
-export async function runBundleSteps(
-  createModel: (
-    device: GPUDevice,
-    options?: ModelOptions,
-  ) => Promise<BundledModel>,
-  args: BundleStepArgs,
-): Promise<BundleStepReport> {
+export async function runBundleSteps(createModel: (device: GPUDevice, options?: ModelOptions) => Promise<BundledModel>, args: BundleStepArgs): Promise<BundleStepReport> {
   const adapter = await navigator.gpu.requestAdapter();
-  if (adapter === null)
-    throw new Error("navigator.gpu.requestAdapter() returned null");
+  if (adapter === null) throw new Error('navigator.gpu.requestAdapter() returned null');
   const device = await adapter.requestDevice();
   const model = await createModel(device);
   try {
-    model.setWeights(
-      new Map(
-        Object.entries(args.weights).map(([k, v]) => [k, Float32Array.from(v)]),
-      ),
-    );
+    model.setWeights(new Map(Object.entries(args.weights).map(([k, v]) => [k, Float32Array.from(v)])));
     const t0 = performance.now();
     const losses: number[] = [];
-    for (const b of args.batches)
-      losses.push(
-        await model.trainStep({
-          images: Float32Array.from(b.images),
-          labels: b.labels,
-        }),
-      );
-    return {
-      losses,
-      adapter: `${adapter.info.vendor} ${adapter.info.architecture}`.trim(),
-      ms: performance.now() - t0,
-    };
+    for (const b of args.batches) losses.push(await model.trainStep({ images: Float32Array.from(b.images), labels: b.labels }));
+    return { losses, adapter: `${adapter.info.vendor} ${adapter.info.architecture}`.trim(), ms: performance.now() - t0 };
   } finally {
     model.dispose();
     device.destroy();

@@ -2,38 +2,24 @@
 // takes the page's WebGPU adapter itself, loads the weights Node sent, runs training steps on
 // named feeds and returns the losses and the back end it chose.
 
-import type {
-  BundledModel,
-  ModelOptions,
-} from "../../../runtime/bundle/index.ts";
-import { trainSteps, type StepArgs } from "./train-steps.ts";
+import type { BundledModel, ModelOptions } from '../../../runtime/bundle/index.ts';
+import { trainSteps, type StepArgs } from './train-steps.ts';
 
 export type FeedStepArgs = StepArgs;
 
 export interface FeedStepReport {
   readonly losses: readonly number[];
   readonly adapter: string;
-  readonly backend: BundledModel["backend"];
+  readonly backend: BundledModel['backend'];
 }
 
-export async function runFeedSteps(
-  createModel: (
-    device?: GPUDevice | null,
-    options?: ModelOptions,
-  ) => Promise<BundledModel>,
-  args: FeedStepArgs,
-): Promise<FeedStepReport> {
+export async function runFeedSteps(createModel: (device?: GPUDevice | null, options?: ModelOptions) => Promise<BundledModel>, args: FeedStepArgs): Promise<FeedStepReport> {
   const adapter = await navigator.gpu.requestAdapter();
-  if (adapter === null)
-    throw new Error("navigator.gpu.requestAdapter() returned null");
+  if (adapter === null) throw new Error('navigator.gpu.requestAdapter() returned null');
   const model = await createModel();
   try {
     const losses = await trainSteps(model, args);
-    return {
-      losses,
-      adapter: `${adapter.info.vendor} ${adapter.info.architecture}`.trim(),
-      backend: model.backend,
-    };
+    return { losses, adapter: `${adapter.info.vendor} ${adapter.info.architecture}`.trim(), backend: model.backend };
   } finally {
     model.dispose();
   }

@@ -1,10 +1,7 @@
 // Shared by the bundle test pages: the weights and feed batches Node sends, and the training
 // steps a page runs with them on a generated model.
 
-import type {
-  BundledModel,
-  FeedValues,
-} from "../../../runtime/bundle/index.ts";
+import type { BundledModel, FeedValues } from '../../../runtime/bundle/index.ts';
 
 export interface StepArgs {
   readonly weights: Readonly<Record<string, readonly number[]>>;
@@ -13,20 +10,11 @@ export interface StepArgs {
 }
 
 /** Loads the weights, runs one training step per batch and returns the losses. */
-export async function trainSteps(
-  model: BundledModel,
-  args: StepArgs,
-): Promise<number[]> {
-  model.setWeights(
-    new Map(
-      Object.entries(args.weights).map(([k, v]) => [k, Float32Array.from(v)]),
-    ),
-  );
+export async function trainSteps(model: BundledModel, args: StepArgs): Promise<number[]> {
+  model.setWeights(new Map(Object.entries(args.weights).map(([k, v]) => [k, Float32Array.from(v)])));
   const losses: number[] = [];
   for (const b of args.batches) {
-    const feeds: FeedValues = Object.fromEntries(
-      Object.entries(b).map(([k, v]) => [k, Float32Array.from(v)]),
-    );
+    const feeds: FeedValues = Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Float32Array.from(v)]));
     losses.push(await model.trainStep(feeds));
   }
   return losses;

@@ -3,11 +3,8 @@
 // the weights Node sent, runs training steps on named feeds and returns the losses and the line
 // the model printed at start.
 
-import type {
-  BundledModel,
-  ModelOptions,
-} from "../../../runtime/bundle/index.ts";
-import { trainSteps, type StepArgs } from "./train-steps.ts";
+import type { BundledModel, ModelOptions } from '../../../runtime/bundle/index.ts';
+import { trainSteps, type StepArgs } from './train-steps.ts';
 
 export type WasmStepArgs = StepArgs;
 
@@ -16,24 +13,18 @@ export interface WasmStepReport {
   /** Whether the page had navigator.gpu and whether it gave an adapter. */
   readonly webgpu: { readonly api: boolean; readonly adapter: boolean };
   readonly crossOriginIsolated: boolean;
-  readonly backend: BundledModel["backend"];
+  readonly backend: BundledModel['backend'];
   /** What the model printed at start. */
   readonly printed: readonly string[];
 }
 
-export async function runWasmSteps(
-  createModel: (
-    device?: GPUDevice | null,
-    options?: ModelOptions,
-  ) => Promise<BundledModel>,
-  args: WasmStepArgs,
-): Promise<WasmStepReport> {
-  const api = typeof navigator.gpu !== "undefined";
+export async function runWasmSteps(createModel: (device?: GPUDevice | null, options?: ModelOptions) => Promise<BundledModel>, args: WasmStepArgs): Promise<WasmStepReport> {
+  const api = typeof navigator.gpu !== 'undefined';
   const adapter = api ? (await navigator.gpu.requestAdapter()) !== null : false;
   const printed: string[] = [];
   const info = console.info;
   console.info = (...line: unknown[]) => {
-    printed.push(line.join(" "));
+    printed.push(line.join(' '));
     info(...line);
   };
   let model: BundledModel;
@@ -44,13 +35,7 @@ export async function runWasmSteps(
   }
   try {
     const losses = await trainSteps(model, args);
-    return {
-      losses,
-      webgpu: { api, adapter },
-      crossOriginIsolated: globalThis.crossOriginIsolated,
-      backend: model.backend,
-      printed,
-    };
+    return { losses, webgpu: { api, adapter }, crossOriginIsolated: globalThis.crossOriginIsolated, backend: model.backend, printed };
   } finally {
     model.dispose();
   }
