@@ -2,8 +2,8 @@
 // takes the page's WebGPU adapter itself, loads the weights Node sent, runs training steps on
 // named feeds and returns the losses and the back end it chose.
 
-import type { BundledModel, ModelOptions } from '../../../runtime/bundle/index.ts';
-import { trainSteps, type StepArgs } from './train-steps.ts';
+import type { BundledModel } from '../../../runtime/bundle/index.ts';
+import { trainSteps, type CreateModel, type StepArgs } from './train-steps.ts';
 
 export type FeedStepArgs = StepArgs;
 
@@ -13,7 +13,7 @@ export interface FeedStepReport {
   readonly backend: BundledModel['backend'];
 }
 
-export async function runFeedSteps(createModel: (device?: GPUDevice | null, options?: ModelOptions) => Promise<BundledModel>, args: FeedStepArgs): Promise<FeedStepReport> {
+export async function runFeedSteps(createModel: CreateModel, args: FeedStepArgs): Promise<FeedStepReport> {
   const adapter = await navigator.gpu.requestAdapter();
   if (adapter === null) throw new Error('navigator.gpu.requestAdapter() returned null');
   const model = await createModel();

@@ -1,7 +1,10 @@
 // Shared by the bundle test pages: the weights and feed batches Node sends, and the training
 // steps a page runs with them on a generated model.
 
-import type { BundledModel, FeedValues } from '../../../runtime/bundle/index.ts';
+import type { BundledModel, FeedValues, ModelOptions } from '../../../runtime/bundle/index.ts';
+
+/** A generated module's default export, called with no device so it picks its own back end. */
+export type CreateModel = (device?: GPUDevice | null, options?: ModelOptions) => Promise<BundledModel>;
 
 export interface StepArgs {
   readonly weights: Readonly<Record<string, readonly number[]>>;

@@ -3,8 +3,8 @@
 // the weights Node sent, runs training steps on named feeds and returns the losses and the line
 // the model printed at start.
 
-import type { BundledModel, ModelOptions } from '../../../runtime/bundle/index.ts';
-import { trainSteps, type StepArgs } from './train-steps.ts';
+import type { BundledModel } from '../../../runtime/bundle/index.ts';
+import { trainSteps, type CreateModel, type StepArgs } from './train-steps.ts';
 
 export type WasmStepArgs = StepArgs;
 
@@ -18,7 +18,7 @@ export interface WasmStepReport {
   readonly printed: readonly string[];
 }
 
-export async function runWasmSteps(createModel: (device?: GPUDevice | null, options?: ModelOptions) => Promise<BundledModel>, args: WasmStepArgs): Promise<WasmStepReport> {
+export async function runWasmSteps(createModel: CreateModel, args: WasmStepArgs): Promise<WasmStepReport> {
   const api = typeof navigator.gpu !== 'undefined';
   const adapter = api ? (await navigator.gpu.requestAdapter()) !== null : false;
   const printed: string[] = [];
