@@ -4,7 +4,6 @@
 // windows, the grid of class scores).
 
 import { basename, dirname, extname, join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import type { ModelGraph } from '../compiler/graph.ts';
 import { loadCoco } from '../runtime/detect/annotations.ts';
 import { toXywh, type Detection } from '../runtime/detect/boxes.ts';
@@ -155,12 +154,11 @@ export async function runDetect(argv: string[]): Promise<number> {
         lines.push(`  ${names[d.classId]} ${d.score.toFixed(3)} at (${d.x1.toFixed(1)}, ${d.y1.toFixed(1)}) to (${d.x2.toFixed(1)}, ${d.y2.toFixed(1)})`);
         results.push({ image_id: id, category_id: categories[d.classId]!, bbox: toXywh(d).map((v) => Number(v.toFixed(2))), score: Number(d.score.toFixed(5)) });
       }
-      pictures.push([join(values.output, `${basename(image, extname(image))}.png`), draw(rgba, dets, names)]);
+      pictures.push([join(values.output, `${stems[index]}.png`), draw(rgba, dets, names)]);
     }
   } finally {
     session.dispose();
   }
-  mkdirSync(values.output, { recursive: true });
   for (const [path, png] of pictures) writeFileAtomic(path, png);
   writeFileAtomic(join(values.output, 'results.json'), `${JSON.stringify(results)}\n`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -233,7 +233,6 @@ export async function runEval(argv: string[]): Promise<number> {
   }
 }
 
-/** Class names a training run stored in its checkpoint (image folders), if any. */
 /** What `cnnc train` kept beside the weights (class names, ...); empty for a plain weights file. */
 export function storedInfo(weightsFile: string | undefined): Record<string, Json> {
   if (!weightsFile) return {};
@@ -244,6 +243,7 @@ export function storedInfo(weightsFile: string | undefined): Record<string, Json
   }
 }
 
+/** Class names a training run stored in its checkpoint (image folders), if any. */
 export function storedClassNames(weightsFile: string | undefined, info = storedInfo(weightsFile)): string[] | undefined {
   const names = info.class_names;
   return Array.isArray(names) && names.every((n) => typeof n === 'string') ? (names as string[]) : undefined;

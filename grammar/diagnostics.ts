@@ -5,7 +5,7 @@ import { CATALOG, type DiagnosticKind, type Message, type Severity } from './cat
 import type { Span } from './span.ts';
 import { escapeControl } from './terminal-text.ts';
 
-export { CATALOG, RETIRED_CODES, describeTensor, inInstance, messages, type DiagnosticKind, type Message, type Severity } from './catalog/index.ts';
+export { CATALOG, RETIRED_CODES, inInstance, messages, type DiagnosticKind, type Message, type Severity } from './catalog/index.ts';
 
 export interface Diagnostic {
   readonly code: string;

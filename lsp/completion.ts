@@ -11,11 +11,17 @@ import { KEYWORD_ARGS } from '../grammar/keyword-args.ts';
 import type { Analysis } from './analysis.ts';
 import { declarationAt, definitionsIn } from './syntax.ts';
 
+/** For each keyword, the words any layer accepts for it: what a block call's keyword may be given. */
+const ANY_LAYER_WORDS = new Map<string, readonly string[]>();
+for (const d of new Set(Object.values(LAYERS))) {
+  for (const [keyword, words] of Object.entries(d.keywordWords ?? {})) ANY_LAYER_WORDS.set(keyword, [...new Set([...(ANY_LAYER_WORDS.get(keyword) ?? []), ...words])]);
+}
+
 /** The words a keyword accepts besides numbers, from the layer's definition (any layer's, inside a block call). */
 function keywordWords(callee: string | undefined, keyword: string): readonly string[] {
   const spec = callee === undefined ? undefined : LAYERS[callee];
   if (spec) return spec.keywordWords?.[keyword] ?? [];
-  return [...new Set(Object.values(LAYERS).flatMap((d) => d.keywordWords?.[keyword] ?? []))];
+  return ANY_LAYER_WORDS.get(keyword) ?? [];
 }
 
 const STATEMENT_KEYWORDS = ['input', 'output', 'loss', 'return', 'freeze', 'share', 'repeat', 'for'];

@@ -33,7 +33,7 @@ const pagePlugin: Plugin = {
 };
 
 /** Copies the page's data files into `out`/data. */
-export function copyPlaygroundData(out: string): void {
+function copyPlaygroundData(out: string): void {
   mkdirSync(join(out, 'data'), { recursive: true });
   for (const f of FASHION_FILES) copyFileSync(join(ROOT, 'data', f), join(out, 'data', f));
 }

@@ -5,6 +5,7 @@
 import type { ModelGraph } from '../compiler/graph.ts';
 import { initFor, type WeightInit } from '../compiler/param-init.ts';
 import { Rng } from './data/random.ts';
+import { elementCount } from './tensor.ts';
 
 /** He-uniform: U(-sqrt(6 / fanIn), sqrt(6 / fanIn)). */
 function heUniform(count: number, fanIn: number, rng: Rng): Float32Array {
@@ -16,7 +17,7 @@ function heUniform(count: number, fanIn: number, rng: Rng): Float32Array {
 
 /** The values of tensor `name` for `seed`: one seeded stream per name, so no tensor depends on another's order. */
 export function initialValue(name: string, shape: readonly number[], init: WeightInit, seed: number): Float32Array {
-  const count = shape.reduce((a, b) => a * b, 1);
+  const count = elementCount(shape);
   if (init.kind === 'const') return new Float32Array(count).fill(init.value);
   return heUniform(count, init.fanIn, Rng.seeded(seed, hashName(name)));
 }

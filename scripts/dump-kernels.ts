@@ -7,14 +7,12 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileWasm } from '../compiler/codegen/wasm/program.ts';
 import { GPU_TILING, SOFTWARE_TILING } from '../compiler/codegen/wgsl/tiled.ts';
 import { planProgram } from '../compiler/emit-ts/plan-program.ts';
+import { planWasm } from '../compiler/emit-ts/plan-wasm.ts';
 import type { IrProgram } from '../compiler/ir/program.ts';
 import { buildInferenceProgram } from '../compiler/lower/programs.ts';
 import { buildTrainStep } from '../compiler/optim/train-step.ts';
-import { groupProgram } from '../compiler/passes/fuse.ts';
-import { planMemory } from '../compiler/passes/plan.ts';
 import { compileModel, listStdlib, loadProgram, rootModels, stdlibPath } from '../compiler/program.ts';
 
 const BATCH = 2;
@@ -33,11 +31,9 @@ function wgslListing(program: IrProgram, prefix: string, tiling: typeof GPU_TILI
   return { text: `${kernels.join('\n')}\n// planned ${p.plannedBytes} unplanned ${p.unplannedBytes}\n// buffers ${p.bufferNotes.join(' | ')}\n`, kernels: kernels.length };
 }
 
+/** The wasm module a bundle or `--backend wasm` runs for the program (2 threads). */
 function wasmBytes(program: IrProgram): Uint8Array {
-  const plan = groupProgram(program, { maxStorageBuffers: Infinity, tiling: SOFTWARE_TILING, convGrad: 'direct' });
-  const kernels = plan.groups.map((g) => ({ args: [...g.bound, ...g.written, g.output], reads: g.bound.length, outputs: [...g.written, g.output] }));
-  const memory = planMemory({ program, kernels, values: plan.values, storageOf: plan.storageOf });
-  return compileWasm(plan, memory, program.nodes, { maxThreads: 2, shared: true }).bytes;
+  return planWasm(program, { maxThreads: 2 }).plan.module;
 }
 
 const summary: string[] = [];

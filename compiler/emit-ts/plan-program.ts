@@ -56,7 +56,7 @@ function opName(n: IrNode): string {
 }
 
 export function planProgram(program: IrProgram, options: PlanOptions): PlannedProgram {
-  const kp = fuseProgram(program, { maxStorageBuffers: options.maxStorageBuffers, tiling: options.tiling, fuse: options.fuse ?? true, convGrad: options.convGrad });
+  const kp = fuseProgram(program, { maxStorageBuffers: options.maxStorageBuffers, tiling: options.tiling, fuse: options.fuse, convGrad: options.convGrad });
   const memory = planMemory(kp);
   const buffers: BufferSpec[] = memory.slotBytes.map((bytes) => ({ bytes }));
   const notes: string[] = memory.slotBytes.map((_, i) => `slot ${i}`);

@@ -5,7 +5,7 @@
 
 import { sizeOf } from '../ir/ops.ts';
 import { leavesOf, type IrProgram } from '../ir/program.ts';
-import { groupProgram } from '../passes/fuse.ts';
+import { groupBindings, groupProgram } from '../passes/fuse.ts';
 import { planMemory, type MemoryPlan } from '../passes/plan.ts';
 import { SOFTWARE_TILING } from '../codegen/wgsl/tiled.ts';
 import { compileWasm } from '../codegen/wasm/program.ts';
@@ -24,8 +24,8 @@ export interface PlannedWasm {
 }
 
 export function planWasm(program: IrProgram, options: WasmPlanOptions): PlannedWasm {
-  const groups = groupProgram(program, { maxStorageBuffers: Infinity, tiling: SOFTWARE_TILING, convGrad: 'direct', fuse: options.fuse ?? true });
-  const kernels = groups.groups.map((g) => ({ args: [...g.bound, ...g.written, g.output], reads: g.bound.length, outputs: [...g.written, g.output] }));
+  const groups = groupProgram(program, { maxStorageBuffers: Infinity, tiling: SOFTWARE_TILING, convGrad: 'direct', fuse: options.fuse });
+  const kernels = groups.groups.map(groupBindings);
   const memory = planMemory({ program, kernels, values: groups.values, storageOf: groups.storageOf });
   const compiled = compileWasm(groups, memory, program.nodes, { maxThreads: options.maxThreads, shared: true });
   const region = (value: number): WasmRegion => ({ at: compiled.addressOf(value), length: sizeOf(groups.values[groups.storageOf(value)]!.shape) });

@@ -36,10 +36,15 @@ export function leavesOf(program: IrProgram, role?: LeafRole): LeafInfo[] {
   return out;
 }
 
+/** The values a run returns or writes back: its outputs, then its updates. */
+export function resultsOf(program: IrProgram): number[] {
+  return [...program.outputs.values(), ...program.updates.map((u) => u.value)];
+}
+
 /** Keeps only nodes the outputs and updates depend on, renumbering ids. */
 export function pruneProgram(program: IrProgram): IrProgram {
   const live = new Uint8Array(program.nodes.length);
-  const stack: number[] = [...program.outputs.values(), ...program.updates.map((u) => u.value)];
+  const stack = resultsOf(program);
   while (stack.length > 0) {
     const id = stack.pop()!;
     if (live[id]) continue;

@@ -6,10 +6,11 @@
 
 import { messages } from '../../grammar/diagnostics.ts';
 import { product } from '../checker/values.ts';
+import { weightedInputs } from '../export/onnx/layer-form.ts';
 import { channelsOf } from '../export/pytorch/layer-form.ts';
 import { ArgReader, FLAG_WORDS } from './arguments.ts';
 import { axisNames, ownedParam, type LayerDefinition, type LayerType } from './definition.ts';
-import { convInputs, kernelExtent, readConvWindow, type ConvFields } from './conv.ts';
+import { kernelExtent, readConvWindow, type ConvFields } from './conv.ts';
 import { spatialRank } from './spatial.ts';
 
 export interface ConvTransposeFields extends ConvFields {
@@ -104,7 +105,7 @@ export const convTranspose: LayerDefinition<'conv_transpose', ConvTransposeField
     return a.bias ? ctx.b.biasAdd(y, ownedParam(ctx, layer, 'bias')) : y;
   },
   onnx: (e, a) =>
-    e.node('ConvTranspose', convInputs(e, a), { kernel_shape: a.kernel, strides: a.stride, pads: [...a.padBefore, ...a.padAfter], dilations: a.dilation, output_padding: a.outputPadding }),
+    e.node('ConvTranspose', weightedInputs(e, a), { kernel_shape: a.kernel, strides: a.stride, pads: [...a.padBefore, ...a.padAfter], dilations: a.dilation, output_padding: a.outputPadding }),
   pytorch(t, a) {
     const module = `nn.ConvTranspose${a.rank}d(${channelsOf(t.layer.inputShapes[0]!)}, ${a.filters}, ${t.py(a.kernel)}, stride=${t.py(a.stride)}, padding=${t.py(a.padBefore)}, output_padding=${t.py(a.outputPadding)}, bias=${t.py(a.bias)}, dilation=${t.py(a.dilation)})`;
     return { module, value: `${t.m}(${t.x})` };

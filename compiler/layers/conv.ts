@@ -2,7 +2,7 @@
 
 import { messages, type Message } from '../../grammar/diagnostics.ts';
 import { resolvePadding } from '../checker/output-size.ts';
-import type { OnnxEmitter } from '../export/onnx/layer-form.ts';
+import { weightedInputs } from '../export/onnx/layer-form.ts';
 import { channelsOf, samePads, torchPad } from '../export/pytorch/layer-form.ts';
 import type { SpatialRank } from '../graph.ts';
 import { product } from '../checker/values.ts';
@@ -24,9 +24,6 @@ export interface ConvFields {
   readonly dilation: readonly number[];
   readonly bias: boolean;
 }
-
-/** The ONNX inputs of a convolution or a transposed one: the input, the weight and the bias if any. */
-export const convInputs = (e: OnnxEmitter, a: ConvFields): string[] => [e.inputs[0]!, e.param('weight'), ...(a.bias ? [e.param('bias')] : [])];
 
 /** A dilated kernel's extent per axis, d(k - 1) + 1: the window it covers. */
 export const kernelExtent = (kernel: readonly number[], dilation: readonly number[]): number[] => kernel.map((k, i) => dilation[i]! * (k - 1) + 1);
@@ -103,7 +100,7 @@ export const conv: LayerDefinition<'conv', ConvFields> = {
     const y = ctx.b.conv(x!, w, { rank: a.rank, stride: a.stride, padBefore: a.padBefore, padAfter: a.padAfter, dilation: a.dilation });
     return a.bias ? ctx.b.biasAdd(y, ownedParam(ctx, layer, 'bias')) : y;
   },
-  onnx: (e, a) => e.node('Conv', convInputs(e, a), { kernel_shape: a.kernel, strides: a.stride, pads: [...a.padBefore, ...a.padAfter], dilations: a.dilation }),
+  onnx: (e, a) => e.node('Conv', weightedInputs(e, a), { kernel_shape: a.kernel, strides: a.stride, pads: [...a.padBefore, ...a.padAfter], dilations: a.dilation }),
   pytorch(t, a) {
     const symmetric = samePads(a.padBefore, a.padAfter);
     const module = `nn.Conv${a.rank}d(${channelsOf(t.layer.inputShapes[0]!)}, ${a.filters}, ${t.py(a.kernel)}, stride=${t.py(a.stride)}, padding=${t.py(symmetric ? a.padBefore : a.kernel.map(() => 0))}, dilation=${t.py(a.dilation)}, bias=${t.py(a.bias)})`;

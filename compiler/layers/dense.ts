@@ -1,6 +1,7 @@
 // Fully connected layers and batch normalisation: the two per-feature parameterised layers.
 
 import { messages } from '../../grammar/diagnostics.ts';
+import { weightedInputs } from '../export/onnx/layer-form.ts';
 import { channelsOf } from '../export/pytorch/layer-form.ts';
 import { allBut, IrError } from '../ir/build.ts';
 import { ArgReader, FLAG_WORDS } from './arguments.ts';
@@ -54,7 +55,7 @@ export const dense: LayerDefinition<'dense', DenseFields> = {
     const y = ctx.b.matmul(x!, ownedParam(ctx, layer, 'weight'), false, true);
     return a.bias ? ctx.b.biasAdd(y, ownedParam(ctx, layer, 'bias')) : y;
   },
-  onnx: (e, a) => e.node('Gemm', [e.inputs[0]!, e.param('weight'), ...(a.bias ? [e.param('bias')] : [])], { transB: 1 }),
+  onnx: (e, a) => e.node('Gemm', weightedInputs(e, a), { transB: 1 }),
   pytorch: (t, a) => ({ module: `nn.Linear(${t.layer.inputShapes[0]![0]}, ${a.units}, bias=${t.py(a.bias)})`, value: `${t.m}(${t.x})` }),
 };
 

@@ -52,15 +52,14 @@ function poolPytorch(t: TorchLayer, a: PoolAttrs): TorchForm {
 }
 
 function pool<K extends 'maxpool' | 'avgpool'>(op: K, what: string): LayerDefinition<K, PoolFields> {
-  const base = op === 'maxpool' ? 'maxpool' : 'avgpool';
   return {
-    names: [base, `${base}1d`, `${base}2d`, `${base}3d`],
+    names: [op, `${op}1d`, `${op}2d`, `${op}3d`],
     inputs: 'one',
     keywords: ['stride', 'pad', 'round'],
     keywordWords: { pad: PAD_WORDS, round: POOL_ROUNDING },
-    signature: `${base} f x f [, stride s] [, pad p | same | valid] [, round floor | ceil]`,
+    signature: `${op} f x f [, stride s] [, pad p | same | valid] [, round floor | ceil]`,
     doc: `${what} pooling (1D, 2D or 3D from the input). Stride defaults to the window size; \`round ceil\` rounds the output size up as Caffe and torchvision ceil_mode do.${op === 'avgpool' ? ' Average pooling divides by the number of input (not padding) values in the window.' : ''}`,
-    reference: { example: `\`${base} 2x2, stride 2, round ceil\``, output: 'each spatial axis by the rule; C channels', parameters: '0', macs: '0' },
+    reference: { example: `\`${op} 2x2, stride 2, round ceil\``, output: 'each spatial axis by the rule; C channels', parameters: '0', macs: '0' },
     inPlace: false,
     type(ctx): LayerType<K> | undefined {
       const [input] = ctx.inputs;

@@ -7,7 +7,7 @@
 // device allows: when the next op would exceed it, a new kernel starts.
 
 import type { IrNode } from '../ir/ops.ts';
-import type { IrProgram } from '../ir/program.ts';
+import { resultsOf, type IrProgram } from '../ir/program.ts';
 import { channelInputs, isElementwise, OP_TRAITS } from '../ir/traits.ts';
 import type { KernelAttrs } from './kernel-ops.ts';
 import { lowerToKernels, type KernelGraph, type LowerKernelOptions, type ValueInfo } from './lower-kernels.ts';
@@ -43,6 +43,11 @@ export interface GroupPlan {
   readonly storageOf: (id: number) => number;
 }
 
+/** A group's kernel arguments: the values it reads, then those it writes (the intermediates, then its output). */
+export function groupBindings(g: Group): { args: number[]; reads: number; outputs: number[] } {
+  return { args: [...g.bound, ...g.written, g.output], reads: g.bound.length, outputs: [...g.written, g.output] };
+}
+
 /** Lowers a program to kernel IR and groups it. */
 export function groupProgram(program: IrProgram, options: FuseOptions): GroupPlan {
   return groupKernels(lowerToKernels(program, options), options.maxStorageBuffers, options.fuse ?? true);
@@ -54,7 +59,7 @@ function groupKernels(graph: KernelGraph, limit: number, fuse: boolean): GroupPl
   const viewed = new Set(nodes.filter((n) => OP_TRAITS[n.attrs.op].kind === 'view').map((n) => n.id));
 
   // Values the step returns or writes back: kernels computing them always store them.
-  const results = new Set([...program.outputs.values(), ...program.updates.map((u) => u.value)].map(storageOf));
+  const results = new Set(resultsOf(program).map(storageOf));
   // Node consumers of each stored value (view consumers mark it as not fusable across).
   const consumers = nodes.map((): number[] => []);
   for (const n of nodes) for (const i of n.inputs) consumers[storageOf(i)]!.push(viewed.has(n.id) ? -1 : n.id);

@@ -6,7 +6,7 @@
 
 import type { IrNode } from '../ir/ops.ts';
 import { sizeOf } from '../ir/ops.ts';
-import type { IrProgram } from '../ir/program.ts';
+import { resultsOf, type IrProgram } from '../ir/program.ts';
 import { OP_TRAITS } from '../ir/traits.ts';
 import type { Tiling } from '../codegen/wgsl/tiled.ts';
 import { inputGradByColumns, weightGradSplits, type ConvGradForm } from './conv-grad-plan.ts';
@@ -165,7 +165,7 @@ function constsNeedingBuffers(program: IrProgram, storageOf: (id: number) => num
       if (nodes[s]?.attrs.op === 'const' && !(OP_TRAITS[n.attrs.op].kind === 'elementwise' && sizeOf(nodes[s]!.shape) >= 1)) out.add(s);
     }
   }
-  for (const v of [...program.outputs.values(), ...program.updates.map((u) => u.value)]) {
+  for (const v of resultsOf(program)) {
     if (nodes[storageOf(v)]!.attrs.op === 'const') out.add(storageOf(v));
   }
   return out;

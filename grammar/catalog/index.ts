@@ -11,8 +11,8 @@ import { SHAPES } from './shapes.ts';
 import { SYNTAX } from './syntax.ts';
 import { VALUES } from './values.ts';
 
-export type { CodeEntry, CodeExample, MessageSpec, Severity, TensorRef } from './entry.ts';
-export { describeTensor, formatShape } from './entry.ts';
+export type { CodeExample, Severity } from './entry.ts';
+export { formatShape } from './entry.ts';
 
 export const CATALOG = { ...SYNTAX, ...NAMES, ...VALUES, ...SHAPES };
 

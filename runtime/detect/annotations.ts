@@ -132,14 +132,14 @@ export function loadCoco(jsonPath: string, imagesDir: string, { requireImages = 
   const fail = (list: string, index: number, field: string | undefined, message: string): never => {
     throw new AnnotationError(`${jsonWhere(jsonPath, text, field ? [list, index, field] : [list, index])}: ${list}[${index}]: ${message}`);
   };
-  const classOf = new Map<number, number>();
+  const seen = new Set<number>();
   data.categories.forEach((c, i) => {
     if (typeof c.id !== 'number' || typeof c.name !== 'string') fail('categories', i, undefined, 'needs a numeric id and a name');
-    if (classOf.has(Number(c.id))) fail('categories', i, 'id', `category id ${String(c.id)} appears twice`);
-    classOf.set(Number(c.id), 0);
+    if (seen.has(Number(c.id))) fail('categories', i, 'id', `category id ${String(c.id)} appears twice`);
+    seen.add(Number(c.id));
   });
   const cats = [...data.categories].sort((a, b) => Number(a.id) - Number(b.id));
-  cats.forEach((c, i) => classOf.set(Number(c.id), i));
+  const classOf = new Map(cats.map((c, i) => [Number(c.id), i]));
   const images = new Map<number, { file: string; width: number; height: number; boxes: NormBox[] }>();
   data.images.forEach((im, i) => {
     if (typeof im.id !== 'number' || typeof im.file_name !== 'string' || typeof im.width !== 'number' || typeof im.height !== 'number' || im.width <= 0 || im.height <= 0) {

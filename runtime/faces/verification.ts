@@ -72,10 +72,6 @@ export function allPairDistances(e: Encodings, labels: ArrayLike<number>): PairD
   return { same: same.sort(), different: different.sort() };
 }
 
-function requireBoth(p: PairDistances): void {
-  requirePairCounts(p.same.length, p.different.length);
-}
-
 function requirePairCounts(same: number, different: number): void {
   if (same === 0) throw new FaceError('no two images share an identity: a threshold needs same-identity pairs (give each identity at least two images)');
   if (different === 0) throw new FaceError('every image has the same identity: a threshold needs pairs of different identities');
@@ -106,7 +102,7 @@ function countBelow(a: Float64Array, x: number, inclusive: boolean): number {
  * different-identity pair, ties counted half (the Mann-Whitney statistic).
  */
 export function rocAuc(p: PairDistances): number {
-  requireBoth(p);
+  requirePairCounts(p.same.length, p.different.length);
   let wins = 0;
   for (const v of p.same) {
     const below = countBelow(p.different, v, false);
@@ -128,7 +124,7 @@ export function accuracyAt(p: PairDistances, threshold: number): number {
  * it is placed halfway between the last accepted and the next distance.
  */
 export function bestThreshold(p: PairDistances): { threshold: number; accuracy: number } {
-  requireBoth(p);
+  requirePairCounts(p.same.length, p.different.length);
   const all = new Float64Array(p.same.length + p.different.length);
   all.set(p.same);
   all.set(p.different, p.same.length);
@@ -155,7 +151,7 @@ export function bestThreshold(p: PairDistances): { threshold: number; accuracy: 
  * fewer than 1/far different pairs the rate is resolved only to 1/(different pairs).
  */
 export function tarAtFar(p: PairDistances, far: number): { tar: number; threshold: number } {
-  requireBoth(p);
+  requirePairCounts(p.same.length, p.different.length);
   const allowed = Math.floor(far * p.different.length);
   // Accept strictly below the (allowed+1)-th closest different pair.
   const threshold = allowed < p.different.length ? p.different[allowed] : Infinity;

@@ -45,6 +45,7 @@ export class WasmExecutor implements Executor {
     const { plan, memory } = planWasm(program, { maxThreads: threads, fuse: this.options.fuse });
     const run = await prepareWasmProgram(plan, this.pool, threads);
     const persistent = run.leaves.filter((l) => l.role !== 'feed');
+    const feedLeaves = run.leaves.filter((l) => l.role === 'feed');
     const put = (name: string, role: string, shape: readonly number[], data: Float32Array | undefined): void => {
       if (data === undefined) throw new Error(`wasm run: no value for ${role} '${name}' (shape [${shape.join(', ')}])`);
       run.write(name, data);
@@ -53,7 +54,7 @@ export class WasmExecutor implements Executor {
       for (const l of persistent) put(l.name, l.role, l.shape, store.get(l.name));
     };
     const step = (feeds: Feeds): Promise<Map<string, Float32Array>> => {
-      for (const l of run.leaves) if (l.role === 'feed') put(l.name, l.role, l.shape, feeds.get(l.name));
+      for (const l of feedLeaves) put(l.name, l.role, l.shape, feeds.get(l.name));
       return Promise.resolve(run.run());
     };
     return {

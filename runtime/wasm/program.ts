@@ -81,13 +81,14 @@ export async function prepareWasmProgram(plan: WasmPlan, pool?: KernelPool, want
   };
 
   const leafByName = new Map(plan.leaves.map((l) => [l.name, l]));
-  /** Made once: a run allocates only the outputs it returns. */
-  const staging = plan.updates.map((u) => new Float32Array(u.from.length));
   const leaf = (name: string, what: string): WasmTensor => {
     const l = leafByName.get(name);
     if (l === undefined) throw new Error(`${what}: the program has no tensor '${name}'`);
     return l;
   };
+  /** Views and staging made once (the memory never grows): a run allocates only the outputs it returns. */
+  const outputs = plan.outputs.map((o) => ({ name: o.name, value: view(o) }));
+  const updates = plan.updates.map((u) => ({ from: view(u.from), to: view(leaf(u.name, 'wasm update')), staged: new Float32Array(u.from.length) }));
   return {
     threads,
     kernels: plan.steps.length,
@@ -101,10 +102,10 @@ export async function prepareWasmProgram(plan: WasmPlan, pool?: KernelPool, want
     run() {
       for (const s of plan.steps) runStep(s);
       const out = new Map<string, Float32Array>();
-      for (const o of plan.outputs) out.set(o.name, view(o).slice());
+      for (const o of outputs) out.set(o.name, o.value.slice());
       // Every update reads values of this run: stage them all before any is written.
-      plan.updates.forEach((u, i) => staging[i]!.set(view(u.from)));
-      plan.updates.forEach((u, i) => view(leafByName.get(u.name)!).set(staging[i]!));
+      for (const u of updates) u.staged.set(u.from);
+      for (const u of updates) u.to.set(u.staged);
       return out;
     },
     profile(repeats = 3) {

@@ -11,7 +11,7 @@
 // layout [out, in, kh, kw]): a convolution's or dense layer's weight and bias, a batchnorm's vectors.
 
 import { UserError, type UserErrorKind } from '../../grammar/user-error.ts';
-import type { HostTensor } from '../tensor.ts';
+import { elementCount, type HostTensor } from '../tensor.ts';
 
 export class ChannelOrderError extends UserError {
   override readonly kind: UserErrorKind = 'data';
@@ -67,7 +67,7 @@ export function reorderChannels(t: HostTensor, order: ChannelOrder, name: string
     );
   }
   // Rows are copied as bytes, which every element type shares.
-  const rowBytes = t.shape.slice(1).reduce((a, b) => a * b, 1) * t.data.BYTES_PER_ELEMENT;
+  const rowBytes = elementCount(t.shape.slice(1)) * t.data.BYTES_PER_ELEMENT;
   const data = t.data.slice();
   const from = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   const to = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

@@ -4,7 +4,7 @@
 import type { IrNode } from '../../ir/ops.ts';
 import { sizeOf } from '../../ir/ops.ts';
 import { channelInputs, isElementwise, type ElementwiseAttrs } from '../../ir/traits.ts';
-import type { Group } from '../../passes/fuse.ts';
+import { groupBindings, type Group } from '../../passes/fuse.ts';
 import { isTiled, type KernelOpName, type TiledAttrs } from '../../passes/kernel-ops.ts';
 import type { ValueInfo } from '../../passes/lower-kernels.ts';
 import { elementwiseExpr } from './elementwise.ts';
@@ -106,7 +106,7 @@ ${fb.body}${fb.invocations === undefined ? '\n  store(i, v0);' : ''}
   }
   const label = [a.attrs.op, ...g.steps.map((s) => s.attrs.op)].join('+');
   const wgsl = [bindingDecls(bindings), helpers, store, main].filter((s) => s !== '').join('\n\n') + '\n';
-  return { kernel: { label, wgsl, bindings, workgroups }, args: [...g.bound, ...g.written, g.output], reads: g.bound.length, outputs: [...g.written, g.output], output: g.output, nodes: g.nodes, source: g.source, anchor: a.attrs.op };
+  return { kernel: { label, wgsl, bindings, workgroups }, ...groupBindings(g), output: g.output, nodes: g.nodes, source: g.source, anchor: a.attrs.op };
 }
 
 function tiledShape(attrs: TiledAttrs, ins: readonly string[], shapes: readonly (readonly number[])[], out: readonly number[]): GemmShape {

@@ -16,3 +16,6 @@ export interface OnnxEmitter {
   /** An int64 or float constant, as an initializer; returns its name. */
   constant(suffix: string, values: readonly number[], type: 'int64' | 'float', dims?: readonly number[]): string;
 }
+
+/** The ONNX inputs of a layer with a weight: the input, the weight and the bias if it has one. */
+export const weightedInputs = (e: OnnxEmitter, a: { readonly bias: boolean }): string[] => [e.inputs[0]!, e.param('weight'), ...(a.bias ? [e.param('bias')] : [])];
