@@ -3,7 +3,7 @@
 // on the trunk's activations, fed through a new input named after the layer.
 
 import { didYouMean } from '../grammar/diagnostics.ts';
-import type { InputNode, ModelGraph } from './graph.ts';
+import { ancestorsOf, type InputNode, type ModelGraph } from './graph.ts';
 import { UserError } from '../grammar/user-error.ts';
 
 export class GraphSplitError extends UserError {
@@ -17,20 +17,6 @@ export interface GraphSplit {
   readonly trunk: ModelGraph;
   /** A new input named after the split layer (its shape), the layers after it, the original loss and outputs. */
   readonly head: ModelGraph;
-}
-
-/** Names of the layers and inputs `name` depends on, itself included. */
-function ancestorsOf(graph: ModelGraph, name: string): Set<string> {
-  const byName = new Map(graph.layers.map((l) => [l.name, l] as const));
-  const seen = new Set<string>();
-  const stack = [name];
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    for (const i of byName.get(n)?.inputs ?? []) stack.push(i);
-  }
-  return seen;
 }
 
 /**
@@ -69,7 +55,7 @@ export function splitAt(graph: ModelGraph, layer: string): GraphSplit {
   for (const term of graph.loss) for (const a of term.args) if (a !== layer && before.has(a)) throw acrossCut(`loss ${term.fn}`, a);
   for (const o of graph.outputs) if (o !== layer && before.has(o)) throw acrossCut('the model outputs', o);
 
-  const needed = ancestorsOf(graph, layer);
+  const needed = ancestorsOf(graph, [layer]);
   // The trunk's one output is the cut layer, named as such: the model's output names are the head's.
   const { outputNames: _outputNames, ...unnamed } = graph;
   const trunk: ModelGraph = {

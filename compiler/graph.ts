@@ -107,6 +107,20 @@ export interface ModelGraph {
   readonly span: Span;
 }
 
+/** Names of the layers and inputs that `names` depend on, themselves included. */
+export function ancestorsOf(graph: ModelGraph, names: readonly string[]): Set<string> {
+  const byName = new Map(graph.layers.map((l) => [l.name, l] as const));
+  const seen = new Set<string>();
+  const stack = [...names];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    for (const i of byName.get(n)?.inputs ?? []) stack.push(i);
+  }
+  return seen;
+}
+
 /** Each output of the model: the name the model file gives it and the tensor it is. */
 export function namedOutputs(graph: ModelGraph): { readonly name: string; readonly tensor: string }[] {
   return graph.outputs.map((tensor, i) => ({ name: graph.outputNames?.[i] ?? tensor, tensor }));

@@ -10,8 +10,8 @@ import { weightedInputs } from '../export/onnx/layer-form.ts';
 import { channelsOf } from '../export/pytorch/layer-form.ts';
 import { ArgReader, FLAG_WORDS } from './arguments.ts';
 import { axisNames, ownedParam, type LayerDefinition, type LayerType } from './definition.ts';
-import { kernelExtent, readConvWindow, type ConvFields } from './conv.ts';
-import { spatialRank } from './spatial.ts';
+import { readConvWindow, type ConvFields } from './conv.ts';
+import { kernelExtent, spatialRank } from './spatial.ts';
 
 export interface ConvTransposeFields extends ConvFields {
   /** Output padding: extra rows and columns after each spatial axis, below the stride. */

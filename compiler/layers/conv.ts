@@ -9,7 +9,7 @@ import { product } from '../checker/values.ts';
 import { windowField } from '../receptive-field.ts';
 import { ArgReader, FLAG_WORDS } from './arguments.ts';
 import { ownedParam, type LayerContext, type LayerDefinition, type LayerType } from './definition.ts';
-import { CONV_ROUNDING, describeWindow, outputSpatial, PAD_WORDS, readPadding, readRounding, spatialRank, windowArithmetic, type Window } from './spatial.ts';
+import { CONV_ROUNDING, describeWindow, kernelExtent, outputSpatial, PAD_WORDS, readPadding, readRounding, spatialRank, windowArithmetic, type Window } from './spatial.ts';
 
 /** Attributes of a convolution (`conv`) and, with output padding, of a transposed one. */
 export interface ConvFields {
@@ -24,9 +24,6 @@ export interface ConvFields {
   readonly dilation: readonly number[];
   readonly bias: boolean;
 }
-
-/** A dilated kernel's extent per axis, d(k - 1) + 1: the window it covers. */
-export const kernelExtent = (kernel: readonly number[], dilation: readonly number[]): number[] => kernel.map((k, i) => dilation[i]! * (k - 1) + 1);
 
 /** What a convolution and a transposed one read alike: filters and kernel, then stride and dilation (1 when not written). */
 export interface ConvWindowArgs {

@@ -99,14 +99,16 @@ export function describeWindow(op: string, w: Window): string {
   return `${op} ${w.kernel.join('x')}${stride}`;
 }
 
+/** A dilated kernel's extent per axis, d(k - 1) + 1: the window it covers. */
+export const kernelExtent = (kernel: readonly number[], dilation: readonly number[]): number[] => kernel.map((k, i) => dilation[i]! * (k - 1) + 1);
 
 /** The rule floor((n + 2p - f)/s) + 1 (or ceil) per axis of `input`, as a hover shows it. */
 export function windowArithmetic(input: Shape, w: Omit<Window, 'effective'>, ceil: boolean): SizeArithmetic {
   const spatial = input.slice(0, -1);
   const names = axisNames(spatial.length);
+  const extent = kernelExtent(w.kernel, w.dilation);
   const axes = spatial.map((n, i) => {
-    const f = w.dilation[i] * (w.kernel[i] - 1) + 1;
-    const r = applyRule({ n, f, s: w.stride[i], padBefore: w.padBefore[i], padAfter: w.padAfter[i] }, ceil);
+    const r = applyRule({ n, f: extent[i], s: w.stride[i], padBefore: w.padBefore[i], padAfter: w.padAfter[i] }, ceil);
     const rounded = r.out === r.exact ? '' : ` -> ${r.out}`;
     return `${names[i]}: ${r.arithmetic}${rounded}`;
   });

@@ -2,7 +2,7 @@
 // (running statistics), dropout as Identity, one value per layer named as the layer, parameters
 // as initializers under their weight-file names. Tensors are NCHW, as in cnnc's IR and PyTorch.
 
-import type { LayerNode, ModelGraph, Shape } from '../../graph.ts';
+import { ancestorsOf, type LayerNode, type ModelGraph, type Shape } from '../../graph.ts';
 import { definitionOf } from '../../layers/index.ts';
 import { irShape } from '../../lower/layout.ts';
 import type { OnnxEmitter } from './layer-form.ts';
@@ -23,15 +23,7 @@ const BATCH = 'batch';
 
 /** Layers the outputs depend on, in the graph's (topological) order. */
 function neededLayers(graph: ModelGraph): LayerNode[] {
-  const byName = new Map(graph.layers.map((l) => [l.name, l] as const));
-  const needed = new Set<string>();
-  const stack = [...graph.outputs];
-  while (stack.length > 0) {
-    const name = stack.pop()!;
-    if (needed.has(name)) continue;
-    needed.add(name);
-    stack.push(...(byName.get(name)?.inputs ?? []));
-  }
+  const needed = ancestorsOf(graph, graph.outputs);
   return graph.layers.filter((l) => needed.has(l.name));
 }
 

@@ -2,7 +2,7 @@
 // cnnc's (`stem.conv1.weight`, OIHW), so weights go both ways as safetensors. One line per layer
 // in values(), keyed by cnnc's layer names; loss() computes the model's loss as cnnc does.
 
-import type { LayerNode, LossTerm, ModelGraph, Shape } from '../../graph.ts';
+import { ancestorsOf, type LayerNode, type LossTerm, type ModelGraph, type Shape } from '../../graph.ts';
 import { definitionOf } from '../../layers/index.ts';
 import { irShape } from '../../lower/layout.ts';
 import { UserError } from '../../../grammar/user-error.ts';
@@ -81,14 +81,7 @@ function lossTerm(term: LossTerm, graph: ModelGraph): string {
  */
 function hasParametersOutsideLoss(graph: ModelGraph): boolean {
   const byName = new Map(graph.layers.map((l) => [l.name, l] as const));
-  const reached = new Set<string>();
-  const stack = graph.loss.flatMap((t) => [...t.args]);
-  while (stack.length > 0) {
-    const name = stack.pop()!;
-    if (reached.has(name)) continue;
-    reached.add(name);
-    stack.push(...(byName.get(name)?.inputs ?? []));
-  }
+  const reached = ancestorsOf(graph, graph.loss.flatMap((t) => [...t.args]));
   const owners = new Set([...reached].map((n) => byName.get(n)?.paramOwner));
   // l2 reads every trainable kernel, wherever it is.
   const l2 = graph.loss.some((t) => t.fn === 'l2');
