@@ -43,6 +43,11 @@ export class LiveAnalyses {
     return this.finished.get(uri);
   }
 
+  /** Whether the document's first check is still running: nothing says yet which files it imports. */
+  checkingFirst(uri: string): boolean {
+    return this.entries.has(uri) && !this.finished.has(uri);
+  }
+
   /** The document's text, or a file it imports, changed: cancel its check and check it again on demand. */
   forget(uri: string): void {
     this.entries.get(uri)?.check.cancel();

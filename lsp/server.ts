@@ -80,10 +80,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     openTexts.set(path, document.getText());
     live.forget(document.uri);
     schedule(document.uri);
-    // Documents that import this one see its unsaved text: check them again too.
+    // Documents that import this one see its unsaved text: check them again too (and those whose
+    // first check is still running, which may have read the old text).
     for (const other of documents.all()) {
       if (other.uri === document.uri) continue;
-      if (live.lastFinished(other.uri)?.program.files.has(path)) {
+      if (live.checkingFirst(other.uri) || live.lastFinished(other.uri)?.program.files.has(path)) {
         live.forget(other.uri);
         schedule(other.uri);
       }
